@@ -1,0 +1,20 @@
+# Two commands: `make report` builds the website and the PDF, `make test` runs the tests.
+# Both set up what they need first (scripts/setup.sh).
+SUBMISSION ?= default
+PY := .venv/bin/python
+
+.PHONY: setup report test validate clean
+setup:
+	@scripts/setup.sh
+
+report: setup
+	$(PY) -m regenpolicy build --submission $(SUBMISSION)
+
+test: setup
+	$(PY) -m pytest
+
+validate: setup
+	$(PY) -m regenpolicy validate
+
+clean:
+	rm -rf _build

@@ -1,0 +1,5 @@
+import sys
+
+from regenpolicy.build import main
+
+sys.exit(main())

@@ -1,0 +1,155 @@
+"""Charts: one theme, and one way to publish a figure.
+
+``publish`` writes the figure's data (``<ID>.csv``, exactly the plotted numbers with units) and a
+static SVG (``<ID>.svg``) into the figures directory, and returns what the notebook displays:
+an interactive chart drawn by the site's own copy of vega-embed (no CDN), the same chart as
+inline SVG for print, and a caption whose 出所 and notes come from the data's metadata.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import numbers
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from regenpolicy import ROOT
+
+# BIZ UDPGothic (Morisawa, Debian fonts-morisawa-bizud-gothic) is a TrueType font with a real
+# bold weight: Chromium embeds it in the PDF as text. CFF fonts such as Noto CJK, and any font
+# made bold synthetically (IPAex has no bold), are embedded as Type 3 glyphs instead.
+FONT = "BIZ UDPGothic"
+STATUS_JA = {"printed": "資料に印字された値", "derived": "印字値から導出した値", "assumption": "仮定値"}
+
+
+def figures_dir() -> Path:
+    """Where figure files go: ``REGEN_FIGURES_DIR`` when the build sets it, else ``_build/figures``."""
+    path = Path(os.environ.get("REGEN_FIGURES_DIR", ROOT / "_build" / "figures"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The report's look: Japanese gothic font everywhere, quiet axes."""
+    return (
+        chart.configure(font=FONT)
+        .configure_axis(labelFontSize=11, titleFontSize=12, gridColor="#e6e6e6")
+        .configure_legend(labelFontSize=11, titleFontSize=12, labelLimit=260)
+        .configure_title(fontSize=14, anchor="start")
+        .configure_view(stroke=None)
+    )
+
+
+def glue_value(name: str, value: float | int) -> None:
+    """Glue a computed number into the page's prose (not displayed here).
+
+    The prose formats it, e.g. ``{glue:text}`m1_total_last:,.0f``` or ``{glue:text}`m1_cagr:.1%```.
+    """
+    from myst_nb import glue
+
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)
+    elif isinstance(value, numbers.Real):
+        value = float(value)
+    else:
+        raise TypeError(f"glue_value takes a number, got {type(value).__name__} for '{name}'")
+    glue(name, value, display=False)
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Make an SVG's ids unique on a page that holds several charts."""
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
+
+
+def _csv_frame(data: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    return data.rename(columns={c: f"{c} [{u}]" for c, u in units.items() if c in data.columns})
+
+
+def caption_notes(data: pd.DataFrame, status_column: str = "status") -> list[str]:
+    """Notes a reader must see: how many plotted values are derived or assumed."""
+    if status_column not in data.columns:
+        return []
+    counts = data[status_column].value_counts()
+    notes = []
+    for status in ("derived", "assumption"):
+        if counts.get(status, 0):
+            notes.append(f"{STATUS_JA[status]}を含む（{counts[status]}件）")
+    return notes
+
+
+def format_source(row: pd.Series) -> str:
+    date = f"（{row['date']}）" if row.get("date") else ""
+    return f"{row['publisher']}「{row['title']}」{date}"
+
+
+class Figure:
+    """What a notebook cell displays for one figure."""
+
+    def __init__(self, html_text: str, plain: str):
+        self._html = html_text
+        self._plain = plain
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/html": self._html, "text/plain": self._plain}
+
+
+def publish(
+    fig_id: str,
+    chart: alt.TopLevelMixin,
+    data: pd.DataFrame,
+    *,
+    title: str,
+    sources: pd.DataFrame,
+    units: dict[str, str],
+    notes: list[str] | None = None,
+) -> Figure:
+    """Write ``<ID>.csv`` and ``<ID>.svg`` and return the displayable figure with its caption."""
+    out = figures_dir()
+    anchor = f"fig-{fig_id.lower()}"
+    _csv_frame(data, units).to_csv(out / f"{fig_id}.csv", index=False, lineterminator="\n")
+    spec = chart.to_dict()
+    svg = vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False))
+    (out / f"{fig_id}.svg").write_text(svg, encoding="utf-8")
+
+    source_text = "；".join(format_source(r) for _, r in sources.iterrows())
+    note_items = list(notes or []) + caption_notes(data)
+    unit_text = "、".join(sorted(set(units.values())))
+    parts = [
+        f'<span class="regen-fig-no">図 {html.escape(fig_id)}</span> {html.escape(title)}',
+        f'<span class="regen-unit">単位：{html.escape(unit_text)}</span>',
+        f'<span class="regen-source">出所：{html.escape(source_text)}</span>',
+    ]
+    if note_items:
+        parts.append(f'<span class="regen-note">注：{html.escape("。".join(note_items))}。</span>')
+    parts.append(
+        f'<a class="regen-csv" href="../_static/figures/{fig_id}.csv" download>データ（CSV）</a>'
+        f'<span class="regen-csv-print">データ：figures/{fig_id}.csv</span>'
+    )
+    spec_json = json.dumps(spec, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
+    body = (
+        f'<figure class="regen-figure" id="{anchor}">\n'
+        f'<div class="regen-chart" id="{anchor}-chart" role="img" aria-label="{html.escape(title)}"></div>\n'
+        f'<div class="regen-print">{_prefix_ids(svg, anchor)}</div>\n'
+        f'<figcaption>{"<br>".join(parts)}</figcaption>\n'
+        f"</figure>\n"
+        f"<script>vegaEmbed('#{anchor}-chart', {spec_json}, "
+        '{"renderer": "svg", "actions": {"export": true, "source": false, "compiled": false, "editor": false}})'
+        ".catch(function (e) { console.error(e); });</script>\n"
+    )
+    plain = f"図 {fig_id} {title}\n出所：{source_text}"
+    return Figure(body, plain)
+
+
+def vega_bundle() -> str:
+    """vega + vega-lite + vega-embed for the site, wrapped so its globals cannot clash."""
+    vl_version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    return "(function () {\n" + vlc.javascript_bundle(vl_version=vl_version) + "\n})();\n"

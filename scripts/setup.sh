@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Set up a machine for `make report` / `make test`:
+#   1. system packages: Debian's chromium (PDF printing, browser tests), poppler-utils
+#      (pdftotext), a Japanese TrueType font with a real bold (BIZ UDGothic); installed with apt-get when missing;
+#   2. a virtual environment in .venv from the pinned requirements.txt, the project on its
+#      path and its Jupyter kernel registered (papermill runs notebooks in it).
+# Re-running is cheap: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
+fonts=$(fc-list : family 2>/dev/null || true)
+[[ $fonts == *"BIZ UDPGothic"* ]] || need_apt+=(fonts-morisawa-bizud-gothic)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: missing ${need_apt[*]} and no apt-get here; install them with your package manager" >&2
+    exit 1
+  fi
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "setup: missing ${need_apt[*]}; run as root: apt-get install ${need_apt[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "setup: installing ${need_apt[*]} (apt-get)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    "${need_apt[@]}" fontconfig >/dev/null
+fi
+
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.txt | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: creating .venv from requirements.txt"
+  "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
+    echo "setup: Python 3.11 or newer is needed (found $("$PYTHON" --version 2>&1))" >&2; exit 1; }
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -r requirements.txt
+  echo "$want" > "$stamp"
+fi
+# The project package on the venv's path (like an editable install, without a build step).
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$PWD" > "$site/regenpolicy-project.pth"
+if [ ! -f .venv/share/jupyter/kernels/regenpolicy/kernel.json ] || ! grep -q "$PWD/.venv" .venv/share/jupyter/kernels/regenpolicy/kernel.json; then
+  .venv/bin/python -m ipykernel install --sys-prefix --name regenpolicy --display-name "Python 3 (regenpolicy)" >/dev/null
+fi

@@ -1,0 +1,200 @@
+"""End to end: the real build, then what a reader sees in a browser and in the PDF."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import http.server
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from regenpolicy.build import CHROMIUM_ARGS, chromium_path
+from tests.conftest import ROOT, run_build, tree_digest
+
+FIGURES = {
+    "M1": ("notebooks/m1_market.html", "再生医療等製品のグローバル市場規模推計"),
+    "C2": ("notebooks/c2_unit_cost.html", "製造数量による1製品当たり製造コストの推移"),
+    "K1": ("notebooks/k1_fee_gap.html", "現行の診療報酬制度の課題"),
+}
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_outputs_exist(built):
+    assert (built / "html" / "index.html").is_file()
+    assert (built / "pdf" / "report.pdf").is_file()
+    for fig_id in FIGURES:
+        assert (built / "figures" / f"{fig_id}.csv").stat().st_size > 0
+        svg = (built / "figures" / f"{fig_id}.svg").read_text(encoding="utf-8")
+        assert svg.startswith("<svg") and "BIZ UDPGothic" in svg
+    assert not (built / ".staging").exists()
+
+
+def test_m1_csv_holds_the_printed_numbers(built):
+    rows = read_csv(built / "figures" / "M1.csv")
+    assert "value_oku_yen [億円]" in rows[0]
+    totals: dict[str, float] = {}
+    for row in rows:
+        totals[row["year"]] = totals.get(row["year"], 0) + float(row["value_oku_yen [億円]"])
+    assert totals == {"2020": 6812, "2025": 27469, "2030": 68657, "2035": 98172, "2040": 117018}
+    assert {r["status"] for r in rows} == {"printed", "derived"}
+
+
+def test_k1_csv_gap_per_patient(built):
+    rows = read_csv(built / "figures" / "K1.csv")
+    gap = {p: sum(float(r["gap_yen [円/患者]"]) for r in rows if r["pathway"] == p) for p in ("car_t", "auto_pbsct")}
+    assert gap["car_t"] == pytest.approx(-993387)
+    assert gap["auto_pbsct"] == 0
+    unpaid = [r["step_ja"] for r in rows if r["pathway"] == "car_t" and r["points [点]"] == "0"]
+    assert "再アフェレーシス（製造不成立時）" in unpaid and len(unpaid) == 6
+
+
+def test_c2_csv_shows_scale_merit_only_for_the_conventional_product(built):
+    rows = read_csv(built / "figures" / "C2.csv")
+    cost = {(r["product_type"], int(r["volume [患者数/年]"])): float(r["total [万円/製品]"]) for r in rows}
+    assert cost[("conventional", 10)] / cost[("conventional", 100000)] > 1000
+    assert cost[("autologous", 10)] / cost[("autologous", 100000)] < 10
+    assert cost[("autologous", 100000)] > 1900  # never below the floor
+
+
+def test_prose_numbers_are_glued_from_the_data(built):
+    m1 = (built / "html" / "notebooks" / "m1_market.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", "", m1)
+    assert "2020 年の 6,812 億円から" in text
+    assert "117,018 億円へ、約 17.2 倍" in text
+    assert "26.0%（資料の表記は +26%）" in text
+    k1 = re.sub(r"<[^>]+>", "", (built / "html" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8"))
+    assert "差し引き 99.3 万円の持ち出し" in k1
+    assert "{glue" not in text + k1
+
+
+def test_figures_have_anchor_caption_source_and_csv_link(built):
+    for fig_id, (page, title) in FIGURES.items():
+        html = (built / "html" / page).read_text(encoding="utf-8")
+        assert f'id="fig-{fig_id.lower()}"' in html
+        caption = html.split(f'id="fig-{fig_id.lower()}"', 1)[1].split("</figcaption>", 1)[0]
+        assert title in caption and "出所：" in caption
+        link = re.search(r'href="([^"]+\.csv)"', caption).group(1)
+        assert (built / "html" / page).parent.joinpath(link).resolve().is_file()
+    m1 = (built / "html" / "notebooks" / "m1_market.html").read_text(encoding="utf-8")
+    assert "印字値から導出した値を含む（5件）" in m1 and "凡例順に割り当てた" in m1
+
+
+def test_site_loads_nothing_from_the_network(built):
+    for page in (built / "html").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r'<script[^>]+src="(https?:)?//', html), page
+        assert not re.search(r'<link[^>]+href="(https?:)?//[^"]+\.(css|woff2?)', html), page
+
+
+@pytest.fixture(scope="module")
+def site(built):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built / "html"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("fig_id", list(FIGURES))
+def test_chart_draws_in_chromium_offline(site, browser, fig_id):
+    page_path, title = FIGURES[fig_id]
+    page = browser.new_page()
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def route(r):
+        if r.request.url.startswith(site):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(f"{site}/{page_path}", wait_until="networkidle")
+    chart = page.locator(f"#fig-{fig_id.lower()}-chart svg")
+    chart.first.wait_for(state="visible", timeout=15000)
+    assert chart.first.bounding_box()["width"] > 300
+    # Japanese text is drawn by vega in the page, not only in the caption
+    marks = page.locator(f"#fig-{fig_id.lower()}-chart svg text").all_text_contents()
+    assert any(re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", t) for t in marks)
+    assert page.locator(f"#fig-{fig_id.lower()} figcaption").inner_text().count("出所") == 1
+    page.wait_for_timeout(300)
+    assert errors == [], errors
+    assert outside == [], outside
+    page.close()
+
+
+def test_site_index_opens_the_book(site, browser):
+    page = browser.new_page()
+    page.goto(f"{site}/index.html", wait_until="networkidle")
+    assert "再生医療等製品の価格制度に関する白書" in page.title()
+    links = page.locator("nav a.reference.internal").all_text_contents()
+    assert any("診療報酬" in t for t in links)
+    page.close()
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_pdf_text_pages_and_fonts(built):
+    pdf = built / "pdf" / "report.pdf"
+    text = pdf_text(pdf)
+    compact = re.sub(r"\s+", "", text)
+    for fig_id, (_, title) in FIGURES.items():
+        assert f"図{fig_id}" in compact and re.sub(r"\s+", "", title) in compact
+    assert "6,812億円から" in compact and "26.0%" in compact
+    assert "出所：" in compact
+    assert "本文へスキップ" not in compact and "Ctrl+K" not in compact  # site chrome is not printed
+    reader = PdfReader(str(pdf))
+    assert 4 <= len(reader.pages) <= 30
+    assert reader.pages[0].mediabox.width == pytest.approx(595.92, abs=1)  # A4
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(" yes " in row for row in rows), fonts  # every font embedded
+    assert "Type 3" not in fonts
+
+
+def test_failed_builds_leave_the_last_good_output(built, data_copy, tmp_path):
+    before = tree_digest(built)
+    bad = data_copy / "fee_schedule.csv"
+    bad.write_text(bad.read_text(encoding="utf-8").replace(",17440,", ",-17440,"), encoding="utf-8")
+    proc = run_build(built, env={"REGEN_DATA_DIR": str(data_copy)})
+    assert proc.returncode == 2
+    assert "fee_schedule.csv, line 2, column 'points': -17440 is out of range" in proc.stderr
+    assert "Nothing was built" in proc.stderr
+
+    profile = tmp_path / "broken.yaml"
+    profile.write_text("id: broken\ntitle: broken\nparameters:\n  k1_fee_gap:\n    fee_revision: 2019\n",
+                       encoding="utf-8")
+    proc = run_build(built, "--submission", str(profile))
+    assert proc.returncode == 1
+    assert "notebook notebooks/k1_fee_gap.md failed in code cell 2" in proc.stderr
+    assert "no points in force at revision 2019" in proc.stderr
+    assert tree_digest(built) == before
+    assert not (built / ".staging").exists()
