@@ -27,6 +27,7 @@ from regenpolicy import ROOT
 # made bold synthetically (IPAex has no bold), are embedded as Type 3 glyphs instead.
 FONT = "BIZ UDPGothic"
 STATUS_JA = {"printed": "資料に印字された値", "derived": "印字値から導出した値", "assumption": "仮定値"}
+STATUS_SHORT = {"printed": "印字", "derived": "導出", "assumption": "仮定"}
 
 
 def figures_dir() -> Path:
@@ -147,6 +148,12 @@ def publish(
     )
     plain = f"図 {fig_id} {title}\n出所：{source_text}"
     return Figure(body, plain)
+
+
+def table(frame: pd.DataFrame, caption: str, formats: dict[str, str] | None = None) -> Any:
+    """A data table as the report shows it: no index, formatted numbers, a caption."""
+    return (frame.style.hide(axis="index").format(formats or {}, na_rep="—")
+            .set_caption(caption).set_table_attributes('class="regen-table"'))
 
 
 def vega_bundle() -> str:
