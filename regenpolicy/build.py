@@ -85,7 +85,13 @@ def execute_notebook(name: str, parameters: dict, out_dir: Path, workdir: Path) 
     except Exception as exc:  # kernel missing, kernel died, …
         raise BuildError(f"notebook notebooks/{name}.md could not be executed: {exc}") from None
     result = nbformat.read(executed, as_version=4)
-    for cell in result.cells:
+    # Hide the injected parameters, and drop what differs from run to run (timings, random cell
+    # ids) so that the same inputs give the same pages.
+    result.metadata.pop("papermill", None)
+    for i, cell in enumerate(result.cells):
+        cell.id = f"cell-{i}"
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
         tags = cell.metadata.setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")

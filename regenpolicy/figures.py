@@ -8,6 +8,7 @@ inline SVG for print, and a caption whose 出所 and notes come from the data's 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import numbers
@@ -152,7 +153,8 @@ def publish(
 
 def table(frame: pd.DataFrame, caption: str, formats: dict[str, str] | None = None) -> Any:
     """A data table as the report shows it: no index, formatted numbers, a caption."""
-    return (frame.style.hide(axis="index").format(formats or {}, na_rep="—")
+    uuid = hashlib.sha1(caption.encode("utf-8")).hexdigest()[:8]  # stable ids: same input, same page
+    return (frame.style.set_uuid(uuid).hide(axis="index").format(formats or {}, na_rep="—")
             .set_caption(caption).set_table_attributes('class="regen-table"'))
 
 

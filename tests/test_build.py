@@ -198,3 +198,10 @@ def test_failed_builds_leave_the_last_good_output(built, data_copy, tmp_path):
     assert "no points in force at revision 2019" in proc.stderr
     assert tree_digest(built) == before
     assert not (built / ".staging").exists()
+
+
+def test_same_inputs_give_the_same_site_and_figures(built, tmp_path):
+    proc = run_build(tmp_path, "--no-pdf")
+    assert proc.returncode == 0, proc.stderr
+    assert tree_digest(tmp_path / "figures") == tree_digest(built / "figures")
+    assert tree_digest(tmp_path / "html") == tree_digest(built / "html")
