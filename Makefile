@@ -3,7 +3,7 @@
 SUBMISSION ?= default
 PY := .venv/bin/python
 
-.PHONY: setup report test validate clean
+.PHONY: setup report test validate bench clean
 setup:
 	@scripts/setup.sh
 
@@ -15,6 +15,9 @@ test: setup
 
 validate: setup
 	$(PY) -m regenpolicy validate
+
+bench: setup
+	$(PY) benchmarks/bench_build.py
 
 clean:
 	rm -rf _build

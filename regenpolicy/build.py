@@ -1,15 +1,20 @@
 """The build command: data → validation → papermill → Jupyter Book (HTML) → PDF.
 
-    python -m regenpolicy build [--submission default] [--out _build]
+    python -m regenpolicy build [--submission default] [--out _build] [--jobs N]
 
-Everything is built in ``<out>/.staging`` and moved into place only when every step has
-succeeded, so a failed build leaves the last good ``html/``, ``pdf/`` and ``figures/`` as they
-were. Exit codes: 0 built, 2 bad input (data or profile), 1 a step failed.
+Notebooks run in parallel and are reused from ``<out>/.cache`` when nothing they depend on
+changed (see ``regenpolicy.execute``); the Jupyter Book and PDF steps are skipped when their
+inputs did not change, and Sphinx rebuilds only changed pages otherwise. New outputs are
+assembled in ``<out>/.staging`` and moved into place only when every step has succeeded, so a
+failed build leaves the last good ``html/``, ``pdf/`` and ``figures/`` as they were.
+Exit codes: 0 built, 2 bad input (data or profile), 1 a step failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -17,16 +22,12 @@ import sys
 import time
 from pathlib import Path
 
-import jupytext
-import nbformat
-import papermill
 import yaml
 
 from regenpolicy import ROOT, data
-from regenpolicy.figures import vega_bundle
+from regenpolicy.execute import ExecutionError, run_notebooks
 from regenpolicy.profile import Profile, ProfileError, load_profile
 
-KERNEL = "regenpolicy"
 OUTPUTS = ("html", "pdf", "figures")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -61,52 +62,50 @@ def toc_notebooks(root: Path = ROOT) -> list[str]:
     return [f.split("/", 1)[1] for f in files if f.startswith("notebooks/")]
 
 
-def execute_notebook(name: str, parameters: dict, out_dir: Path, workdir: Path) -> Path:
-    """Convert ``notebooks/<name>.md`` and run it with papermill; return the executed ``.ipynb``."""
-    source = ROOT / "notebooks" / f"{name}.md"
-    nb = jupytext.read(source)
-    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3 (regenpolicy)", "language": "python"}
-    unexecuted = workdir / f"{name}.unexecuted.ipynb"
-    nbformat.write(nb, unexecuted)
-    executed = out_dir / f"{name}.ipynb"
-    try:
-        papermill.execute_notebook(
-            str(unexecuted), str(executed), parameters=parameters, kernel_name=KERNEL,
-            cwd=str(ROOT), progress_bar=False, log_output=False, report_mode=False,
-        )
-    except papermill.PapermillExecutionError as exc:
-        sources = [c.source for c in nb.cells if c.cell_type == "code"]
-        number = sources.index(exc.source) + 1 if exc.source in sources else "?"
-        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
-        raise BuildError(
-            f"notebook notebooks/{name}.md failed in code cell {number} "
-            f"(the cell starting '{first_line.strip()}'): {exc.ename}: {exc.evalue}"
-        ) from None
-    except Exception as exc:  # kernel missing, kernel died, …
-        raise BuildError(f"notebook notebooks/{name}.md could not be executed: {exc}") from None
-    result = nbformat.read(executed, as_version=4)
-    # Hide the injected parameters, and drop what differs from run to run (timings, random cell
-    # ids) so that the same inputs give the same pages.
-    result.metadata.pop("papermill", None)
-    for i, cell in enumerate(result.cells):
-        cell.id = f"cell-{i}"
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-        tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
-    nbformat.write(result, executed)
-    return executed
+def tree_hash(paths: list[Path]) -> str:
+    """Content hash of files and folders (names and bytes), in a stable order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for f in files:
+            digest.update(str(f.relative_to(ROOT) if f.is_relative_to(ROOT) else f.name).encode())
+            digest.update(b"\0" + f.read_bytes())
+    return digest.hexdigest()
 
 
-def jupyter_book(src: Path, builder: str, out: Path) -> Path:
-    """Run ``jupyter-book build`` with warnings as errors; return the builder's output folder."""
+def sync_file(src: Path | bytes, dest: Path) -> bool:
+    """Write ``dest`` only when its content changes (Sphinx rebuilds pages by mtime)."""
+    content = src if isinstance(src, bytes) else src.read_bytes()
+    if dest.exists() and dest.read_bytes() == content:
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(content)
+    return True
+
+
+def sync_tree(src: Path, dest: Path) -> None:
+    """Make ``dest`` hold exactly the files of ``src``, touching only those that differ."""
+    wanted = {p.relative_to(src) for p in src.rglob("*") if p.is_file()}
+    if dest.exists():
+        for p in sorted(dest.rglob("*"), reverse=True):
+            if p.is_file() and p.relative_to(dest) not in wanted:
+                p.unlink()
+    for rel in wanted:
+        sync_file(src / rel, dest / rel)
+
+
+def jupyter_book(src: Path, builder: str, out: Path) -> subprocess.Popen:
+    """Start ``jupyter-book build`` (warnings are errors); Sphinx reuses what it built in ``out``."""
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe), "build", str(src), "--builder", builder, "--path-output", str(out),
-           "--warningiserror", "--keep-going", "--all"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+           "--warningiserror", "--keep-going"]
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_book(proc: subprocess.Popen, builder: str, out: Path) -> Path:
+    output, _ = proc.communicate()
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        tail = "\n".join(output.strip().splitlines()[-30:])
         raise BuildError(f"jupyter-book {builder} build failed:\n{tail}")
     return out / "_build" / builder
 
@@ -131,7 +130,8 @@ def print_pdf(html_file: Path, pdf_file: Path, title: str) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            # Print needs no script: charts are inline SVG for print, so vega never has to run.
+            page = browser.new_context(java_script_enabled=False).new_page()
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
                        else route.abort())
             page.goto(html_file.as_uri(), wait_until="load")
@@ -155,59 +155,102 @@ def _replace_outputs(new: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def build(profile: Profile, out: Path, *, pdf: bool = True) -> None:
+def cached_vega_bundle(cache: Path) -> Path:
+    """The site's vega scripts, generated once per vl-convert/Altair version (it takes a second)."""
+    from importlib.metadata import version
+
+    path = cache / f"vega-bundle-{version('vl-convert-python')}-{version('altair')}.js"
+    if not path.exists():
+        from regenpolicy.figures import vega_bundle
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(vega_bundle(), encoding="utf-8")
+    return path
+
+
+def stage_book(src: Path, notebooks: dict, figures: Path, cache: Path) -> None:
+    """Lay out the book's sources in ``src``, rewriting only files whose content changed."""
+    for name in ("_config.yml", "_toc.yml"):
+        sync_file(ROOT / name, src / name)
+    sync_tree(ROOT / "book", src / "book")
+    sync_file(cached_vega_bundle(cache), src / "book" / "_static" / "vega-bundle.js")
+    sync_tree(figures, src / "book" / "_static" / "figures")
+    for name, result in notebooks.items():
+        sync_file(result.notebook, src / "notebooks" / f"{name}.ipynb")
+    wanted = {f"{n}.ipynb" for n in notebooks}
+    for stale in (src / "notebooks").glob("*.ipynb"):
+        if stale.name not in wanted:
+            stale.unlink()
+
+
+def build(profile: Profile, out: Path, *, pdf: bool = True, jobs: int | None = None) -> None:
     started = time.monotonic()
     log(f"submission '{profile.id}': {profile.title}")
     dataset = data.load_dataset()
     log(f"data: {len(dataset.tables)} tables valid")
-
+    cache = out / ".cache"
     staging = out / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        _build_in(staging, dataset, profile, out, pdf)
+        built = _build_in(staging, cache, dataset, profile, out, pdf, jobs)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log(f"done in {time.monotonic() - started:.1f} s: {out / 'html' / 'index.html'}, "
-        f"{out / 'pdf' / 'report.pdf'}, {out / 'figures'}/")
+    if built:
+        log(f"done in {time.monotonic() - started:.1f} s: {out / 'html' / 'index.html'}, "
+            f"{out / 'pdf' / 'report.pdf'}, {out / 'figures'}/")
+    else:
+        log(f"up to date ({time.monotonic() - started:.1f} s): nothing that the site or the PDF "
+            "depends on changed")
 
 
-def _build_in(staging: Path, dataset: data.Dataset, profile: Profile, out: Path, pdf: bool) -> None:
-    src, work, result = staging / "src", staging / "work", staging / "result"
-    for folder in (src / "notebooks", work, result):
-        folder.mkdir(parents=True)
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "book", src / "book")
-    static = src / "book" / "_static"
-    static.mkdir(exist_ok=True)
-    (static / "vega-bundle.js").write_text(vega_bundle(), encoding="utf-8")
-    figures = static / "figures"
-    figures.mkdir()
-
-    os.environ["REGEN_FIGURES_DIR"] = str(figures)
-    os.environ["REGEN_DATA_DIR"] = str(dataset.data_dir)
+def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profile, out: Path,
+              pdf: bool, jobs: int | None) -> bool:
     names = toc_notebooks()
-    for i, name in enumerate(names, 1):
-        t0 = time.monotonic()
-        execute_notebook(name, profile.parameters.get(name, {}), src / "notebooks", work)
-        log(f"notebook {i}/{len(names)} {name} executed ({time.monotonic() - t0:.1f} s)")
+    try:
+        results = run_notebooks(names, profile.parameters, dataset, cache, staging / "work", jobs)
+    except ExecutionError as exc:
+        raise BuildError(str(exc)) from None
+    figures = staging / "result" / "figures"
+    figures.mkdir(parents=True)
+    for result in results.values():
+        for f in sorted(result.figures.iterdir()):
+            shutil.copy2(f, figures / f.name)
+
+    book = cache / "book"
+    src = book / "src"
+    stage_book(src, results, figures, cache)
+    machinery = tree_hash(sorted((ROOT / "regenpolicy").glob("*.py")) + [ROOT / "requirements.txt"])
+    key = hashlib.sha256(f"{tree_hash([src])} {machinery} pdf={pdf}".encode()).hexdigest()
+    published = cache / "published.json"
+    if (published.exists() and json.loads(published.read_text())["key"] == key
+            and all((out / name).exists() for name in OUTPUTS)):
+        return False
 
     t0 = time.monotonic()
-    html = jupyter_book(src, "html", staging / "jb")
-    shutil.copytree(html, result / "html")
+    try:
+        html_proc = jupyter_book(src, "html", book / "html")
+        single_proc = jupyter_book(src, "singlehtml", book / "single") if pdf else None
+        html = wait_book(html_proc, "html", book / "html")
+        single = wait_book(single_proc, "singlehtml", book / "single") if single_proc else None
+    except BuildError:
+        shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
+        raise
+    shutil.copytree(html, staging / "result" / "html",
+                    ignore=shutil.ignore_patterns(".doctrees", ".buildinfo", "_sources"))
     log(f"website built ({time.monotonic() - t0:.1f} s)")
-    shutil.copytree(figures, result / "figures")
-    (result / "pdf").mkdir()
-    if pdf:
+    (staging / "result" / "pdf").mkdir()
+    if single is not None:
         t0 = time.monotonic()
-        single = jupyter_book(src, "singlehtml", staging / "jb")
         # The single page is written as book/index.html but links its assets from the output root.
         page = single / "report.html"
-        (single / "book" / "index.html").rename(page)
-        print_pdf(page, result / "pdf" / "report.pdf", profile.title)
+        shutil.copy2(single / "book" / "index.html", page)
+        print_pdf(page, staging / "result" / "pdf" / "report.pdf", profile.title)
         log(f"PDF printed ({time.monotonic() - t0:.1f} s)")
 
-    _replace_outputs(result, out)
+    published.unlink(missing_ok=True)
+    _replace_outputs(staging / "result", out)
+    published.write_text(json.dumps({"key": key, "submission": profile.id}), encoding="utf-8")
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
     b.add_argument("--out", default=str(ROOT / "_build"), help="output folder (default: _build)")
     b.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    b.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores)")
     sub.add_parser("validate", help="check data/ against data/metadata.yaml and stop")
     args = parser.parse_args(argv)
     try:
@@ -225,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"data: {len(dataset.tables)} tables valid")
             return 0
         profile = load_profile(args.submission)
-        build(profile, Path(args.out).resolve(), pdf=not args.no_pdf)
+        build(profile, Path(args.out).resolve(), pdf=not args.no_pdf, jobs=args.jobs)
         return 0
     except (data.DataValidationError, ProfileError) as exc:
         print(f"error: {exc}\nNothing was built; the previous output is unchanged.", file=sys.stderr)

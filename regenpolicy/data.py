@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -272,12 +273,14 @@ class Dataset:
     data_dir: Path
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        record_read(name)
         return self.frames[name].drop(columns="_line")
 
     def sources_for(self, *names: str, frame_sources: bool = True) -> pd.DataFrame:
         """The rows of ``sources`` cited by the given tables (declared and per-row)."""
         ids: list[str] = []
         for name in names:
+            record_read(name)
             ids += self.tables[name].sources
             if frame_sources and "source_id" in self.frames[name]:
                 ids += list(self.frames[name]["source_id"].dropna())
@@ -285,9 +288,24 @@ class Dataset:
         ordered = list(dict.fromkeys(i for i in ids if i in sources.index))
         return sources.loc[ordered].reset_index()
 
-    def file_hashes(self) -> dict[str, str]:
-        files = ["metadata.yaml"] + sorted(t.file for t in self.tables.values())
-        return {f: hashlib.sha256((self.data_dir / f).read_bytes()).hexdigest() for f in files}
+    def table_hash(self, name: str) -> str:
+        """Content hash of a table: its file's bytes and its declaration in metadata.yaml."""
+        table = self.tables[name]
+        digest = hashlib.sha256((self.data_dir / table.file).read_bytes())
+        digest.update(repr(table).encode("utf-8"))
+        return digest.hexdigest()
+
+
+def record_read(name: str) -> None:
+    """Note that the running notebook read table ``name``.
+
+    The build sets ``REGEN_DEPS_FILE`` while it executes a notebook; the tables listed there are
+    what the notebook's cached result depends on.
+    """
+    path = os.environ.get("REGEN_DEPS_FILE")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(name + "\n")
 
 
 def load_dataset(data_dir: Path = DATA_DIR) -> Dataset:

@@ -1,0 +1,172 @@
+"""Build benchmark: prints the figures of issue #6 in one run.
+
+    .venv/bin/python benchmarks/bench_build.py [--pdf/--no-pdf]
+
+Works on a scratch copy of the project (the working tree is never touched) and measures, with
+the shipped book and data:
+
+- our build: cold full build, no-op rebuild, rebuild after editing one table (and how many
+  notebooks re-ran), rebuild after editing one notebook;
+- the naive baseline: papermill every notebook one after the other, then
+  ``jupyter-book build --all`` (what a rebuild costs without our cache);
+- peak memory of each build: the largest sum of proportional set size (PSS) over the build's
+  whole process tree (build, kernels, Sphinx, Chromium), sampled every 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def tree_pss_kb(pid: int) -> int:
+    """Proportional set size (shared pages split between their users) of ``pid`` and all its
+    descendants, in KiB, from /proc: what the build really holds in memory at that moment."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        stack += children.get(p, [])
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int, str]:
+    """Run a command; return (seconds, peak memory of its process tree in MiB, stdout)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})})
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, tree_pss_kb(proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = proc.communicate()
+    stop.set()
+    sampler.join()
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.exit(f"command failed ({' '.join(cmd)}):\n{out[-3000:]}")
+    return seconds, peak // 1024, out
+
+
+def copy_project(target: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for rel in files:
+        if (ROOT / rel).is_file():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, target / rel)
+    return target
+
+
+def notebooks(project: Path) -> list[str]:
+    sys.path.insert(0, str(project))
+    from regenpolicy.build import toc_notebooks
+
+    return toc_notebooks(project)
+
+
+def baseline(project: Path) -> tuple[float, int]:
+    """The naive rebuild: papermill every notebook in turn, then jupyter-book build --all."""
+    script = f"""
+import subprocess, sys, jupytext, nbformat, papermill, yaml
+from pathlib import Path
+names = {notebooks(project)!r}
+profile = yaml.safe_load(Path('submissions/default.yaml').read_text())['parameters']
+src = Path('_baseline')
+for name in names:
+    nb = jupytext.read(f'notebooks/{{name}}.md')
+    nbformat.write(nb, f'_baseline_{{name}}.ipynb')
+    papermill.execute_notebook(f'_baseline_{{name}}.ipynb', str(src / 'notebooks' / f'{{name}}.ipynb'),
+                               parameters=profile.get(name, {{}}), kernel_name='regenpolicy', progress_bar=False)
+subprocess.run([str(Path(sys.executable).with_name('jupyter-book')), 'build', str(src), '--all',
+                '--builder', 'html'], check=True, capture_output=True)
+"""
+    src = project / "_baseline"
+    shutil.rmtree(src, ignore_errors=True)
+    (src / "notebooks").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(project / name, src / name)
+    shutil.copytree(project / "book", src / "book")
+    (src / "book" / "_static" / "figures").mkdir(parents=True, exist_ok=True)
+    seconds, peak, _ = run([PY, "-c", script], project,
+                           env={"REGEN_FIGURES_DIR": str(src / "book" / "_static" / "figures")})
+    return seconds, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-pdf", action="store_true", help="measure the website only")
+    args = parser.parse_args()
+    pdf = [] if not args.no_pdf else ["--no-pdf"]
+    with tempfile.TemporaryDirectory(prefix="regen-bench-") as tmp:
+        project = copy_project(Path(tmp))
+        out = project / "_build"
+        build = [PY, "-m", "regenpolicy", "build", "--out", str(out), *pdf]
+        n = len(notebooks(project))
+        rows = []
+
+        t, mem, _ = run(build, project)
+        rows.append(("cold full build", t, mem, f"{n} notebooks executed"))
+        t, mem, log = run(build, project)
+        rows.append(("no-op rebuild", t, mem, f"{len(re.findall(': executed', log))} executed"))
+
+        fees = project / "data" / "fee_schedule.csv"
+        fees.write_text(fees.read_text(encoding="utf-8").replace(",30850,", ",30851,", 1), encoding="utf-8")
+        t, mem, log = run(build, project)
+        rows.append(("rebuild after editing one table", t, mem,
+                     f"{len(re.findall(': executed', log))} of {n} notebooks re-ran"))
+
+        nb = project / "notebooks" / "m1_market.md"
+        nb.write_text(nb.read_text(encoding="utf-8") + "\n本文を一文追加した。\n", encoding="utf-8")
+        t, mem, log = run(build, project)
+        rows.append(("rebuild after editing one notebook", t, mem,
+                     f"{len(re.findall(': executed', log))} of {n} notebooks re-ran"))
+
+        base_t, base_mem = baseline(project)
+
+    print(f"machine: {os.cpu_count()} cores; book: {n} notebooks; PDF {'off' if pdf else 'on'} for our build")
+    print(f"baseline (papermill every notebook, then jupyter-book build --all, HTML only): "
+          f"{base_t:.1f} s, peak {base_mem} MiB")
+    print(f"{'step':<38}{'seconds':>9}{'× faster than baseline':>25}{'peak MiB':>10}  notes")
+    for name, t, mem, note in rows:
+        print(f"{name:<38}{t:>9.1f}{base_t / t:>25.1f}{mem:>10}  {note}")
+    targets = [("no-op ≤ 2 s", rows[1][1] <= 2.0),
+               ("one-table edit ≥ 5× faster than the baseline", base_t / rows[2][1] >= 5.0),
+               ("cold build ≤ 45 s" + (" with HTML and PDF" if not pdf else ""), rows[0][1] <= 45.0)]
+    for target, met in targets:
+        print(f"target {target}: {'met' if met else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
