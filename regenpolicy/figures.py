@@ -162,3 +162,40 @@ def vega_bundle() -> str:
     """vega + vega-lite + vega-embed for the site, wrapped so its globals cannot clash."""
     vl_version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
     return "(function () {\n" + vlc.javascript_bundle(vl_version=vl_version) + "\n})();\n"
+
+
+def publish_table(
+    table_id: str,
+    frame: pd.DataFrame,
+    *,
+    title: str,
+    sources: pd.DataFrame,
+    data: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
+    formats: dict[str, str] | None = None,
+) -> Figure:
+    """A data table with anchor ``tbl-<id>``, a caption with 出所 and its data at ``<ID>.csv``.
+
+    ``frame`` is what the page shows (Japanese column names; cells may hold ``<br>`` line breaks);
+    ``data`` is what ``<ID>.csv`` holds (default: ``frame``). Text tables wrap their cells.
+    """
+    out = figures_dir()
+    anchor = f"tbl-{table_id.lower()}"
+    csv_data = frame if data is None else data
+    csv_data.to_csv(out / f"{table_id}.csv", index=False, lineterminator="\n")
+    styled = table(frame, f"表 {table_id} {title}", formats).set_table_attributes(
+        'class="regen-table regen-text-table"')
+    source_text = "；".join(format_source(r) for _, r in sources.iterrows())
+    note_items = list(notes or []) + caption_notes(csv_data)
+    parts = [f'<span class="regen-source">出所：{html.escape(source_text)}</span>']
+    if note_items:
+        parts.append(f'<span class="regen-note">注：{html.escape("。".join(note_items))}。</span>')
+    parts.append(
+        f'<a class="regen-csv" href="../_static/figures/{table_id}.csv" download>データ（CSV）</a>'
+        f'<span class="regen-csv-print">データ：figures/{table_id}.csv</span>'
+    )
+    body = (
+        f'<div class="regen-table-block" id="{anchor}">\n{styled.to_html()}\n'
+        f'<p class="regen-table-caption">{"<br>".join(parts)}</p>\n</div>\n'
+    )
+    return Figure(body, f"表 {table_id} {title}\n出所：{source_text}")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ROOT, run_build, tree_digest
 
-NOTEBOOKS = {"m1_market", "c2_unit_cost", "k1_fee_gap"}
+NOTEBOOKS = {"m1_market", "c2_unit_cost", "k1_fee_gap", "z1_data_appendix"}
 
 
 def executed(stdout: str) -> set[str]:
@@ -64,7 +64,8 @@ def test_editing_a_table_reexecutes_exactly_its_readers(workspace):
         "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000"),
         encoding="utf-8")
     stdout = build(workspace)
-    assert executed(stdout) == {"k1_fee_gap"}  # the only notebook that reads fee_schedule
+    # the notebooks that read fee_schedule: K1, and the data appendix, which counts every table
+    assert executed(stdout) == {"k1_fee_gap", "z1_data_appendix"}
     assert {"m1_market", "c2_unit_cost"} <= reused(stdout)
     assert k1_points(out, "CAR-T細胞投与") == "40000"  # never stale
     assert "40,000点" in (out / "html" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8")

@@ -1,0 +1,149 @@
+"""Issue #3: every remaining figure and table of the white paper, in the built site, its CSV and the PDF."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+CHARTS = ["M2", "M3", "O1", "D1", "D2", "A1", "A3", "S1", "E1"]
+TABLES = {  # id: (page, caption text, rows in the CSV)
+    "A2": ("notebooks/a1_approvals.html", "国内で承認された品目", 20),
+    "T1": ("notebooks/t1_cost_structure.html", "既存医薬品と再生医療等製品の違い", 18),
+    "T2": ("notebooks/i1_international.html", "欧州の医療技術評価（HTA）", 4),
+    "T3": ("notebooks/i1_international.html", "フランスにおける価格安定性と製造インセンティブ", 4),
+    "T4": ("notebooks/t4_access_issues.html", "再生医療等製品を持続的に患者に届けるための課題", 8),
+}
+
+
+def rows(built: Path, fig_id: str) -> list[dict[str, str]]:
+    with (built / "figures" / f"{fig_id}.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def text_of(built: Path, page: str) -> str:
+    return re.sub(r"<[^>]+>", "", (built / "html" / page).read_text(encoding="utf-8"))
+
+
+def test_every_figure_and_table_has_its_files(built):
+    for fig_id in CHARTS:
+        assert rows(built, fig_id), fig_id
+        assert (built / "figures" / f"{fig_id}.svg").read_text(encoding="utf-8").startswith("<svg")
+    for table_id, (_, _, n) in TABLES.items():
+        assert len(rows(built, table_id)) == n, table_id
+
+
+def test_tables_have_anchor_caption_source_and_csv_link(built):
+    for table_id, (page, caption, _) in TABLES.items():
+        html = (built / "html" / page).read_text(encoding="utf-8")
+        assert f'id="tbl-{table_id.lower()}"' in html, table_id
+        block = html.split(f'id="tbl-{table_id.lower()}"', 1)[1].split("</div>", 1)[0]
+        assert f"表 {table_id} " in block and caption in block and "出所：" in block, table_id
+        link = re.search(r'href="([^"]+\.csv)"', block).group(1)
+        assert (built / "html" / page).parent.joinpath(link).resolve().is_file()
+
+
+def test_a1_a2_counts_from_the_product_list(built):
+    a2 = rows(built, "A2")
+    assert len(a2) == 20 and sum(r["conditional"] == "True" for r in a2) == 4
+    a1 = rows(built, "A1")
+    total = {int(r["year"]): int(r["total_cumulative [品目]"]) for r in a1}
+    assert total[2023] == 20 and total[2022] == 17 and total[2020] - total[2007] == 8
+    since = sum(int(r["approvals [品目]"]) for r in a1 if int(r["year"]) >= 2021)
+    assert since == 11
+    assert {r["status"] for r in a1} == {"derived"}
+    text = text_of(built, "notebooks/a1_approvals.html")
+    assert "承認品目は 20 品目" in text and "11 品目は 2021 年以降" in text
+
+
+def test_a3_forecast_is_printed(built):
+    a3 = rows(built, "A3")
+    assert [int(r["launches [品目]"]) for r in a3] == [3, 4, 3, 2, 3, 2]
+    assert [int(r["cumulative [品目]"]) for r in a3] == [17, 21, 24, 26, 29, 31]
+    text = text_of(built, "notebooks/a3_launch_forecast.html")
+    assert "累計 31 品目（資料の本文では約 30 品目）" in text
+
+
+def test_d1_d2_printed_counts_and_shares(built):
+    d1 = {r["segment"]: int(r["count [品目]"]) for r in rows(built, "D1")}
+    assert d1 == {"日米欧いずれかで上市済み": 56, "上市済み": 17, "開発中": 2, "複数地域で開発": 58,
+                  "単独地域で開発": 77, "日本での開発あり": 20}
+    text = text_of(built, "notebooks/d1_drug_loss.html")
+    for phrase in ("合わせて 19 品目にとどまる（-66%）", "37 品目のうち 9 品目（24%）", "20 品目（-85%）",
+                   "欧米の40%未満", "欧米の20%未満", "33.9%", "14.8%"):
+        assert phrase in text, phrase
+    d2 = rows(built, "D2")
+    assert [float(r["share_pct [%]"]) < float(r["printed_below_pct [%]"]) for r in d2] == [True, True]
+
+
+def test_o1_percentages(built):
+    o1 = rows(built, "O1")
+    by_modality: dict[str, float] = {}
+    for r in o1:
+        by_modality[r["modality"]] = by_modality.get(r["modality"], 0) + float(r["share_pct [%]"])
+    assert len(by_modality) == 6 and all(99 <= s <= 101 for s in by_modality.values())
+    counts = {r["modality"]: int(r["pipeline_count [品目]"]) for r in o1}
+    assert counts == {"低分子医薬品": 3130, "抗体医薬品": 906, "核酸医薬品": 142, "遺伝子治療": 220,
+                      "遺伝子細胞治療": 210, "細胞治療": 273}
+    share = {(r["modality"], r["originator"]): float(r["share_pct [%]"]) for r in o1}
+    assert share[("細胞治療", "Biotechnology")] == 75 and share[("低分子医薬品", "Specialty")] == 30
+    assert sum(r["status"] == "derived" for r in o1) == 4  # the four "–" entries
+
+
+def test_m2_m3_values(built):
+    m2 = {r["modality"]: r for r in rows(built, "M2")}
+    virus = m2["in vivoウイルス治療"]
+    assert float(virus["market_from_oku_yen [億円]"]) == 1800
+    assert float(virus["market_to_printed_oku_yen [億円]"]) == 2200
+    assert float(virus["growth_printed_pct [%/年]"]) == 2
+    assert virus["example_product"] == "デリタクト"
+    assert float(m2["細胞移植"]["market_to_oku_yen [億円]"]) == 21363
+    m3 = {(r["segment"], r["region"], r["year"]): r for r in rows(built, "M3")}
+    assert float(m3[("周辺産業計", "国内", "2030")]["value_oku_yen [億円]"]) == 5500
+    assert float(m3[("周辺産業計", "グローバル", "2020")]["value_oku_yen [億円]"]) == 11000
+    cell = float(m3[("細胞CDMO", "グローバル", "2030")]["value_oku_yen [億円]"])
+    assert cell == pytest.approx((21363 + 981 + 24726) * 0.706 * 0.5)
+    assert m3[("細胞CDMO", "グローバル", "2030")]["status"] == "assumption"
+    html = (built / "html" / "notebooks" / "m3_supporting_industry.html").read_text(encoding="utf-8")
+    assert "仮定値を含む" in html
+
+
+def test_s1_e1_values(built):
+    s1 = {(r["setting"], r["arm"]): r for r in rows(built, "S1")}
+    assert float(s1[("r/r ALL", "car_t")]["value_pct [%]"]) == 55
+    assert float(s1[("r/r 3L+ DLBCL", "car_t")]["value_pct [%]"]) == 42.6
+    assert s1[("r/r 3L+ DLBCL", "prior")]["bound"] == "upper"
+    e1 = rows(built, "E1")
+    base = [r for r in e1 if r["fiscal_year"] == "2025"]
+    assert [float(r["budget [兆円]"]) for r in base] == pytest.approx([60 * 0.223] * 2)
+    text = text_of(built, "notebooks/e1_drug_budget.html")
+    assert "2025 年度に約 60 兆円" in text
+    assert "仮定値を含む" in (built / "html" / "notebooks" / "e1_drug_budget.html").read_text(encoding="utf-8")
+
+
+def test_appendix_lists_every_table(built):
+    text = text_of(built, "notebooks/z1_data_appendix.html")
+    for name in ("approved_products.csv", "originator_mix.csv", "cost_structure_comparison.csv", "sources.csv"):
+        assert name in text
+    assert "{glue" not in text
+
+
+def test_no_unglued_placeholders_in_new_pages(built):
+    for page in sorted((built / "html" / "notebooks").glob("*.html")):
+        assert "{glue" not in page.read_text(encoding="utf-8"), page.name
+
+
+def test_pdf_holds_every_new_id(built):
+    text = subprocess.run(["pdftotext", str(built / "pdf" / "report.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    compact = re.sub(r"\s+", "", text)
+    for fig_id in CHARTS:
+        assert f"図{fig_id}" in compact, fig_id
+    for table_id in TABLES:
+        assert f"表{table_id}" in compact, table_id
+    assert compact.count("出所：") >= len(CHARTS) + len(TABLES) + 3
+    for part in ("市場と産業", "ドラッグ・ロスと承認", "臨床的・社会的価値", "製造と品質", "診療報酬と薬剤費", "国際比較", "付録"):
+        assert part in compact
