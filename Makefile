@@ -3,12 +3,15 @@
 SUBMISSION ?= default
 PY := .venv/bin/python
 
-.PHONY: setup report test validate bench clean
+.PHONY: setup report site test validate bench clean
 setup:
 	@scripts/setup.sh
 
 report: setup
 	$(PY) -m regenpolicy build --submission $(SUBMISSION)
+
+site: setup
+	$(PY) -m regenpolicy site
 
 test: setup
 	$(PY) -m pytest

@@ -20,15 +20,17 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from regenpolicy import ROOT, data
+from regenpolicy import ROOT, data, editions
 from regenpolicy.execute import ExecutionError, run_notebooks
-from regenpolicy.profile import Profile, ProfileError, load_profile
+from regenpolicy.profile import Profile, ProfileError, all_profiles, figure_registry, load_profile
 
-OUTPUTS = ("html", "pdf", "figures")
+OUTPUTS = ("html", "pdf", "figures", "meta")
+GENERATED = "book/_generated"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -60,6 +62,31 @@ def toc_notebooks(root: Path = ROOT) -> list[str]:
 
     walk(toc)
     return [f.split("/", 1)[1] for f in files if f.startswith("notebooks/")]
+
+
+def edition_toc(notebooks: list[str], generated: list[str], root: Path = ROOT) -> dict:
+    """``_toc.yml`` without the notebooks this edition leaves out (and chapters left empty),
+    with the generated pages (what changed, stamp) as a last part."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    keep = {f"notebooks/{n}" for n in notebooks}
+
+    def kept(entry: dict) -> dict | None:
+        file = entry.get("file", "")
+        sections = [k for k in (kept(e) for e in entry.get("sections", [])) if k]
+        if file.startswith("notebooks/"):
+            return entry if file in keep else None
+        if entry.get("sections") and not sections:
+            return None
+        return {**entry, **({"sections": sections} if "sections" in entry else {})}
+
+    parts = []
+    for part in toc.get("parts", []):
+        chapters = [k for k in (kept(c) for c in part.get("chapters", [])) if k]
+        if chapters:
+            parts.append({**part, "chapters": chapters})
+    if generated:
+        parts.append({"caption": "版の情報", "chapters": [{"file": f"{GENERATED}/{g}"} for g in generated]})
+    return {**toc, "parts": parts}
 
 
 def tree_hash(paths: list[Path]) -> str:
@@ -168,11 +195,25 @@ def cached_vega_bundle(cache: Path) -> Path:
     return path
 
 
-def stage_book(src: Path, notebooks: dict, figures: Path, cache: Path) -> None:
-    """Lay out the book's sources in ``src``, rewriting only files whose content changed."""
-    for name in ("_config.yml", "_toc.yml"):
-        sync_file(ROOT / name, src / name)
-    sync_tree(ROOT / "book", src / "book")
+def stage_book(src: Path, notebooks: dict, figures: Path, cache: Path, pages: dict[str, str], title: str) -> None:
+    """Lay out the book's sources in ``src``, rewriting only files whose content changed.
+
+    ``pages`` are generated MyST pages (name → text) placed in ``book/_generated/``; ``title``
+    is the edition's title, shown in the site's header.
+    """
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["title"] = title
+    sync_file(yaml.safe_dump(config, allow_unicode=True, sort_keys=False).encode("utf-8"), src / "_config.yml")
+    toc = edition_toc(list(notebooks), list(pages))
+    sync_file(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False).encode("utf-8"), src / "_toc.yml")
+    generated = src.parent / "book-with-generated"
+    shutil.rmtree(generated, ignore_errors=True)
+    shutil.copytree(ROOT / "book", generated)
+    for name, text in pages.items():
+        (generated / "_generated").mkdir(exist_ok=True)
+        (generated / "_generated" / f"{name}.md").write_text(text, encoding="utf-8")
+    sync_tree(generated, src / "book")
+    shutil.rmtree(generated)
     sync_file(cached_vega_bundle(cache), src / "book" / "_static" / "vega-bundle.js")
     sync_tree(figures, src / "book" / "_static" / "figures")
     for name, result in notebooks.items():
@@ -183,16 +224,29 @@ def stage_book(src: Path, notebooks: dict, figures: Path, cache: Path) -> None:
             stale.unlink()
 
 
-def build(profile: Profile, out: Path, *, pdf: bool = True, jobs: int | None = None) -> None:
+@dataclass
+class Previous:
+    """The edition before this one, for the "what changed" page."""
+
+    profile: Profile
+    dataset: data.Dataset
+    headlines: dict
+
+
+def build(profile: Profile, out: Path, *, pdf: bool = True, jobs: int | None = None, cache: Path | None = None,
+          previous: Previous | None = None) -> dict:
+    """Build one edition into ``out``; return its record (stamp and headline numbers)."""
     started = time.monotonic()
     log(f"submission '{profile.id}': {profile.title}")
-    dataset = data.load_dataset()
-    log(f"data: {len(dataset.tables)} tables valid")
-    cache = out / ".cache"
+    dataset = data.load_dataset(versions=profile.data_vintage)
+    log(f"data: {len(dataset.tables)} tables valid"
+        + (f" (versions: {', '.join(f'{k}={v}' for k, v in profile.data_vintage.items())})"
+           if profile.data_vintage else ""))
+    cache = cache or out / ".cache"
     staging = out / ".staging"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        built = _build_in(staging, cache, dataset, profile, out, pdf, jobs)
+        built, record = _build_in(staging, cache, dataset, profile, out, pdf, jobs, previous)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     if built:
@@ -201,13 +255,16 @@ def build(profile: Profile, out: Path, *, pdf: bool = True, jobs: int | None = N
     else:
         log(f"up to date ({time.monotonic() - started:.1f} s): nothing that the site or the PDF "
             "depends on changed")
+    return record
 
 
 def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profile, out: Path,
-              pdf: bool, jobs: int | None) -> bool:
-    names = toc_notebooks()
+              pdf: bool, jobs: int | None, previous: Previous | None) -> tuple[bool, dict]:
+    registry = figure_registry()
+    names = profile.notebooks(toc_notebooks(), registry)
     try:
-        results = run_notebooks(names, profile.parameters, dataset, cache, staging / "work", jobs)
+        results = run_notebooks(names, profile.parameters, dataset, cache, staging / "work", jobs,
+                                versions=profile.data_vintage)
     except ExecutionError as exc:
         raise BuildError(str(exc)) from None
     figures = staging / "result" / "figures"
@@ -215,16 +272,26 @@ def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profil
     for result in results.values():
         for f in sorted(result.figures.iterdir()):
             shutil.copy2(f, figures / f.name)
+    record = {"edition": editions.edition_record(profile), "stamp": editions.stamp(profile, dataset),
+              "headlines": editions.headlines({n: r.notebook for n, r in results.items()})}
+    pages = {}
+    if previous is not None:
+        pages["changes"] = editions.changes_markdown(previous.profile, previous.dataset, previous.headlines,
+                                                     profile, dataset, record["headlines"], registry)
+    pages["stamp"] = editions.stamp_markdown(record["stamp"])
+    meta = staging / "result" / "meta"
+    meta.mkdir()
+    editions.write_json(meta / "edition.json", record)
 
-    book = cache / "book"
+    book = cache / "book" / profile.id
     src = book / "src"
-    stage_book(src, results, figures, cache)
+    stage_book(src, results, figures, cache, pages, profile.title)
     machinery = tree_hash(sorted((ROOT / "regenpolicy").glob("*.py")) + [ROOT / "requirements.txt"])
     key = hashlib.sha256(f"{tree_hash([src])} {machinery} pdf={pdf}".encode()).hexdigest()
-    published = cache / "published.json"
+    published = out / ".published.json"
     if (published.exists() and json.loads(published.read_text())["key"] == key
             and all((out / name).exists() for name in OUTPUTS)):
-        return False
+        return False, record
 
     t0 = time.monotonic()
     try:
@@ -250,7 +317,44 @@ def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profil
     published.unlink(missing_ok=True)
     _replace_outputs(staging / "result", out)
     published.write_text(json.dumps({"key": key, "submission": profile.id}), encoding="utf-8")
-    return True
+    return True, record
+
+
+def build_site(out: Path, *, pdf: bool = True, jobs: int | None = None) -> None:
+    """Every edition in ``submissions/``, oldest first, into one static site at ``out``.
+
+    Editions share one notebook cache; each is built into ``<out>/../editions/<id>`` and the site
+    is assembled from them and swapped in only when all succeeded.
+    """
+    profiles = all_profiles()
+    work = out.parent / "editions"
+    cache = out.parent / ".cache"
+    previous: Previous | None = None
+    records = []
+    for profile in profiles:
+        record = build(profile, work / profile.id, pdf=pdf, jobs=jobs, cache=cache, previous=previous)
+        records.append(record)
+        previous = Previous(profile, data.load_dataset(versions=profile.data_vintage), record["headlines"])
+    staging = out.parent / ".site-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for profile in profiles:
+        edition = work / profile.id
+        shutil.copytree(edition / "html", staging / profile.id)
+        if (edition / "pdf" / "report.pdf").exists():
+            shutil.copy2(edition / "pdf" / "report.pdf", staging / profile.id / "report.pdf")
+        shutil.copytree(edition / "figures", staging / profile.id / "figures")
+        (staging / profile.id / "figures" / "index.html").write_text(
+            editions.figures_index(profile, sorted(p.name for p in (edition / "figures").iterdir())), encoding="utf-8")
+        shutil.copy2(edition / "meta" / "edition.json", staging / profile.id / "edition.json")
+    (staging / "index.html").write_text(editions.site_index([r["edition"] for r in records]), encoding="utf-8")
+    old = out.parent / ".site-old"
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    staging.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    log(f"site: {len(profiles)} editions at {out / 'index.html'}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,12 +365,25 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--out", default=str(ROOT / "_build"), help="output folder (default: _build)")
     b.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     b.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores)")
-    sub.add_parser("validate", help="check data/ against data/metadata.yaml and stop")
+    site = sub.add_parser("site", help="build every edition in submissions/ into one static site")
+    site.add_argument("--out", default=str(ROOT / "_build" / "site"), help="site folder (default: _build/site)")
+    site.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
+    site.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores)")
+    sub.add_parser("validate", help="check data/ (every table version) and every submission profile")
     args = parser.parse_args(argv)
     try:
         if args.command == "validate":
-            dataset = data.load_dataset()
-            log(f"data: {len(dataset.tables)} tables valid")
+            tables = data.load_metadata()
+            versions = sorted({v for t in tables.values() for v in t.versions})
+            for version in ["current", *versions]:
+                data.load_dataset(versions={n: version for n, t in tables.items() if version in t.versions})
+            profiles = all_profiles()
+            for p in profiles:
+                data.load_dataset(versions=p.data_vintage)
+            log(f"data: {len(tables)} tables valid in every version; {len(profiles)} profiles valid")
+            return 0
+        if args.command == "site":
+            build_site(Path(args.out).resolve(), pdf=not args.no_pdf, jobs=args.jobs)
             return 0
         profile = load_profile(args.submission)
         build(profile, Path(args.out).resolve(), pdf=not args.no_pdf, jobs=args.jobs)

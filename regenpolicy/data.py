@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,7 @@ class Table:
     primary_key: list[str]
     columns: list[Column]
     sources: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)  # version id → file (data vintages)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -99,6 +101,7 @@ def load_metadata(data_dir: Path = DATA_DIR) -> dict[str, Table]:
                 primary_key=list(spec["primary_key"]),
                 columns=columns,
                 sources=list(spec.get("sources", [])),
+                versions={str(k): str(v) for k, v in (spec.get("versions") or {}).items()},
             )
         except (KeyError, TypeError) as exc:
             problems.append(Problem(_rel(path), f"table '{name}' is declared incompletely: {exc}"))
@@ -277,15 +280,20 @@ class Dataset:
         return self.frames[name].drop(columns="_line")
 
     def sources_for(self, *names: str, frame_sources: bool = True) -> pd.DataFrame:
-        """The rows of ``sources`` cited by the given tables (declared and per-row)."""
+        """The rows of ``sources`` cited by the given tables (declared, and per row unless not wanted)."""
         ids: list[str] = []
         for name in names:
             record_read(name)
             ids += self.tables[name].sources
             if frame_sources and "source_id" in self.frames[name]:
                 ids += list(self.frames[name]["source_id"].dropna())
-        sources = self["sources"].set_index("source_id")
-        ordered = list(dict.fromkeys(i for i in ids if i in sources.index))
+        return self.sources_by_id(ids)
+
+    def sources_by_id(self, ids) -> pd.DataFrame:
+        """The rows of ``sources`` for the given ids, each once, in the order first given."""
+        record_read("sources")
+        sources = self.frames["sources"].drop(columns="_line").set_index("source_id")
+        ordered = [i for i in dict.fromkeys(ids) if isinstance(i, str) and i in sources.index]
         return sources.loc[ordered].reset_index()
 
     def table_hash(self, name: str) -> str:
@@ -308,10 +316,45 @@ def record_read(name: str) -> None:
             f.write(name + "\n")
 
 
-def load_dataset(data_dir: Path = DATA_DIR) -> Dataset:
-    """Validate every declared table and its foreign keys; raise with all problems found."""
+def versions_from_env() -> dict[str, str]:
+    """Table versions chosen by the build for the running notebook (``REGEN_DATA_VERSIONS``)."""
+    raw = os.environ.get("REGEN_DATA_VERSIONS")
+    return json.loads(raw) if raw else {}
+
+
+def select_versions(tables: dict[str, Table], versions: dict[str, str], origin: str) -> dict[str, Table]:
+    """The tables with the chosen version's file in place of the current one.
+
+    A table's versions are declared in metadata.yaml (``versions: {id: file}``); ``current``
+    always names the table's own file.
+    """
+    problems = []
+    chosen = dict(tables)
+    for name, version in versions.items():
+        if name not in tables:
+            problems.append(Problem(origin, f"data_vintage names unknown table '{name}'; tables: "
+                                            f"{', '.join(sorted(tables))}"))
+        elif version != "current" and version not in tables[name].versions:
+            known = ", ".join(["current", *tables[name].versions])
+            problems.append(Problem(origin, f"data_vintage: table '{name}' has no version '{version}'; "
+                                            f"declared versions: {known}"))
+        elif version != "current":
+            chosen[name] = replace(tables[name], file=tables[name].versions[version])
+    if problems:
+        raise DataValidationError(problems)
+    return chosen
+
+
+def load_dataset(data_dir: Path = DATA_DIR, versions: dict[str, str] | None = None) -> Dataset:
+    """Validate every declared table (in the chosen versions) and its foreign keys.
+
+    Raises with all problems found. Without ``versions``, the versions the build chose for the
+    running notebook are used, else the current files.
+    """
     data_dir = Path(data_dir)
     tables = load_metadata(data_dir)
+    versions = versions_from_env() if versions is None else versions
+    tables = select_versions(tables, versions, _rel(data_dir / "metadata.yaml"))
     frames: dict[str, pd.DataFrame] = {}
     problems: list[Problem] = []
     for table in tables.values():

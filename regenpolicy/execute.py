@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regenpolicy import ROOT, data
+from regenpolicy.profile import notebook_defaults
 
 KERNEL = "regenpolicy"
 
@@ -44,7 +45,7 @@ class Result:
 
 
 # Modules of the build machinery: notebooks never import them, so editing them re-runs nothing.
-BUILD_ONLY = {"__main__.py", "build.py", "execute.py", "profile.py", "sphinx_ext.py"}
+BUILD_ONLY = {"__main__.py", "build.py", "editions.py", "execute.py", "profile.py", "sphinx_ext.py"}
 
 
 def code_hash() -> str:
@@ -155,13 +156,15 @@ class Progress:
 
 
 def run_notebooks(names: list[str], parameters: dict[str, dict], dataset: data.Dataset, cache: Path,
-                  workdir: Path, jobs: int | None = None) -> dict[str, Result]:
+                  workdir: Path, jobs: int | None = None, versions: dict[str, str] | None = None
+                  ) -> dict[str, Result]:
     """Execute (or reuse) every notebook; raise ExecutionError naming the first failure."""
     code = code_hash()
     progress = Progress(len(names))
 
     def one(name: str) -> Result:
-        params = parameters.get(name, {})
+        # Explicit defaults and omitted ones are the same run: key on the complete parameter set.
+        params = {**notebook_defaults(ROOT / "notebooks" / f"{name}.md"), **parameters.get(name, {})}
         entry = cache / "notebooks" / name / base_key(name, params, code)
         started = time.monotonic()
         if (entry / f"{name}.ipynb").exists() and _deps_current(entry, dataset):
@@ -172,7 +175,8 @@ def run_notebooks(names: list[str], parameters: dict[str, dict], dataset: data.D
         shutil.rmtree(run_dir, ignore_errors=True)
         (run_dir / "figures").mkdir(parents=True)
         env = {"REGEN_DATA_DIR": str(dataset.data_dir), "REGEN_FIGURES_DIR": str(run_dir / "figures"),
-               "REGEN_DEPS_FILE": str(run_dir / "deps.txt")}
+               "REGEN_DEPS_FILE": str(run_dir / "deps.txt"),
+               "REGEN_DATA_VERSIONS": json.dumps(versions or {}, sort_keys=True)}
         executed = _execute(name, params, run_dir, env)
         deps_file = run_dir / "deps.txt"
         read = sorted(set(deps_file.read_text(encoding="utf-8").split())) if deps_file.exists() else []

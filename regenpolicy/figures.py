@@ -199,3 +199,58 @@ def publish_table(
         f'<p class="regen-table-caption">{"<br>".join(parts)}</p>\n</div>\n'
     )
     return Figure(body, f"表 {table_id} {title}\n出所：{source_text}")
+
+
+def glue_words(name: str, text: str) -> None:
+    """Glue a word or phrase computed from the data into the prose: ``{glue:md}`name```."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, Markdown(text), display=False)
+
+
+def tornado_chart(fig_id: str, frame: pd.DataFrame, *, output_title: str, fmt: str, title: str,
+                  sources: pd.DataFrame) -> Figure:
+    """A tornado chart of a one-way sensitivity table (``sensitivity.tornado`` with labels)."""
+    base = float(frame["base_output"].iloc[0])
+    rows = []
+    for r in frame.itertuples():
+        for side, value, output in (("低", r.low, r.output_low), ("高", r.high, r.output_high)):
+            rows.append({"parameter": r.parameter, "label": r.label if isinstance(r.label, str) else r.parameter,
+                         "side": side, "value": value, "output": output, "base_output": base, "swing": r.swing})
+    long = pd.DataFrame(rows)
+    order = list(dict.fromkeys(long["label"]))
+    bars = alt.Chart(long).mark_bar(height=14).encode(
+        y=alt.Y("label:N", title=None, sort=order, axis=alt.Axis(labelLimit=240)),
+        x=alt.X("output:Q", title=output_title, axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False)),
+        x2="base_output:Q",
+        color=alt.Color("side:N", title="パラメータ", scale=alt.Scale(domain=["低", "高"], range=["#7fb8de", "#1f5f8b"]),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[alt.Tooltip("label:N", title="パラメータ"), alt.Tooltip("side:N", title="水準"),
+                 alt.Tooltip("value:Q", title="値", format=",.4~g"), alt.Tooltip("output:Q", title=output_title, format=fmt)],
+    )
+    rule = alt.Chart(pd.DataFrame({"base_output": [base]})).mark_rule(color="#333").encode(x="base_output:Q")
+    chart = theme(alt.layer(bars, rule).properties(width=380, height=max(120, 22 * len(order)), title=title))
+    return publish(fig_id, chart, long[["parameter", "label", "side", "value", "output", "base_output", "swing"]],
+                   title=title, sources=sources, units={"value": "パラメータの単位", "output": output_title},
+                   notes=["黒線は基準値での結果。各パラメータを一つずつ変え、他は基準値に固定した"])
+
+
+def number(value: float) -> str:
+    """A parameter value as a reader writes it: 32,647,761 / 0.069 / 1.5."""
+    value = float(value)
+    return f"{int(value):,}" if value.is_integer() else f"{value:,.4g}"
+
+
+def parameter_table(frame: pd.DataFrame, caption: str) -> Any:
+    """A model's parameters as the report shows them: value, unit, range, kind and basis."""
+    shown = pd.DataFrame({
+        "パラメータ": frame["label"],
+        "値": frame["value"],
+        "単位": frame["unit"],
+        "範囲": [f"{number(lo)}〜{number(hi)}" if pd.notna(lo) and pd.notna(hi) else "±20%"
+               for lo, hi in zip(frame["low"], frame["high"])],
+        "種類": frame["status"].map(STATUS_SHORT),
+        "根拠": frame["basis"],
+    })
+    return table(shown, caption, {"値": number})

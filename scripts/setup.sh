@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up a machine for `make report` / `make test`:
 #   1. system packages: Debian's chromium (PDF printing, browser tests), poppler-utils
-#      (pdftotext), a Japanese TrueType font with a real bold (BIZ UDGothic); installed with apt-get when missing;
+#      (pdftotext), a Japanese TrueType font with a real bold (BIZ UDGothic) and a math font (DejaVu Math TeX Gyre); installed with apt-get when missing;
 #   2. a virtual environment in .venv from the pinned requirements.txt, the project on its
 #      path and its Jupyter kernel registered (papermill runs notebooks in it).
 # Re-running is cheap: each step is skipped when already done.
@@ -14,6 +14,7 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need_apt+=(poppler-utils)
 fonts=$(fc-list : family 2>/dev/null || true)
 [[ $fonts == *"BIZ UDPGothic"* ]] || need_apt+=(fonts-morisawa-bizud-gothic)
+[[ $fonts == *"DejaVu Math TeX Gyre"* ]] || need_apt+=(fonts-dejavu-extra)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "setup: missing ${need_apt[*]} and no apt-get here; install them with your package manager" >&2

@@ -203,7 +203,7 @@ def test_failed_builds_leave_the_last_good_output(built, data_copy, tmp_path):
     assert "Nothing was built" in proc.stderr
 
     profile = tmp_path / "broken.yaml"
-    profile.write_text("id: broken\ntitle: broken\nparameters:\n  k1_fee_gap:\n    fee_revision: 2019\n",
+    profile.write_text("id: broken\ntitle: broken\ndate: 2026-01-01\nparameters:\n  k1_fee_gap:\n    fee_revision: 2019\n",
                        encoding="utf-8")
     proc = run_build(built, "--submission", str(profile))
     assert proc.returncode == 1

@@ -64,8 +64,8 @@ def test_editing_a_table_reexecutes_exactly_its_readers(workspace):
         "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000"),
         encoding="utf-8")
     stdout = build(workspace)
-    # the notebooks that read fee_schedule: K1, and the data appendix, which counts every table
-    assert executed(stdout) == {"k1_fee_gap", "z1_data_appendix"}
+    # the notebooks that read fee_schedule: K1, its scenarios, and the data appendix (counts every table)
+    assert executed(stdout) == {"k1_fee_gap", "k1_scenarios", "z1_data_appendix"}
     assert {"m1_market", "c2_unit_cost"} <= reused(stdout)
     assert k1_points(out, "CAR-T細胞投与") == "40000"  # never stale
     assert "40,000点" in (out / "html" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8")
@@ -77,7 +77,7 @@ def test_a_cache_entry_of_another_parameter_set_is_never_reused(workspace, tmp_p
     profile.write_text((ROOT / "submissions" / "default.yaml").read_text(encoding="utf-8")
                        .replace("yen_per_point: 10", "yen_per_point: 20"), encoding="utf-8")
     stdout = build(workspace, "--submission", str(profile))
-    assert executed(stdout) == {"k1_fee_gap"}
+    assert executed(stdout) == {"k1_fee_gap", "k1_scenarios"}  # the two notebooks given yen_per_point
     with (out / "figures" / "K1.csv").open(encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["step_ja"] == "白血球採取・細胞調製・凍結保存"]
     assert float(rows[0]["reimbursement_yen [円/患者]"]) == 19410 * 20
@@ -93,7 +93,7 @@ def test_a_notebook_error_keeps_the_previous_outputs(workspace, tmp_path):
     data, out = workspace
     before = {name: tree_digest(out / name) for name in ("html", "figures")}
     profile = tmp_path / "broken.yaml"
-    profile.write_text("id: broken\ntitle: broken\nparameters:\n  k1_fee_gap:\n    fee_revision: 2019\n",
+    profile.write_text("id: broken\ntitle: broken\ndate: 2026-01-01\nparameters:\n  k1_fee_gap:\n    fee_revision: 2019\n",
                        encoding="utf-8")
     proc = run_build(out, "--no-pdf", "--submission", str(profile), env={"REGEN_DATA_DIR": str(data)})
     assert proc.returncode == 1
