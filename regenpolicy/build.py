@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import html as htmlmod
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -145,8 +147,47 @@ def chromium_path() -> str:
     return path
 
 
+ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
+HEAD = re.compile(r"<head>(.*?)</head>", re.S)
+
+
+def print_edition(html: Path, toc_file: Path, profile: Profile) -> str:
+    """One HTML page holding every page of the site in the order of the table of contents.
+
+    The pages' articles are taken from the built website (so the PDF shows exactly what the site
+    shows) and their relative links made relative to the site's root, where the page is written.
+    Chapter pages start a new printed page.
+    """
+    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("file"), str):
+                files.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key, []))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc.get("parts", []))
+    first = (html / f"{files[0]}.html").read_text(encoding="utf-8")
+    head = HEAD.search(first).group(1).replace('"../', '"')
+    sections = []
+    for file in files:
+        page = (html / f"{file}.html").read_text(encoding="utf-8")
+        article = ARTICLE.search(page).group(1).replace('href="../', 'href="').replace('src="../', 'src="')
+        kind = "regen-print-chapter" if file.startswith("book/") else "regen-print-section"
+        sections.append(f'<section class="{kind}">{article}</section>')
+    cover = (f'<header class="regen-cover"><p class="regen-cover-title">{htmlmod.escape(profile.title)}</p>'
+             f'<p>{htmlmod.escape(profile.date)}　{htmlmod.escape(profile.audience)}</p></header>')
+    return (f'<!DOCTYPE html>\n<html lang="ja"><head>{head}</head>\n<body class="regen-print-edition">'
+            f'<div class="bd-article">{cover}{"".join(sections)}</div></body></html>\n')
+
+
 def print_pdf(html_file: Path, pdf_file: Path, title: str) -> None:
-    """Print the single-page HTML edition to an A4 PDF in headless Chromium, offline."""
+    """Print the print edition (every page in one) to an A4 PDF in headless Chromium, offline."""
     from playwright.sync_api import sync_playwright
 
     pdf_file.parent.mkdir(parents=True, exist_ok=True)
@@ -295,10 +336,7 @@ def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profil
 
     t0 = time.monotonic()
     try:
-        html_proc = jupyter_book(src, "html", book / "html")
-        single_proc = jupyter_book(src, "singlehtml", book / "single") if pdf else None
-        html = wait_book(html_proc, "html", book / "html")
-        single = wait_book(single_proc, "singlehtml", book / "single") if single_proc else None
+        html = wait_book(jupyter_book(src, "html", book / "html"), "html", book / "html")
     except BuildError:
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise
@@ -306,11 +344,10 @@ def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profil
                     ignore=shutil.ignore_patterns(".doctrees", ".buildinfo", "_sources"))
     log(f"website built ({time.monotonic() - t0:.1f} s)")
     (staging / "result" / "pdf").mkdir()
-    if single is not None:
+    if pdf:
         t0 = time.monotonic()
-        # The single page is written as book/index.html but links its assets from the output root.
-        page = single / "report.html"
-        shutil.copy2(single / "book" / "index.html", page)
+        page = html / "_print.html"
+        page.write_text(print_edition(html, src / "_toc.yml", profile), encoding="utf-8")
         print_pdf(page, staging / "result" / "pdf" / "report.pdf", profile.title)
         log(f"PDF printed ({time.monotonic() - t0:.1f} s)")
 
@@ -364,11 +401,11 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
     b.add_argument("--out", default=str(ROOT / "_build"), help="output folder (default: _build)")
     b.add_argument("--no-pdf", action="store_true", help="skip the PDF")
-    b.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores)")
+    b.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores + 1)")
     site = sub.add_parser("site", help="build every edition in submissions/ into one static site")
     site.add_argument("--out", default=str(ROOT / "_build" / "site"), help="site folder (default: _build/site)")
     site.add_argument("--no-pdf", action="store_true", help="skip the PDFs")
-    site.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores)")
+    site.add_argument("--jobs", type=int, default=None, help="notebooks run at once (default: the number of cores + 1)")
     sub.add_parser("validate", help="check data/ (every table version) and every submission profile")
     args = parser.parse_args(argv)
     try:

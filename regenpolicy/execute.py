@@ -190,7 +190,8 @@ def run_notebooks(names: list[str], parameters: dict[str, dict], dataset: data.D
         progress.finish(name, f"executed in {seconds:.1f} s (reads {', '.join(read) or 'no table'})")
         return Result(name, entry / f"{name}.ipynb", entry / "figures", False, seconds)
 
-    jobs = jobs or os.cpu_count() or 1
+    # One more than the cores: a kernel spends part of its start-up waiting, not computing.
+    jobs = jobs or (os.cpu_count() or 1) + 1
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(names) or 1))) as pool:
         futures = {name: pool.submit(one, name) for name in names}
         results, errors = {}, []
