@@ -47,23 +47,24 @@ def log(message: str) -> None:
     print(f"[build] {message}", flush=True)
 
 
+def toc_files(toc: dict) -> list[str]:
+    """Every page of a table of contents, root first, in reading order."""
+    files = [toc["root"]]
+
+    def walk(entries: list) -> None:
+        for entry in entries:
+            if isinstance(entry.get("file"), str):
+                files.append(entry["file"])
+            walk(entry.get("chapters", []) + entry.get("sections", []))
+
+    walk(toc.get("parts", []) + toc.get("chapters", []))
+    return files
+
+
 def toc_notebooks(root: Path = ROOT) -> list[str]:
     """Names of the notebooks (``notebooks/<name>``) listed in ``_toc.yml``, in order."""
     toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-    files: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc)
-    return [f.split("/", 1)[1] for f in files if f.startswith("notebooks/")]
+    return [f.split("/", 1)[1] for f in toc_files(toc) if f.startswith("notebooks/")]
 
 
 def edition_toc(notebooks: list[str], generated: list[str], root: Path = ROOT) -> dict:
@@ -123,20 +124,15 @@ def sync_tree(src: Path, dest: Path) -> None:
         sync_file(src / rel, dest / rel)
 
 
-def jupyter_book(src: Path, builder: str, out: Path) -> subprocess.Popen:
-    """Start ``jupyter-book build`` (warnings are errors); Sphinx reuses what it built in ``out``."""
+def jupyter_book(src: Path, out: Path) -> Path:
+    """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``."""
     exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe), "build", str(src), "--builder", builder, "--path-output", str(out),
-           "--warningiserror", "--keep-going"]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_book(proc: subprocess.Popen, builder: str, out: Path) -> Path:
-    output, _ = proc.communicate()
+    proc = subprocess.run([str(exe), "build", str(src), "--builder", "html", "--path-output", str(out),
+                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
     if proc.returncode != 0:
-        tail = "\n".join(output.strip().splitlines()[-30:])
-        raise BuildError(f"jupyter-book {builder} build failed:\n{tail}")
-    return out / "_build" / builder
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        raise BuildError(f"jupyter-book html build failed:\n{tail}")
+    return out / "_build" / "html"
 
 
 def chromium_path() -> str:
@@ -158,20 +154,7 @@ def print_edition(html: Path, toc_file: Path, profile: Profile) -> str:
     shows) and their relative links made relative to the site's root, where the page is written.
     Chapter pages start a new printed page.
     """
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
-    files = [toc["root"]]
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("file"), str):
-                files.append(node["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(node.get(key, []))
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", []))
+    files = toc_files(yaml.safe_load(toc_file.read_text(encoding="utf-8")))
     first = (html / f"{files[0]}.html").read_text(encoding="utf-8")
     head = HEAD.search(first).group(1).replace('"../', '"')
     sections = []
@@ -336,7 +319,7 @@ def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profil
 
     t0 = time.monotonic()
     try:
-        html = wait_book(jupyter_book(src, "html", book / "html"), "html", book / "html")
+        html = jupyter_book(src, book / "html")
     except BuildError:
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise

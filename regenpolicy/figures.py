@@ -93,6 +93,22 @@ def format_source(row: pd.Series) -> str:
     return f"{row['publisher']}「{row['title']}」{date}"
 
 
+def _source_text(sources: pd.DataFrame) -> str:
+    return "；".join(format_source(r) for _, r in sources.iterrows())
+
+
+def _caption_tail(file_id: str, source_text: str, notes: list[str]) -> list[str]:
+    """The caption lines every figure and table ends with: 出所, notes, the data file."""
+    parts = [f'<span class="regen-source">出所：{html.escape(source_text)}</span>']
+    if notes:
+        parts.append(f'<span class="regen-note">注：{html.escape("。".join(notes))}。</span>')
+    parts.append(
+        f'<a class="regen-csv" href="../_static/figures/{file_id}.csv" download>データ（CSV）</a>'
+        f'<span class="regen-csv-print">データ：figures/{file_id}.csv</span>'
+    )
+    return parts
+
+
 class Figure:
     """What a notebook cell displays for one figure."""
 
@@ -122,20 +138,13 @@ def publish(
     svg = vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False))
     (out / f"{fig_id}.svg").write_text(svg, encoding="utf-8")
 
-    source_text = "；".join(format_source(r) for _, r in sources.iterrows())
-    note_items = list(notes or []) + caption_notes(data)
+    source_text = _source_text(sources)
     unit_text = "、".join(sorted(set(units.values())))
     parts = [
         f'<span class="regen-fig-no">図 {html.escape(fig_id)}</span> {html.escape(title)}',
         f'<span class="regen-unit">単位：{html.escape(unit_text)}</span>',
-        f'<span class="regen-source">出所：{html.escape(source_text)}</span>',
+        *_caption_tail(fig_id, source_text, list(notes or []) + caption_notes(data)),
     ]
-    if note_items:
-        parts.append(f'<span class="regen-note">注：{html.escape("。".join(note_items))}。</span>')
-    parts.append(
-        f'<a class="regen-csv" href="../_static/figures/{fig_id}.csv" download>データ（CSV）</a>'
-        f'<span class="regen-csv-print">データ：figures/{fig_id}.csv</span>'
-    )
     spec_json = json.dumps(spec, ensure_ascii=False, sort_keys=True).replace("</", "<\\/")
     body = (
         f'<figure class="regen-figure" id="{anchor}">\n'
@@ -185,15 +194,8 @@ def publish_table(
     csv_data.to_csv(out / f"{table_id}.csv", index=False, lineterminator="\n")
     styled = table(frame, f"表 {table_id} {title}", formats).set_table_attributes(
         'class="regen-table regen-text-table"')
-    source_text = "；".join(format_source(r) for _, r in sources.iterrows())
-    note_items = list(notes or []) + caption_notes(csv_data)
-    parts = [f'<span class="regen-source">出所：{html.escape(source_text)}</span>']
-    if note_items:
-        parts.append(f'<span class="regen-note">注：{html.escape("。".join(note_items))}。</span>')
-    parts.append(
-        f'<a class="regen-csv" href="../_static/figures/{table_id}.csv" download>データ（CSV）</a>'
-        f'<span class="regen-csv-print">データ：figures/{table_id}.csv</span>'
-    )
+    source_text = _source_text(sources)
+    parts = _caption_tail(table_id, source_text, list(notes or []) + caption_notes(csv_data))
     body = (
         f'<div class="regen-table-block" id="{anchor}">\n{styled.to_html()}\n'
         f'<p class="regen-table-caption">{"<br>".join(parts)}</p>\n</div>\n'
