@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import numbers
+import re
 import subprocess
 import sys
 from importlib.metadata import version
@@ -148,6 +149,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _md(value: Any) -> str:
+    """A value shown as text in Markdown: characters that Markdown would read as markup escaped."""
+    return re.sub(r"([\\`*_\[\]<>|#])", r"\\\1", _fmt(value))
+
+
 def changes_markdown(old: Profile, old_data: data.Dataset, old_headlines: dict, new: Profile,
                      new_data: data.Dataset, new_headlines: dict, registry: dict[str, str]) -> str:
     lines = [f"# 前の版からの変更点\n",
@@ -157,7 +163,7 @@ def changes_markdown(old: Profile, old_data: data.Dataset, old_headlines: dict, 
     params = parameter_changes(old, new)
     if params:
         lines += ["| 項目 | 前の版 | この版 |", "|---|---|---|"]
-        lines += [f"| `{k}` | {_fmt(a)} | {_fmt(b)} |" for k, a, b in params]
+        lines += [f"| `{k}` | {_md(a)} | {_md(b)} |" for k, a, b in params]
     else:
         lines.append("変更なし。")
     lines.append("\n## データ\n")
@@ -173,11 +179,11 @@ def changes_markdown(old: Profile, old_data: data.Dataset, old_headlines: dict, 
         any_data = True
         lines.append(f"### {new_data.tables[table].title}（`{new_data.tables[table].file}`）\n")
         for k in c["added"]:
-            lines.append(f"- 追加：{_fmt(k)}")
+            lines.append(f"- 追加：{_md(k)}")
         for k in c["removed"]:
-            lines.append(f"- 削除：{_fmt(k)}")
+            lines.append(f"- 削除：{_md(k)}")
         for k, col, va, vb, source in c["revised"]:
-            lines.append(f"- 改訂：{_fmt(k)} の `{col}`：{_fmt(va)} → {_fmt(vb)}（出所 `{source}`）")
+            lines.append(f"- 改訂：{_md(k)} の `{col}`：{_md(va)} → {_md(vb)}（出所 `{source}`）")
         lines.append("")
     if not any_data:
         lines.append("変更なし。\n")
@@ -190,7 +196,7 @@ def changes_markdown(old: Profile, old_data: data.Dataset, old_headlines: dict, 
         for name in sorted(set(old_headlines[nb]) & set(new_headlines[nb])):
             a, b = old_headlines[nb][name], new_headlines[nb][name]
             if a != b and not (a != a and b != b):
-                moved.append(f"| {', '.join(figures_of.get(nb, [nb]))} | `{name}` | {_fmt(a)} | {_fmt(b)} |")
+                moved.append(f"| {', '.join(figures_of.get(nb, [nb]))} | `{name}` | {_md(a)} | {_md(b)} |")
     only_new = sorted(set(new_headlines) - set(old_headlines))
     if moved:
         lines += ["| 図 | 数値 | 前の版 | この版 |", "|---|---|---|---|", *moved]

@@ -185,3 +185,9 @@ def test_site_links_resolve_in_chromium(site):
                 page.wait_for_function("() => document.title && !document.title.startsWith('Loading')")
                 assert "白書" in page.title() or "再生医療" in page.title() or "図のデータ" in page.title()
         browser.close()
+
+
+def test_changed_values_are_shown_as_text_not_markup():
+    # a source id such as chuikyo_gobukai_20 must not turn into italics on the changes page
+    assert editions._md("chuikyo_gobukai_20") == r"chuikyo\_gobukai\_20"
+    assert editions._md(None) == "—" and editions._md(17440) == "17,440" and editions._md(2024) == "2024"
