@@ -258,8 +258,8 @@ class Previous:
 
 
 def build(profile: Profile, out: Path, *, pdf: bool = True, jobs: int | None = None, cache: Path | None = None,
-          previous: Previous | None = None) -> dict:
-    """Build one edition into ``out``; return its record (stamp and headline numbers)."""
+          previous: Previous | None = None) -> tuple[dict, data.Dataset]:
+    """Build one edition into ``out``; return its record (stamp and headline numbers) and data."""
     started = time.monotonic()
     log(f"submission '{profile.id}': {profile.title}")
     dataset = data.load_dataset(versions=profile.data_vintage)
@@ -279,7 +279,7 @@ def build(profile: Profile, out: Path, *, pdf: bool = True, jobs: int | None = N
     else:
         log(f"up to date ({time.monotonic() - started:.1f} s): nothing that the site or the PDF "
             "depends on changed")
-    return record
+    return record, dataset
 
 
 def _build_in(staging: Path, cache: Path, dataset: data.Dataset, profile: Profile, out: Path,
@@ -352,9 +352,9 @@ def build_site(out: Path, *, pdf: bool = True, jobs: int | None = None) -> None:
     previous: Previous | None = None
     records = []
     for profile in profiles:
-        record = build(profile, work / profile.id, pdf=pdf, jobs=jobs, cache=cache, previous=previous)
+        record, dataset = build(profile, work / profile.id, pdf=pdf, jobs=jobs, cache=cache, previous=previous)
         records.append(record)
-        previous = Previous(profile, data.load_dataset(versions=profile.data_vintage), record["headlines"])
+        previous = Previous(profile, dataset, record["headlines"])
     staging = out.parent / ".site-staging"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

@@ -40,8 +40,6 @@ class Result:
     name: str
     notebook: Path  # the executed .ipynb
     figures: Path  # the figure files it wrote
-    reused: bool
-    seconds: float
 
 
 # Modules of the build machinery: notebooks never import them, so editing them re-runs nothing.
@@ -169,7 +167,7 @@ def run_notebooks(names: list[str], parameters: dict[str, dict], dataset: data.D
         started = time.monotonic()
         if (entry / f"{name}.ipynb").exists() and _deps_current(entry, dataset):
             progress.finish(name, "unchanged, reused")
-            return Result(name, entry / f"{name}.ipynb", entry / "figures", True, 0.0)
+            return Result(name, entry / f"{name}.ipynb", entry / "figures")
         progress.start(name)
         run_dir = workdir / name
         shutil.rmtree(run_dir, ignore_errors=True)
@@ -188,7 +186,7 @@ def run_notebooks(names: list[str], parameters: dict[str, dict], dataset: data.D
             shutil.move(str(run_dir / item), str(entry / item))
         seconds = time.monotonic() - started
         progress.finish(name, f"executed in {seconds:.1f} s (reads {', '.join(read) or 'no table'})")
-        return Result(name, entry / f"{name}.ipynb", entry / "figures", False, seconds)
+        return Result(name, entry / f"{name}.ipynb", entry / "figures")
 
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
     jobs = jobs or (os.cpu_count() or 1) + 1

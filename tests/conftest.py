@@ -12,7 +12,21 @@ from pathlib import Path
 
 import pytest
 
+from regenpolicy.data import DataValidationError, load_dataset
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def problems_for(data_dir: Path) -> str:
+    with pytest.raises(DataValidationError) as info:
+        load_dataset(data_dir)
+    return str(info.value)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from regenpolicy import data, manufacturing as mf, market, reimbursement as rb
-from regenpolicy.data import DataValidationError, load_dataset
+from regenpolicy.data import load_dataset
+from tests.conftest import edit, problems_for
 
 PRINTED_M1_TOTALS = {2020: 6812, 2025: 27469, 2030: 68657, 2035: 98172, 2040: 117018}
 PRINTED_M1_LABELS = [8284, 21363, 34740, 44277, 7340, 24726, 34605, 42609,
@@ -76,18 +77,6 @@ def test_every_value_says_whether_it_is_printed_derived_or_assumed(ds):
 
 
 # --- bad input -------------------------------------------------------------------------------
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"fixture text {old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def problems_for(data_dir: Path) -> str:
-    with pytest.raises(DataValidationError) as info:
-        load_dataset(data_dir)
-    return str(info.value)
-
 
 def test_missing_column(data_copy):
     edit(data_copy / "fee_schedule.csv", "code,revision,item_ja,points,", "code,revision,item_ja,")
