@@ -3,7 +3,7 @@
 SUBMISSION ?= default
 PY := .venv/bin/python
 
-.PHONY: setup report site test validate bench clean
+.PHONY: setup report site test test-fast lint validate bench clean
 setup:
 	@scripts/setup.sh
 
@@ -13,8 +13,18 @@ report: setup
 site: setup
 	$(PY) -m regenpolicy site
 
-test: setup
-	$(PY) -m pytest
+# Everything: lint and types, the unit tests (seconds), then the tests of the real build.
+test: setup lint
+	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/build
+
+# The unit tests of the models, the data checks, escaping, parameters and the build's logic.
+test-fast: setup
+	$(PY) -m pytest tests/unit -q
+
+lint: setup
+	.venv/bin/ruff check regenpolicy tests benchmarks
+	.venv/bin/mypy
 
 validate: setup
 	$(PY) -m regenpolicy validate

@@ -35,14 +35,13 @@ def tree_pss_kb(pid: int) -> int:
     """Proportional set size (shared pages split between their users) of ``pid`` and all its
     descendants, in KiB, from /proc: what the build really holds in memory at that moment."""
     children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
             try:
-                with open(f"/proc/{entry}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            children.setdefault(ppid, []).append(int(entry))
+            children.setdefault(ppid, []).append(int(entry.name))
     total, stack = 0, [pid]
     while stack:
         p = stack.pop()
@@ -91,28 +90,47 @@ def copy_project(target: Path) -> Path:
 
 
 def notebooks(project: Path) -> list[str]:
-    sys.path.insert(0, str(project))
-    from regenpolicy.build import toc_notebooks
+    from regenpolicy.build.project import Project
 
-    return toc_notebooks(project)
+    return Project(project).toc_notebooks()
+
+
+BASELINE = """
+import json, shutil, subprocess, sys, jupytext, nbformat, papermill
+from pathlib import Path
+from regenpolicy.build.project import Project
+from regenpolicy.build.registry import load_registry
+from regenpolicy.build.profile import load_profile, resolve_parameters
+from regenpolicy.data import load_dataset, write_snapshot
+
+project = Project(Path.cwd())
+registry = load_registry(project)
+profile = load_profile('default', project, registry)
+ds = load_dataset(project.data_dir)
+resolved = resolve_parameters(profile, registry, ds)
+snapshot = write_snapshot(ds, Path('_baseline_store'))
+src = Path('_baseline')
+for name, step in registry.steps.items():
+    run = Path('_baseline_runs') / name
+    (run / 'out' / 'figures').mkdir(parents=True, exist_ok=True)
+    context = run / 'context.json'
+    context.write_text(json.dumps({'notebook': str(step.path.resolve()), 'snapshot': str(snapshot.resolve()),
+                                   'out': str((run / 'out').resolve()),
+                                   'parameters': resolved.parameters[name].values(),
+                                   'settings': resolved.settings.values()}))
+    nbformat.write(jupytext.read(step.path), run / 'in.ipynb')
+    papermill.execute_notebook(str(run / 'in.ipynb'), str(src / 'notebooks' / f'{name}.ipynb'),
+                               parameters={'context': str(context.resolve())}, kernel_name='regenpolicy',
+                               progress_bar=False)
+    for f in (run / 'out' / 'figures').iterdir():
+        shutil.copy2(f, src / 'book' / '_static' / 'figures' / f.name)
+subprocess.run([str(Path(sys.executable).with_name('jupyter-book')), 'build', str(src), '--all',
+                '--builder', 'html'], check=True, capture_output=True)
+"""
 
 
 def baseline(project: Path) -> tuple[float, int]:
     """The naive rebuild: papermill every notebook in turn, then jupyter-book build --all."""
-    script = f"""
-import subprocess, sys, jupytext, nbformat, papermill, yaml
-from pathlib import Path
-names = {notebooks(project)!r}
-profile = yaml.safe_load(Path('submissions/default.yaml').read_text())['parameters']
-src = Path('_baseline')
-for name in names:
-    nb = jupytext.read(f'notebooks/{{name}}.md')
-    nbformat.write(nb, f'_baseline_{{name}}.ipynb')
-    papermill.execute_notebook(f'_baseline_{{name}}.ipynb', str(src / 'notebooks' / f'{{name}}.ipynb'),
-                               parameters=profile.get(name, {{}}), kernel_name='regenpolicy', progress_bar=False)
-subprocess.run([str(Path(sys.executable).with_name('jupyter-book')), 'build', str(src), '--all',
-                '--builder', 'html'], check=True, capture_output=True)
-"""
     src = project / "_baseline"
     shutil.rmtree(src, ignore_errors=True)
     (src / "notebooks").mkdir(parents=True)
@@ -120,8 +138,10 @@ subprocess.run([str(Path(sys.executable).with_name('jupyter-book')), 'build', st
         shutil.copy2(project / name, src / name)
     shutil.copytree(project / "book", src / "book")
     (src / "book" / "_static" / "figures").mkdir(parents=True, exist_ok=True)
-    seconds, peak, _ = run([PY, "-c", script], project,
-                           env={"REGEN_FIGURES_DIR": str(src / "book" / "_static" / "figures")})
+    from regenpolicy.build.book import vega_bundle
+
+    shutil.copy2(vega_bundle(project / "_baseline_cache"), src / "book" / "_static" / "vega-bundle.js")
+    seconds, peak, _ = run([PY, "-c", BASELINE], project)
     return seconds, peak
 
 
@@ -133,7 +153,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="regen-bench-") as tmp:
         project = copy_project(Path(tmp))
         out = project / "_build"
-        build = [PY, "-m", "regenpolicy", "build", "--out", str(out), *pdf]
+        build = [PY, "-m", "regenpolicy", "--project", str(project), "build", "--out", str(out), *pdf]
         n = len(notebooks(project))
         rows = []
 

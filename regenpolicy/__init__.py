@@ -1,14 +1,11 @@
-"""Shared code of the regenerative-medicine pricing policy report.
+"""The regenerative-medicine pricing policy report, as a program.
 
-Models (``market``, ``manufacturing``, ``reimbursement``) are plain typed functions; ``data``
-loads and validates the tables; ``figures`` draws and publishes charts; ``build`` runs the
-whole pipeline.
+Four layers, imports running one way (build → presentation → models → data):
+
+- ``regenpolicy.data``: table declarations, validation, vintages, the validated snapshot;
+- ``regenpolicy.models``: the domain models and each figure's computation, with typed parameters;
+- ``regenpolicy.presentation``: the chart theme, captions, tables, escaping, a notebook's context;
+- ``regenpolicy.build``: profiles, the registry of notebooks, execution, the site, the PDF, editions.
+
+Nothing here reads the environment or the file system at import time.
 """
-
-import os
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("REGEN_DATA_DIR", ROOT / "data"))
-NOTEBOOK_DIR = ROOT / "notebooks"
-SUBMISSION_DIR = ROOT / "submissions"

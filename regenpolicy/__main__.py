@@ -1,5 +1,5 @@
 import sys
 
-from regenpolicy.build import main
+from regenpolicy.build.cli import main
 
 sys.exit(main())

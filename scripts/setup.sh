@@ -2,8 +2,8 @@
 # Set up a machine for `make report` / `make test`:
 #   1. system packages: Debian's chromium (PDF printing, browser tests), poppler-utils
 #      (pdftotext), a Japanese TrueType font with a real bold (BIZ UDGothic) and a math font (DejaVu Math TeX Gyre); installed with apt-get when missing;
-#   2. a virtual environment in .venv from the pinned requirements.txt, the project on its
-#      path and its Jupyter kernel registered (papermill runs notebooks in it).
+#   2. a virtual environment in .venv from the pinned requirements.txt, the project installed
+#      in it (pip install -e .) and its Jupyter kernel registered (papermill runs notebooks in it).
 # Re-running is cheap: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,9 +44,12 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -r requirements.txt
   echo "$want" > "$stamp"
 fi
-# The project package on the venv's path (like an editable install, without a build step).
-site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-echo "$PWD" > "$site/regenpolicy-project.pth"
+# The project itself, installed editable (its dependencies are the pins above).
+if ! .venv/bin/python -c 'import regenpolicy.build.cli' >/dev/null 2>&1 || [ ! -f .venv/.project-installed ] \
+   || [ pyproject.toml -nt .venv/.project-installed ]; then
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  touch .venv/.project-installed
+fi
 if [ ! -f .venv/share/jupyter/kernels/regenpolicy/kernel.json ] || ! grep -q "$PWD/.venv" .venv/share/jupyter/kernels/regenpolicy/kernel.json; then
   .venv/bin/python -m ipykernel install --sys-prefix --name regenpolicy --display-name "Python 3 (regenpolicy)" >/dev/null
 fi

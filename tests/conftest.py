@@ -1,4 +1,4 @@
-"""Shared fixtures: a scratch copy of data/, and one real build of the default report."""
+"""Shared helpers: the shipped data, scratch copies of the project, and running the command line."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from regenpolicy.data import DataValidationError, load_dataset
+from regenpolicy.data import Dataset, DataValidationError, load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
+PROJECT_FILES = ("data", "notebooks", "book", "submissions", "_config.yml", "_toc.yml", "requirements.txt")
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -29,19 +29,22 @@ def problems_for(data_dir: Path) -> str:
     return str(info.value)
 
 
-@pytest.fixture
-def data_copy(tmp_path: Path) -> Path:
-    """A writable copy of the shipped data directory."""
-    target = tmp_path / "data"
-    shutil.copytree(ROOT / "data", target)
+def copy_project(target: Path) -> Path:
+    """A scratch copy of the project's inputs (the package itself is the installed one)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, target / name, ignore=shutil.ignore_patterns("_static/vega-bundle.js", "figures"))
+        else:
+            shutil.copy2(src, target / name)
     return target
 
 
-def run_build(out: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "regenpolicy", "build", "--out", str(out), *args],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600,
-    )
+def run_cli(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    """``python -m regenpolicy --project <project> <args>``."""
+    return subprocess.run([sys.executable, "-m", "regenpolicy", "--project", str(project), *args],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, "CI": "1"})
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -50,11 +53,14 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default report built once, for real, into a scratch folder."""
-    out = tmp_path_factory.mktemp("build")
-    started = time.monotonic()
-    proc = run_build(out)
-    assert proc.returncode == 0, f"build failed:\n{proc.stdout}\n{proc.stderr}"
-    print(f"\nreal build took {time.monotonic() - started:.1f} s")
-    return out
+def shipped() -> Dataset:
+    """The shipped data, validated."""
+    return load_dataset(ROOT / "data")
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped data directory."""
+    target = tmp_path / "data"
+    shutil.copytree(ROOT / "data", target)
+    return target

@@ -1,0 +1,139 @@
+"""The website: the book's sources laid out for one edition, and Jupyter Book 1 building them.
+
+Sources are synchronised file by file (a file is rewritten only when its content changed), so
+Sphinx, which rebuilds pages by modification time, rebuilds only the pages whose notebook or text
+changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from regenpolicy.build.execute import Result
+from regenpolicy.build.project import Project
+
+GENERATED = "book/_generated"
+
+
+class BookError(Exception):
+    """Jupyter Book failed; the message holds the end of its log."""
+
+
+def tree_hash(folder: Path) -> str:
+    """Content hash of a folder's files (relative names and bytes), in a stable order."""
+    digest = hashlib.sha256()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes())
+    return digest.hexdigest()
+
+
+def sync_file(src: Path | bytes, dest: Path) -> bool:
+    """Write ``dest`` only when its content changes (Sphinx rebuilds pages by mtime)."""
+    content = src if isinstance(src, bytes) else src.read_bytes()
+    if dest.exists() and dest.read_bytes() == content:
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(content)
+    return True
+
+
+def sync_tree(files: Mapping[str, Path | bytes], dest: Path) -> None:
+    """Make ``dest`` hold exactly ``files`` (relative path → source), touching only those that differ."""
+    if dest.exists():
+        for p in sorted(dest.rglob("*"), reverse=True):
+            if p.is_file() and str(p.relative_to(dest)) not in files:
+                p.unlink()
+    for rel, src in files.items():
+        sync_file(src, dest / rel)
+
+
+def edition_toc(project: Project, notebooks: list[str], generated: list[str]) -> dict[str, Any]:
+    """``_toc.yml`` without the notebooks this edition leaves out (and chapters left empty),
+    with the generated pages (what changed, stamp) as a last part."""
+    toc = project.toc()
+    keep = {f"notebooks/{n}" for n in notebooks}
+
+    def kept(entry: dict[str, Any]) -> dict[str, Any] | None:
+        file = entry.get("file", "")
+        sections = [k for k in (kept(e) for e in entry.get("sections", [])) if k]
+        if file.startswith("notebooks/"):
+            return entry if file in keep else None
+        if entry.get("sections") and not sections:
+            return None
+        return {**entry, **({"sections": sections} if "sections" in entry else {})}
+
+    parts = []
+    for part in toc.get("parts", []):
+        chapters = [k for k in (kept(c) for c in part.get("chapters", [])) if k]
+        if chapters:
+            parts.append({**part, "chapters": chapters})
+    if generated:
+        parts.append({"caption": "版の情報", "chapters": [{"file": f"{GENERATED}/{g}"} for g in generated]})
+    return {**toc, "parts": parts}
+
+
+def vega_bundle(cache: Path) -> Path:
+    """The site's vega scripts, made once per vl-convert/Altair version and bundling code (it takes a second)."""
+    from regenpolicy.presentation.figures import vega_bundle as bundle
+
+    code = hashlib.sha256(inspect.getsource(bundle).encode()).hexdigest()[:12]
+    path = cache / f"vega-bundle-{version('vl-convert-python')}-{version('altair')}-{code}.js"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(bundle(), encoding="utf-8")
+        tmp.replace(path)
+    return path
+
+
+def _dump(value: Any) -> bytes:
+    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode("utf-8")
+
+
+def stage_book(project: Project, src: Path, results: Mapping[str, Result], figures: Path, cache: Path,
+               pages: Mapping[str, bytes], title: str) -> None:
+    """Lay out the edition's book sources in ``src``.
+
+    ``pages`` are generated files (name → bytes) placed in ``book/_generated/``: a page's MyST
+    source only names a directive and its JSON file, never a value.
+    """
+    config = project.config()
+    config["title"] = title
+    sync_file(_dump(config), src / "_config.yml")
+    generated = sorted({Path(n).stem for n in pages if n.endswith(".md")})
+    sync_file(_dump(edition_toc(project, list(results), generated)), src / "_toc.yml")
+    files: dict[str, Path | bytes] = {
+        str(p.relative_to(project.book_dir)): p for p in project.book_dir.rglob("*")
+        if p.is_file() and "_generated" not in p.relative_to(project.book_dir).parts
+    }
+    files.update({f"_generated/{name}": content for name, content in pages.items()})
+    files["_static/vega-bundle.js"] = vega_bundle(cache)
+    files.update({f"_static/figures/{p.name}": p for p in figures.iterdir()})
+    sync_tree(files, src / "book")
+    sync_tree({f"{name}.ipynb": r.notebook for name, r in results.items()}, src / "notebooks")
+
+
+def jupyter_book(src: Path, out: Path) -> Path:
+    """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``."""
+    exe = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(exe), "build", str(src), "--builder", "html", "--path-output", str(out),
+                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
+        raise BookError(f"jupyter-book html build failed:\n{tail}")
+    return out / "_build" / "html"
+
+
+def copy_site(html: Path, dest: Path) -> None:
+    """The built website without Sphinx's internals."""
+    shutil.copytree(html, dest, ignore=shutil.ignore_patterns(".doctrees", ".buildinfo", "_sources"))

@@ -1,0 +1,68 @@
+"""``python -m regenpolicy``: build, site, validate.
+
+Exit codes: 0 done; 2 bad input (a data table, a profile, a parameter: nothing ran, the previous
+output is unchanged); 1 a step failed (a notebook, Jupyter Book or the printer: the previous output
+is unchanged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from regenpolicy.build.execute import DEFAULT_CELL_TIMEOUT
+from regenpolicy.build.pipeline import BuildError, Options, build, build_site, log, validate
+from regenpolicy.build.profile import ProfileError, load_profile
+from regenpolicy.build.project import Project
+from regenpolicy.build.registry import load_registry
+from regenpolicy.data import DataValidationError
+from regenpolicy.presentation.steps import StepError
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m regenpolicy",
+                                     description="Build the report: website, PDF and figure files.")
+    parser.add_argument("--project", default=".", help="the project folder (default: the current folder)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    common.add_argument("--jobs", type=_positive, default=None, help="notebooks run at once (default: cores + 1)")
+    common.add_argument("--cell-timeout", type=_positive, default=DEFAULT_CELL_TIMEOUT,
+                        help=f"seconds a notebook cell may run before the build stops it (default {DEFAULT_CELL_TIMEOUT})")
+    b = sub.add_parser("build", parents=[common], help="build one edition: website, PDF and figure files")
+    b.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
+    b.add_argument("--out", default=None, help="output folder (default: <project>/_build)")
+    s = sub.add_parser("site", parents=[common], help="build every edition in submissions/ into one static site")
+    s.add_argument("--out", default=None, help="site folder (default: <project>/_build/site)")
+    sub.add_parser("validate", help="check data/ (every table version) and every submission profile")
+    args = parser.parse_args(argv)
+    project = Project(Path(args.project).resolve())
+    try:
+        if args.command == "validate":
+            log(validate(project))
+            return 0
+        options = Options(pdf=not args.no_pdf, workers=args.jobs, cell_timeout=args.cell_timeout)
+        if args.command == "site":
+            build_site(project, Path(args.out or project.root / "_build" / "site").resolve(), options)
+            return 0
+        registry = load_registry(project)
+        profile = load_profile(args.submission, project, registry)
+        build(project, profile, Path(args.out or project.root / "_build").resolve(), options)
+        return 0
+    except (DataValidationError, ProfileError) as exc:
+        print(f"error: {exc}\nNothing was built; the previous output is unchanged.", file=sys.stderr)
+        return 2
+    except StepError as exc:
+        print(f"error: {exc}\nNothing was built; the previous output is unchanged.", file=sys.stderr)
+        return 2
+    except BuildError as exc:
+        print(f"error: {exc}\nThe build stopped; the previous output is unchanged.", file=sys.stderr)
+        return 1

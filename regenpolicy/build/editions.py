@@ -1,0 +1,221 @@
+"""Editions: the reproducibility stamp, "what changed" since the previous edition, and the site index.
+
+Each edition (one submission profile) is built from its own profile and data vintage. What a
+committee member asks first — what changed since the last submission — is computed by comparing
+two editions: the settings and parameters each figure actually ran with, the figures included,
+the data vintage, the tables and their rows (added, removed, revised: old → new with the source),
+and the headline numbers glued into the prose. The result is data (JSON); the report's Sphinx
+extension turns it into the page, so no value is ever written into MyST source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import numbers
+import subprocess
+import sys
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from regenpolicy.build.profile import Profile, Resolved
+from regenpolicy.build.registry import Registry
+from regenpolicy.data import Dataset
+from regenpolicy.models.params import Parameters
+from regenpolicy.presentation import escape
+
+PACKAGES = ("jupyter-book", "sphinx", "myst-nb", "papermill", "altair", "vl-convert-python", "pandas",
+            "numpy", "playwright", "latex2mathml")
+
+
+# --- reproducibility stamp -----------------------------------------------------------------------
+def git_commit(root: Path) -> str:
+    """The project's commit, with ``-dirty`` when tracked files differ from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit + ("-dirty" if dirty else "")
+
+
+def stamp(profile: Profile, dataset: Dataset, root: Path, metadata_sha: str) -> dict[str, Any]:
+    """What an edition was built from: commit, profile, data files (as chosen and validated), packages."""
+    return {
+        "edition": profile.id,
+        "commit": git_commit(root),
+        "profile": {"file": profile.path.name, "sha256": hashlib.sha256(profile.path.read_bytes()).hexdigest()},
+        "data": {"metadata.yaml": metadata_sha, **dataset.files()},
+        "python": sys.version.split()[0],
+        "packages": {name: version(name) for name in PACKAGES},
+    }
+
+
+# --- what changed ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EditionInputs:
+    """What an edition was built from, as the changes page compares it."""
+
+    profile: Profile
+    dataset: Dataset
+    resolved: Resolved
+    notebooks: list[str]
+    numbers: dict[str, dict[str, float]]  # notebook → glued name → value
+
+
+def show(value: Any) -> str:
+    """A value as the change list shows it: 17,440 / 2024 / 0.069 / — for nothing."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(show, value))
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {show(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}" if abs(int(value)) >= 10000 else str(int(value))
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        return f"{value:,.4g}" if not value.is_integer() else show(int(value))
+    return str(value)
+
+
+def _parameter_rows(old: Parameters, new: Parameters, where: str) -> list[list[str]]:
+    rows = []
+    for name, (spec, _) in type(new).specs().items():
+        a, b = old.values()[name], new.values()[name]
+        if a != b:
+            label = spec.label + (f"（{spec.unit}）" if spec.unit else "")
+            rows.append([where, label, show(a), show(b)])
+    return rows
+
+
+def row_changes(old: Dataset, new: Dataset, table: str) -> dict[str, list[Any]]:
+    """Rows added, removed and revised between two versions of a table, by primary key."""
+    key = list(new.tables[table].primary_key)
+    b = new[table].set_index(key)
+    a = old[table].set_index(key)
+    added = [k for k in b.index if k not in a.index]
+    removed = [k for k in a.index if k not in b.index]
+    revised = []
+    for k in b.index.intersection(a.index):
+        ra, rb = a.loc[k], b.loc[k]
+        for col in b.columns:
+            va, vb = ra.get(col), rb.get(col)
+            if not (pd.isna(va) and pd.isna(vb)) and (pd.isna(va) or pd.isna(vb) or va != vb):
+                revised.append((k, col, None if pd.isna(va) else va, None if pd.isna(vb) else vb,
+                                rb.get("source_id")))
+    return {"added": added, "removed": removed, "revised": revised}
+
+
+def _key(value: Any) -> str:
+    return " / ".join(map(show, value)) if isinstance(value, tuple) else show(value)
+
+
+def changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[str, Any]:
+    """Everything that differs between two editions, as data for the changes page."""
+    settings_rows = _parameter_rows(old.resolved.settings, new.resolved.settings, "この版の設定")
+    parameter_rows: list[list[str]] = []
+    titles = {n: registry.steps[n].figures for n in registry.steps}
+    for name in new.notebooks:
+        if name in old.notebooks:
+            where = "、".join(titles[name]) or name
+            parameter_rows += _parameter_rows(old.resolved.parameters[name], new.resolved.parameters[name], where)
+    old_figs = set(old.profile.figures or registry.figures)
+    new_figs = set(new.profile.figures or registry.figures)
+    vintage = []
+    for table in sorted(set(old.profile.data_vintage) | set(new.profile.data_vintage)):
+        a = old.profile.data_vintage.get(table, "current")
+        b = new.profile.data_vintage.get(table, "current")
+        if a != b:
+            title = new.dataset.tables[table].title if table in new.dataset.tables else table
+            vintage.append([title, a if a != "current" else "最新", b if b != "current" else "最新"])
+    data_changes: list[dict[str, Any]] = []
+    for table in sorted(set(old.dataset.tables) | set(new.dataset.tables)):
+        if table not in old.dataset.tables:
+            data_changes.append({"title": new.dataset.tables[table].title, "file": new.dataset.tables[table].file,
+                                 "table": "added", "added": [], "removed": [], "revised": []})
+            continue
+        if table not in new.dataset.tables:
+            data_changes.append({"title": old.dataset.tables[table].title, "file": old.dataset.tables[table].file,
+                                 "table": "removed", "added": [], "removed": [], "revised": []})
+            continue
+        if old.dataset.hashes[table] == new.dataset.hashes[table]:
+            continue
+        c = row_changes(old.dataset, new.dataset, table)
+        if not (c["added"] or c["removed"] or c["revised"]):
+            continue
+        data_changes.append({
+            "title": new.dataset.tables[table].title, "file": new.dataset.tables[table].file, "table": "changed",
+            "added": [_key(k) for k in c["added"]], "removed": [_key(k) for k in c["removed"]],
+            "revised": [[_key(k), col, show(va), show(vb), show(src)] for k, col, va, vb, src in c["revised"]],
+        })
+    moved = []
+    for nb in new.notebooks:
+        if nb not in old.numbers or nb not in new.numbers:
+            continue
+        for name in sorted(set(old.numbers[nb]) & set(new.numbers[nb])):
+            before, after = old.numbers[nb][name], new.numbers[nb][name]
+            if before != after and not (before != before and after != after):
+                moved.append(["、".join(titles[nb]) or nb, name, show(before), show(after)])
+    return {
+        "previous": {"id": old.profile.id, "title": old.profile.title, "date": old.profile.date},
+        "settings": settings_rows, "parameters": parameter_rows, "vintage": vintage,
+        "figures_added": sorted(new_figs - old_figs), "figures_removed": sorted(old_figs - new_figs),
+        "data": data_changes, "headlines": moved,
+    }
+
+
+# --- site index -------------------------------------------------------------------------------------
+def site_index(editions: list[dict[str, str]]) -> str:
+    """The site's front page: every edition, newest first."""
+    rows = "\n".join(
+        f"<tr><td>{escape.text(e['date'])}</td><td>{escape.text(e['audience'])}</td>"
+        f"<td><a href=\"{escape.text(e['id'])}/index.html\">{escape.text(e['title'])}</a></td>"
+        f"<td><a href=\"{escape.text(e['id'])}/report.pdf\">PDF</a></td>"
+        f"<td><a href=\"{escape.text(e['id'])}/figures/index.html\">図のデータ</a></td></tr>"
+        for e in sorted(editions, key=lambda e: (e["date"], e["id"]), reverse=True))
+    return f"""<!DOCTYPE html>
+<html lang="ja"><head><meta charset="utf-8"><title>再生医療等製品の価格制度に関する白書 — 版の一覧</title>
+<style>
+body {{ font-family: "BIZ UDPGothic", "Hiragino Kaku Gothic ProN", Meiryo, sans-serif; margin: 2rem auto;
+       max-width: 60rem; padding: 0 1rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .4rem .6rem;
+border-bottom: 1px solid #ddd; vertical-align: top; }} th {{ background: #f4f4f4; }}
+td:first-child, td:nth-child(4), td:nth-child(5) {{ white-space: nowrap; }}
+</style></head>
+<body>
+<h1>再生医療等製品の価格制度に関する白書</h1>
+<p>提出ごとの版。各版は、その版のプロファイルとデータの版から作り直されるため、新しいデータが加わっても数値は変わらない。各版の「前の版からの変更点」のページに、パラメータ・データ・見出しの数値の変更を示す。</p>
+<table>
+<thead><tr><th>日付</th><th>提出先・読者</th><th>版</th><th>PDF</th><th>データ</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table>
+</body></html>
+"""
+
+
+def figures_index(profile: Profile, files: list[str]) -> str:
+    """A page listing an edition's figure files (a static host shows no folder listings)."""
+    items = "\n".join(f'<li><a href="{escape.text(f)}">{escape.text(f)}</a></li>' for f in files)
+    return (f'<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>図のデータ — '
+            f"{escape.text(profile.title)}</title></head>\n<body><h1>図のデータ</h1><p>{escape.text(profile.title)}"
+            f"（{escape.text(profile.date)}）。CSV は図に描いた数値（列名に単位）、SVG は図そのもの。</p>\n"
+            f'<ul>\n{items}\n</ul>\n<p><a href="../../index.html">版の一覧へ</a></p></body></html>\n')
+
+
+def edition_record(profile: Profile) -> dict[str, str]:
+    return {"id": profile.id, "title": profile.title, "date": profile.date, "audience": profile.audience}
+
+
+def write_json(path: Path, value: Any) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True, default=str) + "\n",
+                    encoding="utf-8")

@@ -1,0 +1,272 @@
+"""Executing notebooks with papermill: in parallel, with a progress display, and cached.
+
+Each notebook gets one papermill parameter, ``context``: a JSON file naming the validated data
+snapshot, its checked parameters, the edition's settings and its run folder. A cached result is
+reused only when everything it depends on is unchanged, all of it known *before* it runs:
+
+- its source (``notebooks/<name>.md``) and its parameters and the settings it declares,
+- the code it runs: the package's model, data and presentation layers and ``requirements.txt``,
+- the tables it declares (``regenpolicy.tables``), by the hash of the snapshot it reads.
+
+After a run the build checks that the notebook read exactly the tables and published exactly the
+figures it declares. Entries live in ``<cache>/notebooks/<name>/<key>/`` (the executed notebook,
+its figure files and the numbers it glued), written once and moved into place whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import regenpolicy
+from regenpolicy.data import ALL_TABLES, Dataset
+from regenpolicy.presentation.steps import Step
+
+KERNEL = "regenpolicy"
+DEFAULT_CELL_TIMEOUT = 600  # seconds a cell may run before the build stops it
+
+
+class ExecutionError(Exception):
+    """A notebook failed; the message names the notebook and the cell."""
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    notebook: Path  # the executed .ipynb
+    figures: Path  # the figure files it wrote
+    numbers: dict[str, float]  # what it glued into its prose
+    executed: bool  # False when reused from the cache
+
+
+def code_hash(requirements: Path) -> str:
+    """Hash of the code a notebook runs: every layer of the package but the build, and the pins."""
+    package = Path(regenpolicy.__file__).parent
+    digest = hashlib.sha256()
+    modules = sorted(p for p in package.rglob("*.py") if "build" not in p.relative_to(package).parts)
+    for path in [*modules, requirements]:
+        digest.update(str(path.relative_to(package.parent) if path.is_relative_to(package.parent)
+                          else path.name).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(step: Step, parameters: Mapping[str, Any], settings: Mapping[str, Any], code: str,
+              dataset: Dataset) -> str:
+    """What identifies a run before it starts: source, parameters, settings used, code and the tables declared."""
+    digest = hashlib.sha256(step.path.read_bytes())
+    digest.update(json.dumps(parameters, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(json.dumps({k: settings[k] for k in step.settings}, sort_keys=True).encode())
+    digest.update(code.encode())
+    tables = sorted(dataset.hashes) if step.reads_everything else step.tables
+    for name in tables:
+        digest.update(f"{name}\0{dataset.hashes[name]}\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def _first_line(source: str) -> str:
+    return next((line.strip() for line in source.splitlines() if line.strip()), "")
+
+
+def _running_cell(executed: Path) -> tuple[int | str, str]:
+    """The last code cell papermill started (it saves its progress as each cell starts and ends)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(executed, as_version=4)
+    except (OSError, ValueError):
+        return "?", ""
+    code = [c for c in nb.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
+    started = [(n, c.source) for n, c in enumerate(code, start=1) if c.metadata.get("papermill", {}).get("start_time")]
+    return started[-1] if started else ("?", "")
+
+
+def _execute(step: Step, context: Path, run_dir: Path, timeout: int) -> Path:
+    """Run the notebook with papermill in ``run_dir``; return the executed notebook."""
+    import jupytext
+    import nbformat
+    import papermill
+    from nbclient.exceptions import CellTimeoutError
+
+    nb = jupytext.read(step.path)
+    sources = [c.source for c in nb.cells if c.cell_type == "code"]
+    nb.metadata["kernelspec"] = {"name": KERNEL, "display_name": "Python 3 (regenpolicy)", "language": "python"}
+    unexecuted = run_dir / f"{step.name}.unexecuted.ipynb"
+    nbformat.write(nb, unexecuted)
+    executed = run_dir / f"{step.name}.ipynb"
+    where = f"notebooks/{step.name}.md"
+    for attempt in (1, 2):
+        try:
+            # The kernel runs in run_dir. Not papermill's cwd=, which changes the working directory of
+            # the whole process, under the other threads' feet: nbclient's resources path.
+            papermill.execute_notebook(
+                str(unexecuted), str(executed), parameters={"context": str(context)}, kernel_name=KERNEL,
+                execution_timeout=timeout, progress_bar=False, log_output=False, report_mode=False,
+                resources={"metadata": {"path": str(run_dir)}},
+            )
+            break
+        except papermill.PapermillExecutionError as exc:
+            number = sources.index(exc.source) + 1 if exc.source in sources else "?"
+            raise ExecutionError(
+                f"notebook {where} failed in code cell {number} (the cell starting "
+                f"'{_first_line(exc.source)}'): {exc.ename}: {exc.evalue}") from None
+        except CellTimeoutError:
+            number, source = _running_cell(executed)
+            raise ExecutionError(
+                f"notebook {where}: code cell {number} (the cell starting '{_first_line(source)}') did not finish "
+                f"within {timeout} s; the build stopped it (raise --cell-timeout if it is expected to be slow)"
+            ) from None
+        except Exception as exc:  # the kernel did not start, or died
+            started = (run_dir / "out" / "started").exists()
+            if attempt == 1 and not started:
+                # Kernels started at the same moment can race for ports (papermill #511): once more.
+                print(f"[build] notebook {step.name}: the kernel did not start ({type(exc).__name__}: {exc}); "
+                      "retrying once", flush=True)
+                continue
+            raise ExecutionError(f"notebook {where} could not be executed: {type(exc).__name__}: {exc}") from None
+    result = nbformat.read(executed, as_version=4)
+    # Drop the injected context (a path of this machine) and what differs from run to run
+    # (timings, random cell ids), so that the same inputs give the same pages.
+    result.metadata.pop("papermill", None)
+    result.cells = [c for c in result.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for i, cell in enumerate(result.cells):
+        cell.id = f"cell-{i}"
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(result, executed)
+    return executed
+
+
+def _check_declaration(step: Step, out: Path) -> None:
+    """The notebook read exactly the tables and published exactly the figures it declares."""
+    where = f"notebooks/{step.name}.md"
+    reads_file = out / "reads.txt"
+    read = set(reads_file.read_text(encoding="utf-8").split()) if reads_file.exists() else set()
+    declared = set(step.tables)
+    if step.reads_everything:
+        if ALL_TABLES not in read:
+            raise ExecutionError(f"{where} declares tables: \"*\" but never reads the catalogue; declare the "
+                                 f"tables it reads instead: {', '.join(sorted(read))}")
+    elif read != declared:
+        parts = []
+        if declared - read:
+            parts.append(f"declared but never read: {', '.join(sorted(declared - read))}")
+        if read - declared:
+            parts.append(f"read but not declared: {', '.join(sorted(read - declared))}")
+        raise ExecutionError(f"{where}: its front matter (regenpolicy.tables) does not match what it read "
+                             f"({'; '.join(parts)})")
+    published_file = out / "published.json"
+    published = json.loads(published_file.read_text(encoding="utf-8")) if published_file.exists() else []
+    if sorted(published) != sorted(step.figures):
+        raise ExecutionError(f"{where}: published {', '.join(published) or 'no figure'} but its front matter "
+                             f"declares {', '.join(step.figures) or 'none'} (regenpolicy.figures)")
+
+
+class Progress:
+    """Done/total with timings: plain lines in logs, plus a live status line on a terminal."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stdout):
+        self.total, self.done, self.stream = total, 0, stream
+        self.running: dict[str, float] = {}
+        self.tty = stream.isatty() and os.environ.get("CI") is None
+        self.lock = threading.Lock()
+
+    def _status(self) -> None:
+        if self.tty:
+            now = time.monotonic()
+            running = ", ".join(f"{n} {now - t:.0f}s" for n, t in self.running.items())
+            self.stream.write(f"\r\033[K[build] notebooks {self.done}/{self.total} running: {running}")
+            self.stream.flush()
+
+    def start(self, name: str) -> None:
+        with self.lock:
+            self.running[name] = time.monotonic()
+            self._status()
+
+    def finish(self, name: str, what: str) -> None:
+        with self.lock:
+            self.running.pop(name, None)
+            self.done += 1
+            if self.tty:
+                self.stream.write("\r\033[K")
+            self.stream.write(f"[build] notebook {self.done}/{self.total} {name}: {what}\n")
+            self.stream.flush()
+            self._status()
+
+
+@dataclass(frozen=True)
+class Job:
+    step: Step
+    parameters: dict[str, Any]  # checked values (Parameters.values())
+    settings: dict[str, Any]  # the edition's settings (all; the notebook sees those it declares)
+
+
+def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path, workdir: Path,
+                  requirements: Path, workers: int | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
+                  on_done: Callable[[Result], None] | None = None) -> dict[str, Result]:
+    """Execute (or reuse) every notebook; raise ExecutionError naming every failure."""
+    code = code_hash(requirements)
+    progress = Progress(len(jobs))
+
+    def one(job: Job) -> Result:
+        step = job.step
+        key = cache_key(step, job.parameters, job.settings, code, dataset)
+        entry = cache / "notebooks" / step.name / key
+        if (entry / "done").exists():
+            progress.finish(step.name, "unchanged, reused")
+            numbers = json.loads((entry / "numbers.json").read_text(encoding="utf-8"))
+            return Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, False)
+        progress.start(step.name)
+        started = time.monotonic()
+        run_dir = workdir / step.name
+        shutil.rmtree(run_dir, ignore_errors=True)
+        out = run_dir / "out"
+        (out / "figures").mkdir(parents=True)
+        context = run_dir / "context.json"
+        context.write_text(json.dumps({
+            "notebook": str(step.path), "snapshot": str(snapshot), "out": str(out),
+            "parameters": job.parameters, "settings": job.settings,
+        }, ensure_ascii=False, indent=1), encoding="utf-8")
+        executed = _execute(step, context, run_dir, timeout)
+        _check_declaration(step, out)
+        numbers_file = out / "numbers.json"
+        numbers = json.loads(numbers_file.read_text(encoding="utf-8")) if numbers_file.exists() else {}
+        tmp = entry.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        shutil.move(str(executed), str(tmp / executed.name))
+        shutil.move(str(out / "figures"), str(tmp / "figures"))
+        (tmp / "numbers.json").write_text(json.dumps(numbers, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        (tmp / "done").touch()
+        shutil.rmtree(entry, ignore_errors=True)
+        tmp.replace(entry)
+        reads = (out / "reads.txt").read_text(encoding="utf-8").split() if (out / "reads.txt").exists() else []
+        progress.finish(step.name, f"executed in {time.monotonic() - started:.1f} s "
+                                   f"(reads {', '.join(r if r != ALL_TABLES else 'every table' for r in reads)})")
+        result = Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, True)
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    # One more than the cores: a kernel spends part of its start-up waiting, not computing.
+    workers = workers or (os.cpu_count() or 1) + 1
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs) or 1))) as pool:
+        futures = {job.step.name: pool.submit(one, job) for job in jobs}
+        results, errors = {}, []
+        for name, future in futures.items():
+            try:
+                results[name] = future.result()
+            except ExecutionError as exc:
+                errors.append(str(exc))
+    if errors:
+        raise ExecutionError("\n".join(errors))
+    return results

@@ -1,0 +1,233 @@
+"""The build: data → validation → snapshot → papermill → Jupyter Book (HTML) → PDF → one release.
+
+Everything that can be checked is checked before a notebook runs: the profile, the notebooks'
+declarations, every table, the printed values, and every parameter against its declared type and
+range. Notebooks read a validated snapshot, run in parallel and are reused from ``<out>/.cache``
+when nothing they declare changed; Sphinx rebuilds only changed pages. The outputs are assembled
+in a staging folder and published as one release by a single rename (``regenpolicy.build.publish``),
+under a lock that keeps a second build in the same folder from touching the first one's files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+from regenpolicy.build import editions
+from regenpolicy.build.book import BookError, copy_site, jupyter_book, stage_book, tree_hash
+from regenpolicy.build.editions import EditionInputs
+from regenpolicy.build.execute import DEFAULT_CELL_TIMEOUT, ExecutionError, Job, code_hash, run_notebooks
+from regenpolicy.build.pdf import PdfError, print_pdf
+from regenpolicy.build.profile import Profile, ProfileError, all_profiles, resolve_parameters
+from regenpolicy.build.project import Project
+from regenpolicy.build.publish import BuildLock, is_current, publish
+from regenpolicy.build.registry import Registry, load_registry
+from regenpolicy.data import Dataset, DataValidationError, load_dataset, read_input, write_snapshot
+from regenpolicy.models.checks import printed_value_problems
+from regenpolicy.presentation.steps import StepError
+
+
+class BuildError(Exception):
+    """A build step failed; the message says which and why."""
+
+
+def log(message: str) -> None:
+    print(f"[build] {message}", flush=True)
+
+
+@dataclass(frozen=True)
+class Options:
+    pdf: bool = True
+    workers: int | None = None
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT
+
+
+def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
+    """Validate everything an edition needs; raise DataValidationError / ProfileError before anything runs."""
+    dataset = load_dataset(project.data_dir, profile.data_vintage, origin=str(profile.path))
+    try:
+        registry.check_tables(dataset.tables)
+    except StepError as exc:
+        raise BuildError(str(exc)) from None
+    problems = printed_value_problems(dataset)
+    if problems:
+        raise DataValidationError(problems)
+    resolved = resolve_parameters(profile, registry, dataset)
+    inputs = EditionInputs(profile, dataset, resolved, profile.notebooks(registry), {})
+    return dataset, inputs
+
+
+def build(project: Project, profile: Profile, out: Path, options: Options = Options(), *,
+          cache: Path | None = None, previous: EditionInputs | None = None, locked: bool = True) -> EditionInputs:
+    """Build one edition into ``out``; return what it was built from (for the next edition's changes page)."""
+    started = time.monotonic()
+    with BuildLock(out, log) if locked else nullcontext():
+        registry = _registry(project)
+        log(f"submission '{profile.id}': {profile.title}")
+        dataset, inputs = prepare(project, profile, registry)
+        log(f"data: {len(dataset.tables)} tables valid"
+            + (f" (versions: {', '.join(f'{k}={v}' for k, v in profile.data_vintage.items())})"
+               if profile.data_vintage else "") + f"; parameters of {len(inputs.notebooks)} notebooks valid")
+        cache = cache or out / ".cache"
+        staging = out / f".staging-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            built, inputs = _build_in(project, registry, staging, cache, dataset, inputs, out, options, previous)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    if built:
+        log(f"done in {time.monotonic() - started:.1f} s: {out / 'html' / 'index.html'}"
+            + (f", {out / 'pdf' / 'report.pdf'}" if options.pdf else "") + f", {out / 'figures'}/")
+    else:
+        log(f"up to date ({time.monotonic() - started:.1f} s): nothing that the site or the PDF depends on changed")
+    return inputs
+
+
+def _registry(project: Project) -> Registry:
+    try:
+        return load_registry(project)
+    except StepError as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, dataset: Dataset,
+              inputs: EditionInputs, out: Path, options: Options,
+              previous: EditionInputs | None) -> tuple[bool, EditionInputs]:
+    profile, resolved = inputs.profile, inputs.resolved
+    snapshot = write_snapshot(dataset, cache / "snapshots")
+    jobs = [Job(registry.steps[n], resolved.parameters[n].values(), resolved.settings.values())
+            for n in inputs.notebooks]
+    try:
+        results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
+                                options.workers, options.cell_timeout)
+    except ExecutionError as exc:
+        raise BuildError(str(exc)) from None
+    numbers = {name: r.numbers for name, r in results.items()}
+    inputs = EditionInputs(profile, dataset, resolved, inputs.notebooks, numbers)
+    result = staging / "result"
+    figures = result / "figures"
+    figures.mkdir(parents=True)
+    for r in results.values():
+        for f in sorted(r.figures.iterdir()):
+            shutil.copy2(f, figures / f.name)
+    metadata_raw, _ = read_input(project.data_dir / "metadata.yaml", project.data_dir)
+    record = {"edition": editions.edition_record(profile),
+              "stamp": editions.stamp(profile, dataset, project.root,
+                                      hashlib.sha256(metadata_raw or b"").hexdigest()),
+              "headlines": numbers}
+    pages: dict[str, bytes] = {}
+    if previous is not None:
+        changes = editions.changes(previous, inputs, registry)
+        pages["changes.json"] = json.dumps(changes, ensure_ascii=False, indent=1).encode("utf-8")
+        pages["changes.md"] = "# 前の版からの変更点\n\n```{regen-changes} changes.json\n```\n".encode()
+    pages["stamp.json"] = json.dumps(record["stamp"], ensure_ascii=False, indent=1).encode("utf-8")
+    pages["stamp.md"] = "# 再現性スタンプ\n\n```{regen-stamp} stamp.json\n```\n".encode()
+    (result / "meta").mkdir()
+    editions.write_json(result / "meta" / "edition.json", record)
+
+    book = cache / "book" / profile.id
+    src = book / "src"
+    stage_book(project, src, results, figures, cache, pages, profile.title)
+    machinery = code_hash(project.root / "requirements.txt") + tree_hash(Path(__file__).parent)
+    key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf}".encode()).hexdigest()
+    if is_current(out, key):
+        return False, inputs
+
+    t0 = time.monotonic()
+    try:
+        html = jupyter_book(src, book / "html")
+    except BookError as exc:
+        shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
+        raise BuildError(str(exc)) from None
+    copy_site(html, result / "html")
+    log(f"website built ({time.monotonic() - t0:.1f} s)")
+    (result / "pdf").mkdir()
+    if options.pdf:
+        t0 = time.monotonic()
+        try:
+            refused = print_pdf(result / "html", src / "_toc.yml", result / "pdf" / "report.pdf",
+                                title=profile.title, date=profile.date, audience=profile.audience)
+        except PdfError as exc:
+            raise BuildError(str(exc)) from None
+        log(f"PDF printed ({time.monotonic() - t0:.1f} s)"
+            + (f"; refused {len(refused)} request(s) outside the edition, e.g. {refused[0]}" if refused else ""))
+    publish(out, result, key, {"submission": profile.id})
+    return True, inputs
+
+
+def build_site(project: Project, out: Path, options: Options = Options()) -> None:
+    """Every edition in ``submissions/``, oldest first, into one static site at ``out``.
+
+    Editions share one notebook cache; each is built into ``<out>/../editions/<id>``; the site is
+    assembled from them and published as one release only when all succeeded.
+    """
+    root = out.parent
+    with BuildLock(root, log):
+        registry = _registry(project)
+        profiles = all_profiles(project, registry)
+        previous: EditionInputs | None = None
+        records = []
+        for profile in profiles:
+            inputs = build(project, profile, root / "editions" / profile.id, options, cache=root / ".cache",
+                           previous=previous)
+            records.append(editions.edition_record(profile))
+            previous = inputs
+        staging = root / f".site-staging-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            site = staging / "site"
+            site.mkdir(parents=True)
+            for profile in profiles:
+                edition = root / "editions" / profile.id
+                shutil.copytree(edition / "html", site / profile.id)
+                if (edition / "pdf" / "report.pdf").exists():
+                    shutil.copy2(edition / "pdf" / "report.pdf", site / profile.id / "report.pdf")
+                shutil.copytree(edition / "figures", site / profile.id / "figures")
+                (site / profile.id / "figures" / "index.html").write_text(
+                    editions.figures_index(profile, sorted(p.name for p in (edition / "figures").iterdir())),
+                    encoding="utf-8")
+                shutil.copy2(edition / "meta" / "edition.json", site / profile.id / "edition.json")
+            (site / "index.html").write_text(editions.site_index(records), encoding="utf-8")
+            _publish_site(out, site)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    log(f"site: {len(profiles)} editions at {out / 'index.html'}")
+
+
+def _publish_site(out: Path, site: Path) -> None:
+    """Switch ``out`` (a link) to the new site in one rename; keep the previous one until then."""
+    releases = out.parent / "site-releases"
+    releases.mkdir(exist_ok=True)
+    release = releases / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    site.replace(release)
+    if out.exists() and not out.is_symlink():
+        shutil.rmtree(out)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(f"site-releases/{release.name}")
+    tmp.replace(out)
+    for old in releases.iterdir():
+        if old.name != release.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def validate(project: Project) -> str:
+    """Check the data (every table version) and every profile with its parameters; return a summary."""
+    registry = _registry(project)
+    tables = load_dataset(project.data_dir).tables
+    versions = sorted({v for t in tables.values() for v in t.version_files})
+    for version in versions:
+        load_dataset(project.data_dir, {n: version for n, t in tables.items() if version in t.version_files})
+    profiles = all_profiles(project, registry)
+    for profile in profiles:
+        prepare(project, profile, registry)
+    return f"data: {len(tables)} tables valid in every version; {len(profiles)} profiles valid"
+
+
+__all__ = ["BuildError", "DataValidationError", "Options", "ProfileError", "build", "build_site", "validate"]

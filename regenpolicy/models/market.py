@@ -1,0 +1,166 @@
+"""Market size: the global market by modality (figure M1) and the modality comparison (M2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from regenpolicy.data import Dataset
+from regenpolicy.models.params import Parameters, Problem, param
+
+
+def cagr(start_value: float, end_value: float, years: float) -> float:
+    """Compound annual growth rate, as a fraction: (end / start) ** (1 / years) − 1."""
+    if years <= 0:
+        raise ValueError(f"years must be positive, got {years}")
+    if start_value <= 0 or end_value < 0:
+        raise ValueError(f"values must be positive, got {start_value} → {end_value}")
+    return float((end_value / start_value) ** (1.0 / years) - 1.0)
+
+
+def totals_by_year(segments: pd.DataFrame, value: str = "value_oku_yen") -> pd.Series:
+    """Sum of the segments of each year."""
+    return segments.groupby("year")[value].sum().sort_index()
+
+
+def check_totals(segments: pd.DataFrame, printed: pd.DataFrame, tolerance: float = 0.5) -> pd.DataFrame:
+    """Compare segment sums with the printed totals; raise if any year differs.
+
+    Returns one row per year with the printed total, the sum of segments and the difference.
+    """
+    sums = totals_by_year(segments).rename("segment_sum")
+    table = printed.set_index("year")[["total_oku_yen"]].join(sums, how="outer")
+    table["difference"] = table["segment_sum"] - table["total_oku_yen"]
+    bad = table[table["difference"].isna() | (table["difference"].abs() > tolerance)]
+    if not bad.empty:
+        years = ", ".join(f"{y}: segments {r.segment_sum} vs printed {r.total_oku_yen}"
+                          for y, r in bad.iterrows())
+        raise ValueError(f"the modality segments do not add up to the printed totals ({years})")
+    return table.reset_index()
+
+
+def summary(totals: pd.DataFrame, start_year: int, end_year: int) -> dict[str, float]:
+    """Headline numbers of the market chart: first/last totals, growth multiple and CAGR."""
+    by_year = totals.set_index("year")["total_oku_yen"].sort_index()
+    for year in (start_year, end_year):
+        if year not in by_year.index:
+            raise ValueError(f"no total for {year}; years in the data: {list(by_year.index)}")
+    first, last = int(by_year.index[0]), int(by_year.index[-1])
+    return {
+        "first_year": first,
+        "last_year": last,
+        "total_first": float(by_year[first]),
+        "total_last": float(by_year[last]),
+        "total_end": float(by_year[end_year]),
+        "multiple": float(by_year[last] / by_year[first]),
+        "cagr": cagr(by_year[start_year], by_year[end_year], end_year - start_year),
+    }
+
+
+# --- figure M1 -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class M1Parameters(Parameters):
+    start_year: int = param(2020, "年平均成長率（CAGR）の起点", unit="年", minimum=2000, maximum=2100)
+    end_year: int = param(2030, "年平均成長率（CAGR）の終点", unit="年", minimum=2000, maximum=2100)
+
+    def problems(self, ds: Dataset) -> list[Problem]:
+        years = set(ds["market_global_total"]["year"])
+        out = [Problem((name,), f"{getattr(self, name)} has no printed total; years: {sorted(years)}")
+               for name in ("start_year", "end_year") if getattr(self, name) not in years]
+        if self.start_year >= self.end_year:
+            out.append(Problem(("end_year",), f"must be after start_year ({self.start_year})"))
+        return out
+
+
+@dataclass(frozen=True)
+class M1Result:
+    segments: pd.DataFrame  # year, modality, value_oku_yen, status, series_assumed, note
+    totals: pd.DataFrame  # year, total_oku_yen (printed)
+    assumed_labels: int  # printed labels whose series is inferred
+    numbers: dict[str, float]
+
+
+def global_market(ds: Dataset, p: M1Parameters) -> M1Result:
+    """The global market by modality (M1) and its headline numbers."""
+    segments = ds["market_global_modality"]
+    totals = ds["market_global_total"]
+    m = summary(totals, p.start_year, p.end_year)
+    printed = printed_value(ds, "M1", "cagr_2020_2030")
+    numbers = {f"m1_{k}": v for k, v in m.items()}
+    numbers.update(m1_start_year=p.start_year, m1_end_year=p.end_year, m1_cagr_printed=printed)
+    return M1Result(segments, totals, int(segments["series_assumed"].sum()), numbers)
+
+
+def printed_value(ds: Dataset, figure_id: str, key: str) -> float:
+    """A headline number as printed beside a figure (``printed_headlines``)."""
+    rows = ds["printed_headlines"].set_index(["figure_id", "key"])["value"]
+    return float(rows.loc[(figure_id, key)])
+
+
+# --- figure M2 -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class M2Parameters(Parameters):
+    year_from: int = param(2020, "比較の起点（市場規模の年）", unit="年", minimum=2000, maximum=2100)
+    year_to: int = param(2030, "比較の終点", unit="年", minimum=2000, maximum=2100)
+
+    def problems(self, ds: Dataset) -> list[Problem]:
+        years = set(ds["market_global_total"]["year"])
+        out = [Problem((name,), f"{getattr(self, name)} has no market total; years: {sorted(years)}")
+               for name in ("year_from", "year_to") if getattr(self, name) not in years]
+        if self.year_from >= self.year_to:
+            out.append(Problem(("year_to",), f"must be after year_from ({self.year_from})"))
+        return out
+
+
+@dataclass(frozen=True)
+class M2Result:
+    table: pd.DataFrame  # one row per modality, largest market first
+    numbers: dict[str, float]
+
+
+TO_M1 = {"組織移植": "組織移植・スキャフォールド治療"}  # the product list's modality → M1's series
+
+
+def modality_comparison(ds: Dataset, p: M2Parameters) -> M2Result:
+    """One row per modality (M2): M1's segments of the two years, growth where both exist, an example product.
+
+    The example is the seed's where printed, else the first product of that modality approved in Japan.
+    """
+    from regenpolicy.models.approvals import approval_day
+
+    segments = ds["market_global_modality"]
+    totals = ds["market_global_total"].set_index("year")["total_oku_yen"]
+    printed = ds["market_modality_comparison"].set_index("modality")
+    products = ds["approved_products"]
+    first = (products.assign(m1=products["modality"].replace(TO_M1))
+             .pipe(lambda f: f.assign(day=f["approval_date"].map(approval_day)))
+             .sort_values("day").groupby("m1").first())
+    rows = []
+    for modality, seg in segments[segments["modality"] != "内訳非公表"].groupby("modality"):
+        by_year = seg.set_index("year")
+        start = by_year["value_oku_yen"].get(p.year_from)
+        end = float(by_year.loc[p.year_to, "value_oku_yen"])
+        growth = cagr(start, end, p.year_to - p.year_from) * 100 if start is not None else None
+        known = modality in printed.index
+        rows.append({
+            "modality": modality, "market_from_oku_yen": start, "market_to_oku_yen": end, "growth_pct": growth,
+            "growth_printed_pct": printed.loc[modality, "growth_pct"] if known else None,
+            "market_to_printed_oku_yen": printed.loc[modality, "market_2030_oku_yen"] if known else None,
+            "example_product": printed.loc[modality, "example_product"] if known else first.loc[modality, "name_ja"],
+            "example_status": "printed" if known else "derived",
+            "status": by_year.loc[p.year_to, "status"],
+            "series_assumed": bool(by_year.loc[p.year_to, "series_assumed"]),
+        })
+    table = pd.DataFrame(rows).sort_values("market_to_oku_yen", ascending=False).reset_index(drop=True)
+    virus = table.set_index("modality").loc["in vivoウイルス治療"]
+    top3 = table.head(3)["market_to_oku_yen"]
+    numbers = {
+        "m2_year_from": p.year_from, "m2_year_to": p.year_to,
+        "m2_total_growth": cagr(totals[p.year_from], totals[p.year_to], p.year_to - p.year_from),
+        "m2_top3_min": top3.min(), "m2_top3_max": top3.max(), "m2_top3_share": top3.sum() / totals[p.year_to],
+        "m2_virus_from": virus["market_from_oku_yen"], "m2_virus_to": virus["market_to_oku_yen"],
+        "m2_virus_to_printed": virus["market_to_printed_oku_yen"], "m2_virus_growth": virus["growth_pct"] / 100,
+        "m2_virus_growth_printed": printed_value(ds, "M2", "growth_in_vivo_virus"),
+    }
+    return M2Result(table, numbers)

@@ -1,0 +1,145 @@
+"""What a notebook works with: its context.
+
+The build hands each notebook one papermill parameter, ``context``: the path of a JSON file that
+names the validated data snapshot, this notebook's checked parameters, the edition's settings and
+the folder its figures go to. Nothing is read from the environment and nothing at import time::
+
+    ctx = notebook.open(context, "k1_fee_gap")
+    result = reimbursement.fee_gap(ctx.data, ctx.settings.fee_revision, ctx.settings.yen_per_point)
+    ctx.glue(result.numbers)
+
+Opened without a context (an author running the notebook in Jupyter), it validates the project's
+``data/`` folder, uses the parameters' defaults and writes figures to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from regenpolicy.data import ALL_TABLES, Dataset, load_dataset, open_snapshot
+from regenpolicy.models.params import Parameters, from_values
+from regenpolicy.models.settings import EditionSettings
+from regenpolicy.presentation import figures
+from regenpolicy.presentation.steps import Step, read_step
+
+
+class Settings:
+    """The edition's settings, limited to those the notebook declares (so its cache key is complete)."""
+
+    def __init__(self, settings: EditionSettings, declared: Sequence[str]):
+        self._settings, self._declared = settings, tuple(declared)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._declared:
+            raise AttributeError(f"setting '{name}' is not declared in this notebook's front matter "
+                                 f"(regenpolicy.settings: {', '.join(self._declared) or 'none'})")
+        return getattr(self._settings, name)
+
+
+@dataclass
+class Context:
+    step: Step
+    data: Dataset
+    parameters: Any  # the notebook's Parameters subclass
+    settings: Settings
+    out: Path  # the run folder: figures/, numbers.json, reads.txt
+    numbers: dict[str, float | int] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)
+
+    @property
+    def figures_dir(self) -> Path:
+        return self.out / "figures"
+
+    # --- the words -----------------------------------------------------------------------------
+    def glue(self, values: Mapping[str, Any]) -> None:
+        """Glue computed numbers into the prose: ``{glue:text}`name:,.1f```."""
+        from myst_nb import glue
+
+        for name, value in values.items():
+            number = figures.as_number(value)
+            glue(name, number, display=False)
+            self.numbers[name] = number
+        (self.out / "numbers.json").write_text(json.dumps(self.numbers, ensure_ascii=False, sort_keys=True),
+                                               encoding="utf-8")
+
+    def glue_text(self, values: Mapping[str, str]) -> None:
+        """Glue words computed from the data: ``{glue:text}`name```, shown as text, never as markup."""
+        from myst_nb import glue
+
+        for name, text in values.items():
+            glue(name, str(text), display=False)
+
+    # --- the figures --------------------------------------------------------------------------
+    def _declare(self, fig_id: str) -> None:
+        if fig_id not in self.step.figures:
+            raise KeyError(f"figure {fig_id} is not declared in the front matter of {self.step.path.name} "
+                           f"(regenpolicy.figures: {', '.join(self.step.figures)})")
+        self.published.append(fig_id)
+        (self.out / "published.json").write_text(json.dumps(self.published), encoding="utf-8")
+
+    def publish(self, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame, **kwargs: Any) -> figures.Figure:
+        self._declare(fig_id)
+        return figures.publish(self.figures_dir, fig_id, chart, data, **kwargs)
+
+    def publish_table(self, table_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
+        self._declare(table_id)
+        return figures.publish_table(self.figures_dir, table_id, frame, **kwargs)
+
+    def tornado_chart(self, fig_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
+        self._declare(fig_id)
+        return figures.tornado_chart(self.figures_dir, fig_id, frame, **kwargs)
+
+
+def _recorder(path: Path) -> Any:
+    seen: set[str] = set()
+
+    def record(name: str) -> None:
+        if name not in seen:
+            seen.add(name)
+            with path.open("a", encoding="utf-8") as f:
+                f.write(name + "\n")
+
+    return record
+
+
+def open(context: str | None, name: str) -> Context:
+    """The notebook's context: from the build's context file, or the project's defaults."""
+    if context is None:
+        return _interactive(name)
+    spec = json.loads(Path(context).read_text(encoding="utf-8"))
+    step = read_step(Path(spec["notebook"]))
+    if step.name != name:
+        raise ValueError(f"the context is for notebook {step.name}, not {name}")
+    out = Path(spec["out"])
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "started").touch()  # the kernel is up: from here on a failure is the notebook's, not a start-up's
+    allowed = None if step.reads_everything else frozenset(step.tables)
+    data = open_snapshot(Path(spec["snapshot"]), allowed=allowed, on_read=_recorder(out / "reads.txt"))
+    if step.reads_everything:
+        data.allowed = frozenset([*data.tables, ALL_TABLES])
+    parameters: Parameters = from_values(step.parameters_class(), spec["parameters"])
+    settings = from_values(EditionSettings, spec["settings"])
+    return Context(step, data, parameters, Settings(settings, step.settings), out)
+
+
+def _interactive(name: str) -> Context:
+    """Run by hand from ``notebooks/``: the live data (validated), default parameters, a scratch folder."""
+    cwd = Path.cwd()
+    root = cwd if (cwd / "notebooks").is_dir() else cwd.parent
+    step = read_step(root / "notebooks" / f"{name}.md")
+    data = load_dataset(root / "data")
+    if not step.reads_everything:
+        data.allowed = frozenset(step.tables)
+    out = Path(tempfile.mkdtemp(prefix=f"regenpolicy-{name}-"))
+    (out / "figures").mkdir()
+    return Context(step, data, step.parameters_class()(), Settings(EditionSettings(), step.settings), out)

@@ -1,0 +1,111 @@
+"""Editions: data vintages, the published site of every edition, and its "what changed" pages."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, copy_project, edit, run_cli
+
+
+def test_build_refuses_an_unknown_version_before_running_anything(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("id: x\ntitle: t\ndate: 2025\nfigures: [K1]\ndata_vintage: {fee_schedule: '1999'}\n",
+                    encoding="utf-8")
+    proc = run_cli(ROOT, "build", "--out", str(tmp_path / "out"), "--no-pdf", "--submission", str(path))
+    assert proc.returncode == 2
+    assert "has no version '1999'" in proc.stderr and "Nothing was built" in proc.stderr
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_path):
+    project = copy_project(tmp_path / "project")
+    data = project / "data"
+    (data / "vintages" / "fee_schedule_test.csv").write_text(
+        (data / "fee_schedule.csv").read_text(encoding="utf-8").replace(
+            "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000"),
+        encoding="utf-8")
+    edit(data / "metadata.yaml", '      "2022": vintages/fee_schedule_2022.csv',
+         '      "2022": vintages/fee_schedule_2022.csv\n      test: vintages/fee_schedule_test.csv')
+    outs = {}
+    for name, vintage in (("now", "{}"), ("test", "{fee_schedule: test}")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"id: {name}\ntitle: {name}\ndate: 2026\nfigures: [M1, K1]\ndata_vintage: {vintage}\n",
+                        encoding="utf-8")
+        outs[name] = tmp_path / f"out-{name}"
+        proc = run_cli(project, "build", "--out", str(outs[name]), "--no-pdf", "--submission", str(path))
+        assert proc.returncode == 0, proc.stderr
+    assert (outs["now"] / "figures" / "M1.csv").read_bytes() == (outs["test"] / "figures" / "M1.csv").read_bytes()
+
+    def k1(out: Path) -> dict[str, dict[str, str]]:
+        with (out / "figures" / "K1.csv").open(encoding="utf-8") as f:
+            return {r["step_ja"]: r for r in csv.DictReader(f)}
+
+    now, test = k1(outs["now"]), k1(outs["test"])
+    assert now["CAR-T細胞投与"]["points [点]"] == "30850" and test["CAR-T細胞投与"]["points [点]"] == "40000"
+    assert now["白血球採取・細胞調製・凍結保存"] == test["白血球採取・細胞調製・凍結保存"]
+    stamps = [json.loads((o / "meta" / "edition.json").read_text(encoding="utf-8"))["stamp"] for o in outs.values()]
+    assert "vintages/fee_schedule_test.csv" in stamps[1]["data"] and "fee_schedule.csv" in stamps[0]["data"]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "_build" / "site"
+    proc = run_cli(ROOT, "site", "--out", str(out), timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out
+
+
+def text_of(page: Path) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8")))
+
+
+def test_site_lists_every_edition_newest_first(site):
+    index = (site / "index.html").read_text(encoding="utf-8")
+    ids = re.findall(r'href="([a-z0-9-]+)/index.html"', index)
+    assert ids == ["default", "jri-2025", "firm-2023-07"]
+    for edition in ids:
+        assert (site / edition / "report.pdf").stat().st_size > 10000
+        assert (site / edition / "figures").is_dir()
+        stamp = json.loads((site / edition / "edition.json").read_text(encoding="utf-8"))["stamp"]
+        assert stamp["edition"] == edition and stamp["commit"]
+    assert site.is_symlink()  # published as one release: one rename switches the whole site
+
+
+def test_each_edition_keeps_its_own_figures_and_vintage(site):
+    firm, jri = site / "firm-2023-07", site / "jri-2025"
+    assert (firm / "figures" / "A1.csv").exists() and not (firm / "figures" / "K1.csv").exists()
+    assert (jri / "figures" / "K1.csv").exists() and not (jri / "figures" / "A1.csv").exists()
+    with (jri / "figures" / "K1.csv").open(encoding="utf-8") as f:
+        admin = next(r for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
+    assert admin["points_revision"] == "2024"  # the 2024 fee schedule, as that paper used
+
+
+def test_what_changed_pages(site):
+    assert not (site / "firm-2023-07" / "book" / "_generated" / "changes.html").exists()  # the first edition
+    text = text_of(site / "jri-2025" / "book" / "_generated" / "changes.html")
+    assert "前の版からの変更点" in text and "firm-2023-07" in text
+    assert "診療報酬改定年度（この年度に有効な点数を用いる）（年度） 2022 2024" in text  # the one setting that moved
+    assert "診療報酬点数（造血幹細胞採取・移植、CAR-T） 2022 最新" in text  # the vintage pinned by the FIRM edition
+    assert "追加：K922-2 / 2024" in text  # fee-schedule rows that the 2022 vintage did not have
+    assert "この版で加わった図表：" in text and "C2-RP" in text
+    assert (site / "default" / "book" / "_generated" / "changes.html").exists()
+
+
+def test_site_links_resolve_in_chromium(site, browser):
+    page = browser.new_page()
+    page.goto((site / "index.html").as_uri())
+    hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
+    assert len(hrefs) == 9
+    for href in hrefs:
+        assert Path(href.removeprefix("file://")).exists(), href
+        page.goto(href)
+        if href.endswith(".html"):
+            # an edition's index.html forwards to its first page; wait for the page it lands on
+            page.wait_for_function("() => document.title && !document.title.startsWith('Loading')")
+            assert "白書" in page.title() or "再生医療" in page.title() or "図のデータ" in page.title()
+    page.close()

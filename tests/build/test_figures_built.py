@@ -1,0 +1,230 @@
+"""Every figure and table of the white paper in the built report: its CSV, its page and the PDF.
+
+The values themselves are checked where they are computed (tests/unit/test_figures.py); here the
+built files are checked against a few of them, end to end."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_cli
+
+CHARTS = ["M2", "M3", "O1", "D1", "D2", "A1", "A3", "S1", "E1"]
+TABLES = {  # id: (page, caption text, rows in the CSV)
+    "A2": ("notebooks/a1_approvals.html", "国内で承認された品目", 20),
+    "T1": ("notebooks/t1_cost_structure.html", "既存医薬品と再生医療等製品の違い", 18),
+    "T2": ("notebooks/t2_t3_europe.html", "欧州の医療技術評価（HTA）", 4),
+    "T3": ("notebooks/t2_t3_europe.html", "フランスにおける価格安定性と製造インセンティブ", 4),
+    "T4": ("notebooks/t4_access_issues.html", "再生医療等製品を持続的に患者に届けるための課題", 8),
+}
+
+
+def rows(built: Path, fig_id: str) -> list[dict[str, str]]:
+    with (built / "figures" / f"{fig_id}.csv").open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def text_of(built: Path, page: str) -> str:
+    return re.sub(r"<[^>]+>", "", (built / "html" / page).read_text(encoding="utf-8"))
+
+
+def test_every_figure_and_table_has_its_files(built):
+    for fig_id in CHARTS:
+        assert rows(built, fig_id), fig_id
+        assert (built / "figures" / f"{fig_id}.svg").read_text(encoding="utf-8").startswith("<svg")
+    for table_id, (_, _, n) in TABLES.items():
+        assert len(rows(built, table_id)) == n, table_id
+
+
+def test_tables_have_anchor_caption_source_and_csv_link(built):
+    for table_id, (page, caption, _) in TABLES.items():
+        html = (built / "html" / page).read_text(encoding="utf-8")
+        assert f'id="tbl-{table_id.lower()}"' in html, table_id
+        block = html.split(f'id="tbl-{table_id.lower()}"', 1)[1].split("</div>", 1)[0]
+        assert f"表 {table_id} " in block and caption in block and "出所：" in block, table_id
+        link = re.search(r'href="([^"]+\.csv)"', block).group(1)
+        assert (built / "html" / page).parent.joinpath(link).resolve().is_file()
+
+
+def test_a1_a2_counts_from_the_product_list(built):
+    a2 = rows(built, "A2")
+    assert len(a2) == 20 and sum(r["conditional"] == "True" for r in a2) == 4
+    a1 = rows(built, "A1")
+    total = {int(r["year"]): int(r["total_cumulative [品目]"]) for r in a1}
+    assert total[2023] == 20 and total[2022] == 17 and total[2020] - total[2007] == 8
+    since = sum(int(r["approvals [品目]"]) for r in a1 if int(r["year"]) >= 2021)
+    assert since == 11
+    assert {r["status"] for r in a1} == {"derived"}
+    text = text_of(built, "notebooks/a1_approvals.html")
+    assert "承認品目は 20 品目" in text and "11 品目は 2021 年以降" in text
+
+
+def test_a3_forecast_is_printed(built):
+    a3 = rows(built, "A3")
+    assert [int(r["launches [品目]"]) for r in a3] == [3, 4, 3, 2, 3, 2]
+    assert [int(r["cumulative [品目]"]) for r in a3] == [17, 21, 24, 26, 29, 31]
+    text = text_of(built, "notebooks/a3_launch_forecast.html")
+    assert "累計 31 品目（資料の本文では約 30 品目）" in text
+
+
+def test_d1_d2_printed_counts_and_shares(built):
+    d1 = {r["segment"]: int(r["count [品目]"]) for r in rows(built, "D1")}
+    assert d1 == {"日米欧いずれかで上市済み": 56, "上市済み": 17, "開発中": 2, "複数地域で開発": 58,
+                  "単独地域で開発": 77, "日本での開発あり": 20}
+    text = text_of(built, "notebooks/d1_drug_loss.html")
+    for phrase in ("合わせて 19 品目にとどまる（-66%）", "37 品目のうち 9 品目（24%）", "20 品目（-85%）",
+                   "欧米の40%未満", "欧米の20%未満", "33.9%", "14.8%"):
+        assert phrase in text, phrase
+    d2 = rows(built, "D2")
+    assert [float(r["share_pct [%]"]) < float(r["printed_below_pct [%]"]) for r in d2] == [True, True]
+
+
+def test_o1_percentages(built):
+    o1 = rows(built, "O1")
+    by_modality: dict[str, float] = {}
+    for r in o1:
+        by_modality[r["modality"]] = by_modality.get(r["modality"], 0) + float(r["share_pct [%]"])
+    assert len(by_modality) == 6 and all(99 <= s <= 101 for s in by_modality.values())
+    counts = {r["modality"]: int(r["pipeline_count [品目]"]) for r in o1}
+    assert counts == {"低分子医薬品": 3130, "抗体医薬品": 906, "核酸医薬品": 142, "遺伝子治療": 220,
+                      "遺伝子細胞治療": 210, "細胞治療": 273}
+    share = {(r["modality"], r["originator"]): float(r["share_pct [%]"]) for r in o1}
+    assert share[("細胞治療", "Biotechnology")] == 75 and share[("低分子医薬品", "Specialty")] == 30
+    assert sum(r["status"] == "derived" for r in o1) == 4  # the four "–" entries
+
+
+def test_m2_m3_values(built):
+    m2 = {r["modality"]: r for r in rows(built, "M2")}
+    virus = m2["in vivoウイルス治療"]
+    assert float(virus["market_from_oku_yen [億円]"]) == 1800
+    assert float(virus["market_to_printed_oku_yen [億円]"]) == 2200
+    assert float(virus["growth_printed_pct [%/年]"]) == 2
+    assert virus["example_product"] == "デリタクト"
+    assert float(m2["細胞移植"]["market_to_oku_yen [億円]"]) == 21363
+    m3 = {(r["segment"], r["region"], r["year"]): r for r in rows(built, "M3")}
+    assert float(m3[("周辺産業計", "国内", "2030")]["value_oku_yen [億円]"]) == 5500
+    assert float(m3[("周辺産業計", "グローバル", "2020")]["value_oku_yen [億円]"]) == 11000
+    cell = float(m3[("細胞CDMO", "グローバル", "2030")]["value_oku_yen [億円]"])
+    assert cell == pytest.approx((21363 + 981 + 24726) * 0.706 * 0.5)
+    assert m3[("細胞CDMO", "グローバル", "2030")]["status"] == "assumption"
+    html = (built / "html" / "notebooks" / "m3_supporting_industry.html").read_text(encoding="utf-8")
+    assert "仮定値を含む" in html
+
+
+def test_s1_e1_values(built):
+    s1 = {(r["setting"], r["arm"]): r for r in rows(built, "S1")}
+    assert float(s1[("r/r ALL", "car_t")]["value_pct [%]"]) == 55
+    assert float(s1[("r/r 3L+ DLBCL", "car_t")]["value_pct [%]"]) == 42.6
+    assert s1[("r/r 3L+ DLBCL", "prior")]["bound"] == "upper"
+    e1 = rows(built, "E1")
+    base = [r for r in e1 if r["fiscal_year"] == "2025"]
+    assert [float(r["budget [兆円]"]) for r in base] == pytest.approx([60 * 0.223] * 2)
+    text = text_of(built, "notebooks/e1_drug_budget.html")
+    assert "2025 年度に約 60 兆円" in text
+    assert "仮定値を含む" in (built / "html" / "notebooks" / "e1_drug_budget.html").read_text(encoding="utf-8")
+
+
+def test_appendix_lists_every_table(built):
+    text = text_of(built, "notebooks/z1_data_appendix.html")
+    for name in ("approved_products.csv", "originator_mix.csv", "cost_structure_comparison.csv", "sources.csv"):
+        assert name in text
+    assert "{glue" not in text
+
+
+def test_no_unglued_placeholders_in_new_pages(built):
+    for page in sorted((built / "html" / "notebooks").glob("*.html")):
+        assert "{glue" not in page.read_text(encoding="utf-8"), page.name
+
+
+def test_pdf_holds_every_new_id(built):
+    text = subprocess.run(["pdftotext", str(built / "pdf" / "report.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    compact = re.sub(r"\s+", "", text)
+    for fig_id in CHARTS:
+        assert f"図{fig_id}" in compact, fig_id
+    for table_id in TABLES:
+        assert f"表{table_id}" in compact, table_id
+    assert compact.count("出所：") >= len(CHARTS) + len(TABLES) + 3
+    for part in ("市場と産業", "ドラッグ・ロスと承認", "臨床的・社会的価値", "製造と品質", "診療報酬と薬剤費", "国際比較", "付録"):
+        assert part in compact
+
+
+def test_q1_printed_lot_ships_half(built):
+    cell = {int(r["lot_size [製造単位/ロット]"]): float(r["shipped_fraction [割合]"])
+            for r in rows(built, "Q1") if r["product"] == "cell"}
+    assert cell[70] == 0.5 and cell[30] == 0.0
+    fractions = [cell[k] for k in sorted(cell)]
+    assert fractions == sorted(fractions)  # a larger lot never ships a smaller fraction
+
+
+def test_c1_cumulative_costs_never_decrease_and_cross(built):
+    data = rows(built, "C1")
+    for therapy in ("repeat", "once"):
+        cum = [float(r["cum_total [円]"]) for r in data if r["therapy"] == therapy]
+        assert cum == sorted(cum)
+    first = {r["therapy"]: float(r["cum_total [円]"]) for r in data if r["year"] == "1"}
+    last = {r["therapy"]: float(r["cum_total [円]"]) for r in data if r["year"] == "10"}
+    assert first["once"] > first["repeat"] and last["once"] < last["repeat"]
+    # year 1 of the one-time therapy: price 167,077,222 + admission 500,000 + indirect 1,000,000
+    assert first["once"] == pytest.approx(168_577_222)
+
+
+def test_k1_distribution_counts_every_simulated_patient(built):
+    data = rows(built, "K1-MC")
+    assert sum(int(r["patients [人]"]) for r in data) == 20000
+    assert sum(float(r["share [割合]"]) for r in data) == pytest.approx(1.0)
+
+
+def test_c2_repricing_margin_turns_negative_only_for_the_autologous_product(built):
+    data = rows(built, "C2-RP")
+    margin = {(r["product_type"], int(r["volume [患者数/年]"])): float(r["margin [円]"]) for r in data}
+    conventional = [v for (kind, vol), v in sorted(margin.items()) if kind == "conventional"]
+    auto = [v for (kind, vol), v in sorted(margin.items()) if kind == "autologous"]
+    # scale-up: once volume covers the fixed cost, the margin stays positive however deep the cuts
+    first_positive = next(i for i, v in enumerate(conventional) if v > 0)
+    assert all(v > 0 for v in conventional[first_positive:])
+    # scale-out: positive in between, negative again at high volume after the re-pricing
+    assert max(auto) > 0 and auto[-1] < 0
+
+
+def test_p1_waterfall_reproduces_the_current_price_build_up(built):
+    data = rows(built, "P1")
+    current = {r["step"]: float(r["amount [円/患者]"]) for r in data if r["method"] == "現行：原価計算方式"}
+    # 2,363 + 414 + 68 + 228 万円 + (35% + 10%) × 0.2 × 30,727,896円
+    assert current["価格"] == pytest.approx(30_730_000 + 30_727_896 * 0.09)
+    p1 = [r for r in data if r["method"].startswith("FIRM")]
+    steps = sum(float(r["amount [円/患者]"]) for r in p1 if r["step"] != "価格")
+    assert float(next(r for r in p1 if r["step"] == "価格")["amount [円/患者]"]) == pytest.approx(steps)
+
+
+def test_p2_payments_under_scenarios(built):
+    final = {}
+    for r in rows(built, "P2"):
+        final[r["scenario"]] = float(r["cumulative [円/患者]"])
+    assert final["good"] > final["base"] > final["poor"]
+    assert final["good"] - final["poor"] == pytest.approx(5_000_000)
+
+
+@pytest.mark.parametrize("fig_id", ["C1-TOR", "C2-TOR", "K1-TOR", "P1-TOR"])
+def test_tornado_charts_are_sorted_by_swing(built, fig_id):
+    swings = [float(r["swing"]) for r in rows(built, fig_id)]
+    assert swings == sorted(swings, reverse=True) and swings[0] > 0
+
+
+def test_a_profile_parameter_changes_the_built_figure(built, tmp_path):
+    profile = tmp_path / "undiscounted.yaml"
+    profile.write_text(
+        "id: undiscounted\ntitle: 割引なし\ndate: 2026-01-01\nfigures: [C1]\n"
+        "parameters:\n  c1_lifetime_cost:\n    overrides: {discount_rate: 0.0}\n", encoding="utf-8")
+    proc = run_cli(ROOT, "build", "--out", str(tmp_path / "out"), "--no-pdf", "--submission", str(profile))
+    assert proc.returncode == 0, proc.stderr
+    changed = rows(tmp_path / "out", "C1")
+    base = rows(built, "C1")
+    year10 = lambda data: next(float(r["cum_total [円]"]) for r in data if r["therapy"] == "repeat" and r["year"] == "10")  # noqa: E731
+    assert year10(changed) > year10(base)  # no discounting: the same costs add up to more
+    assert not (tmp_path / "out" / "figures" / "M1.csv").exists()  # only the chosen figures are built

@@ -1,0 +1,236 @@
+"""Untrusted data cannot run code, read files or damage the published report.
+
+A corpus of hostile strings (tests/hostile.py) fills every free-text column of every table, the
+tables' titles and the profiles' texts; two editions are built into a site, so that the strings
+also reach the page of what changed. The built pages and PDFs must show the strings as text, and
+nothing may run, be read or be written.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from regenpolicy.build.publish import is_current, published_key
+from regenpolicy.data import load_metadata
+from tests.conftest import ROOT, copy_project, edit, run_cli
+from tests.hostile import CANARY, CANARY_TEXT, CORPUS, JINJA_RESULT, WRITE_CANARY, payload
+
+
+def poison(project: Path) -> int:
+    """Fill every free-text cell and every table title with the corpus; return how many columns."""
+    data = project / "data"
+    tables = load_metadata(data)
+    columns = 0
+    for table in tables.values():
+        path = data / table.file
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+        header = rows[0]
+        for col in table.columns:
+            if not col.free_text or col.name not in header:
+                continue
+            columns += 1
+            i = header.index(col.name)
+            for n, row in enumerate(rows[1:]):
+                if row[i] == "" and not col.required:
+                    continue
+                unique = f" #{n}" if col.name in table.primary_key else ""
+                row[i] = payload(col.type == "text") + unique
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerows(rows)
+        path.write_text(buf.getvalue(), encoding="utf-8")
+    meta = yaml.safe_load((data / "metadata.yaml").read_text(encoding="utf-8"))
+    for name, spec in meta["tables"].items():
+        spec["title"] = payload(False) + f" {name}"
+        spec["description"] = payload(False)
+    (data / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return columns
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str], int]:
+    Path(CANARY).write_text(CANARY_TEXT, encoding="utf-8")
+    Path(WRITE_CANARY).unlink(missing_ok=True)
+    root = tmp_path_factory.mktemp("hostile")
+    project = copy_project(root / "project")
+    # The earlier edition keeps the shipped fee schedule (a vintage); the later one reads the poisoned
+    # file, so every revised cell reaches its page of what changed.
+    columns = poison(project)
+    title = json.dumps(payload(False), ensure_ascii=False)  # a YAML double-quoted scalar
+    for old in (project / "submissions").glob("*.yaml"):
+        old.unlink()
+    (project / "submissions" / "a.yaml").write_text(
+        f"id: a\ntitle: {title}\ndate: 2025-01-01\naudience: {title}\nfigures: [T1, K1]\n"
+        "data_vintage: {fee_schedule: '2022'}\n", encoding="utf-8")
+    (project / "submissions" / "b.yaml").write_text(
+        f"id: b\ntitle: {title}\ndate: 2026-01-01\naudience: {title}\ndescription: {title}\n", encoding="utf-8")
+    proc = run_cli(project, "site", "--out", str(project / "_build" / "site"), timeout=1800)
+    return project / "_build" / "site", proc, columns
+
+
+def page_texts(site: Path) -> dict[Path, str]:
+    from bs4 import BeautifulSoup
+
+    return {p: BeautifulSoup(p.read_text(encoding="utf-8"), "html.parser").get_text(" ")
+            for p in site.rglob("*.html")}
+
+
+def pdf_text(pdf: Path) -> str:
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_the_hostile_build_succeeds_and_nothing_is_read_or_written(hostile_site):
+    site, proc, columns = hostile_site
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert columns >= 50
+    assert not Path(WRITE_CANARY).exists()
+    for path in site.rglob("*"):
+        if path.is_file():
+            body = pdf_text(path) if path.suffix == ".pdf" else path.read_bytes().decode("utf-8", "replace")
+            assert CANARY_TEXT not in body, path
+    for path, text in page_texts(site).items():
+        assert JINJA_RESULT not in text, path  # {{ 7*1111111 }} was never evaluated
+
+
+def test_the_strings_are_shown_literally_on_the_pages(hostile_site):
+    site, _, _ = hostile_site
+    texts = page_texts(site)
+    joined = "\n".join(texts.values())
+    for s in CORPUS:
+        for line in (line.strip() for line in s.splitlines()):
+            if line:
+                assert line in joined, line
+    changes = texts[site / "b" / "book" / "_generated" / "changes.html"]
+    assert "{{ 7*1111111 }}" in changes and ":::{include}" in changes  # a revised note, shown as text
+    appendix = texts[site / "b" / "notebooks" / "z1_data_appendix.html"]
+    assert '<img src=x onerror="window.__pwned=1">' in appendix
+
+
+def test_the_pdf_shows_the_strings_as_text(hostile_site):
+    site, _, _ = hostile_site
+    compact = re.sub(r"\s+", "", pdf_text(site / "b" / "report.pdf"))
+    for s in ("{{7*1111111}}", '<imgsrc=xonerror="window.__pwned=1">', "<script>window.__pwned=1</script>"):
+        assert s in compact, s
+
+
+def test_nothing_runs_in_the_readers_browser(hostile_site, browser):
+    site, _, _ = hostile_site
+    pages = sorted(p for p in (site / "b").rglob("*.html") if "_static" not in p.parts)
+    assert len(pages) > 20
+    context = browser.new_context()
+    outside: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith(site.resolve().as_uri()) or r.request.url.startswith("data:"):
+            return r.continue_()
+        outside.append(r.request.url)
+        return r.abort()
+
+    context.route("**/*", route)
+    dialogs: list[str] = []
+    for path in pages:
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("() => window.__pwned === undefined"), path
+        page.close()
+    context.close()
+    assert dialogs == []
+    assert not [u for u in outside if CANARY in u or u.startswith("javascript:")]
+
+
+def test_downloads_cannot_become_spreadsheet_formulas(hostile_site):
+    site, _, _ = hostile_site
+    for path in (site / "b" / "figures").glob("*.csv"):
+        for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "@")), (path.name, cell[:40])
+
+
+# --- one build at a time, never a stale or half-published result -----------------------------------
+def start(project: Path, out: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "regenpolicy", "--project", str(project), "build",
+                             "--out", str(out), *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(proc: subprocess.Popen[str], text: str, timeout: float = 300) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+        if text in line:
+            return seen
+    raise AssertionError(f"{text!r} never appeared:\n{seen[-2000:]}")
+
+
+def test_two_builds_at_once_never_damage_each_other(tmp_path):
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "out"
+    first = start(project, out)
+    log = wait_for(first, "[build] data:")  # the first build holds the folder
+    second = start(project, out)
+    log2 = wait_for(second, "waiting for it to finish")
+    log += first.communicate(timeout=900)[0]
+    log2 += second.communicate(timeout=900)[0]
+    assert first.returncode == 0 and second.returncode == 0, log[-2000:] + log2[-2000:]
+    assert "is in use by build pid" in log2 and "up to date" in log2  # it waited, then found nothing to do
+    key = published_key(out)
+    assert key is not None and is_current(out, key)
+    assert (out / "pdf" / "report.pdf").stat().st_size > 100_000 and (out / "figures" / "K1.csv").exists()
+    assert len(list((out / "releases").iterdir())) == 1
+
+
+def test_a_file_saved_during_a_build_is_never_published_as_up_to_date(tmp_path):
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "out"
+    profile = tmp_path / "k1.yaml"
+    profile.write_text("id: k1\ntitle: K1\ndate: 2026-01-01\nfigures: [K1]\n", encoding="utf-8")
+    build = start(project, out, "--no-pdf", "--submission", str(profile))
+    wait_for(build, "[build] data:")  # validated and snapshotted: now the author saves a change
+    edit(project / "data" / "fee_schedule.csv", "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850",
+         "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
+    build.communicate(timeout=900)
+    assert build.returncode == 0
+
+    def admin_points() -> str:
+        with (out / "figures" / "K1.csv").open(encoding="utf-8") as f:
+            return next(r["points [点]"] for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
+
+    assert admin_points() == "30850"  # that build published what it validated
+    proc = run_cli(project, "build", "--out", str(out), "--no-pdf", "--submission", str(profile))
+    assert proc.returncode == 0 and "up to date" not in proc.stdout
+    assert "k1_fee_gap: executed" in proc.stdout and admin_points() == "40000"
+
+
+def test_a_cell_that_never_returns_is_stopped_naming_notebook_and_cell(tmp_path):
+    project = copy_project(tmp_path / "project")
+    edit(project / "notebooks" / "s1_survival.md", "ctx.glue(s1.numbers)", "ctx.glue(s1.numbers)\nimport time\ntime.sleep(3600)")
+    profile = tmp_path / "s1.yaml"
+    profile.write_text("id: s1\ntitle: S1\ndate: 2026-01-01\nfigures: [S1]\n", encoding="utf-8")
+    started = time.monotonic()
+    proc = run_cli(project, "build", "--out", str(tmp_path / "out"), "--no-pdf", "--submission", str(profile),
+                   "--cell-timeout", "10")
+    assert proc.returncode == 1
+    assert time.monotonic() - started < 120
+    assert ("notebook notebooks/s1_survival.md: code cell 2 (the cell starting 'import altair as alt') "
+            "did not finish within 10 s") in proc.stderr
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_exit_codes_are_documented():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "exit code 2" in readme and "exit code 1" in readme

@@ -1,0 +1,56 @@
+"""A corpus of hostile and careless strings, as a partner's spreadsheet or a pasted document may hold.
+
+Each one tries a place a string can land: HTML (elements, attributes, entities), a script, a link,
+MyST (substitutions that Jinja2 would evaluate, roles, directives, fences, targets), Markdown,
+Vega expressions, a CSV cell opened in a spreadsheet, the PDF printer (frames and objects of local
+files). ``CANARY`` names a file that no page may ever contain; ``WRITE_CANARY`` a file no build
+may ever create.
+"""
+
+from __future__ import annotations
+
+CANARY = "/tmp/regenpolicy-canary-secret.txt"
+CANARY_TEXT = "CANARY-5f1c0d-NEVER-PUBLISH"
+WRITE_CANARY = "/tmp/regenpolicy-canary-written.txt"
+JINJA_RESULT = "7777777"  # 7 * 1111111: must never appear evaluated
+
+ONE_LINE = [
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=1</script>",
+    '"><svg onload="window.__pwned=1">',
+    "'><iframe src=\"javascript:window.__pwned=1\"></iframe>",
+    f'<iframe src="file://{CANARY}"></iframe>',
+    f'<object data="file://{CANARY}"></object>',
+    f'<link rel="stylesheet" href="file://{CANARY}">',
+    '<a href="javascript:window.__pwned=1">click</a>',
+    "{{ 7*1111111 }}",
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    f"{{{{ ''.__class__.__mro__[1].__subclasses__() }}}} {{% include '{CANARY}' %}}",
+    f"{{{{ self._TemplateReference__context.cycler.__init__.__globals__.os.system('touch {WRITE_CANARY}') }}}}",
+    "{glue:text}`m1_cagr` {ref}`fig-m1` {download}`/etc/passwd`",
+    f"{{include}}`{CANARY}` {{raw}}`html` <b>",
+    "[link](javascript:window.__pwned=1) ![img](file:///etc/passwd)",
+    "*emphasis* **strong** `code` _under_ | pipe | # heading",
+    "&lt;b&gt; &amp;amp; &#60;script&#62;",
+    "(datum.x) || alert(1) ${window.__pwned=1}",
+    "=HYPERLINK(\"http://evil.example\",\"x\")",
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\u202eRTL override\u202c 全角　スペース ",
+    "a" * 300,
+    "\\<script\\> \\\\ \\{\\{",
+]
+MULTI_LINE = [
+    f"{{{{ 7*1111111 }}}}\n\n:::{{include}} {CANARY}\n:::\n",
+    f"x\n\n```{{include}} {CANARY}\n```\n",
+    "x\n\n```{raw} html\n<script>window.__pwned=1</script>\n```\n",
+    f"x\n\n.. include:: {CANARY}\n",
+    "x\n\n(target)=\n# Heading from data\n\n---\n",
+    "x\n\n<script>window.__pwned=1</script>\n\n",
+]
+CORPUS = ONE_LINE + MULTI_LINE
+
+
+def payload(multiline: bool) -> str:
+    """Every string of the corpus in one cell (a one-line column gets the one-line strings)."""
+    return " ¦ ".join(ONE_LINE) if not multiline else "\n".join(CORPUS)

@@ -1,0 +1,60 @@
+"""What changed between two editions: the settings and parameters actually used, the data, the numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regenpolicy.build.editions import EditionInputs, changes
+from regenpolicy.build.profile import load_profile, resolve_parameters
+from regenpolicy.build.project import Project
+from regenpolicy.build.registry import load_registry
+from regenpolicy.data import DataValidationError, load_dataset
+from tests.conftest import ROOT
+
+PROJECT = Project(ROOT)
+
+
+def edition(tmp_path: Path, name: str, text: str, data_dir: Path, numbers: dict) -> EditionInputs:
+    registry = load_registry(PROJECT)
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    profile = load_profile(path, PROJECT, registry)
+    ds = load_dataset(data_dir, profile.data_vintage)
+    return EditionInputs(profile, ds, resolve_parameters(profile, registry, ds), profile.notebooks(registry), numbers)
+
+
+def test_what_changed_lists_exactly_the_changes(tmp_path, data_copy):
+    fees = data_copy / "fee_schedule.csv"
+    lines = fees.read_text(encoding="utf-8").splitlines()
+    lines = [x.replace(",17440,", ",17500,") if x.startswith("K921 2ロ,2022") else x for x in lines]  # revised
+    lines = [x for x in lines if not x.startswith("K921-3 1,2022")]  # removed
+    lines.append("K922-2,2025,CAR発現生T細胞投与（一連につき）,30850,assumption,jri2025,試験用の行")  # added
+    fees.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    old = edition(tmp_path, "a", "id: a\ntitle: 前の版\ndate: 2025\nfigures: [K1, M1]\n", ROOT / "data",
+                  {"k1_fee_gap": {"k1_gap_car_t": 99.3, "k1_revision": 2022}, "m1_market": {"m1_cagr": 0.26}})
+    new = edition(tmp_path, "b", "id: b\ntitle: この版\ndate: 2026\nfigures: [K1, M1, C2]\n"
+                  "settings: {yen_per_point: 20}\nparameters:\n  m1_market: {end_year: 2035}\n", data_copy,
+                  {"k1_fee_gap": {"k1_gap_car_t": 74.2, "k1_revision": 2022}, "m1_market": {"m1_cagr": 0.26}})
+    c = changes(old, new, load_registry(PROJECT))
+    assert c["settings"] == [["この版の設定", "1点当たりの金額（円）", "10", "20"]]
+    assert c["parameters"] == [["M1", "年平均成長率（CAGR）の終点（年）", "2030", "2035"]]
+    assert c["figures_added"] == ["C2"] and c["figures_removed"] == []
+    [fee] = c["data"]
+    assert fee["added"] == ["K922-2 / 2025"] and fee["removed"] == ["K921-3 1 / 2022"]
+    assert fee["revised"] == [["K921 2ロ / 2022", "points", "17,440", "17,500", "mhlw_fee_r4"]]
+    assert c["headlines"] == [["K1", "k1_gap_car_t", "99.3", "74.2"]]  # numbers that did not move are not listed
+
+
+def test_unknown_table_version():
+    with pytest.raises(DataValidationError, match=r"table 'fee_schedule' has no version '1999'; declared versions: current, 2022"):
+        load_dataset(ROOT / "data", {"fee_schedule": "1999"})
+    with pytest.raises(DataValidationError, match="unknown table 'fees'"):
+        load_dataset(ROOT / "data", {"fees": "2022"})
+
+
+def test_shipped_vintages_hold_what_was_known_then(shipped):
+    then = load_dataset(ROOT / "data", {"approved_products": "2023-06-26", "fee_schedule": "2022"})
+    assert len(then["approved_products"]) == 20 and len(shipped["approved_products"]) > 20
+    assert set(then["fee_schedule"]["revision"]) == {2022}

@@ -1,0 +1,60 @@
+"""Escaping by construction: every hostile string lands as text, wherever it lands."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from regenpolicy.presentation import escape
+from regenpolicy.presentation.figures import html_table
+from tests.hostile import CORPUS
+
+
+@pytest.mark.parametrize("s", CORPUS)
+def test_text_cannot_open_an_element_or_attribute(s):
+    out = escape.text(s)
+    assert "<" not in out and ">" not in out and '"' not in out and "'" not in out
+    assert html.unescape(out) == s  # and the reader sees it literally
+
+
+@pytest.mark.parametrize("s", CORPUS)
+def test_lines_keep_only_line_breaks(s):
+    out = escape.lines(s)
+    assert re.sub(r"<br>", "", out).count("<") == 0
+    assert html.unescape(out.replace("<br>", "\n")) == "\n".join(s.splitlines())
+
+
+@pytest.mark.parametrize("s", CORPUS)
+def test_script_json_cannot_close_the_script(s):
+    out = escape.script_json({"label": s})
+    assert "</" not in out and "<!--" not in out and "<" not in out
+    assert json.loads(out) == {"label": s}
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "vbscript:x",
+                                 " https://x.jp", "//evil.example/x"])
+def test_links_are_made_only_for_web_addresses(url):
+    assert "<a" not in escape.link(url)
+
+
+def test_a_web_address_becomes_a_link_with_its_text_escaped():
+    assert escape.link('https://x.jp/a?b=1&c="2"') == (
+        '<a href="https://x.jp/a?b=1&amp;c=&quot;2&quot;" rel="noopener noreferrer">'
+        "https://x.jp/a?b=1&amp;c=&quot;2&quot;</a>")
+
+
+@pytest.mark.parametrize("cell, shown", [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("@SUM(1)", "'@SUM(1)"),
+                                         ("-5", "-5"), ("-", "'-"), ("abc", "abc"), (3, 3)])
+def test_csv_cells_cannot_become_formulas(cell, shown):
+    assert escape.csv_cell(cell) == shown
+
+
+def test_tables_escape_every_header_and_cell():
+    frame = pd.DataFrame({"<b>h</b>": CORPUS[:5], "note": CORPUS[5:10], "url": CORPUS[10:15]})
+    out = html_table(frame, "<caption>", multiline=["note"], links=["url"])
+    body = re.sub(r"</?(table|caption|thead|tbody|tr|th|td)( [^>]*)?>|<br>", "", out)
+    assert "<" not in body

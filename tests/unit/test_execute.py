@@ -1,0 +1,57 @@
+"""Execution: a kernel that fails to start is retried once; a notebook's own failure is not."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import papermill
+import pytest
+import zmq
+
+from regenpolicy.build.execute import ExecutionError, _execute
+from regenpolicy.presentation.steps import read_step
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def step():
+    return read_step(ROOT / "notebooks" / "s1_survival.md")
+
+
+def fake_papermill(monkeypatch, failures: list[Exception], started: bool = False):
+    calls = []
+
+    def execute_notebook(source, output, **kwargs):
+        calls.append(kwargs)
+        if len(calls) <= len(failures):
+            if started:  # the notebook's first cell ran: the kernel had started
+                run_dir = Path(kwargs["resources"]["metadata"]["path"])
+                (run_dir / "out").mkdir(exist_ok=True)
+                (run_dir / "out" / "started").touch()
+            raise failures[len(calls) - 1]
+        shutil.copy(source, output)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
+    return calls
+
+
+def test_a_kernel_that_fails_to_start_is_retried_once(monkeypatch, tmp_path, step, capsys):
+    calls = fake_papermill(monkeypatch, [zmq.error.ZMQError(98, "Address already in use")])
+    executed = _execute(step, tmp_path / "context.json", tmp_path, 30)
+    assert executed.exists() and len(calls) == 2
+    assert calls[0]["execution_timeout"] == 30 and calls[0]["parameters"] == {"context": str(tmp_path / "context.json")}
+    assert "the kernel did not start (ZMQError: Address already in use); retrying once" in capsys.readouterr().out
+
+
+def test_a_second_start_failure_stops_the_build(monkeypatch, tmp_path, step):
+    fake_papermill(monkeypatch, [RuntimeError("Kernel died before replying to kernel_info")] * 2)
+    with pytest.raises(ExecutionError, match=r"notebooks/s1_survival\.md could not be executed: RuntimeError"):
+        _execute(step, tmp_path / "context.json", tmp_path, 30)
+
+
+def test_a_kernel_that_died_after_starting_is_not_retried(monkeypatch, tmp_path, step):
+    calls = fake_papermill(monkeypatch, [RuntimeError("Kernel died")], started=True)
+    with pytest.raises(ExecutionError):
+        _execute(step, tmp_path / "context.json", tmp_path, 30)
+    assert len(calls) == 1

@@ -1,0 +1,45 @@
+"""The package's layers import one way: build → presentation → models → data."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import regenpolicy
+
+PACKAGE = Path(regenpolicy.__file__).parent
+LAYERS = ["data", "models", "presentation", "build"]  # each may import only itself and the layers before it
+
+
+def imported_layers(path: Path) -> set[str]:
+    layers = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "regenpolicy" and len(parts) > 1 and parts[1] in LAYERS:
+                layers.add(parts[1])
+    return layers
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_run_one_way(path):
+    rel = path.relative_to(PACKAGE)
+    if len(rel.parts) == 1:  # regenpolicy/__init__.py, __main__.py: the entry points
+        return
+    layer = rel.parts[0]
+    allowed = set(LAYERS[: LAYERS.index(layer) + 1])
+    assert imported_layers(path) <= allowed, f"{rel} imports {imported_layers(path) - allowed}"
+
+
+def test_no_module_reads_the_environment_except_to_find_chromium():
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        if "os.environ" in text:
+            assert path.name in ("pdf.py", "execute.py"), path  # CHROMIUM=…; CI (no live status line)

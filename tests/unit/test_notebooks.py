@@ -1,0 +1,75 @@
+"""Every notebook is a declared step: thin (parameters, one call, the chart, the words), with its
+tables, figures and parameter class in its front matter, and one registry of figure ids."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import jupytext
+import pytest
+
+from regenpolicy.build.project import Project
+from regenpolicy.build.registry import load_registry
+from regenpolicy.data import ALL_TABLES
+from regenpolicy.presentation.steps import StepError, read_step
+from tests.conftest import ROOT
+
+PROJECT = Project(ROOT)
+NOTEBOOKS = PROJECT.toc_notebooks()
+
+
+def code_cells(name: str) -> list[str]:
+    nb = jupytext.read(ROOT / "notebooks" / f"{name}.md")
+    return [c.source for c in nb.cells if c.cell_type == "code"]
+
+
+def test_every_figure_id_is_declared_once():
+    registry = load_registry(PROJECT)
+    assert set(registry.steps) == set(NOTEBOOKS) == {p.stem for p in (ROOT / "notebooks").glob("*.md")}
+    ids = registry.figures
+    assert {"M1", "M2", "M3", "O1", "D1", "D2", "A1", "A2", "A3", "S1", "C1", "C1-TOR", "T1", "C2", "Q1", "C2-RP",
+            "C2-RP-1", "C2-TOR", "K1", "K1-MC", "K1-TOR", "E1", "T4", "P1", "P1-TOR", "P2", "T2", "T3"} == set(ids)
+
+
+def test_declared_tables_exist(shipped):
+    load_registry(PROJECT).check_tables(shipped.tables)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebooks_are_thin(name):
+    cells = code_cells(name)
+    assert cells[0].strip().splitlines()[-1].startswith("context = None"), "the parameters cell holds only the context"
+    assert len(cells[0].strip().splitlines()) == 1
+    for source in cells:
+        tree = ast.parse(source)
+        defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+        assert not defs, f"{name}: define functions in regenpolicy.models, not in the notebook"
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not {m for m in imported if m.startswith(("regenpolicy.data", "regenpolicy.build"))}, name
+        assert "ctx.data[" not in source or "sources" in source or "care_pathway_steps" in source, name
+    setup = cells[1]
+    assert f'notebook.open(context, "{name}")' in setup
+    assert "glue:md" not in (ROOT / "notebooks" / f"{name}.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_a_notebook_names_its_step_and_its_declaration_parses(name):
+    step = read_step(ROOT / "notebooks" / f"{name}.md")
+    assert step.name == name and step.parameters_class()
+    assert step.tables == (ALL_TABLES,) or "sources" in step.tables
+
+
+@pytest.mark.parametrize("front, message", [
+    ("regenpolicy:\n  figures: [k1]\n  tables: [x]\n  parameters: market.M1Parameters\n", "figure ids such as K1"),
+    ("regenpolicy:\n  figures: [K1]\n  tables: []\n  parameters: market.M1Parameters\n", "must list the tables"),
+    ("regenpolicy:\n  figures: [K1]\n  tables: [x]\n  parameters: market.Nope\n", "no class 'market.Nope'"),
+    ("regenpolicy:\n  figures: [K1]\n  tables: [x]\n  parameters: os.system\n", "no class 'os.system'"),
+    ("regenpolicy:\n  tables: [x]\n  parameters: market.M1Parameters\n  settings: [nope]\n", "edition settings"),
+    ("other: 1\n", "no 'regenpolicy:' declaration"),
+])
+def test_bad_declarations_name_the_notebook(tmp_path, front, message):
+    path = tmp_path / "x1_bad.md"
+    path.write_text(f"---\n{front}---\n\n# x\n", encoding="utf-8")
+    with pytest.raises(StepError, match=re.escape(message)):
+        read_step(path).parameters_class()

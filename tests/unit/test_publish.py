@@ -1,0 +1,94 @@
+"""One build at a time; publication is one atomic step; the up-to-date check verifies the files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from regenpolicy.build.pdf import allowed_request
+from regenpolicy.build.publish import BuildLock, is_current, publish, published
+
+
+def staged(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / f"staged-{text}"
+    for name in ("html", "pdf", "figures", "meta"):
+        (root / name).mkdir(parents=True)
+    (root / "html" / "index.html").write_text(text)
+    (root / "pdf" / "report.pdf").write_text(f"pdf {text}")
+    (root / "figures" / "M1.csv").write_text(text)
+    return root
+
+
+def test_html_pdf_and_figures_switch_together(tmp_path):
+    out = tmp_path / "out"
+    publish(out, staged(tmp_path, "one"), "k1")
+    assert (out / "html" / "index.html").read_text() == "one"
+    first = published(out)
+    publish(out, staged(tmp_path, "two"), "k2")
+    assert [(out / n).read_text() for n in ("html/index.html", "pdf/report.pdf", "figures/M1.csv")] == \
+        ["two", "pdf two", "two"]
+    assert (out / "current").is_symlink() and published(out) != first
+    assert all((out / n).is_symlink() for n in ("html", "pdf", "figures"))
+
+
+def test_older_releases_are_pruned_but_the_previous_one_is_kept(tmp_path):
+    out = tmp_path / "out"
+    for i in range(4):
+        publish(out, staged(tmp_path, str(i)), f"k{i}")
+    assert len(list((out / "releases").iterdir())) == 2
+
+
+def test_up_to_date_only_when_every_published_file_is_there_and_unchanged(tmp_path):
+    out = tmp_path / "out"
+    publish(out, staged(tmp_path, "one"), "k1")
+    assert is_current(out, "k1") and not is_current(out, "k2")
+    (out / "pdf" / "report.pdf").unlink()  # someone deleted the PDF
+    assert not is_current(out, "k1")
+    publish(out, staged(tmp_path, "again"), "k1")
+    (out / "html" / "index.html").write_text("edited by hand")
+    assert not is_current(out, "k1")
+
+
+def test_a_folder_of_the_old_layout_is_replaced(tmp_path):
+    out = tmp_path / "out"
+    (out / "html").mkdir(parents=True)
+    (out / "html" / "stale.html").write_text("old")
+    publish(out, staged(tmp_path, "one"), "k1")
+    assert (out / "html").is_symlink() and not (out / "html" / "stale.html").exists()
+
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from regenpolicy.build.publish import BuildLock
+with BuildLock(Path(sys.argv[1]), print):
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_a_second_build_waits_for_the_first_and_says_so(tmp_path):
+    first = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), "2"], stdout=subprocess.PIPE, text=True)
+    assert first.stdout is not None and first.stdout.readline().strip() == "holding"
+    messages: list[str] = []
+    started = time.monotonic()
+    with BuildLock(tmp_path, messages.append):
+        waited = time.monotonic() - started  # the second went on only when the first let go
+    first.wait()
+    assert waited > 1.0
+    assert "is in use by build pid" in messages[0] and "waiting for it to finish" in messages[0]
+
+
+def test_the_printer_may_read_only_the_editions_own_files(tmp_path):
+    site = tmp_path / "html"
+    (site / "notebooks").mkdir(parents=True)
+    (tmp_path / "secret").write_text("x")
+    (site / "link").symlink_to(tmp_path / "secret")
+    assert allowed_request((site / "notebooks" / "k1.html").as_uri(), site)
+    assert allowed_request("data:image/png;base64,AAAA", site)
+    for url in ("file:///etc/passwd", (tmp_path / "secret").as_uri(), f"{site.as_uri()}/../secret",
+                (site / "link").as_uri(), "https://example.com/x.css", "http://127.0.0.1:8000/",
+                "file://otherhost/etc/passwd", "ftp://x/y"):
+        assert not allowed_request(url, site), url

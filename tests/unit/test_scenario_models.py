@@ -1,0 +1,175 @@
+"""Model functions of the scenario figures (Q1, C1, C2 re-pricing, K1 scenarios, P1, P2) against
+hand-worked cases, edge cases and invariants."""
+
+import math
+
+import pytest
+
+from regenpolicy.models import lifetime, pricing, qc, repricing, sensitivity
+from regenpolicy.models import reimbursement as rb
+
+
+# --- Q1 --------------------------------------------------------------------------------------
+def test_qc_printed_cell_lot():
+    # 70 bags − (16 release tests + 19 reference samples) = 35 shipped: 50%
+    assert qc.shipped_units(70, 16 + 19) == 35
+    assert qc.shipped_fraction(70, 35) == 0.5
+    assert qc.cost_per_shipped_unit(70, 35, cost_per_unit_made=1.0) == 2.0
+
+
+def test_qc_lot_smaller_than_its_samples_cannot_ship():
+    assert qc.shipped_fraction(30, 35) == 0.0
+    assert qc.cost_per_shipped_unit(30, 35, 1.0) == math.inf
+    assert qc.smallest_shippable_lot(35) == 36
+
+
+def test_qc_antibody_loses_a_few_percent():
+    assert qc.shipped_fraction(5000, 250) == pytest.approx(0.95)
+    assert 1 - qc.shipped_fraction(2000, 300) == pytest.approx(0.15)
+    assert 1 - qc.shipped_fraction(10000, 200) == pytest.approx(0.02)
+
+
+def test_qc_a_larger_lot_never_ships_a_smaller_fraction():
+    fractions = [qc.shipped_fraction(n, 35) for n in range(1, 500)]
+    assert fractions == sorted(fractions)
+
+
+def test_qc_rejects_bad_lots():
+    with pytest.raises(ValueError):
+        qc.shipped_fraction(0, 1)
+    with pytest.raises(ValueError):
+        qc.shipped_fraction(10, -1)
+
+
+# --- C1 --------------------------------------------------------------------------------------
+def test_cumulative_costs_hand_computed():
+    t = lifetime.Therapy(first_year_direct=10, later_year_direct=5, annual_indirect=1)
+    assert lifetime.cumulative_costs(t, 3, 0.0)["cum_total"].tolist() == [11, 17, 23]
+    discounted = lifetime.cumulative_costs(t, 3, 0.1)["cum_total"].tolist()
+    assert discounted == pytest.approx([11, 11 + 6 / 1.1, 11 + 6 / 1.1 + 6 / 1.21])
+
+
+def test_cumulative_costs_never_decrease():
+    t = lifetime.Therapy(167_077_222, 300_000, 1_000_000)
+    cum = lifetime.cumulative_costs(t, 30, 0.02)["cum_total"]
+    assert cum.is_monotonic_increasing
+
+
+def test_break_even_year_interpolates_and_may_not_happen():
+    repeated = lifetime.cumulative_costs(lifetime.Therapy(10, 10, 0), 3, 0.0)  # 10, 20, 30
+    once = lifetime.cumulative_costs(lifetime.Therapy(25, 0, 0), 3, 0.0)  # 25, 25, 25
+    assert lifetime.break_even_year(repeated, once) == 2.5
+    never = lifetime.cumulative_costs(lifetime.Therapy(1, 1, 0), 3, 0.0)
+    assert lifetime.break_even_year(never, once) is None
+    assert lifetime.break_even_year(once, never) == 1.0
+
+
+def test_negative_costs_rejected():
+    with pytest.raises(ValueError):
+        lifetime.Therapy(-1, 0, 0)
+
+
+# --- C2 re-pricing -----------------------------------------------------------------------------
+RULES = [repricing.Rule("150", 150, 2, 0.75), repricing.Rule("100", 100, 10, 0.75)]
+
+
+def test_cut_factor_formula_and_floor():
+    assert repricing.cut_factor(2, 0.75) == pytest.approx(0.9)  # X = 2 → −10%
+    assert repricing.cut_factor(4, 0.75) == pytest.approx(0.81)
+    assert repricing.cut_factor(10, 0.75) == 0.75  # 0.9^3.32 = 0.705, floored
+
+
+def test_price_after_revisions():
+    # 1,000万円 × 1,000 units = 100億円: ratio 2 to a 50億円 forecast but not above 150億円
+    assert [r["price"] for r in repricing.price_after_revisions(1e7, 1000, 50, RULES, 2)] == [1e7, 1e7, 1e7]
+    # 2,000 units: 200億円, ratio 4 → ×0.81 = 810万円; then the reference is 162億円: no further cut
+    path = repricing.price_after_revisions(1e7, 2000, 50, RULES, 2)
+    assert [round(r["price"]) for r in path] == [10_000_000, 8_100_000, 8_100_000]
+    assert path[1]["rule"] == "150"
+
+
+def test_zero_volume_is_never_repriced():
+    assert repricing.price_after_revisions(1e7, 0, 50, RULES, 3)[-1]["price"] == 1e7
+
+
+def test_net_revenue_per_unit():
+    assert repricing.net_revenue_per_unit(11_000_000, 0.10, 0.069) == pytest.approx(9_310_000)
+
+
+# --- K1 scenarios ------------------------------------------------------------------------------
+K1 = {"reimbursement": 500_000, "apheresis_cost": 200_000, "reapheresis_rate": 0.1, "transport_cost": 100_000, "receipt_cost": 100_000, "administration_cost": 300_000, "staffing_cost_per_day": 10_000, "days_min": 10, "days_mode": 20, "days_max": 30, "crs12_rate": 0.3, "crs12_cost": 100_000, "crs3_rate": 0.2, "crs3_cost": 1_000_000, "bridging_rate": 0.5, "bridging_cost": 100_000}
+
+
+def test_expected_gap_hand_computed():
+    # cost = 200,000×1.1 + 100,000 + 100,000 + 300,000 + 10,000×20 + 0.3×100,000 + 0.2×1,000,000 + 0.5×100,000
+    #      = 220,000 + 200,000 + 300,000 + 200,000 + 30,000 + 200,000 + 50,000 = 1,200,000
+    assert rb.expected_gap(K1) == pytest.approx(500_000 - 1_200_000)
+
+
+def test_simulated_gaps_are_reproducible_and_centred_on_the_expectation():
+    a = rb.simulate_gaps(K1, 20_000, seed=1)
+    assert (a == rb.simulate_gaps(K1, 20_000, seed=1)).all()
+    assert a.mean() == pytest.approx(rb.expected_gap(K1), rel=0.02)
+    fixed = {**K1, "reapheresis_rate": 0, "crs12_rate": 0, "crs3_rate": 0, "bridging_rate": 0,
+             "days_min": 20, "days_max": 20}
+    assert set(rb.simulate_gaps(fixed, 100, seed=2)) == {rb.expected_gap(fixed)}
+
+
+def test_k1_parameters_are_checked():
+    with pytest.raises(ValueError):
+        rb.expected_gap({**K1, "crs12_rate": 0.9, "crs3_rate": 0.2})
+    with pytest.raises(KeyError):
+        rb.expected_gap({k: v for k, v in K1.items() if k != "receipt_cost"})
+
+
+# --- P1 / P2 ---------------------------------------------------------------------------------
+def test_present_value():
+    assert pricing.present_value(100, 3, 0.0) == 300
+    assert pricing.present_value(100, 3, 0.1) == pytest.approx(100 + 100 / 1.1 + 100 / 1.21)
+    assert pricing.present_value(100, 0, 0.1) == 0
+
+
+def test_cost_accounting_price_of_kymriah_from_its_disclosed_components():
+    # 2,363 + 414 + 68 + 228 万円 = 3,073万円; premium (35% + 10%) × 0.2 on 30,727,896円
+    parts = {"cogs": 23_630_000, "profit": 4_140_000, "distribution": 680_000, "tax": 2_280_000}
+    out = pricing.cost_accounting_price(parts, 0.45, 0.2, premium_base=30_727_896)
+    assert out["premium"] == pytest.approx(30_727_896 * 0.09)
+    assert out["price"] == pytest.approx(30_730_000 + 2_765_510.64)
+    assert pricing.comparator_price(32_647_761, 0.0) == 32_647_761
+
+
+def test_value_based_price_hand_computed():
+    v = pricing.ValueInputs(standard_care_annual=1_000_000, horizon_years=3, discount_rate=0.0,
+                            productivity_annual=4_000_000, work_years_gained=0.5, caregiver_annual=1_000_000,
+                            caregiver_years=1, addon_rates={"a": 0.1, "b": 0.05})
+    out = pricing.value_based_price(v)
+    assert out["standard_care"] == 3_000_000 and out["productivity"] == 2_000_000
+    assert out["addon_a"] == 600_000
+    assert out["price"] == pytest.approx(6_900_000)
+
+
+def test_staged_payments_stop_at_the_first_missed_outcome():
+    paid = pricing.staged_payments(floor=100, listing_price=80, outcome_payment=30, tranche_years=[1, 2, 3],
+                                   outcomes_met=[True, True, False], horizon=4)
+    assert paid["cumulative"].tolist() == [100, 110, 120, 120, 120]
+    all_met = pricing.staged_payments(100, 120, 30, [1, 2, 3], [True] * 3, 3)
+    assert all_met["cumulative"].tolist() == [120, 130, 140, 150]
+    assert all_met["cumulative"].is_monotonic_increasing
+
+
+# --- sensitivity ------------------------------------------------------------------------------
+def test_tornado_orders_by_swing_and_uses_stated_ranges():
+    model = lambda p: 2 * p["a"] + p["b"]  # noqa: E731
+    t = sensitivity.tornado(model, {"a": 10.0, "b": 1.0})
+    assert t["parameter"].tolist() == ["a", "b"]
+    assert t.loc[0, ["output_low", "output_high"]].tolist() == pytest.approx([17, 25])
+    t = sensitivity.tornado(model, {"a": 10.0, "b": 1.0}, ranges={"b": (0.0, 100.0)})
+    assert t["parameter"].tolist() == ["b", "a"]
+
+
+def test_scenarios_reject_unknown_parameters():
+    model = lambda p: p["a"]  # noqa: E731
+    out = sensitivity.scenarios(model, {"a": 1.0}, {"low": {"a": 0.5}, "high": {"a": 2.0}})
+    assert out.set_index("scenario")["output"].to_dict() == {"base": 1.0, "low": 0.5, "high": 2.0}
+    with pytest.raises(KeyError):
+        sensitivity.scenarios(model, {"a": 1.0}, {"low": {"z": 0.5}})
