@@ -1,9 +1,10 @@
 # Two commands: `make report` builds the website and the PDF, `make test` runs the tests.
 # Both set up what they need first (scripts/setup.sh).
 SUBMISSION ?= default
+PORT ?= 8000
 PY := .venv/bin/python
 
-.PHONY: setup report site test test-fast lint validate bench clean
+.PHONY: setup report site preview test test-fast lint validate bench clean
 setup:
 	@scripts/setup.sh
 
@@ -12,6 +13,10 @@ report: setup
 
 site: setup
 	$(PY) -m regenpolicy site
+
+# The report at http://127.0.0.1:$(PORT)/, rebuilt and reloaded on every save (Ctrl-C stops).
+preview: setup
+	$(PY) -m regenpolicy preview --submission $(SUBMISSION) --port $(PORT)
 
 # Everything: lint and types, the unit tests (seconds), then the tests of the real build.
 test: setup lint

@@ -47,7 +47,9 @@ fi
 # The project itself, installed editable (its dependencies are the pins above).
 if ! .venv/bin/python -c 'import regenpolicy.build.cli' >/dev/null 2>&1 || [ ! -f .venv/.project-installed ] \
    || [ pyproject.toml -nt .venv/.project-installed ]; then
-  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+  # (setuptools warns at length about every editable install: shown only if the install fails)
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>.venv/.install.log \
+    || { cat .venv/.install.log >&2; exit 1; }
   touch .venv/.project-installed
 fi
 if [ ! -f .venv/share/jupyter/kernels/regenpolicy/kernel.json ] || ! grep -q "$PWD/.venv" .venv/share/jupyter/kernels/regenpolicy/kernel.json; then

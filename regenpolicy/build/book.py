@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import shutil
 import subprocess
 import sys
@@ -123,8 +124,13 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     sync_tree({f"{name}.ipynb": r.notebook for name, r in results.items()}, src / "notebooks")
 
 
-def jupyter_book(src: Path, out: Path) -> Path:
-    """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``."""
+def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Path:
+    """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``.
+
+    With ``worker`` (a preview session), in its already started process.
+    """
+    if worker is not None:
+        return worker.build(src, out)
     exe = Path(sys.executable).with_name("jupyter-book")
     proc = subprocess.run([str(exe), "build", str(src), "--builder", "html", "--path-output", str(out),
                            "--warningiserror", "--keep-going"], capture_output=True, text=True)
@@ -137,3 +143,67 @@ def jupyter_book(src: Path, out: Path) -> Path:
 def copy_site(html: Path, dest: Path) -> None:
     """The built website without Sphinx's internals."""
     shutil.copytree(html, dest, ignore=shutil.ignore_patterns(".doctrees", ".buildinfo", "_sources"))
+
+
+class SphinxWorker:
+    """Jupyter Book kept imported in a child process, for builds that follow one another (preview).
+
+    Each build still makes a new Sphinx application (Jupyter Book resets docutils' registries
+    around it); only the seconds of importing Sphinx, MyST-NB and the theme are saved.
+    """
+
+    def __init__(self) -> None:
+        self._process = subprocess.Popen([sys.executable, "-m", "regenpolicy.build.book", "worker"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def build(self, src: Path, out: Path) -> Path:
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.write(json.dumps([str(src), str(out)]) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        reply: dict[str, Any] = json.loads(line) if line else {"code": 1, "log": "the Sphinx worker stopped"}
+        if reply["code"] != 0:
+            tail = "\n".join(str(reply["log"]).strip().splitlines()[-30:])
+            raise BookError(f"jupyter-book html build failed:\n{tail}")
+        return out / "_build" / "html"
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+def _worker() -> None:
+    """The child: one JSON request a line (source and output folders), one JSON reply a line."""
+    import contextlib
+    import io
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the preview, which closes our stdin
+
+    from jupyter_book.sphinx import build_sphinx
+
+    for line in sys.stdin:
+        src, out = (Path(p) for p in json.loads(line))
+        log = io.StringIO()
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            try:
+                result = build_sphinx(
+                    src, out / "_build" / "html", noconfig=True, path_config=str(src / "_config.yml"),
+                    confoverrides={"external_toc_path": str(src / "_toc.yml"), "latex_individualpages": False},
+                    builder="html", warningiserror=True, keep_going=True, quiet=True)
+                code = result if isinstance(result, int) else 1
+                if not isinstance(result, int):
+                    print(result)
+            except Exception as exc:  # a failed build is reported, and the worker stays for the next one
+                print(f"{type(exc).__name__}: {exc}")
+                code = 1
+        print(json.dumps({"code": code, "log": log.getvalue()}), flush=True)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["worker"]:
+    _worker()

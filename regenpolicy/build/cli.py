@@ -43,11 +43,19 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("site", parents=[common], help="build every edition in submissions/ into one static site")
     s.add_argument("--out", default=None, help="site folder (default: <project>/_build/site)")
     sub.add_parser("validate", help="check data/ (every table version) and every submission profile")
+    pv = sub.add_parser("preview", help="serve the report on 127.0.0.1, rebuilding and reloading it on every save")
+    pv.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
+    pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
     args = parser.parse_args(argv)
     project = Project(Path(args.project).resolve())
     try:
         if args.command == "validate":
             log(validate(project))
+            return 0
+        if args.command == "preview":
+            from regenpolicy.build.preview import Preview
+
+            Preview(project, args.submission, args.port, project.root / "_build" / "preview").run()
             return 0
         options = Options(pdf=not args.no_pdf, workers=args.jobs, cell_timeout=args.cell_timeout)
         if args.command == "site":

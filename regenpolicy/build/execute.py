@@ -22,13 +22,14 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 import regenpolicy
+from regenpolicy.build.kernels import shutdown
 from regenpolicy.data import ALL_TABLES, Dataset
 from regenpolicy.presentation.steps import Step
 
@@ -49,11 +50,12 @@ class Result:
     executed: bool  # False when reused from the cache
 
 
-def code_hash(requirements: Path) -> str:
-    """Hash of the code a notebook runs: every layer of the package but the build, and the pins."""
+def code_hash(requirements: Path, everything: bool = False) -> str:
+    """Hash of the code a notebook runs: every layer of the package but the build (or, with
+    ``everything``, the build too: what the site and the PDF are made with), and the pins."""
     package = Path(regenpolicy.__file__).parent
     digest = hashlib.sha256()
-    modules = sorted(p for p in package.rglob("*.py") if "build" not in p.relative_to(package).parts)
+    modules = sorted(p for p in package.rglob("*.py") if everything or "build" not in p.relative_to(package).parts)
     for path in [*modules, requirements]:
         digest.update(str(path.relative_to(package.parent) if path.is_relative_to(package.parent)
                           else path.name).encode() + b"\0" + path.read_bytes())
@@ -90,8 +92,20 @@ def _running_cell(executed: Path) -> tuple[int | str, str]:
     return started[-1] if started else ("?", "")
 
 
-def _execute(step: Step, context: Path, run_dir: Path, timeout: int) -> Path:
-    """Run the notebook with papermill in ``run_dir``; return the executed notebook."""
+class Kernels(Protocol):
+    """Where started kernels come from (``regenpolicy.build.kernels.WarmKernels``)."""
+
+    def take(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def _execute(step: Step, context: Path, run_dir: Path, timeout: int, kernels: Kernels | None = None) -> Path:
+    """Run the notebook with papermill in ``run_dir``; return the executed notebook.
+
+    With ``kernels``, the notebook runs in a started kernel taken from them (and shut down after);
+    without, papermill starts a kernel of its own.
+    """
     import jupytext
     import nbformat
     import papermill
@@ -105,13 +119,14 @@ def _execute(step: Step, context: Path, run_dir: Path, timeout: int) -> Path:
     executed = run_dir / f"{step.name}.ipynb"
     where = f"notebooks/{step.name}.md"
     for attempt in (1, 2):
+        km = kernels.take() if kernels is not None else None
         try:
             # The kernel runs in run_dir. Not papermill's cwd=, which changes the working directory of
             # the whole process, under the other threads' feet: nbclient's resources path.
             papermill.execute_notebook(
                 str(unexecuted), str(executed), parameters={"context": str(context)}, kernel_name=KERNEL,
                 execution_timeout=timeout, progress_bar=False, log_output=False, report_mode=False,
-                resources={"metadata": {"path": str(run_dir)}},
+                resources={"metadata": {"path": str(run_dir)}}, **({"km": km} if km is not None else {}),
             )
             break
         except papermill.PapermillExecutionError as exc:
@@ -133,6 +148,9 @@ def _execute(step: Step, context: Path, run_dir: Path, timeout: int) -> Path:
                       "retrying once", flush=True)
                 continue
             raise ExecutionError(f"notebook {where} could not be executed: {type(exc).__name__}: {exc}") from None
+        finally:
+            if km is not None:
+                shutdown(km)
     result = nbformat.read(executed, as_version=4)
     # Drop the injected context (a path of this machine) and what differs from run to run
     # (timings, random cell ids), so that the same inputs give the same pages.
@@ -210,21 +228,38 @@ class Job:
     settings: dict[str, Any]  # the edition's settings (all; the notebook sees those it declares)
 
 
+def _reuse(name: str, entry: Path) -> Result:
+    numbers = json.loads((entry / "numbers.json").read_text(encoding="utf-8"))
+    return Result(name, entry / f"{name}.ipynb", entry / "figures", numbers, False)
+
+
 def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path, workdir: Path,
                   requirements: Path, workers: int | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
-                  on_done: Callable[[Result], None] | None = None) -> dict[str, Result]:
-    """Execute (or reuse) every notebook; raise ExecutionError naming every failure."""
+                  kernels: Kernels | None = None) -> dict[str, Result]:
+    """Execute (or reuse) every notebook; raise ExecutionError naming every failure.
+
+    The kernels come from ``kernels`` (a preview session keeps them warm between builds) or, when
+    some notebook must run, from a fork server started for this call.
+    """
     code = code_hash(requirements)
     progress = Progress(len(jobs))
+    entries = {job.step.name: cache / "notebooks" / job.step.name /
+               cache_key(job.step, job.parameters, job.settings, code, dataset) for job in jobs}
+    results: dict[str, Result] = {}
+    for job in jobs:
+        if (entries[job.step.name] / "done").exists():
+            results[job.step.name] = _reuse(job.step.name, entries[job.step.name])
+            progress.finish(job.step.name, "unchanged, reused")
+    todo = [job for job in jobs if job.step.name not in results]
+    # One more than the cores: a kernel spends part of its start-up waiting, not computing.
+    workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(todo) or 1))
+    own = _warm_kernels(workers) if todo and kernels is None else None
+    source = kernels or own
 
     def one(job: Job) -> Result:
         step = job.step
-        key = cache_key(step, job.parameters, job.settings, code, dataset)
-        entry = cache / "notebooks" / step.name / key
-        if (entry / "done").exists():
-            progress.finish(step.name, "unchanged, reused")
-            numbers = json.loads((entry / "numbers.json").read_text(encoding="utf-8"))
-            return Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, False)
+        entry = entries[step.name]
+        key = entry.name
         progress.start(step.name)
         started = time.monotonic()
         run_dir = workdir / step.name
@@ -236,7 +271,7 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
             "notebook": str(step.path), "snapshot": str(snapshot), "out": str(out),
             "parameters": job.parameters, "settings": job.settings,
         }, ensure_ascii=False, indent=1), encoding="utf-8")
-        executed = _execute(step, context, run_dir, timeout)
+        executed = _execute(step, context, run_dir, timeout, source)
         _check_declaration(step, out)
         numbers_file = out / "numbers.json"
         numbers = json.loads(numbers_file.read_text(encoding="utf-8")) if numbers_file.exists() else {}
@@ -248,25 +283,38 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         (tmp / "numbers.json").write_text(json.dumps(numbers, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         (tmp / "done").touch()
         shutil.rmtree(entry, ignore_errors=True)
-        tmp.replace(entry)
+        try:
+            tmp.replace(entry)
+        except OSError:  # another build sharing the cache stored the same entry meanwhile: keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
         reads = (out / "reads.txt").read_text(encoding="utf-8").split() if (out / "reads.txt").exists() else []
         progress.finish(step.name, f"executed in {time.monotonic() - started:.1f} s "
                                    f"(reads {', '.join(r if r != ALL_TABLES else 'every table' for r in reads)})")
-        result = Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, True)
-        if on_done is not None:
-            on_done(result)
-        return result
+        return Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, True)
 
-    # One more than the cores: a kernel spends part of its start-up waiting, not computing.
-    workers = workers or (os.cpu_count() or 1) + 1
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs) or 1))) as pool:
-        futures = {job.step.name: pool.submit(one, job) for job in jobs}
-        results, errors = {}, []
-        for name, future in futures.items():
-            try:
-                results[name] = future.result()
-            except ExecutionError as exc:
-                errors.append(str(exc))
+    errors = []
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {job.step.name: pool.submit(one, job) for job in todo}
+            for name, future in futures.items():
+                try:
+                    results[name] = future.result()
+                except ExecutionError as exc:
+                    errors.append(str(exc))
+    finally:
+        if own is not None:
+            own.close()
     if errors:
         raise ExecutionError("\n".join(errors))
-    return results
+    return {job.step.name: results[job.step.name] for job in jobs}
+
+
+def _warm_kernels(size: int) -> Kernels | None:
+    """A fork server and a pool for this build; None (papermill starts kernels) if it cannot start."""
+    from regenpolicy.build.kernels import WarmKernels
+
+    try:
+        return WarmKernels(size, KERNEL)
+    except (OSError, RuntimeError) as exc:
+        print(f"[build] the kernel fork server did not start ({exc}); starting kernels one by one", flush=True)
+        return None

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regenpolicy.build import editions
-from regenpolicy.build.book import BookError, copy_site, jupyter_book, stage_book, tree_hash
+from regenpolicy.build.book import BookError, SphinxWorker, copy_site, jupyter_book, stage_book, tree_hash
 from regenpolicy.build.editions import EditionInputs
-from regenpolicy.build.execute import DEFAULT_CELL_TIMEOUT, ExecutionError, Job, code_hash, run_notebooks
+from regenpolicy.build.execute import DEFAULT_CELL_TIMEOUT, ExecutionError, Job, Kernels, code_hash, run_notebooks
 from regenpolicy.build.pdf import PdfError, print_pdf
 from regenpolicy.build.profile import Profile, ProfileError, all_profiles, resolve_parameters
 from regenpolicy.build.project import Project
@@ -48,6 +48,15 @@ class Options:
     cell_timeout: int = DEFAULT_CELL_TIMEOUT
 
 
+@dataclass
+class Session:
+    """What a preview keeps alive between builds: warm kernels, a started Sphinx, its own book folder."""
+
+    kernels: Kernels | None = None
+    sphinx: SphinxWorker | None = None
+    book: Path | None = None
+
+
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
     """Validate everything an edition needs; raise DataValidationError / ProfileError before anything runs."""
     dataset = load_dataset(project.data_dir, profile.data_vintage, origin=str(profile.path))
@@ -64,7 +73,8 @@ def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dat
 
 
 def build(project: Project, profile: Profile, out: Path, options: Options = Options(), *,
-          cache: Path | None = None, previous: EditionInputs | None = None, locked: bool = True) -> EditionInputs:
+          cache: Path | None = None, previous: EditionInputs | None = None, locked: bool = True,
+          session: Session | None = None) -> EditionInputs:
     """Build one edition into ``out``; return what it was built from (for the next edition's changes page)."""
     started = time.monotonic()
     with BuildLock(out, log) if locked else nullcontext():
@@ -78,7 +88,8 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
         staging = out / f".staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            built, inputs = _build_in(project, registry, staging, cache, dataset, inputs, out, options, previous)
+            built, inputs = _build_in(project, registry, staging, cache, dataset, inputs, out, options, previous,
+                                      session or Session())
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     if built:
@@ -97,15 +108,15 @@ def _registry(project: Project) -> Registry:
 
 
 def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, dataset: Dataset,
-              inputs: EditionInputs, out: Path, options: Options,
-              previous: EditionInputs | None) -> tuple[bool, EditionInputs]:
+              inputs: EditionInputs, out: Path, options: Options, previous: EditionInputs | None,
+              session: Session) -> tuple[bool, EditionInputs]:
     profile, resolved = inputs.profile, inputs.resolved
     snapshot = write_snapshot(dataset, cache / "snapshots")
     jobs = [Job(registry.steps[n], resolved.parameters[n].values(), resolved.settings.values())
             for n in inputs.notebooks]
     try:
         results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
-                                options.workers, options.cell_timeout)
+                                options.workers, options.cell_timeout, session.kernels)
     except ExecutionError as exc:
         raise BuildError(str(exc)) from None
     numbers = {name: r.numbers for name, r in results.items()}
@@ -131,17 +142,17 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     (result / "meta").mkdir()
     editions.write_json(result / "meta" / "edition.json", record)
 
-    book = cache / "book" / profile.id
+    book = session.book or cache / "book" / profile.id
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title)
-    machinery = code_hash(project.root / "requirements.txt") + tree_hash(Path(__file__).parent)
+    machinery = code_hash(project.root / "requirements.txt", everything=True)
     key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf}".encode()).hexdigest()
     if is_current(out, key):
         return False, inputs
 
     t0 = time.monotonic()
     try:
-        html = jupyter_book(src, book / "html")
+        html = jupyter_book(src, book / "html", session.sphinx)
     except BookError as exc:
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None

@@ -1,0 +1,329 @@
+"""Kernels that are ready in a fraction of a second: a fork server and a pool of started kernels.
+
+Starting a Jupyter kernel and importing pandas, Altair and the package takes seconds per notebook;
+the notebook itself often runs in less. So the build starts one *zygote*: a Python process that
+imports everything a notebook needs (ipykernel, IPython, pandas, NumPy, Altair, vl-convert, the
+package's models and presentation layers) and then waits. Each kernel is a ``fork()`` of it —
+its own process, used for one notebook and then shut down, so runs stay isolated — that only has
+to open its sockets. On top, ``KernelPool`` keeps a few such kernels started ahead of need, so a
+notebook pays for running its cells, not for starting Python.
+
+The kernels plug into jupyter_client unchanged: their kernel spec runs a tiny client
+(``python -m regenpolicy.build.kernels client <socket> <connection file>``) that asks the zygote
+for a kernel, forwards signals to it and exits when it exits; if the client is killed, the zygote
+kills its kernel; if the zygote dies, its kernels notice (ipykernel's parent poller) and exit.
+The zygote forks from a single thread (BLAS threads are limited to one before NumPy is imported).
+
+This module imports only the standard library at module level: the client must start fast.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+PRELOAD = (
+    "ipykernel.kernelapp", "IPython", "numpy", "pandas", "altair", "vl_convert", "myst_nb", "nbformat",
+    "regenpolicy.presentation.notebook", "regenpolicy.presentation.figures",
+)
+SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+# --- the zygote (server side) -------------------------------------------------------------------------
+def _preload() -> None:
+    import importlib
+    import pkgutil
+
+    import regenpolicy.models
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for info in pkgutil.iter_modules(regenpolicy.models.__path__, "regenpolicy.models."):
+        importlib.import_module(info.name)
+
+
+def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:
+    """In the forked child: become an ipykernel on the given connection file; never returns."""
+    try:
+        for target, fd in zip((0, 1, 2), fds, strict=False):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.update(request.get("env", {}))
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        from ipykernel.kernelapp import IPKernelApp
+
+        app = IPKernelApp.instance()
+        app.initialize(["-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"])
+        app.start()
+    except BaseException as exc:  # report anything, then leave without running the zygote's code
+        print(f"regenpolicy kernel: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        os._exit(1)
+    os._exit(0)
+
+
+def serve(path: str) -> None:
+    """Import everything once, then fork a kernel for every client until stdin closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which closes our stdin
+    os.environ.update(SINGLE_THREAD_ENV)
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(16)
+    kernels: dict[socket.socket, int] = {}  # client connection → kernel pid
+    stdin = sys.stdin.fileno()
+    print("ready", flush=True)
+    while True:
+        readable, _, _ = select.select([listener, stdin, *kernels], [], [], 0.2)
+        while kernels:  # reap kernels that exited; tell their clients
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            for conn, kernel in list(kernels.items()):
+                if kernel == pid:
+                    _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
+                    conn.close()
+                    del kernels[conn]
+        for source in readable:
+            if source == stdin:
+                if not os.read(stdin, 4096):  # the build has gone: so do we, and our kernels
+                    for kernel in kernels.values():
+                        _kill(kernel)
+                    for kernel in kernels.values():
+                        with contextlib.suppress(ChildProcessError):
+                            os.waitpid(kernel, 0)
+                    listener.close()
+                    Path(path).unlink(missing_ok=True)
+                    return
+            elif source is listener:
+                conn, _ = listener.accept()
+                request, fds = _receive(conn)
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    for other in kernels:
+                        other.close()
+                    conn.close()
+                    _run_kernel(request, fds)
+                for fd in fds:
+                    os.close(fd)
+                kernels[conn] = pid
+                _send(conn, {"pid": pid})
+            elif isinstance(source, socket.socket) and source in kernels and not source.recv(4096):
+                _kill(kernels.pop(source))  # the client was killed: its kernel goes too
+                source.close()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _send(conn: socket.socket, message: dict[str, Any]) -> None:
+    with contextlib.suppress(OSError):  # the client has gone
+        conn.sendall(json.dumps(message).encode() + b"\n")
+
+
+def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
+    fds = array.array("i")
+    data, ancdata, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(3 * fds.itemsize))
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+    return json.loads(data.decode()), list(fds)
+
+
+# --- the client: what the kernel spec runs ------------------------------------------------------------
+def client(path: str, connection_file: str) -> int:
+    """Ask the zygote for a kernel on ``connection_file``; relay signals; exit when it exits."""
+    env = {k: v for k, v in os.environ.items() if k.startswith(("JPY_", "PYDEVD_"))}
+    request = json.dumps({"connection_file": str(Path(connection_file).resolve()), "cwd": str(Path.cwd()), "env": env})
+    try:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(path)
+        conn.sendmsg([request.encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
+        reader = conn.makefile("r")
+        pid = json.loads(reader.readline())["pid"]
+    except (OSError, ValueError):  # the fork server has stopped (the build is ending): no kernel
+        return 1
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
+    line = reader.readline()  # blocks until the kernel exits (or the zygote goes)
+    return int(json.loads(line)["exit"]) if line else 1
+
+
+# --- the build's side ------------------------------------------------------------------------------------
+class Zygote:
+    """The fork server for one build (or one preview session)."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="rp-"))  # short: unix socket paths are limited to 108 bytes
+        self.socket = str(self.dir / "zygote.sock")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "regenpolicy.build.kernels", "serve", self.socket],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **SINGLE_THREAD_ENV}, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if line.strip() != "ready":
+            self.close()
+            raise RuntimeError(f"the kernel fork server did not start (exit {self.process.poll()})")
+
+    def manager_class(self) -> type:
+        """A jupyter_client kernel manager whose kernels are forks of this zygote (ipc transport)."""
+        from jupyter_client.kernelspec import KernelSpec
+        from jupyter_client.manager import AsyncKernelManager
+
+        spec = KernelSpec(argv=[sys.executable, "-m", "regenpolicy.build.kernels", "client", self.socket,
+                                "{connection_file}"],
+                          display_name="Python 3 (regenpolicy)", language="python", interrupt_mode="signal")
+
+        class ForkKernelManager(AsyncKernelManager):
+            @property
+            def kernel_spec(self) -> KernelSpec:
+                return spec
+
+        return ForkKernelManager
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # the zygote kills its kernels and exits
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        Path(self.socket).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # kernel files left behind by a kernel that was killed
+            self.dir.rmdir()
+
+
+class KernelPool:
+    """Started kernels waiting for a notebook; each is used once, then shut down."""
+
+    def __init__(self, zygote: Zygote, size: int, kernel_name: str):
+        self.zygote, self.size, self.kernel_name = zygote, size, kernel_name
+        self.cls = zygote.manager_class()
+        self.ready: list[Any] = []
+        self.lock = threading.Condition()
+        self.closed = False
+        self.counter = 0
+        self.thread = threading.Thread(target=self._fill, daemon=True)
+        self.thread.start()
+
+    def _start(self) -> Any:
+        with self.lock:
+            self.counter += 1
+            n = self.counter
+        km = self.cls(kernel_name=self.kernel_name, transport="ipc", ip=str(self.zygote.dir / f"k{n}"))
+        run_async(km.start_kernel(cwd=str(self.zygote.dir)))
+        return km
+
+    def _fill(self) -> None:
+        while True:
+            with self.lock:
+                while not self.closed and len(self.ready) >= self.size:
+                    self.lock.wait()
+                if self.closed:
+                    return
+            try:
+                km = self._start()
+            except Exception:  # the notebook that takes a kernel will start its own and report why
+                return
+            with self.lock:
+                if self.closed:
+                    shutdown(km)
+                    return
+                self.ready.append(km)
+                self.lock.notify_all()
+
+    def take(self) -> Any:
+        """A started kernel: one from the pool, or a new one when the pool is empty."""
+        with self.lock:
+            km = self.ready.pop(0) if self.ready else None
+            self.lock.notify_all()
+        return km if km is not None else self._start()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            kms, self.ready = self.ready, []
+            self.lock.notify_all()
+        for km in kms:
+            shutdown(km)
+
+
+def run_async(coroutine: Any) -> Any:
+    """Run a coroutine to its end from synchronous code, in a thread of its own if this one has a loop."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    result: list[Any] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:  # handed to the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def shutdown(km: Any) -> None:
+    """Stop a kernel now and remove its files."""
+    with contextlib.suppress(Exception):  # a kernel that is already gone needs no shutdown
+        run_async(km.shutdown_kernel(now=True))
+
+
+class WarmKernels:
+    """A zygote and a pool of its kernels, for one build or one preview session."""
+
+    def __init__(self, size: int, kernel_name: str):
+        self.zygote = Zygote()
+        self.pool = KernelPool(self.zygote, size, kernel_name)
+
+    def take(self) -> Any:
+        return self.pool.take()
+
+    def close(self) -> None:
+        self.pool.close()
+        self.zygote.close()
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["serve"] and len(argv) == 2:
+        serve(argv[1])
+        return 0
+    if argv[:1] == ["client"] and len(argv) == 3:
+        return client(argv[1], argv[2])
+    print("usage: python -m regenpolicy.build.kernels serve <socket> | client <socket> <connection file>",
+          file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

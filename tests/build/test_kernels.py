@@ -1,0 +1,53 @@
+"""Warm kernels: forks of one process that imported everything, each used by one notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regenpolicy.build.kernels import WarmKernels, run_async, shutdown
+
+
+def run(km, code: str) -> str:
+    async def go() -> str:
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=60)
+        out: list[str] = []
+        reply = await kc.execute_interactive(code, output_hook=lambda m: out.append(m["content"].get("text", "")),
+                                             timeout=60)
+        kc.stop_channels()
+        assert reply["content"]["status"] == "ok", reply
+        return "".join(out)
+
+    return run_async(go())
+
+
+@pytest.fixture
+def kernels():
+    k = WarmKernels(2, "regenpolicy")
+    yield k
+    k.close()
+
+
+def test_kernels_are_separate_processes_with_the_imports_done(kernels):
+    a, b = kernels.take(), kernels.take()
+    try:
+        pid_a = run(a, "import os, sys; x = 1; print(os.getpid(), 'pandas' in sys.modules, 'altair' in sys.modules)")
+        pid_b = run(b, "import os; print(os.getpid(), 'x' in globals())")
+        assert pid_a.split()[1:] == ["True", "True"]  # the heavy imports came with the fork
+        assert pid_a.split()[0] != pid_b.split()[0] and pid_b.split()[1] == "False"  # no state shared
+    finally:
+        shutdown(a)
+        shutdown(b)
+
+
+def test_closing_leaves_no_kernel_behind(kernels):
+    km = kernels.take()
+    pid = int(run(km, "import os; print(os.getpid())"))
+    zygote = kernels.zygote.process.pid
+    kernels.close()
+    shutdown(km)
+    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/status").read_text().count("zombie")
+    assert kernels.zygote.process.poll() is not None and not Path(f"/proc/{zygote}/cmdline").exists()
