@@ -8,7 +8,6 @@ changed.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import shutil
 import subprocess
@@ -84,12 +83,18 @@ def edition_toc(project: Project, notebooks: list[str], generated: list[str]) ->
 
 
 def vega_bundle(cache: Path) -> Path:
-    """The site's vega scripts, made once per vl-convert/Altair version and bundling code (it takes a second)."""
-    from regenpolicy.presentation.figures import vega_bundle as bundle
+    """The site's vega scripts, made once per vl-convert/Altair version and bundling code (it takes a second).
 
-    code = hashlib.sha256(inspect.getsource(bundle).encode()).hexdigest()[:12]
+    The presentation module is imported (Altair: most of a second) only when the bundle is made.
+    """
+    import regenpolicy.presentation
+
+    source = Path(regenpolicy.presentation.__file__).with_name("figures.py").read_bytes()
+    code = hashlib.sha256(source).hexdigest()[:12]
     path = cache / f"vega-bundle-{version('vl-convert-python')}-{version('altair')}-{code}.js"
     if not path.exists():
+        from regenpolicy.presentation.figures import vega_bundle as bundle
+
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(bundle(), encoding="utf-8")
