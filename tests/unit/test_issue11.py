@@ -6,6 +6,9 @@ import math
 
 import pytest
 
+from regenpolicy.build.profile import load_profile, resolve_parameters
+from regenpolicy.build.project import Project
+from regenpolicy.build.registry import load_registry
 from regenpolicy.data import Dataset
 from regenpolicy.models import budget, catalog, comparisons, market, qc, repricing
 from regenpolicy.models import reimbursement as rb
@@ -233,6 +236,18 @@ def test_missing_seed_content_is_added_or_listed(shipped):
     t5 = comparisons.cart_access(shipped, comparisons.T5Parameters())
     assert (t5.numbers["t5_issues"], t5.numbers["t5_measures"]) == (9, 5)
     assert "アフェレーシスが順番待ち" in " ".join(t5.rows["text"])
+
+
+# --- the next submission --------------------------------------------------------------------------
+def test_the_2026_11_edition_runs_on_the_fy2026_rules(shipped):
+    project = Project(ROOT)
+    registry = load_registry(project)
+    profile = load_profile("2026-11", project, registry)
+    settings = resolve_parameters(profile, registry, shipped).settings
+    assert (settings.fee_revision, settings.price_rules, settings.billing) == (2026, 2026, "出来高")
+    previous = load_profile("jri-2025", project, registry)
+    assert previous.date < profile.date < load_profile("default", project, registry).date  # compared with jri-2025
+    assert {"K1", "C2-RP", "E1", "P1", "T5"} <= set(profile.figures or [])
 
 
 def test_k1_on_a_fee_schedule_without_ward_fees_is_refused_before_running():
