@@ -372,7 +372,8 @@ def source_ids(ds: Dataset, b: Billing, gaps: pd.DataFrame) -> list[str]:
     """Every source the K1 numbers rest on: steps, fee rows in force, drug prices, the product, K1 parameters."""
     fees = ds["fee_schedule"]
     codes = set(gaps["fee_code"].dropna()) | set(WARD_FEES[b.ward]) | set(ICU_CODES) | {ASEPTIC_CODE}
-    fee_rows = [fees[(fees["code"] == c) & (fees["revision"] == points_in_force(fees, c, b.revision)[1])] for c in codes]
+    fee_rows = [fees[(fees["code"] == c) & (fees["revision"] == points_in_force(fees, c, b.revision)[1])]
+                for c in sorted(codes)]  # sorted: the caption lists the sources in the same order on every build
     prices = ds["drug_prices"]
     price_rows = prices[(prices["drug_id"] == CRS_DRUG) & (prices["fiscal_year"] <= b.revision)]
     latest = price_rows[price_rows["fiscal_year"] == price_rows["fiscal_year"].max()]
