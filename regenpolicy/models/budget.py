@@ -1,10 +1,14 @@
 """A drug budget indexed to nominal GDP growth (figure E1).
 
 The 2025 white paper relays the proposal that the drug part of the medical benefit expenditure
-grow along nominal GDP:
+grow along nominal GDP. The budget starts from the drug expenditure series itself (薬剤費, as
+printed by 中医協), not from a share of the seed's medical benefit expenditure (約60兆円, which
+no government aggregate matches):
 
-    budget(base_year)  = medical_benefit(base_year) × drug_cost_ratio
+    budget(base_year)  = drug_cost(latest year of the series)     (carried to the base year: an assumption)
     budget(t)          = budget(t − 1) × (1 + nominal_gdp_growth(t))
+
+``seed_start`` is what the seed's route gives (60兆円 × the FY2020 ratio 22.3%) for comparison.
 """
 
 from __future__ import annotations
@@ -51,19 +55,20 @@ def indexed_budget(base: float, base_year: int, growth: pd.DataFrame, end_year: 
 
 # --- figure E1 -----------------------------------------------------------------------------------
 GROWTH_CASE, PAST_CASE = "成長移行ケース", "過去投影ケース"
+SERIES = "薬剤費（実績）"
 
 
 @dataclass(frozen=True)
 class E1Parameters(Parameters):
-    base_year: int = param(2025, "起点の年度（医療給付費の年度）", unit="年度", minimum=2000, maximum=2100)
+    base_year: int = param(2025, "GDP に連動させる起点の年度", unit="年度", minimum=2000, maximum=2100)
     end_year: int = param(2034, "試算の最終年度", unit="年度", minimum=2000, maximum=2100)
 
     def problems(self, ds: Dataset) -> list[Problem]:
-        inputs = ds["health_budget_inputs"].set_index("key")
-        benefit_year = int(inputs.loc["medical_benefit", "fiscal_year"])
+        latest = int(ds["drug_expenditure"]["fiscal_year"].max())
         out = []
-        if self.base_year != benefit_year:
-            out.append(Problem(("base_year",), f"the medical benefit expenditure in the data is for FY{benefit_year}"))
+        if self.base_year < latest:
+            out.append(Problem(("base_year",), f"must not be before the latest year of the drug expenditure "
+                                               f"series (FY{latest})"))
         if self.end_year <= self.base_year:
             out.append(Problem(("end_year",), f"must be after base_year ({self.base_year})"))
         growth = ds["nominal_gdp_growth"]
@@ -76,28 +81,43 @@ class E1Parameters(Parameters):
 
 @dataclass(frozen=True)
 class E1Result:
-    path: pd.DataFrame  # case, fiscal_year, growth_pct, budget, index, status
-    benefit: float
-    ratio_year: int
+    path: pd.DataFrame  # case, fiscal_year, growth_pct, budget, index, status (the series and both cases)
+    series: pd.DataFrame  # the drug expenditure series
+    benefit: float  # the seed's medical benefit expenditure (兆円)
     numbers: dict[str, float]
 
 
 def drug_budget(ds: Dataset, p: E1Parameters) -> E1Result:
-    """The drug budget of the base year, indexed to nominal GDP growth in each case (E1)."""
+    """The drug expenditure series, then the budget from its latest value indexed to nominal GDP growth (E1)."""
+    series = ds["drug_expenditure"].sort_values("fiscal_year").reset_index(drop=True)
+    latest = series.iloc[-1]
+    base = float(latest["drug_cost_cho_yen"])
+    path = indexed_budget(base, p.base_year, ds["nominal_gdp_growth"], p.end_year)
+    # the base year carries the latest actual forward (assumption); later years are derived from printed
+    # growth (過去投影ケース) or from the assumed growth of the 成長移行ケース
+    path["status"] = ["assumption" if (c == GROWTH_CASE and y > p.base_year) or y == p.base_year else "derived"
+                      for c, y in zip(path["case"], path["fiscal_year"], strict=True)]
+    actual = pd.DataFrame({"case": SERIES, "fiscal_year": series["fiscal_year"], "growth_pct": None,
+                           "budget": series["drug_cost_cho_yen"], "index": 100 * series["drug_cost_cho_yen"] / base,
+                           "status": series["status"]})
+    full = pd.concat([actual, path], ignore_index=True)
+    full["growth_pct"] = full["growth_pct"].astype(object).where(full["growth_pct"].notna(), None)  # null, not NaN
     inputs = ds["health_budget_inputs"].set_index("key")
     benefit = float(inputs.loc["medical_benefit", "value"])
-    ratio = float(inputs.loc["drug_cost_ratio", "value"])
-    base = base_budget(benefit, ratio)
-    path = indexed_budget(base, p.base_year, ds["nominal_gdp_growth"], p.end_year)
-    path["status"] = ["assumption" if c == GROWTH_CASE and y > p.base_year else "derived"
-                      for c, y in zip(path["case"], path["fiscal_year"], strict=True)]
+    ratio = float(latest["drug_cost_ratio_pct"])
     end = path[path["fiscal_year"] == p.end_year].set_index("case")
-    ratio_year = int(inputs.loc["drug_cost_ratio", "fiscal_year"])
     numbers = {
-        "e1_base_year": p.base_year, "e1_end_year": p.end_year, "e1_benefit": benefit, "e1_ratio": ratio / 100,
-        "e1_ratio_year": ratio_year, "e1_drug_cost": float(inputs.loc["drug_cost", "value"]), "e1_base": base,
+        "e1_base_year": p.base_year, "e1_end_year": p.end_year, "e1_series_first": int(series["fiscal_year"].min()),
+        "e1_series_year": int(latest["fiscal_year"]), "e1_drug_cost": base, "e1_nme_series": float(latest["national_medical_expenditure_cho_yen"]),
+        "e1_ratio": ratio / 100, "e1_series_min": float(series["drug_cost_cho_yen"].min()),
+        "e1_series_max": float(series["drug_cost_cho_yen"].max()), "e1_base": base,
+        "e1_benefit": benefit, "e1_benefit_year": int(inputs.loc["medical_benefit", "fiscal_year"]),
+        "e1_projection": float(inputs.loc["medical_benefit_projection", "value"]),
+        "e1_nme": float(inputs.loc["national_medical_expenditure", "value"]),
+        "e1_nme_year": int(inputs.loc["national_medical_expenditure", "fiscal_year"]),
+        "e1_seed_base": base_budget(benefit, ratio), "e1_seed_excess": base_budget(benefit, ratio) - base,
         "e1_low": end.loc[PAST_CASE, "budget"], "e1_high": end.loc[GROWTH_CASE, "budget"],
         "e1_low_growth": end.loc[PAST_CASE, "index"] / 100 - 1, "e1_high_growth": end.loc[GROWTH_CASE, "index"] / 100 - 1,
         "e1_gap": end.loc[GROWTH_CASE, "budget"] - end.loc[PAST_CASE, "budget"],
     }
-    return E1Result(path, benefit, ratio_year, numbers)
+    return E1Result(full, series, benefit, numbers)

@@ -55,3 +55,23 @@ def catalog(ds: Dataset, p: CatalogParameters) -> CatalogResult:
                "x_derived": int(totals["derived"]), "x_assumption": int(totals["assumption"]),
                "x_sources": len(sources)}
     return CatalogResult(summary, sources, numbers)
+
+
+# --- what the seeds print that the report does not draw -----------------------------------------
+@dataclass(frozen=True)
+class CoverageParameters(Parameters):
+    """The coverage table has no parameters: it lists every row of seed_statements."""
+
+
+@dataclass(frozen=True)
+class CoverageResult:
+    rows: pd.DataFrame  # statement_id, source_id, figure_ja, quote, coverage, where_ja, status, note
+    numbers: dict[str, float]
+
+
+def seed_coverage(ds: Dataset, p: CoverageParameters) -> CoverageResult:
+    """The seeds' statements and figures that are quoted, tabulated or not reproduced, and why."""
+    rows = ds["seed_statements"].reset_index(drop=True)
+    counts = rows["coverage"].value_counts()
+    return CoverageResult(rows, {"s_items": len(rows), "s_not_reproduced": int(counts.get("再現せず", 0)),
+                                 "s_quoted_only": int(counts.get("付録で引用のみ", 0))})

@@ -8,7 +8,7 @@ what the figure computes and compares it with ``printed_headlines``.
 from __future__ import annotations
 
 from regenpolicy.data import Dataset, Problem
-from regenpolicy.models import approvals, market
+from regenpolicy.models import approvals, market, parameters, pricing
 
 PRINTED = "data/printed_headlines.csv"
 
@@ -42,6 +42,17 @@ def printed_value_problems(ds: Dataset) -> list[Problem]:
         expect("M1", "headline_2020", round(totals[2020], -3), "2020 total rounded to 1,000億円")
         expect("M1", "headline_2030", round(totals[2030], -3), "2030 total rounded to 1,000億円")
         expect("M1", "headline_2040", round(totals[2040], -4), "2040 total rounded to 1兆円")
+
+    # M2: the printed growth of the one surviving row is the growth its printed markets imply.
+    row = ds.frames["market_modality_comparison"].set_index("modality")
+    if "in vivoウイルス治療" in row.index:
+        virus = row.loc["in vivoウイルス治療"]
+        expect("M2", "growth_in_vivo_virus", float(virus["growth_pct"]), "market_modality_comparison growth_pct")
+        implied = market.cagr(float(virus["market_2020_oku_yen"]), float(virus["market_2030_oku_yen"]), 10) * 100
+        value, line = printed[("M2", "growth_in_vivo_virus")]
+        if round(implied) != value:
+            problems.append(Problem(PRINTED, f"M2 growth_in_vivo_virus: the seed prints {value:g}% but its printed "
+                                             f"markets imply {implied:.1f}% a year over 2020–2030", line, "value"))
 
     # D1 and D2: counts, drops and shares.
     loss = ds.frames["drug_loss"]
@@ -83,6 +94,16 @@ def printed_value_problems(ds: Dataset) -> list[Problem]:
         approvals.check_shares(ds.frames["originator_mix"])
     except ValueError as exc:
         problems.append(Problem("data/originator_mix.csv", str(exc)))
+
+    # P1: Kymriah's listed price, to the yen, from its printed pre-premium price and premiums.
+    p1 = parameters.values(ds.frames["model_parameters"], "P1")
+    computed = pricing.premium_price(p1["premium_base"], p1["premium_rate"], p1["disclosure_coefficient"])
+    if computed != p1["listed_price"]:
+        frame = ds.frames["model_parameters"]
+        line = int(frame[(frame["model"] == "P1") & (frame["parameter"] == "listed_price")]["_line"].iloc[0])
+        problems.append(Problem("data/model_parameters.csv", f"P1 listed_price: the source prints "
+                                                             f"{p1['listed_price']:,.0f}円 but the premiums give "
+                                                             f"{computed:,}円", line, "value"))
 
     # E1: the medical benefit expenditure is the printed one.
     inputs = ds.frames["health_budget_inputs"].set_index("key")

@@ -67,6 +67,28 @@ def access_issues(ds: Dataset, p: T4Parameters) -> T4Result:
     return T4Result(t4, {"t4_categories": len(t4), "t4_issues": issues})
 
 
+# --- table T5 ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class T5Parameters(Parameters):
+    """T5 shows the seed's text as printed: no parameters."""
+
+
+@dataclass(frozen=True)
+class T5Result:
+    rows: pd.DataFrame  # item_order, kind, actor, text, status, source_id, note
+    numbers: dict[str, float]
+    texts: dict[str, str]
+
+
+def cart_access(ds: Dataset, p: T5Parameters) -> T5Result:
+    """The JRI figure on patient access to CAR-T therapy: issues and countermeasures (T5)."""
+    rows = ds["cart_access_issues"].sort_values("item_order").reset_index(drop=True)
+    counts = rows["kind"].value_counts()
+    lead = ds["seed_statements"].set_index("statement_id").loc["jri_access", "quote"]
+    return T5Result(rows, {"t5_issues": int(counts.get("課題", 0)), "t5_measures": int(counts.get("対策案", 0))},
+                    {"t5_lead": str(lead)})
+
+
 # --- tables T2 and T3 ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class T2T3Parameters(Parameters):

@@ -3,10 +3,16 @@
 The seed estimates the contract-manufacturing markets from the end markets of the modalities
 they serve; the report follows that method with explicit ratios (``cdmo_parameters``):
 
-    cell CDMO          = (細胞移植 + 組織移植・スキャフォールド治療 + ex vivo遺伝子治療)
-                         × manufacturing_cost_ratio × outsourcing_ratio
+    cell CDMO          = (細胞移植 × manufacturing_cost_ratio
+                          + ex vivo遺伝子治療 × (manufacturing_cost_ratio − vector_cost_ratio)) × outsourcing_ratio
     viral-vector CDMO  = (in vivo遺伝子治療 + ex vivo遺伝子治療) × vector_cost_ratio × outsourcing_ratio
     domestic           = global × domestic_ratio
+
+An ex vivo gene therapy (CAR-T) needs both cell processing and a viral vector; its vector is part
+of its manufacturing cost, so its cell CDMO share leaves the vector out and each yen of its
+manufacturing cost is counted once. 組織移植・スキャフォールド治療 is not counted: figure M1 cannot
+tell its series apart (系列未特定). These are the report's own estimates (source
+``regenpolicy_model``), not the seed's values, which do not survive extraction.
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ import pandas as pd
 from regenpolicy.data import Dataset
 from regenpolicy.models.params import Parameters, Problem, param
 
-CELL_MODALITIES = ("細胞移植", "組織移植・スキャフォールド治療", "ex vivo遺伝子治療")
+CELL_MODALITIES = ("細胞移植",)  # cell products without a vector
+EX_VIVO = ("ex vivo遺伝子治療",)  # cell processing and a viral vector
 VECTOR_MODALITIES = ("in vivo遺伝子治療", "ex vivo遺伝子治療")
+MODEL_SOURCE = "regenpolicy_model"
 PARAMETERS = ("manufacturing_cost_ratio", "outsourcing_ratio", "vector_cost_ratio", "domestic_ratio")
 
 
@@ -42,10 +50,14 @@ def end_market(segments: pd.DataFrame, modalities: tuple[str, ...], year: int) -
 
 def cdmo_markets(segments: pd.DataFrame, params: dict[str, float], years: list[int]) -> pd.DataFrame:
     """Cell and viral-vector CDMO markets, global and domestic, one row per segment, region and year."""
+    if params["vector_cost_ratio"] > params["manufacturing_cost_ratio"]:
+        raise ValueError("vector_cost_ratio is part of the manufacturing cost: it cannot exceed manufacturing_cost_ratio")
     rows = []
+    out = params["outsourcing_ratio"]
     for year in years:
-        cell = end_market(segments, CELL_MODALITIES, year) * params["manufacturing_cost_ratio"] * params["outsourcing_ratio"]
-        vector = end_market(segments, VECTOR_MODALITIES, year) * params["vector_cost_ratio"] * params["outsourcing_ratio"]
+        cell = (end_market(segments, CELL_MODALITIES, year) * params["manufacturing_cost_ratio"]
+                + end_market(segments, EX_VIVO, year) * (params["manufacturing_cost_ratio"] - params["vector_cost_ratio"])) * out
+        vector = end_market(segments, VECTOR_MODALITIES, year) * params["vector_cost_ratio"] * out
         for segment, value in (("細胞CDMO", cell), ("ウイルスベクターCDMO", vector)):
             rows.append({"segment": segment, "region": "グローバル", "year": year, "value_oku_yen": value})
             rows.append({"segment": segment, "region": "国内", "year": year,
@@ -76,8 +88,9 @@ class M3Result:
     numbers: dict[str, float]
 
 
-CELL_NOTE = "図 M1 の細胞移植・組織移植・ex vivo遺伝子治療の市場 × 製造費比率 × 外部委託比率"
-VECTOR_NOTE = "図 M1 の in vivo・ex vivo遺伝子治療の市場 × ベクター製造費比率 × 外部委託比率"
+CELL_NOTE = ("本書の試算：(図 M1 の細胞移植 × 製造費比率 ＋ ex vivo遺伝子治療 × (製造費比率 − ベクター製造費比率)) "
+             "× 外部委託比率（ex vivo のベクター分はウイルスベクターCDMOに数える）")
+VECTOR_NOTE = "本書の試算：図 M1 の in vivo・ex vivo遺伝子治療の市場 × ベクター製造費比率 × 外部委託比率"
 
 
 def supporting_industry(ds: Dataset, p: M3Parameters) -> M3Result:
@@ -87,7 +100,7 @@ def supporting_industry(ds: Dataset, p: M3Parameters) -> M3Result:
     params = parameters_from_table(table)
     segments = ds["market_global_modality"]
     years = sorted(int(y) for y in segments["year"].unique() if p.first_model_year <= y <= p.last_model_year)
-    cdmo = cdmo_markets(segments, params, years).assign(status="assumption", source_id="firm2023")
+    cdmo = cdmo_markets(segments, params, years).assign(status="assumption", source_id=MODEL_SOURCE, in_seeds=False)
     cdmo["note"] = [(CELL_NOTE if seg == "細胞CDMO" else VECTOR_NOTE) + ("。国内はグローバルの10分の1" if reg == "国内" else "")
                     for seg, reg in zip(cdmo["segment"], cdmo["region"], strict=True)]
     combined = pd.concat([published, cdmo], ignore_index=True)

@@ -78,18 +78,29 @@ class M1Result:
     segments: pd.DataFrame  # year, modality, value_oku_yen, status, series_assumed, note
     totals: pd.DataFrame  # year, total_oku_yen (printed)
     assumed_labels: int  # printed labels whose series is inferred
+    unassigned_labels: int  # printed labels kept without a series
     numbers: dict[str, float]
+    texts: dict[str, str]  # the seed's words, quoted from seed_statements
+
+
+UNASSIGNED = ("系列未特定（小さいラベル）", "系列未特定（残差）")
 
 
 def global_market(ds: Dataset, p: M1Parameters) -> M1Result:
-    """The global market by modality (M1) and its headline numbers."""
+    """The global market by modality (M1), its headline numbers and the seed's printed headlines."""
     segments = ds["market_global_modality"]
     totals = ds["market_global_total"]
     m = summary(totals, p.start_year, p.end_year)
     printed = printed_value(ds, "M1", "cagr_2020_2030")
     numbers = {f"m1_{k}": v for k, v in m.items()}
-    numbers.update(m1_start_year=p.start_year, m1_end_year=p.end_year, m1_cagr_printed=printed)
-    return M1Result(segments, totals, int(segments["series_assumed"].sum()), numbers)
+    numbers.update(m1_start_year=p.start_year, m1_end_year=p.end_year, m1_cagr_printed=printed,
+                   m1_headline_2020=printed_value(ds, "M1", "headline_2020"),
+                   m1_headline_2030_cho=printed_value(ds, "M1", "headline_2030") / 1e4,
+                   m1_headline_2040_cho=printed_value(ds, "M1", "headline_2040") / 1e4)
+    quotes = ds["seed_statements"].set_index("statement_id")["quote"]
+    texts = {"m1_quote_10y": str(quotes["m1_growth_10y"]), "m1_quote_20y": str(quotes["m1_growth_20y"])}
+    unassigned = int(((segments["modality"] == UNASSIGNED[0]) & (segments["status"] == "printed")).sum())
+    return M1Result(segments, totals, int(segments["series_assumed"].sum()), unassigned, numbers, texts)
 
 
 def printed_value(ds: Dataset, figure_id: str, key: str) -> float:
@@ -119,13 +130,15 @@ class M2Result:
     numbers: dict[str, float]
 
 
-TO_M1 = {"組織移植": "組織移植・スキャフォールド治療"}  # the product list's modality → M1's series
-
-
 def modality_comparison(ds: Dataset, p: M2Parameters) -> M2Result:
-    """One row per modality (M2): M1's segments of the two years, growth where both exist, an example product.
+    """One row per modality (M2), printed values as printed and computed ones marked derived.
 
-    The example is the seed's where printed, else the first product of that modality approved in Japan.
+    The seed's comparison table survives for one row (in vivoウイルス治療: market 2020 and 2030,
+    growth, example product), shown as printed, with the growth its two markets imply (derived).
+    The other rows are M1's labels (series assigned in legend order); their growth is not
+    computed, because the seed prints no 2020 value for them. Series M1 cannot identify are left
+    out. The example is the seed's where printed, else the first product of that modality
+    approved in Japan (derived).
     """
     from regenpolicy.models.approvals import approval_day
 
@@ -133,34 +146,42 @@ def modality_comparison(ds: Dataset, p: M2Parameters) -> M2Result:
     totals = ds["market_global_total"].set_index("year")["total_oku_yen"]
     printed = ds["market_modality_comparison"].set_index("modality")
     products = ds["approved_products"]
-    first = (products.assign(m1=products["modality"].replace(TO_M1))
-             .pipe(lambda f: f.assign(day=f["approval_date"].map(approval_day)))
-             .sort_values("day").groupby("m1").first())
+    first = (products.assign(day=products["approval_date"].map(approval_day))
+             .sort_values("day").groupby("modality").first())
     rows = []
-    for modality, seg in segments[segments["modality"] != "内訳非公表"].groupby("modality"):
+    known = segments[~segments["modality"].isin((*UNASSIGNED, "内訳非公表"))]
+    for modality, seg in known.groupby("modality"):
         by_year = seg.set_index("year")
-        start = by_year["value_oku_yen"].get(p.year_from)
-        end = float(by_year.loc[p.year_to, "value_oku_yen"])
-        growth = cagr(start, end, p.year_to - p.year_from) * 100 if start is not None else None
-        known = modality in printed.index
+        if modality in printed.index:
+            row = printed.loc[modality]
+            start, end = float(row["market_2020_oku_yen"]), float(row["market_2030_oku_yen"])
+            rows.append({
+                "modality": modality, "market_from_oku_yen": start, "market_from_status": str(row["status"]),
+                "market_to_oku_yen": end, "market_to_status": str(row["status"]),
+                "growth_printed_pct": float(row["growth_pct"]), "growth_status": str(row["status"]),
+                "growth_derived_pct": cagr(start, end, p.year_to - p.year_from) * 100,
+                "example_product": str(row["example_product"]), "example_status": "printed", "series_assumed": False,
+            })
+            continue
+        if p.year_to not in by_year.index:
+            continue
         rows.append({
-            "modality": modality, "market_from_oku_yen": start, "market_to_oku_yen": end, "growth_pct": growth,
-            "growth_printed_pct": printed.loc[modality, "growth_pct"] if known else None,
-            "market_to_printed_oku_yen": printed.loc[modality, "market_2030_oku_yen"] if known else None,
-            "example_product": printed.loc[modality, "example_product"] if known else first.loc[modality, "name_ja"],
-            "example_status": "printed" if known else "derived",
-            "status": by_year.loc[p.year_to, "status"],
+            "modality": modality, "market_from_oku_yen": None, "market_from_status": None,
+            "market_to_oku_yen": float(by_year.loc[p.year_to, "value_oku_yen"]),
+            "market_to_status": str(by_year.loc[p.year_to, "status"]), "growth_printed_pct": None,
+            "growth_status": None, "growth_derived_pct": None,
+            "example_product": str(first.loc[modality, "name_ja"]), "example_status": "derived",
             "series_assumed": bool(by_year.loc[p.year_to, "series_assumed"]),
         })
     table = pd.DataFrame(rows).sort_values("market_to_oku_yen", ascending=False).reset_index(drop=True)
     virus = table.set_index("modality").loc["in vivoウイルス治療"]
-    top3 = table.head(3)["market_to_oku_yen"]
+    top3 = table[table["modality"] != "in vivoウイルス治療"].head(3)["market_to_oku_yen"]
     numbers = {
         "m2_year_from": p.year_from, "m2_year_to": p.year_to,
         "m2_total_growth": cagr(totals[p.year_from], totals[p.year_to], p.year_to - p.year_from),
         "m2_top3_min": top3.min(), "m2_top3_max": top3.max(), "m2_top3_share": top3.sum() / totals[p.year_to],
         "m2_virus_from": virus["market_from_oku_yen"], "m2_virus_to": virus["market_to_oku_yen"],
-        "m2_virus_to_printed": virus["market_to_printed_oku_yen"], "m2_virus_growth": virus["growth_pct"] / 100,
+        "m2_virus_growth_derived": virus["growth_derived_pct"] / 100,
         "m2_virus_growth_printed": printed_value(ds, "M2", "growth_in_vivo_virus"),
     }
     return M2Result(table, numbers)

@@ -2,12 +2,20 @@
 
 P1 (FIRM 案1): a price built from the value the product brings,
 
-    standard-care cost over the horizon (discounted) + quantifiable social value
-    = value base;  price = value base × (1 + Σ add-on rates)
+    standard-care cost avoided = Σ_t annual cost × (years alive in year t on standard care) / (1 + r)^t
+    value base = standard-care cost avoided + quantifiable social value
+    price = value base × (1 + Σ add-on rates that do not price clinical value)
 
-against the current cost-accounting price (製造原価 + 販管費 + 営業利益 + 流通経費 + 消費税,
-then premiums × the disclosure coefficient) and the comparator method (comparator price ×
-(1 + premiums)).
+The standard-care cost is weighted by the comparator's survival (most patients on salvage
+therapy die within a year: a year in which a patient has died costs nothing). The value base
+already prices the clinical value (the care avoided and the life regained), so the 有用性加算,
+which rewards that same clinical value, is not added on top by default: doing so counts the value
+twice. Both prices are computed and shown.
+
+The current cost-accounting price (製造原価 + 営業利益 + 流通経費 + 消費税 = the pre-premium price,
+then the premiums × the disclosure coefficient, rounded to the yen) reproduces Kymriah's listed
+price exactly from its printed pre-premium price: 30,727,896 × (1 + 0.45 × 0.2) = 33,493,406.64
+→ 33,493,407円. The comparator method is comparator price × (1 + premiums).
 
 P2 (FIRM 案2, 段階的還元型): a floor at the cost-accounting price, a listing price from the
 comparator with add-ons, and outcome-linked payments after launch that are paid in tranches
@@ -16,8 +24,10 @@ while the outcomes are met.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 import pandas as pd
 
@@ -33,25 +43,80 @@ def present_value(annual: float, years: int, discount_rate: float) -> float:
     return sum(annual / (1 + discount_rate) ** t for t in range(years))
 
 
+def round_yen(value: float | Decimal | str) -> int:
+    """Round to the yen, halves up (the listed prices are whole yen: 33,493,406.64 → 33,493,407)."""
+    return int(Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def premium_price(premium_base: float, premium_rate: float, disclosure_coefficient: float) -> int:
+    """The listed price: pre-premium price × (1 + premium rate × disclosure coefficient), to the yen.
+
+    Computed in decimal arithmetic so that the printed inputs give the printed price exactly.
+    """
+    factor = 1 + Decimal(str(premium_rate)) * Decimal(str(disclosure_coefficient))
+    return round_yen(Decimal(str(premium_base)) * factor)
+
+
 def cost_accounting_price(components: dict[str, float], premium_rate: float, disclosure_coefficient: float,
                           premium_base: float | None = None) -> dict[str, float]:
-    """Sum of the cost components, then premiums scaled by the disclosure coefficient.
+    """The cost components, then the premiums scaled by the disclosure coefficient.
 
-    ``premium_base`` is the amount the premium applies to (the pre-premium price; by default
-    the sum of the components).
+    ``premium_base`` is the exact pre-premium price (by default the sum of the components); when
+    the components are printed rounded, ``rounding`` is the difference between that price and
+    their sum, so the steps add up to the price. ``price`` is rounded to the yen.
     """
-    base = sum(components.values())
-    premium = (premium_base if premium_base is not None else base) * premium_rate * disclosure_coefficient
-    return {**components, "premium": premium, "price": base + premium}
+    total = sum(components.values())
+    base = premium_base if premium_base is not None else total
+    price = premium_price(base, premium_rate, disclosure_coefficient)
+    return {**components, "rounding": base - total, "premium": price - base, "price": price}
 
 
 def comparator_price(comparator: float, premium_rate: float) -> float:
     return comparator * (1 + premium_rate)
 
 
+def survival_points(median_months: float, os_1y: float, os_2y: float, os_5y: float) -> list[tuple[float, float]]:
+    """(years, survival) points of the comparator's overall survival, joined by straight lines.
+
+    Survival never rises: a later point above an earlier one is held at the earlier value (e.g. an
+    assumed 5-year rate above a varied 2-year rate).
+    """
+    if not 0 < median_months < 12:
+        raise ValueError(f"the median survival must fall within the first year, got {median_months} months")
+    points, level = [], 1.0
+    for t, value in ((0.0, 1.0), (median_months / 12, 0.5), (1.0, os_1y), (2.0, os_2y), (5.0, os_5y)):
+        if not 0 <= value <= 1:
+            raise ValueError(f"survival must be between 0 and 1, got {value}")
+        level = min(level, value)
+        points.append((t, level))
+    return points
+
+
+def years_alive(points: Sequence[tuple[float, float]], start: float, end: float) -> float:
+    """∫ S(t) dt from ``start`` to ``end`` (years alive per patient), S linear between the points and
+    flat after the last one."""
+    total = 0.0
+    extended = [*points, (max(end, points[-1][0]) + 1.0, points[-1][1])]
+    for (t0, s0), (t1, s1) in pairwise(extended):
+        a, b = max(t0, start), min(t1, end)
+        if b <= a:
+            continue
+        slope = (s1 - s0) / (t1 - t0)
+        total += (b - a) * (s0 + slope * ((a + b) / 2 - t0))
+    return total
+
+
+def survival_weighted_cost(annual: float, years: int, discount_rate: float,
+                           points: Sequence[tuple[float, float]]) -> float:
+    """Σ_{t=0..years−1} annual × years alive in [t, t+1) / (1 + r)^t (cost only while alive)."""
+    if years < 0:
+        raise ValueError(f"years must not be negative, got {years}")
+    return sum(annual * years_alive(points, t, t + 1) / (1 + discount_rate) ** t for t in range(years))
+
+
 @dataclass(frozen=True)
 class ValueInputs:
-    standard_care_annual: float  # 円 per year of the care the product replaces
+    standard_care_annual: float  # 円 per year alive of the care the product replaces
     horizon_years: int
     discount_rate: float
     productivity_annual: float  # 円 per year of work regained
@@ -59,18 +124,30 @@ class ValueInputs:
     caregiver_annual: float  # 円 per year of care no longer needed
     caregiver_years: float
     addon_rates: dict[str, float]  # name → rate
+    survival: tuple[tuple[float, float], ...] = ((0.0, 1.0),)  # comparator OS points; default: everyone lives
+    value_addons: tuple[str, ...] = ("usefulness",)  # add-ons that price clinical value
+    add_value_addons: bool = False  # add them on top of a base that already prices that value
 
 
 def value_based_price(v: ValueInputs) -> dict[str, float]:
-    """The P1 build-up: each step of the waterfall and the resulting price (円 per patient)."""
-    standard = present_value(v.standard_care_annual, v.horizon_years, v.discount_rate)
+    """The P1 build-up: each step of the waterfall and the resulting price (円 per patient).
+
+    ``price_with_value_addons`` and ``price_without_value_addons`` are both returned; ``price``
+    is the one ``add_value_addons`` chooses, and the steps hold only the add-ons it adds.
+    """
+    standard = survival_weighted_cost(v.standard_care_annual, v.horizon_years, v.discount_rate, v.survival)
     productivity = v.productivity_annual * v.work_years_gained
     caregiving = v.caregiver_annual * v.caregiver_years
     base = standard + productivity + caregiving
     steps = {"standard_care": standard, "productivity": productivity, "caregiving": caregiving}
+    other = sum(rate for name, rate in v.addon_rates.items() if name not in v.value_addons)
+    value = sum(rate for name, rate in v.addon_rates.items() if name in v.value_addons)
     for name, rate in v.addon_rates.items():
-        steps[f"addon_{name}"] = base * rate
-    steps["price"] = base * (1 + sum(v.addon_rates.values()))
+        if name not in v.value_addons or v.add_value_addons:
+            steps[f"addon_{name}"] = base * rate
+    steps["price_without_value_addons"] = base * (1 + other)
+    steps["price_with_value_addons"] = base * (1 + other + value)
+    steps["price"] = steps["price_with_value_addons" if v.add_value_addons else "price_without_value_addons"]
     return steps
 
 
@@ -102,6 +179,7 @@ def staged_payments(floor: float, listing_price: float, outcome_payment: float, 
 # --- figure P1 -----------------------------------------------------------------------------------
 ADDONS = {"usefulness": "有用性加算", "marketability": "市場性加算", "pediatric": "小児加算",
           "regenerative": "再生医療等製品加算"}
+VALUE_ADDONS = ("usefulness",)  # add-ons that reward the clinical value the value base already prices
 P1_METHODS = ("現行：原価計算方式", "現行：類似薬効比較方式", "FIRM 案1：価値に基づく算定")
 
 
@@ -112,26 +190,38 @@ class P1Parameters(Parameters):
         "low": {"standard_care_annual": 3000000, "work_years_gained": 0.5, "addon_regenerative": 0.0},
         "high": {"standard_care_annual": 9000000, "work_years_gained": 2.0, "addon_regenerative": 0.2},
     }, "P1 の価格を比べるシナリオ（基準値からの上書き）")
+    add_value_addons: bool = param(False, "価値に基づく基礎に有用性加算も上乗せする（基礎が臨床的価値を既に含むため、"
+                                          "既定では二重計上を避けて上乗せしない）")
 
     def problems(self, ds: Dataset) -> list[Problem]:
         frame = ds["model_parameters"]
         out = parameters.override_problems(frame, "P1", self.overrides)
         for name, values in self.scenarios.items():
             out += parameters.override_problems(frame, "P1", values, ("scenarios", name))
+        if not out:
+            for path, values in [(("overrides",), self.overrides),
+                                 *((("scenarios", n), {**self.overrides, **v}) for n, v in self.scenarios.items())]:
+                try:
+                    value_inputs(parameters.values(frame, "P1", values))
+                except ValueError as exc:
+                    out.append(Problem(path, str(exc)))
         return out
 
 
-def value_inputs(p: Mapping[str, float]) -> ValueInputs:
+def value_inputs(p: Mapping[str, float], add_value_addons: bool = False) -> ValueInputs:
+    survival = survival_points(p["comparator_median_os_months"], p["comparator_os_1y"], p["comparator_os_2y"],
+                               p["comparator_os_5y"])
     return ValueInputs(
         standard_care_annual=p["standard_care_annual"], horizon_years=int(p["horizon_years"]),
         discount_rate=p["discount_rate"], productivity_annual=p["productivity_annual"],
         work_years_gained=p["work_years_gained"], caregiver_annual=p["caregiver_annual"],
-        caregiver_years=p["caregiver_years"], addon_rates={k: p[f"addon_{k}"] for k in ADDONS})
+        caregiver_years=p["caregiver_years"], addon_rates={k: p[f"addon_{k}"] for k in ADDONS},
+        survival=tuple(survival), value_addons=VALUE_ADDONS, add_value_addons=add_value_addons)
 
 
-def p1_price(p: Mapping[str, float]) -> float:
+def p1_price(p: Mapping[str, float], add_value_addons: bool = False) -> float:
     """The P1 price in 万円."""
-    return value_based_price(value_inputs(p))["price"] / 1e4
+    return value_based_price(value_inputs(p, add_value_addons))["price"] / 1e4
 
 
 @dataclass(frozen=True)
@@ -148,36 +238,49 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
     frame = ds["model_parameters"]
     table = parameters.table(frame, "P1")
     base = parameters.values(frame, "P1", p.overrides)
-    p1 = value_based_price(value_inputs(base))
+    inputs = value_inputs(base, p.add_value_addons)
+    p1 = value_based_price(inputs)
     current = cost_accounting_price(
         {"cogs": base["cogs"], "operating_profit": base["operating_profit"],
          "distribution_cost": base["distribution_cost"], "consumption_tax": base["consumption_tax"]},
         base["premium_rate"], base["disclosure_coefficient"], premium_base=base["premium_base"])
     comparator = comparator_price(base["comparator_price"], base["comparator_premium"])
+    added = [k for k in ADDONS if f"addon_{k}" in p1]
     steps = {
         P1_METHODS[0]: [("製造原価", current["cogs"]), ("営業利益", current["operating_profit"]),
                         ("流通経費", current["distribution_cost"]), ("消費税", current["consumption_tax"]),
+                        ("丸めた内訳と加算前価格の差", current["rounding"]),
                         ("加算（×開示度係数）", current["premium"])],
         P1_METHODS[1]: [("比較薬の価格", base["comparator_price"]), ("加算", comparator - base["comparator_price"])],
-        P1_METHODS[2]: [("標準治療の医療費（複数年）", p1["standard_care"]), ("労働生産性", p1["productivity"]),
-                        ("介護負担の軽減", p1["caregiving"])] + [(ADDONS[k], p1[f"addon_{k}"]) for k in ADDONS],
+        P1_METHODS[2]: [(f"標準治療の医療費（生存で重み付け、{int(base['horizon_years'])}年）", p1["standard_care"]),
+                        ("労働生産性", p1["productivity"]), ("介護負担の軽減", p1["caregiving"])]
+        + [(ADDONS[k], p1[f"addon_{k}"]) for k in added],
     }
     rows = []
     for method, items in steps.items():
         running = 0.0
         for order, (step, amount) in enumerate(items):
             rows.append({"method": method, "order": order, "step": step, "start": running, "end": running + amount,
-                         "amount": amount, "kind": "加算" if "加算" in step else "積み上げ"})
+                         "amount": amount, "kind": "加算" if "加算" in step and "加算前" not in step else "積み上げ"})
             running += amount
         rows.append({"method": method, "order": len(items), "step": "価格", "start": 0.0, "end": running,
                      "amount": running, "kind": "価格"})
-    tornado = parameters.labelled(sensitivity.tornado(p1_price, base, parameters.stated_ranges(frame, "P1")), table)
+    tornado = parameters.labelled(sensitivity.tornado(lambda q: p1_price(q, p.add_value_addons), base,
+                                                      parameters.stated_ranges(frame, "P1")), table)
     tornado = tornado[tornado["swing"] > 0].reset_index(drop=True)
-    scen = sensitivity.scenarios(p1_price, base, p.scenarios)
+    scen = sensitivity.scenarios(lambda q: p1_price(q, p.add_value_addons), base, p.scenarios)
+    unweighted = present_value(base["standard_care_annual"], int(base["horizon_years"]), base["discount_rate"])
+    alive = [years_alive(inputs.survival, t, t + 1) for t in range(int(base["horizon_years"]))]
     numbers = {
-        "p1_price": p1["price"] / 1e4, "p1_current": current["price"] / 1e4, "p1_comparator": comparator / 1e4,
-        "p1_standard": p1["standard_care"] / 1e4, "p1_years": int(base["horizon_years"]),
+        "p1_price": p1["price"] / 1e4, "p1_price_without": p1["price_without_value_addons"] / 1e4,
+        "p1_price_with": p1["price_with_value_addons"] / 1e4,
+        "p1_current": current["price"] / 1e4, "p1_current_yen": int(current["price"]),
+        "p1_premium_base_yen": base["premium_base"], "p1_comparator": comparator / 1e4,
+        "p1_standard": p1["standard_care"] / 1e4, "p1_standard_unweighted": unweighted / 1e4,
+        "p1_years": int(base["horizon_years"]), "p1_years_alive": sum(alive), "p1_alive_year1": alive[0],
+        "p1_median_os": base["comparator_median_os_months"], "p1_os_2y": base["comparator_os_2y"],
         "p1_social": (p1["productivity"] + p1["caregiving"]) / 1e4,
+        "p1_usefulness": base["addon_usefulness"],
         "p1_scen_min": scen["output"].min(), "p1_scen_max": scen["output"].max(),
     }
     return P1Result(pd.DataFrame(rows), tornado, table, numbers, str(tornado.iloc[0]["label"]))

@@ -82,6 +82,7 @@ class Q1Result:
     table: pd.DataFrame  # the model's rows of model_parameters
     labels: dict[str, str]  # product → label
     numbers: dict[str, float]
+    texts: dict[str, str]  # the seed's words on the manufacturing process (seed_statements)
 
 
 def qc_shares(ds: Dataset, p: Q1Parameters) -> Q1Result:
@@ -111,4 +112,6 @@ def qc_shares(ds: Dataset, p: Q1Parameters) -> Q1Result:
         "q1_ab_qc": v["antibody_qc_units"],
         "q1_ab_share": 1 - shipped_fraction(v["antibody_lot_size"], v["antibody_qc_units"]),
     }
-    return Q1Result(pd.DataFrame(rows), marks, table, {k: s[0] for k, s in products.items()}, numbers)
+    quotes = ds["seed_statements"].set_index("statement_id")["quote"]
+    texts = {"q1_processes": str(quotes["jri_processes"])}
+    return Q1Result(pd.DataFrame(rows), marks, table, {k: s[0] for k, s in products.items()}, numbers, texts)

@@ -1,8 +1,37 @@
-"""Fee-schedule points against the hospital's cost, step by step (K1), and per patient (K1-MC)."""
+"""What a hospital is paid and what it spends, step by step (K1) and patient by patient (K1-MC).
+
+The gap counts only cost that no fee pays:
+
+    gap per patient = Σ paid − Σ cost          (negative: cost not covered by any fee)
+
+Paid (``fee_schedule``, ``drug_prices``):
+  - the points of each procedure: K921 2ロ and K922 2ロ (autologous PBSCT); K921-3 1 or 2 by
+    product (``car_t_products``) and K922-2 (CAR-T);
+  - the ward fee for each day of the stay: A100 急性期一般入院料1 or A104 特定機能病院 7対1, each with
+    its 入院期間加算 (注3: days 1–14 and 15–30); on ICU days 特定集中治療室管理料1 (A301) replaces it;
+    A224 無菌治療室管理加算2 for ``aseptic_days`` (0 unless the reader's interpretation bills it);
+  - tocilizumab for CRS at its NHI price — under 出来高 it is billed separately; under DPC it is
+    inside the per-diem bundle, which was set on patients who did not need it, so it is not paid.
+    Under DPC the per-diem for the stay is taken as equal to the 出来高 ward fee (no per-diem of
+    the CAR-T admission was found) and ICU is paid outside the bundle (特定入院料): assumptions.
+
+Cost: no Japanese cost survey was found, so every paid item is assumed to cost what it pays (a
+neutral assumption); steps no fee pays — re-apheresis under the once-per-patient rule,
+transport, receipt, coordination — carry an assumed cost with a stated range. Care billed
+elsewhere (bridging, lymphodepletion) is left out on both pathways; CRS care is treated the same
+way: it is counted as paid where a fee pays it, and as a gap where it does not.
+
+The average patient (K1) and the simulated patients (K1-MC) use one parameter set
+(``k1_parameters``) and one definition: K1's gap is ``expected_gap``, the mean of
+``simulate_gaps`` (exactly so at zero variance).
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +39,17 @@ import pandas as pd
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
 from regenpolicy.models.params import Parameters, Problem, param
+
+REGIMES = ("出来高", "DPC")
+WARD_FEES = {  # ward → (daily fee, 入院期間加算 days 1–14, days 15–30)
+    "A100": ("A100 1イ", "A100 注3イ", "A100 注3ロ"),
+    "A104": ("A104 1イ", "A104 注3イ(1)", "A104 注3イ(2)"),
+}
+WARD_JA = {"A100": "急性期一般入院料1", "A104": "特定機能病院 7対1"}
+ICU_CODES = ("A301 1イ", "A301 1ロ")  # days 1–7, days 8–14
+ASEPTIC_CODE = "A224 2"
+CRS_DRUG = "tocilizumab"
+PATHWAYS = {"auto_pbsct": "自家末梢血幹細胞移植", "car_t": "CAR-T細胞療法"}
 
 
 def points_in_force(fee_schedule: pd.DataFrame, code: str, revision: int) -> tuple[int, int]:
@@ -27,215 +67,472 @@ def points_in_force(fee_schedule: pd.DataFrame, code: str, revision: int) -> tup
     return int(row["points"]), int(row["revision"])
 
 
-def step_gaps(steps: pd.DataFrame, fee_schedule: pd.DataFrame, revision: int,
-              yen_per_point: float = 10.0) -> pd.DataFrame:
-    """Per step: points, reimbursement, expected hospital cost and gap (円 per patient).
-
-    reimbursement = points × fee_units × yen_per_point
-    expected_cost = occurrence_rate × hospital_cost_yen
-    gap           = reimbursement − expected_cost (negative: the hospital pays)
-    """
-    if yen_per_point <= 0:
-        raise ValueError(f"yen_per_point must be positive, got {yen_per_point}")
-    out = steps.sort_values(["pathway", "step_order"]).copy()
-    points: list[int] = []
-    used: list[int | None] = []
-    for code in out["fee_code"]:
-        if code is None or pd.isna(code):
-            points.append(0)
-            used.append(None)
-        else:
-            p, r = points_in_force(fee_schedule, code, revision)
-            points.append(p)
-            used.append(r)
-    out["points"] = points
-    out["points_revision"] = pd.array(used, dtype="Int64")
-    out["reimbursement_yen"] = out["points"] * out["fee_units"] * yen_per_point
-    out["expected_cost_yen"] = out["occurrence_rate"] * out["hospital_cost_yen"]
-    out["gap_yen"] = out["reimbursement_yen"] - out["expected_cost_yen"]
-    return out.reset_index(drop=True)
+def vial_prices(prices: pd.DataFrame, drug: str, year: int) -> dict[float, float]:
+    """Strength (mg) → price per vial (円) in force in fiscal ``year`` (the latest row ≤ year)."""
+    rows = prices[(prices["drug_id"] == drug) & (prices["fiscal_year"] <= year)]
+    if rows.empty:
+        raise ValueError(f"drug {drug} has no price in force in fiscal year {year}")
+    latest = rows.sort_values("fiscal_year").groupby("strength_mg").last()
+    return {float(s): float(p) for s, p in latest["price_yen"].items()}
 
 
-def pathway_totals(gaps: pd.DataFrame) -> pd.DataFrame:
-    """Reimbursement, expected cost and gap per patient for each pathway."""
-    cols = ["reimbursement_yen", "expected_cost_yen", "gap_yen"]
-    totals = gaps.groupby("pathway")[cols].sum()
-    totals["unpaid_steps"] = gaps[gaps["points"] == 0].groupby("pathway").size()
-    totals["unpaid_steps"] = totals["unpaid_steps"].fillna(0).astype(int)
-    return totals.reset_index()
+def dose_cost(dose_mg: float, vials: Mapping[float, float]) -> tuple[float, dict[float, int]]:
+    """The cheapest set of whole vials holding at least ``dose_mg``: (cost 円, strength → count)."""
+    if dose_mg < 0:
+        raise ValueError(f"dose must not be negative, got {dose_mg}")
+    if not vials or min(vials) <= 0:
+        raise ValueError("need at least one vial strength, all positive")
+    strengths = sorted(vials, reverse=True)
+    best: tuple[float, dict[float, int]] = (math.inf, {})
+
+    def search(i: int, left: float, cost: float, counts: dict[float, int]) -> None:
+        nonlocal best
+        s = strengths[i]
+        if i == len(strengths) - 1:
+            n = max(0, math.ceil(left / s - 1e-9))
+            total = cost + n * vials[s]
+            if total < best[0]:
+                best = (total, {**counts, s: n})
+            return
+        for n in range(max(0, math.ceil(left / s - 1e-9)) + 1):
+            search(i + 1, left - n * s, cost + n * vials[s], {**counts, s: n})
+
+    search(0, float(dose_mg), 0.0, {})
+    return best[0], {s: n for s, n in best[1].items() if n}
 
 
-# --- per-patient scenarios (K1 extended) --------------------------------------------------------
-# One CAR-T patient's unreimbursed burden varies: apheresis may have to be repeated, CRS may or
-# may not occur and at what grade, bridging therapy may be needed, and the stay varies in length.
-# Parameters (円 unless stated):
-#   reimbursement          points paid for the pathway × yen per point
-#   apheresis_cost         one apheresis (also the cost of a repeat)
-#   reapheresis_rate       probability that manufacturing fails and apheresis is repeated
-#   transport_cost, receipt_cost, administration_cost
-#   staffing_cost_per_day  unreimbursed specialist staffing per inpatient day
-#   days_min, days_mode, days_max   inpatient days around administration (triangular)
-#   crs12_rate, crs12_cost, crs3_rate, crs3_cost   CRS/neurological events by grade
-#   bridging_rate, bridging_cost                      unreimbursed coordination of bridging therapy
+def expected_min(low: float, mode: float, high: float, cap: float) -> float:
+    """E[min(D, cap)] for D triangular on [low, high] with the given mode (exact)."""
+    if not low <= mode <= high:
+        raise ValueError(f"need low ≤ mode ≤ high, got {low}, {mode}, {high}")
+    if high == low:
+        return min(low, cap)
+    if cap <= low:
+        return cap
+    width = high - low
+
+    def integral_cdf(c: float) -> float:  # ∫_low^c F(x) dx for low ≤ c ≤ high
+        if c <= mode:
+            return (c - low) ** 3 / (3 * width * (mode - low)) if mode > low else 0.0
+        left = (mode - low) ** 2 / (3 * width)
+        right = (c - mode) - ((high - mode) ** 3 - (high - c) ** 3) / (3 * width * (high - mode))
+        return left + right
+
+    if cap >= high:
+        return (low + mode + high) / 3
+    return cap - integral_cdf(cap)
+
+
+# --- the per-patient model (CAR-T) --------------------------------------------------------------
+# Parameters, 円 unless stated (fees and prices already × yen per point):
+#   apheresis_fee, administration_fee      K921-3 (by product) and K922-2, paid once
+#   reapheresis_rate                       manufacturing fails: a second apheresis nobody pays
+#   transport_cost, receipt_cost, coordination_cost   unpaid steps (assumed costs)
+#   days_min, days_mode, days_max          days of the infusion stay (triangular law)
+#   ward_fee, ward_add14, ward_add30       ward fee per day and its 入院期間加算 (days 1–14, 15–30)
+#   aseptic_fee, aseptic_days              A224 per day, days billed
+#   icu_days, icu_fee_7, icu_fee_8         ICU days of a grade ≥3 patient, A301 per day (≤7, ≥8)
+#   crs12_rate, crs3_rate                  CRS/neurological events by grade
+#   tocilizumab_dose, crs12_doses, crs3_doses   price of one dose, doses per event
+#   drugs_paid                             1 under 出来高 (tocilizumab billed), 0 under DPC (bundled)
+#   ward_paid_ratio                        what is paid for the stay ÷ the 出来高 ward fee (1 under 出来高;
+#                                          the DPC per-diem ÷ ward fee under DPC, an assumption)
+#   icu_paid                               1 when A301 is paid (出来高; DPC when ICU is outside the bundle)
 K1_PARAMETERS = (
-    "reimbursement", "apheresis_cost", "reapheresis_rate", "transport_cost", "receipt_cost",
-    "administration_cost", "staffing_cost_per_day", "days_min", "days_mode", "days_max",
-    "crs12_rate", "crs12_cost", "crs3_rate", "crs3_cost", "bridging_rate", "bridging_cost",
+    "apheresis_fee", "administration_fee", "reapheresis_rate", "transport_cost", "receipt_cost",
+    "coordination_cost", "days_min", "days_mode", "days_max", "ward_fee", "ward_add14", "ward_add30",
+    "aseptic_fee", "aseptic_days", "icu_days", "icu_fee_7", "icu_fee_8", "crs12_rate", "crs3_rate",
+    "tocilizumab_dose", "crs12_doses", "crs3_doses", "drugs_paid", "ward_paid_ratio", "icu_paid",
 )
-
-
+REGIME_FLAGS = ("drugs_paid", "icu_paid")  # set by the billing regime, not varied in the tornado
 K1_LABELS = {
-    "reimbursement": "診療報酬（点数×円）", "apheresis_cost": "アフェレーシスの費用", "reapheresis_rate": "再アフェレーシス率",
-    "transport_cost": "製造業者への輸送対応の費用", "receipt_cost": "受け入れ・保管の費用", "administration_cost": "投与の費用",
-    "staffing_cost_per_day": "1日当たりの投与体制の費用", "days_min": "入院日数（最小）", "days_mode": "入院日数（最頻）",
-    "days_max": "入院日数（最大）", "crs12_rate": "CRS等（グレード1–2）の発生率", "crs12_cost": "CRS等（グレード1–2）の費用",
-    "crs3_rate": "CRS等（グレード3以上）の発生率", "crs3_cost": "CRS等（グレード3以上）の費用",
-    "bridging_rate": "ブリッジング療法の割合", "bridging_cost": "ブリッジング療法の未評価費用",
+    "apheresis_fee": "アフェレーシスの点数（円）", "administration_fee": "CAR-T細胞投与の点数（円）",
+    "reapheresis_rate": "再アフェレーシス率", "transport_cost": "製造業者への輸送対応の費用",
+    "receipt_cost": "受け入れ・保管の費用", "coordination_cost": "投与体制（コーディネート）の費用",
+    "days_min": "投与入院の日数（最小）", "days_mode": "投与入院の日数（最頻）", "days_max": "投与入院の日数（最大）",
+    "ward_fee": "入院基本料（1日）", "ward_add14": "入院期間加算（14日以内、1日）",
+    "ward_add30": "入院期間加算（15〜30日、1日）", "aseptic_fee": "無菌治療室管理加算2（1日）",
+    "aseptic_days": "無菌治療室管理加算2の日数", "icu_days": "ICU の日数（グレード3以上）",
+    "icu_fee_7": "特定集中治療室管理料1（7日以内、1日）", "icu_fee_8": "特定集中治療室管理料1（8日以上、1日）",
+    "crs12_rate": "CRS等（グレード1–2）の発生率", "crs3_rate": "CRS等（グレード3以上）の発生率",
+    "tocilizumab_dose": "トシリズマブ1回分の薬価", "crs12_doses": "トシリズマブの回数（グレード1–2）",
+    "crs3_doses": "トシリズマブの回数（グレード3以上）", "drugs_paid": "CRS治療薬が別に支払われる（出来高1／DPC0）",
+    "ward_paid_ratio": "入院に支払われる額 ÷ 出来高の入院料（DPC 包括点数の倍率）", "icu_paid": "ICU の管理料が支払われる（1／0）",
 }
+UNPAID_STEPS = {"transport": "transport_cost", "receipt": "receipt_cost", "coordination": "coordination_cost"}
 
 
-def k1_parameters(steps: pd.DataFrame, fee_schedule: pd.DataFrame, revision: int, yen_per_point: float,
-                  extra: dict[str, float]) -> dict[str, float]:
-    """The per-patient model's parameters for the CAR-T pathway, taken from the step table.
-
-    Each step's cost and rate come from ``care_pathway_steps`` (by ``step_key``); the staffing
-    cost of the stay becomes a cost per day over the most likely length of stay; length of
-    stay and bridging therapy come from ``extra`` (``model_parameters``, model K1).
-    """
-    gaps = step_gaps(steps[steps["pathway"] == "car_t"], fee_schedule, revision, yen_per_point)
-    by = gaps.set_index("step_key")
-
-    def cost(key: str) -> float:
-        return float(by.loc[key, "hospital_cost_yen"])
-
-    def rate(key: str) -> float:
-        return float(by.loc[key, "occurrence_rate"])
-
-    return {
-        "reimbursement": float(gaps["reimbursement_yen"].sum()),
-        "apheresis_cost": cost("apheresis"), "reapheresis_rate": rate("reapheresis"),
-        "transport_cost": cost("transport") * rate("transport"), "receipt_cost": cost("receipt") * rate("receipt"),
-        "administration_cost": cost("administration"),
-        "staffing_cost_per_day": cost("staffing") * rate("staffing") / extra["days_mode"],
-        "days_min": extra["days_min"], "days_mode": extra["days_mode"], "days_max": extra["days_max"],
-        "crs12_rate": rate("crs12"), "crs12_cost": cost("crs12"), "crs3_rate": rate("crs3"), "crs3_cost": cost("crs3"),
-        "bridging_rate": extra["bridging_rate"], "bridging_cost": extra["bridging_cost"],
-    }
-
-
-def _check_k1(p: dict[str, float]) -> None:
+def check_k1(p: Mapping[str, float]) -> None:
+    """Raise when the per-patient parameters are missing or inconsistent."""
     missing = [k for k in K1_PARAMETERS if k not in p]
     if missing:
         raise KeyError(f"missing K1 parameters: {', '.join(missing)}")
-    for rate in ("reapheresis_rate", "crs12_rate", "crs3_rate", "bridging_rate"):
+    for rate in ("reapheresis_rate", "crs12_rate", "crs3_rate", "drugs_paid", "icu_paid"):
         if not 0 <= p[rate] <= 1:
             raise ValueError(f"{rate} must be between 0 and 1, got {p[rate]}")
     if p["crs12_rate"] + p["crs3_rate"] > 1:
         raise ValueError("crs12_rate + crs3_rate must not exceed 1")
-    if not p["days_min"] <= p["days_mode"] <= p["days_max"]:
-        raise ValueError("need days_min ≤ days_mode ≤ days_max")
+    if not 0 < p["days_min"] <= p["days_mode"] <= p["days_max"]:
+        raise ValueError("need 0 < days_min ≤ days_mode ≤ days_max")
+    if not 0 <= p["icu_days"] <= min(14, p["days_min"]):
+        raise ValueError(f"icu_days must be between 0 and the smaller of 14 (the limit of A301) and days_min, "
+                         f"got {p['icu_days']}")
+    if not 0 <= p["aseptic_days"] <= p["days_min"]:
+        raise ValueError(f"aseptic_days must be between 0 and days_min, got {p['aseptic_days']}")
+    for name in K1_PARAMETERS:
+        if p[name] < 0:
+            raise ValueError(f"{name} must not be negative, got {p[name]}")
 
 
-def expected_gap(p: dict[str, float]) -> float:
-    """Mean gap per patient (reimbursement − expected cost); negative: the hospital pays."""
-    _check_k1(p)
-    days = (p["days_min"] + p["days_mode"] + p["days_max"]) / 3  # mean of the triangular law
-    cost = (p["apheresis_cost"] * (1 + p["reapheresis_rate"]) + p["transport_cost"] + p["receipt_cost"]
-            + p["administration_cost"] + p["staffing_cost_per_day"] * days
-            + p["crs12_rate"] * p["crs12_cost"] + p["crs3_rate"] * p["crs3_cost"]
-            + p["bridging_rate"] * p["bridging_cost"])
-    return p["reimbursement"] - cost
+def icu_fee(p: Mapping[str, float]) -> float:
+    """A301 for the ICU days of one grade ≥3 patient (days 1–7, then 8–14)."""
+    k = p["icu_days"]
+    return p["icu_fee_7"] * min(k, 7) + p["icu_fee_8"] * max(k - 7, 0)
 
 
-def simulate_gaps(p: dict[str, float], patients: int, seed: int) -> np.ndarray:
-    """Gap per patient for ``patients`` simulated patients (same seed, same result)."""
-    _check_k1(p)
+def expected_lines(p: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+    """The average CAR-T patient, step by step: step_key → (expected paid, expected cost), 円.
+
+    The ward fee of a stay of D days of which k are in the ICU is
+    fee × (D − k) + add14 × (min(D, 14) − k) + add30 × (min(D, 30) − min(D, 14)) (+ A224),
+    whose expectation over the triangular law of D is exact (``expected_min``).
+    """
+    check_k1(p)
+    low, mode, high = p["days_min"], p["days_mode"], p["days_max"]
+    e_days, e14, e30 = (low + mode + high) / 3, expected_min(low, mode, high, 14), expected_min(low, mode, high, 30)
+    ward = (p["ward_fee"] * e_days + p["ward_add14"] * e14 + p["ward_add30"] * (e30 - e14)
+            - p["crs3_rate"] * p["icu_days"] * (p["ward_fee"] + p["ward_add14"]) + p["aseptic_fee"] * p["aseptic_days"])
+    drug12 = p["crs12_rate"] * p["crs12_doses"] * p["tocilizumab_dose"]
+    drug3 = p["crs3_rate"] * p["crs3_doses"] * p["tocilizumab_dose"]
+    icu = p["crs3_rate"] * icu_fee(p)
+    apheresis = p["apheresis_fee"]
+    return {
+        "apheresis": (apheresis, apheresis),
+        "reapheresis": (0.0, p["reapheresis_rate"] * apheresis),
+        "transport": (0.0, p["transport_cost"]),
+        "receipt": (0.0, p["receipt_cost"]),
+        "ward_stay": (ward * p["ward_paid_ratio"], ward),
+        "administration": (p["administration_fee"], p["administration_fee"]),
+        "coordination": (0.0, p["coordination_cost"]),
+        "crs12": (drug12 * p["drugs_paid"], drug12),
+        "crs3": (icu * p["icu_paid"] + drug3 * p["drugs_paid"], icu + drug3),
+    }
+
+
+def expected_gap(p: Mapping[str, float]) -> float:
+    """The average patient's gap (Σ paid − Σ cost, 円); negative: cost that no fee pays."""
+    return float(sum(paid - cost for paid, cost in expected_lines(p).values()))
+
+
+def simulate_gaps(p: Mapping[str, float], patients: int, seed: int) -> np.ndarray:
+    """Gap per patient for ``patients`` simulated patients (same seed, same result).
+
+    Each patient draws re-apheresis, the CRS grade and the days of the stay; everything else is
+    as for the average patient, so the mean tends to ``expected_gap`` (and equals it exactly when
+    nothing varies).
+    """
+    check_k1(p)
     if patients < 1:
         raise ValueError(f"patients must be at least 1, got {patients}")
     rng = np.random.default_rng(seed)
     reapheresis = rng.random(patients) < p["reapheresis_rate"]
     u = rng.random(patients)
-    crs_cost = np.where(u < p["crs3_rate"], p["crs3_cost"],
-                        np.where(u < p["crs3_rate"] + p["crs12_rate"], p["crs12_cost"], 0.0))
-    bridging = rng.random(patients) < p["bridging_rate"]
+    grade3 = u < p["crs3_rate"]
+    grade12 = ~grade3 & (u < p["crs3_rate"] + p["crs12_rate"])
     if p["days_min"] == p["days_max"]:
         days = np.full(patients, float(p["days_mode"]))
     else:
         days = rng.triangular(p["days_min"], p["days_mode"], p["days_max"], patients)
-    cost = (p["apheresis_cost"] * (1 + reapheresis) + p["transport_cost"] + p["receipt_cost"]
-            + p["administration_cost"] + p["staffing_cost_per_day"] * days + crs_cost
-            + bridging * p["bridging_cost"])
-    return p["reimbursement"] - cost
+    icu_days = np.where(grade3, p["icu_days"], 0.0)
+    d14, d30 = np.minimum(days, 14), np.minimum(days, 30)
+    ward = (p["ward_fee"] * (days - icu_days) + p["ward_add14"] * (d14 - icu_days) + p["ward_add30"] * (d30 - d14)
+            + p["aseptic_fee"] * p["aseptic_days"])
+    drugs = (grade12 * p["crs12_doses"] + grade3 * p["crs3_doses"]) * p["tocilizumab_dose"]
+    icu = grade3 * icu_fee(p)
+    paid = (p["apheresis_fee"] + p["administration_fee"] + ward * p["ward_paid_ratio"] + icu * p["icu_paid"]
+            + drugs * p["drugs_paid"])
+    cost = (p["apheresis_fee"] * (1 + reapheresis) + p["transport_cost"] + p["receipt_cost"] + p["coordination_cost"]
+            + p["administration_fee"] + ward + icu + drugs)
+    return np.asarray(paid - cost, dtype=float)
+
+
+# --- from the data to the parameters -------------------------------------------------------------
+@dataclass(frozen=True)
+class Billing:
+    """The edition's choices for the K1 model (edition settings, shared by K1 and K1-MC)."""
+
+    revision: int  # fee-schedule revision (and fiscal year of the drug prices)
+    yen_per_point: float
+    product: str = "kymriah"  # car_t_products.product_id
+    ward: str = "A100"  # WARD_FEES key
+    regime: str = "出来高"  # REGIMES
+
+    def __post_init__(self) -> None:
+        if self.yen_per_point <= 0:
+            raise ValueError(f"yen_per_point must be positive, got {self.yen_per_point}")
+        if self.ward not in WARD_FEES:
+            raise ValueError(f"ward must be one of {', '.join(WARD_FEES)}, got {self.ward!r}")
+        if self.regime not in REGIMES:
+            raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {self.regime!r}")
+
+
+def billing_from(settings: Any) -> Billing:
+    """The Billing of an edition's settings (``EditionSettings`` or a notebook's view of it)."""
+    return Billing(settings.fee_revision, settings.yen_per_point, settings.car_t_product, settings.ward_fee,
+                   settings.billing)
+
+
+def _yen(fees: pd.DataFrame, code: str, b: Billing) -> float:
+    return points_in_force(fees, code, b.revision)[0] * b.yen_per_point
+
+
+def apheresis_code(ds: Dataset, product: str) -> str:
+    products = ds["car_t_products"].set_index("product_id")
+    if product not in products.index:
+        raise ValueError(f"no CAR-T product '{product}'; products: {', '.join(products.index)}")
+    return str(products.loc[product, "apheresis_fee_code"])
+
+
+def k1_parameters(ds: Dataset, b: Billing) -> dict[str, float]:
+    """The per-patient model's parameters (CAR-T) from the data, for one edition's billing choices."""
+    steps = ds["care_pathway_steps"]
+    car_t = steps[steps["pathway"] == "car_t"].set_index("step_key")
+    fees = ds["fee_schedule"]
+    extra = parameters.values(ds["model_parameters"], "K1")
+    ward, add14, add30 = WARD_FEES[b.ward]
+    admin_code = str(car_t.loc["administration", "fee_code"])
+    vials = vial_prices(ds["drug_prices"], CRS_DRUG, b.revision)
+    dose, _ = dose_cost(extra["body_weight"] * extra["tocilizumab_mg_per_kg"], vials)
+    p = {
+        "apheresis_fee": _yen(fees, apheresis_code(ds, b.product), b),
+        "administration_fee": _yen(fees, admin_code, b) * float(car_t.loc["administration", "fee_units"]),
+        "reapheresis_rate": float(car_t.loc["reapheresis", "occurrence_rate"]),
+        **{name: float(car_t.loc[key, "hospital_cost_yen"]) * float(car_t.loc[key, "occurrence_rate"])
+           for key, name in UNPAID_STEPS.items()},
+        "days_min": extra["days_min"], "days_mode": extra["days_mode"], "days_max": extra["days_max"],
+        "ward_fee": _yen(fees, ward, b), "ward_add14": _yen(fees, add14, b), "ward_add30": _yen(fees, add30, b),
+        "aseptic_fee": _yen(fees, ASEPTIC_CODE, b), "aseptic_days": extra["aseptic_days"],
+        "icu_days": extra["icu_days"], "icu_fee_7": _yen(fees, ICU_CODES[0], b), "icu_fee_8": _yen(fees, ICU_CODES[1], b),
+        "crs12_rate": float(car_t.loc["crs12", "occurrence_rate"]), "crs3_rate": float(car_t.loc["crs3", "occurrence_rate"]),
+        "tocilizumab_dose": dose, "crs12_doses": extra["crs12_doses"], "crs3_doses": extra["crs3_doses"],
+        "drugs_paid": 1.0 if b.regime == "出来高" else 0.0,
+        "ward_paid_ratio": 1.0 if b.regime == "出来高" else extra["dpc_per_diem_ratio"],
+        "icu_paid": 1.0 if b.regime == "出来高" else extra["dpc_icu_outside"],
+    }
+    check_k1(p)
+    return p
+
+
+def k1_ranges(ds: Dataset, p: Mapping[str, float]) -> dict[str, tuple[float, float]]:
+    """The stated range (low, high) of each per-patient parameter that has one in the data."""
+    steps = ds["care_pathway_steps"]
+    car_t = steps[steps["pathway"] == "car_t"].set_index("step_key")
+    frame = ds["model_parameters"]
+    extra = parameters.values(frame, "K1")
+    ranges = {"reapheresis_rate": (extra["reapheresis_rate_low"], extra["reapheresis_rate_high"])}
+    for key, name in UNPAID_STEPS.items():
+        lo, hi = car_t.loc[key, "cost_low_yen"], car_t.loc[key, "cost_high_yen"]
+        if pd.notna(lo) and pd.notna(hi):
+            rate = float(car_t.loc[key, "occurrence_rate"])
+            ranges[name] = (float(lo) * rate, float(hi) * rate)
+    ranges.update({k: v for k, v in parameters.stated_ranges(frame, "K1").items() if k in p})
+    return ranges
+
+
+def gap_range(p: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
+    """The average patient's gap with every stated range at its end: (smallest, largest gap in 円)."""
+    ends = [expected_gap({**p, **{k: r[i] for k, r in ranges.items()}}) for i in (0, 1)]
+    return min(ends), max(ends)
 
 
 # --- figure K1 -----------------------------------------------------------------------------------
-PATHWAYS = {"auto_pbsct": "自家末梢血幹細胞移植", "car_t": "CAR-T細胞療法"}
+def missing_fee_codes(ds: Dataset) -> list[Problem]:
+    """The fee codes the K1 model bills that the edition's fee schedule does not hold (e.g. a vintage
+    that predates the ward and ICU rows): a problem before anything runs, not a failure halfway."""
+    codes = ({c for codes in WARD_FEES.values() for c in codes} | set(ICU_CODES) | {ASEPTIC_CODE}
+             | set(ds["car_t_products"]["apheresis_fee_code"]) | set(ds["care_pathway_steps"]["fee_code"].dropna()))
+    missing = sorted(codes - set(ds["fee_schedule"]["code"]))
+    if not missing:
+        return []
+    return [Problem((), f"the fee schedule this edition reads has no points for {', '.join(missing)}; K1 and K1-MC "
+                        f"count what the ward fee, ICU and every procedure pay (a data_vintage of fee_schedule that "
+                        f"predates these rows cannot be used with them)")]
 
 
 @dataclass(frozen=True)
 class FeeGapParameters(Parameters):
-    """K1 has no parameters of its own: it uses the edition's fee revision and yen per point."""
+    """K1 has no parameters of its own: it uses the edition's settings (fee revision, yen per
+    point, CAR-T product, ward fee and billing regime), which K1-MC shares."""
+
+    def problems(self, ds: Dataset) -> list[Problem]:
+        return missing_fee_codes(ds)
+
+
+def source_ids(ds: Dataset, b: Billing, gaps: pd.DataFrame) -> list[str]:
+    """Every source the K1 numbers rest on: steps, fee rows in force, drug prices, the product, K1 parameters."""
+    fees = ds["fee_schedule"]
+    codes = set(gaps["fee_code"].dropna()) | set(WARD_FEES[b.ward]) | set(ICU_CODES) | {ASEPTIC_CODE}
+    fee_rows = [fees[(fees["code"] == c) & (fees["revision"] == points_in_force(fees, c, b.revision)[1])]
+                for c in sorted(codes)]  # sorted: the caption lists the sources in the same order on every build
+    prices = ds["drug_prices"]
+    price_rows = prices[(prices["drug_id"] == CRS_DRUG) & (prices["fiscal_year"] <= b.revision)]
+    latest = price_rows[price_rows["fiscal_year"] == price_rows["fiscal_year"].max()]
+    products = ds["car_t_products"].set_index("product_id")
+    k1_rows = parameters.table(ds["model_parameters"], "K1")
+    return list(dict.fromkeys([*gaps["source_id"], *pd.concat(fee_rows)["source_id"], *latest["source_id"],
+                               str(products.loc[b.product, "source_id"]), *k1_rows["source_id"]]))
 
 
 @dataclass(frozen=True)
 class FeeGapResult:
-    gaps: pd.DataFrame  # one row per step: points, reimbursement, expected cost, gap (円 per patient)
+    gaps: pd.DataFrame  # one row per step: what is paid, expected cost and gap (円 per patient)
     totals: pd.DataFrame  # per pathway
     carried: list[int]  # revisions older than the chosen one whose points are still in force
     numbers: dict[str, float]
+    texts: dict[str, str]
+    p: dict[str, float]  # the average CAR-T patient's parameters (shared with K1-MC)
+    sources: list[str]  # source ids of every row the numbers rest on
 
 
-def fee_gap(ds: Dataset, revision: int, yen_per_point: int) -> FeeGapResult:
-    """Points and hospital cost of each step of autologous PBSCT and CAR-T therapy (K1)."""
-    gaps = step_gaps(ds["care_pathway_steps"], ds["fee_schedule"], revision, yen_per_point)
-    gaps["pathway_ja"] = gaps["pathway"].map(PATHWAYS)
+def _fee_label(code: str, points: int, per_day: bool = False) -> str:
+    return f"{code} {points:,}点" + ("/日" if per_day else "")
+
+
+def step_table(ds: Dataset, b: Billing) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The steps of both pathways with what is paid, the expected cost and the gap per patient."""
+    steps = ds["care_pathway_steps"].sort_values(["pathway", "step_order"]).reset_index(drop=True)
+    fees = ds["fee_schedule"]
+    extra = parameters.values(ds["model_parameters"], "K1")
+    p = k1_parameters(ds, b)
+    lines = expected_lines(p)
+    ward_code = WARD_FEES[b.ward][0]
+    rows = []
+    for s in steps.itertuples():
+        code: str | None = s.fee_code if isinstance(s.fee_code, str) else None
+        points: int | None = None
+        used: int | None = None
+        points_status: str | None = None
+        if s.step_key == "apheresis":
+            code = apheresis_code(ds, b.product)
+        if code is not None:
+            points, used = points_in_force(fees, code, b.revision)
+            points_status = str(fees[(fees["code"] == code) & (fees["revision"] == used)]["status"].iloc[0])
+            label = _fee_label(code, points)
+        elif s.step_key == "ward_stay":
+            wp, used = points_in_force(fees, ward_code, b.revision)
+            points_status = "derived"
+            label = (("DPC 包括（入院料と同額と仮定）" if b.regime == "DPC" else "")
+                     + f"{WARD_JA[b.ward]} {_fee_label(ward_code, wp, True)}＋入院期間加算")
+        elif s.step_key == "crs3":
+            ip, used = points_in_force(fees, ICU_CODES[0], b.revision)
+            points_status = "derived"
+            label = f"{_fee_label('A301 1', ip, True)}＋トシリズマブ" + ("（包括）" if b.regime == "DPC" else "")
+        elif s.step_key == "crs12":
+            points_status = "derived"
+            label = "トシリズマブ（薬価）" + ("：DPC 包括に含まれる" if b.regime == "DPC" else "")
+        else:
+            points = 0
+            label = "点数なし"
+        if s.pathway == "car_t":
+            paid, cost = lines[s.step_key]
+        elif s.step_key == "ward_stay":
+            d = extra["pbsct_days"]
+            cost = sum(_yen(fees, c, b) * n for c, n in zip(WARD_FEES[b.ward], (d, min(d, 14), min(d, 30) - min(d, 14)),
+                                                           strict=True))
+            paid = cost * p["ward_paid_ratio"]
+        else:
+            if code is None:
+                raise ValueError(f"step {s.pathway}/{s.step_key} has no fee code and no rule to compute what is paid")
+            paid = cost = _yen(fees, code, b) * s.fee_units * s.occurrence_rate
+        rows.append({
+            "pathway": s.pathway, "pathway_ja": PATHWAYS[s.pathway], "step_order": s.step_order,
+            "step_key": s.step_key, "step_ja": s.step_ja, "duration_ja": s.duration_ja, "fee_code": code,
+            "fee_label": label, "points": points, "points_revision": used, "points_status": points_status,
+            "fee_units": s.fee_units, "occurrence_rate": s.occurrence_rate,
+            "reimbursement_yen": paid, "hospital_cost_yen": s.hospital_cost_yen, "expected_cost_yen": cost,
+            "gap_yen": paid - cost, "cost_status": s.cost_status, "cost_basis": s.cost_basis, "source_id": s.source_id,
+        })
+    out = pd.DataFrame(rows)
+    out["points"] = pd.array(out["points"], dtype="Int64")
+    out["points_revision"] = pd.array(out["points_revision"], dtype="Int64")
+    return out, p
+
+
+def pathway_totals(gaps: pd.DataFrame) -> pd.DataFrame:
+    """What is paid, the expected cost and the gap per patient for each pathway, and the unpaid steps."""
+    cols = ["reimbursement_yen", "expected_cost_yen", "gap_yen"]
+    totals = gaps.groupby("pathway")[cols].sum()
+    unpaid = gaps[(gaps["reimbursement_yen"] == 0) & (gaps["expected_cost_yen"] > 0)]
+    totals["unpaid_steps"] = unpaid.groupby("pathway").size()
+    totals["unpaid_steps"] = totals["unpaid_steps"].fillna(0).astype(int)
+    return totals.reset_index()
+
+
+def fee_gap(ds: Dataset, b: Billing) -> FeeGapResult:
+    """What is paid and what is spent at each step of autologous PBSCT and CAR-T therapy (K1)."""
+    gaps, p = step_table(ds, b)
+    fees_table = ds["fee_schedule"]
     totals = pathway_totals(gaps).set_index("pathway")
-    carried = sorted({int(r) for r in gaps["points_revision"].dropna() if r != revision})
-    numbers: dict[str, float] = {"k1_revision": revision, "k1_yen_per_point": yen_per_point}
+    carried = sorted({int(r) for r in gaps["points_revision"].dropna() if r != b.revision})
+    numbers: dict[str, float] = {"k1_revision": b.revision, "k1_yen_per_point": b.yen_per_point}
     for pathway, row in totals.iterrows():
         numbers[f"k1_gap_{pathway}"] = -row["gap_yen"] / 10000 + 0.0  # + 0.0: no "-0.0"
         numbers[f"k1_reimb_{pathway}"] = row["reimbursement_yen"] / 10000
         numbers[f"k1_cost_{pathway}"] = row["expected_cost_yen"] / 10000
         numbers[f"k1_unpaid_{pathway}"] = int(row["unpaid_steps"])
-    return FeeGapResult(gaps, totals, carried, numbers)
+    ranges = k1_ranges(ds, p)
+    low, high = gap_range(p, ranges)
+    other = {r: -expected_gap(k1_parameters(ds, Billing(b.revision, b.yen_per_point, b.product, b.ward, r))) / 1e4
+             for r in REGIMES}
+    products = ds["car_t_products"].set_index("product_id")
+    by_code = {code: -expected_gap(k1_parameters(ds, Billing(b.revision, b.yen_per_point, str(pid), b.ward, b.regime))) / 1e4
+               for pid, code in products["apheresis_fee_code"].items()}
+    car_t = gaps[gaps["pathway"] == "car_t"].set_index("step_key")
+    numbers.update({
+        "k1_gap_low": -high / 1e4 + 0.0, "k1_gap_high": -low / 1e4 + 0.0,
+        "k1_gap_fee_for_service": other["出来高"], "k1_gap_dpc": other["DPC"],
+        "k1_gap_fresh": by_code.get("K921-3 1", float("nan")), "k1_gap_frozen": by_code.get("K921-3 2", float("nan")),
+        "k1_uncovered_share": -totals.loc["car_t", "gap_yen"] / totals.loc["car_t", "expected_cost_yen"],
+        "k1_ward_paid": car_t.loc["ward_stay", "reimbursement_yen"] / 1e4,
+        "k1_icu_paid": car_t.loc["crs3", "reimbursement_yen"] / 1e4,
+        "k1_tocilizumab_dose": p["tocilizumab_dose"], "k1_reapheresis": car_t.loc["reapheresis", "gap_yen"] / -1e4,
+        "k1_days_mean": (p["days_min"] + p["days_mode"] + p["days_max"]) / 3,
+    })
+    numbers.update({f"k1_points_{key}": points_in_force(fees_table, code, b.revision)[0]
+                    for key, code in (("fresh", "K921-3 1"), ("frozen", "K921-3 2"))})
+    by_tier = products.groupby("apheresis_fee_code")["name_ja"].agg("、".join)
+    texts = {"k1_product": str(products.loc[b.product, "name_ja"]), "k1_regime": b.regime,
+             "k1_ward": WARD_JA[b.ward], "k1_apheresis_code": apheresis_code(ds, b.product),
+             "k1_fresh_products": str(by_tier.get("K921-3 1", "")), "k1_frozen_products": str(by_tier.get("K921-3 2", ""))}
+    return FeeGapResult(gaps, totals, carried, numbers, texts, p, source_ids(ds, b, gaps))
 
 
 # --- figure K1-MC --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PatientSimulationParameters(Parameters):
-    overrides: dict[str, float] = param({}, "K1 のパラメータ（工程表と data/model_parameters.csv の値）の上書き")
+    overrides: dict[str, float] = param({}, "患者ごとのモデルのパラメータ（工程表・点数・data/model_parameters.csv から作る値）の上書き")
     patients: int = param(20000, "シミュレーションする患者数", unit="人", minimum=100, maximum=200_000)
     seed: int = param(2023, "乱数の種（同じ種なら同じ結果）", minimum=0, maximum=2**32 - 1)
-    burden_threshold: float = param(100, "この額を超える持ち出しの患者の割合を示す", unit="万円", minimum=0,
+    burden_threshold: float = param(50, "この額を超える持ち出しの患者の割合を示す", unit="万円", minimum=0,
                                     maximum=100_000)
-    scenarios: dict[str, dict[str, float]] = param({
-        "low": {"reapheresis_rate": 0.03, "crs3_rate": 0.1, "bridging_rate": 0.2, "days_max": 28},
-        "high": {"reapheresis_rate": 0.15, "crs3_rate": 0.35, "bridging_rate": 0.8, "days_max": 49},
-    }, "患者1人当たりの期待差額を比べるシナリオ（基準値からの上書き）")
 
     def problems(self, ds: Dataset) -> list[Problem]:
-        out = []
-        for path, values in [(("overrides",), self.overrides),
-                             *((("scenarios", n), v) for n, v in self.scenarios.items())]:
-            for key in values:
-                if key not in K1_PARAMETERS:
-                    out.append(Problem((*path, key), f"no such K1 parameter; parameters: {', '.join(K1_PARAMETERS)}"))
+        out = [Problem(("overrides", key), f"no such K1 parameter; parameters: {', '.join(K1_PARAMETERS)}")
+               for key in self.overrides if key not in K1_PARAMETERS] + missing_fee_codes(ds)
         if out:
             return out
-        base = k1_parameters(ds["care_pathway_steps"], ds["fee_schedule"], 2022, 10.0,
-                             parameters.values(ds["model_parameters"], "K1"))
-        for path, values in [(("overrides",), self.overrides),
-                             *((("scenarios", n), {**self.overrides, **v}) for n, v in self.scenarios.items())]:
-            try:
-                _check_k1({**base, **values})
-            except ValueError as exc:
-                out.append(Problem(path, str(exc)))
+        revision = int(ds["fee_schedule"]["revision"].max())
+        try:
+            base = k1_parameters(ds, Billing(revision, 10))
+            check_k1({**base, **self.overrides})
+        except (ValueError, KeyError) as exc:
+            out.append(Problem(("overrides",), str(exc)))
         return out
 
 
 @dataclass(frozen=True)
 class PatientSimulationResult:
-    gaps: np.ndarray  # 円 per simulated patient (negative: the hospital pays)
+    gaps: np.ndarray  # 円 per simulated patient (negative: cost no fee pays)
     histogram: pd.DataFrame  # bin_start_yen, bin_end_yen, patients, share
     stats: pd.DataFrame  # value (万円), label: mean, 5th and 95th percentile
     tornado: pd.DataFrame
@@ -244,29 +541,32 @@ class PatientSimulationResult:
     top_parameter: str
 
 
-def patient_simulation(ds: Dataset, revision: int, yen_per_point: int,
-                       p: PatientSimulationParameters) -> PatientSimulationResult:
-    """Gap per CAR-T patient when re-apheresis, CRS, bridging and the stay vary by patient (K1-MC)."""
+def patient_simulation(ds: Dataset, b: Billing, p: PatientSimulationParameters) -> PatientSimulationResult:
+    """Gap per CAR-T patient when re-apheresis, the CRS grade and the stay vary by patient (K1-MC)."""
     frame = ds["model_parameters"]
     table = parameters.table(frame, "K1")
-    extra = parameters.values(frame, "K1")
-    base = {**k1_parameters(ds["care_pathway_steps"], ds["fee_schedule"], revision, yen_per_point, extra), **p.overrides}
+    base = {**k1_parameters(ds, b), **{k: float(v) for k, v in p.overrides.items()}}
     gaps = simulate_gaps(base, p.patients, p.seed)
     mean, p5, p50, p95 = float(gaps.mean()), *(float(x) for x in np.percentile(gaps, [5, 50, 95]))
-    ranges = {"reapheresis_rate": (extra["reapheresis_rate_low"], extra["reapheresis_rate_high"]),
-              **{k: v for k, v in parameters.stated_ranges(frame, "K1").items() if k in base}}
+    ranges = k1_ranges(ds, base)
     labels = pd.DataFrame([{"parameter": k, "label": K1_LABELS[k], "unit": ""} for k in base])
-    tornado = parameters.labelled(sensitivity.tornado(lambda q: expected_gap(dict(q)) / 1e4, base, ranges), labels)
-    scen = sensitivity.scenarios(lambda q: expected_gap(dict(q)) / 1e4, base, p.scenarios)
-    bins = np.arange(np.floor(gaps.min() / 1e5) * 1e5, np.ceil(gaps.max() / 1e5) * 1e5 + 1e5, 1e5)
+    flags = (*REGIME_FLAGS, "ward_paid_ratio") if b.regime == "出来高" else REGIME_FLAGS  # 出来高 pays the ward fee itself
+    varied = {k: v for k, v in base.items() if k not in flags}
+    fixed = {k: base[k] for k in flags}
+    tornado = parameters.labelled(
+        sensitivity.tornado(lambda q: -expected_gap({**q, **fixed}) / 1e4, varied, ranges), labels)
+    tornado = tornado[tornado["swing"] > 0].reset_index(drop=True)
+    low, high = gap_range(base, ranges)
+    step = 5e4
+    bins = np.arange(np.floor(gaps.min() / step) * step, np.ceil(gaps.max() / step) * step + step, step)
     counts, edges = np.histogram(gaps, bins=bins)
     histogram = pd.DataFrame({"bin_start_yen": edges[:-1], "bin_end_yen": edges[1:], "patients": counts,
                               "share": counts / p.patients})
     stats = pd.DataFrame({"value": [mean / 1e4, p5 / 1e4, p95 / 1e4], "label": ["平均", "5%点", "95%点"]})
     numbers = {
-        "k1s_patients": p.patients, "k1s_mean": -mean / 1e4, "k1s_p5": -p95 / 1e4, "k1s_p95": -p5 / 1e4,
-        "k1s_median": -p50 / 1e4, "k1s_threshold": p.burden_threshold,
+        "k1s_patients": p.patients, "k1s_mean": -mean / 1e4, "k1s_expected": -expected_gap(base) / 1e4,
+        "k1s_p5": -p95 / 1e4, "k1s_p95": -p5 / 1e4, "k1s_median": -p50 / 1e4, "k1s_threshold": p.burden_threshold,
         "k1s_share_over": float((gaps < -p.burden_threshold * 1e4).mean()),
-        "k1s_scen_min": -scen["output"].max(), "k1s_scen_max": -scen["output"].min(),
+        "k1s_range_low": -high / 1e4 + 0.0, "k1s_range_high": -low / 1e4 + 0.0,
     }
     return PatientSimulationResult(gaps, histogram, stats, tornado, table, numbers, str(tornado.iloc[0]["label"]))

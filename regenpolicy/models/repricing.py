@@ -1,24 +1,36 @@
-"""市場拡大再算定 (market-expansion re-pricing) and what it leaves a product per unit (figure C2).
+"""市場拡大再算定 (market-expansion re-pricing) and what it leaves a product per unit (figure C2-RP).
 
-A product is re-priced at a revision when its annual sales exceed a rule's threshold and its
-ratio to the forecast sales at listing reaches the rule's multiple. The new price is
+A product is re-priced at a revision when its annual sales exceed a rule's threshold (and stay
+within its upper bound, if any), its ratio X to the reference sales (基準年間販売額: the forecast
+at listing) reaches the rule's multiple, and — for the FY2026 1/3 tier — its forecast at listing
+exceeded a stated amount. The new price is (薬価算定の基準 別表6, with no premium offset α)
 
-    new = old × max(floor, 0.9 ** (log X / log 2))        X = sales / forecast sales
+    new = old × max(floor, 0.9 ** (log X / log k))
 
-(the MHLW formula with no premium offset α), where the floor (e.g. 75/100 for products priced by
-the cost-accounting method) caps the cut. The model applies the rules at successive revisions;
-after a cut, the next revision compares sales with the sales at the last re-pricing (an
-assumption of the model: the reference is reset).
+where k is the rule's log base (2 for 市場拡大再算定, printed; the 特例 formulas are not printed in
+any source found, so k = 2 there is an assumption, labelled in the data) and the floor (e.g.
+75/100 for products priced by the cost-accounting method) caps the cut. When several rules are
+met the lowest price applies; a tie (two rules floored at the same price) is labelled with every
+rule that gives it, the 特例 first. The rule sets are data (``repricing_rules``, one per fiscal
+year); the edition's ``price_rules`` setting chooses one.
+
+The model applies the rules at successive revisions at a steady annual volume; after a cut, the
+next revision compares sales with the sales at the last re-pricing (an assumption of the model:
+the reference is reset).
 
 What the manufacturer keeps per unit is the price less consumption tax and the distribution
-margin; the margin per unit is that less the unit manufacturing cost.
+margin; the margin per unit is that less the unit manufacturing cost. The volumes at which the
+margin changes sign and at which sales cross each rule's threshold are solved exactly over whole
+patients, not read off the chart's grid.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 import pandas as pd
@@ -28,56 +40,107 @@ from regenpolicy.models import manufacturing as mf
 from regenpolicy.models import parameters, sensitivity
 from regenpolicy.models.params import Parameters, Problem, param
 
+SPECIAL_KINDS = ("持続可能性特例価格調整", "特例拡大再算定")  # labelled first in a tie
+METHOD_COLUMN = {"cost": "floor_cost_method", "comparator": "floor_comparator_method"}
+METHOD_JA = {"cost": "原価計算方式", "comparator": "類似薬効比較方式"}
+PRODUCTS = ("conventional", "autologous")
+
 
 @dataclass(frozen=True)
 class Rule:
     rule_id: str
     min_sales: float  # 億円, sales must exceed this
-    min_ratio: float  # sales / forecast must reach this
+    min_ratio: float  # sales / reference must reach this
     floor: float  # price after the cut ≥ floor × price before
+    kind: str = "市場拡大再算定"
+    log_base: float = 2.0  # k: X = k gives a 10% cut
+    max_sales: float = math.inf  # 億円, sales must not exceed this
+    min_forecast: float = 0.0  # 億円, the forecast at listing must exceed this (0: no condition)
 
 
-def rules_from_table(table: pd.DataFrame, method: str) -> list[Rule]:
-    """Rules for a pricing method ('cost' for 原価計算方式, 'comparator' for 類似薬効比較方式)."""
-    column = {"cost": "floor_cost_method", "comparator": "floor_comparator_method"}[method]
-    rows = table.dropna(subset=[column])
-    return [Rule(r.rule_id, float(r.min_sales_oku_yen), float(r.min_ratio), float(getattr(r, column)))
+def rules_from_table(table: pd.DataFrame, method: str, rule_set: int) -> list[Rule]:
+    """The rules of one rule set for a pricing method ('cost' 原価計算方式, 'comparator' 類似薬効比較方式)."""
+    column = METHOD_COLUMN[method]
+    chosen = table[table["rule_set"] == rule_set]
+    if chosen.empty:
+        raise ValueError(f"repricing_rules has no rule set {rule_set}; rule sets: {sorted(set(table['rule_set']))}")
+    rows = chosen.dropna(subset=[column])
+    return [Rule(str(r.rule_id), float(r.min_sales_oku_yen), float(r.min_ratio), float(getattr(r, column)),
+                 str(r.kind), float(r.log_base),
+                 float(r.max_sales_oku_yen) if pd.notna(r.max_sales_oku_yen) else math.inf,
+                 float(r.min_forecast_oku_yen) if pd.notna(r.min_forecast_oku_yen) else 0.0)
             for r in rows.itertuples()]
 
 
-def cut_factor(ratio: float, floor: float) -> float:
-    """Price after ÷ price before for a sales/forecast ratio X (≥ 1)."""
+def cut_factor(ratio: float, floor: float, log_base: float = 2.0) -> float:
+    """Price after ÷ price before for a sales ratio X (≥ 1): max(floor, 0.9^(log X / log k))."""
     if ratio <= 0:
         raise ValueError(f"ratio must be positive, got {ratio}")
-    return max(floor, float(0.9 ** (math.log(ratio) / math.log(2))))
+    if log_base <= 1:
+        raise ValueError(f"log_base must be above 1, got {log_base}")
+    return max(floor, float(0.9 ** (math.log(ratio) / math.log(log_base))))
 
 
-def applicable(rules: list[Rule], sales: float, ratio: float) -> Rule | None:
-    """The rule that cuts deepest among those whose thresholds are met."""
-    met = [r for r in rules if sales > r.min_sales and ratio >= r.min_ratio]
-    return min(met, key=lambda r: cut_factor(ratio, r.floor)) if met else None
+def met(rule: Rule, sales: float, ratio: float, forecast: float) -> bool:
+    """Whether ``rule``'s thresholds are met (sales in 億円, ratio to the reference, forecast at listing)."""
+    return rule.min_sales < sales <= rule.max_sales and ratio >= rule.min_ratio and forecast > rule.min_forecast
 
 
-def price_after_revisions(list_price: float, volume: float, forecast_sales: float, rules: list[Rule],
+def _precedence(rule: Rule) -> tuple[int, float]:
+    kind = SPECIAL_KINDS.index(rule.kind) if rule.kind in SPECIAL_KINDS else len(SPECIAL_KINDS)
+    return kind, -rule.min_sales
+
+
+def applied(rules: Sequence[Rule], sales: float, ratio: float, forecast: float) -> tuple[float, list[Rule]]:
+    """The factor that applies (the lowest price among the rules met; 1.0 when none) and the rules giving it.
+
+    Every rule that gives that same price is returned (a tie is not broken by the order of the
+    table), the 特例 rules first.
+    """
+    cuts = [(cut_factor(ratio, r.floor, r.log_base), r) for r in rules if met(r, sales, ratio, forecast)]
+    if not cuts:
+        return 1.0, []
+    lowest = min(f for f, _ in cuts)
+    tied = [r for f, r in cuts if math.isclose(f, lowest, rel_tol=1e-12, abs_tol=0.0)]
+    return lowest, sorted(tied, key=_precedence)
+
+
+def price_after_revisions(list_price: float, volume: float, forecast_sales: float, rules: Sequence[Rule],
                           revisions: int) -> list[dict[str, Any]]:
     """Price at listing and after each of ``revisions`` revisions at a steady annual volume.
 
-    ``list_price`` in 円 per unit, ``forecast_sales`` in 億円 a year. Sales = price × volume.
+    ``list_price`` in 円 per unit, ``forecast_sales`` in 億円 a year (the reference at listing).
+    Sales = price × volume. Each step records the rules applied ('、'-joined; None when none).
     """
     if volume < 0 or list_price <= 0 or forecast_sales <= 0:
         raise ValueError("volume must be ≥ 0 and list_price, forecast_sales positive")
     price, reference = list_price, forecast_sales
-    path: list[dict[str, Any]] = [{"revision": 0, "price": price, "sales_oku": price * volume / 1e8, "rule": None}]
+    path: list[dict[str, Any]] = [{"revision": 0, "price": price, "sales_oku": price * volume / 1e8, "rule": None,
+                                   "kind": None}]
     for n in range(1, revisions + 1):
         sales = price * volume / 1e8
-        ratio = sales / reference
-        rule = applicable(rules, sales, ratio)
-        if rule is not None:
-            price *= cut_factor(ratio, rule.floor)
+        factor, rules_applied = applied(rules, sales, sales / reference, forecast_sales)
+        if rules_applied:
+            price *= factor
             reference = price * volume / 1e8
         path.append({"revision": n, "price": price, "sales_oku": price * volume / 1e8,
-                     "rule": rule.rule_id if rule else None})
+                     "rule": "、".join(r.rule_id for r in rules_applied) or None,
+                     "kind": rules_applied[0].kind if rules_applied else None})
     return path
+
+
+def final_price(list_price: float, volume: float, forecast_sales: float, rules: Sequence[Rule],
+                revisions: int) -> float:
+    """The last price of ``price_after_revisions`` (the same rules, without the record)."""
+    price, reference = list_price, forecast_sales
+    for _ in range(revisions):
+        sales = price * volume / 1e8
+        cuts = [cut_factor(sales / reference, r.floor, r.log_base) for r in rules
+                if met(r, sales, sales / reference, forecast_sales)]
+        if cuts:
+            price *= min(cuts)
+            reference = price * volume / 1e8
+    return price
 
 
 def net_revenue_per_unit(price: float, consumption_tax: float, distribution_share: float) -> float:
@@ -85,15 +148,46 @@ def net_revenue_per_unit(price: float, consumption_tax: float, distribution_shar
     return price / (1 + consumption_tax) * (1 - distribution_share)
 
 
+def _exact(value: float) -> Fraction:
+    return Fraction(str(value))  # 1.5 → 3/2, 1.3 → 13/10: the decimal as written in the data
+
+
+def first_volume(rule: Rule, list_price: float, forecast_sales: float) -> int | None:
+    """The smallest whole annual volume whose sales at ``list_price`` meet ``rule`` at the first revision.
+
+    Solved exactly (rational arithmetic): sales = price × N / 10^8 must exceed min_sales (strictly)
+    and reach min_ratio × forecast; None when no volume meets it (upper bound, forecast condition).
+    """
+    if not forecast_sales > rule.min_forecast:
+        return None
+    price = _exact(list_price)
+    above = _exact(rule.min_sales) * 10**8 / price
+    n = max(math.floor(above) + 1, math.ceil(_exact(rule.min_ratio) * _exact(forecast_sales) * 10**8 / price))
+    if math.isfinite(rule.max_sales) and price * n / 10**8 > _exact(rule.max_sales):
+        return None
+    return n
+
+
+def sign_changes(volumes: Sequence[int], margins: Sequence[float]) -> list[tuple[int, str]]:
+    """Each whole volume at which the margin changes sign: (volume, 'profit' or 'loss' from there on)."""
+    out = []
+    for (v0, m0), (v1, m1) in pairwise(zip(volumes, margins, strict=True)):
+        if (m0 >= 0) != (m1 >= 0):
+            if v1 != v0 + 1:
+                raise ValueError("sign_changes needs consecutive whole volumes")
+            out.append((v1, "profit" if m1 >= 0 else "loss"))
+    return out
+
+
 # --- figure C2-RP --------------------------------------------------------------------------------
-METHODS = {"conventional": "comparator", "autologous": "cost"}  # 算定方式: 類似薬効比較 / 原価計算
+METHOD_CODES = {0: "comparator", 1: "cost"}  # model_parameters *_pricing_method
 
 
 @dataclass(frozen=True)
 class C2RPParameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の C2 の値の上書き")
     volume_min: int = param(100, "グラフの左端の患者数", unit="患者数/年", minimum=1, maximum=10_000_000)
-    volume_max: int = param(20000, "グラフの右端の患者数", unit="患者数/年", minimum=1, maximum=10_000_000)
+    volume_max: int = param(20000, "グラフの右端の患者数", unit="患者数/年", minimum=1, maximum=1_000_000)
     volume_points: int = param(60, "対数軸上の計算点の数", unit="点", minimum=2, maximum=1000)
     scenarios: dict[str, dict[str, float]] = param({
         "low": {"autologous_list_price": 26118209, "margin_volume": 2000},
@@ -107,78 +201,149 @@ class C2RPParameters(Parameters):
             out += parameters.override_problems(frame, "C2", values, ("scenarios", name))
         if self.volume_min >= self.volume_max:
             out.append(Problem(("volume_max",), f"must be larger than volume_min ({self.volume_min})"))
+        if not out:
+            values = parameters.values(frame, "C2", self.overrides)
+            for kind in PRODUCTS:
+                if values[f"{kind}_pricing_method"] not in METHOD_CODES:
+                    out.append(Problem(("overrides", f"{kind}_pricing_method"),
+                                       "must be 0 (類似薬効比較方式) or 1 (原価計算方式)"))
         return out
 
 
-def outcome(p: Mapping[str, float], kind: str, volume: float, rules: pd.DataFrame,
+def methods(p: Mapping[str, float]) -> dict[str, str]:
+    """Product type → pricing method ('cost' or 'comparator'), from the data (model_parameters C2)."""
+    return {kind: METHOD_CODES[int(p[f"{kind}_pricing_method"])] for kind in PRODUCTS}
+
+
+def outcome(p: Mapping[str, float], kind: str, volume: float, rules: Sequence[Rule],
             cost_params: mf.CostParameters) -> dict[str, Any]:
     """Price after the re-pricing revisions, net revenue, unit cost and margin of one product at one volume."""
-    path = price_after_revisions(p[f"{kind}_list_price"], volume, p[f"{kind}_forecast_sales"],
-                                 rules_from_table(rules, METHODS[kind]), int(p["revisions"]))
+    path = price_after_revisions(p[f"{kind}_list_price"], volume, p[f"{kind}_forecast_sales"], rules,
+                                 int(p["revisions"]))
     price = path[-1]["price"]
     net = net_revenue_per_unit(price, p["consumption_tax"], p["distribution_share"])
     cost = mf.unit_cost(volume, cost_params)["total"] * 1e4  # 万円 → 円
+    applied_rules = [r for r in path if r["rule"]]
     return {"product_type": kind, "volume": volume, "list_price": p[f"{kind}_list_price"], "price": price,
             "net_revenue": net, "unit_cost": cost, "margin": net - cost,
-            "rules": "、".join(r["rule"] for r in path if r["rule"]) or "なし"}
+            "rules": " → ".join(f"{r['revision']}回目：{r['rule']}" for r in applied_rules) or "なし",
+            "kind": "、".join(dict.fromkeys(r["kind"] for r in applied_rules)) or "なし"}
 
 
 @dataclass(frozen=True)
 class C2RPResult:
-    curve: pd.DataFrame  # product_type, volume, list_price, price, net_revenue, unit_cost, margin, rules (円)
+    curve: pd.DataFrame  # product_type, volume, list_price, price, net_revenue, unit_cost, margin, rules, kind (円)
     headline: dict[str, Any]  # the autologous product at the headline volume
-    turn: str  # sentence on where the margin turns
+    turn: str  # sentence on where the margin turns and where the 特例 starts
+    thresholds: pd.DataFrame  # what, rule_id, kind, volume (whole patients), volume_exact
     tornado: pd.DataFrame
     table: pd.DataFrame  # C2's rows of model_parameters
     unit_cost_rows: pd.DataFrame  # the autologous rows of unit_cost_parameters (uc_ prefixed)
-    rules: pd.DataFrame
+    rules: pd.DataFrame  # the rule set used
     numbers: dict[str, float]
 
 
-def repricing_margins(ds: Dataset, p: C2RPParameters) -> C2RPResult:
-    """Margin per unit after 市場拡大再算定 against the C2 unit cost, over annual volume (C2-RP)."""
+def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C2RPResult:
+    """Margin per unit after re-pricing against the C2 unit cost, over annual volume (C2-RP)."""
     frame = ds["model_parameters"]
     table = parameters.table(frame, "C2")
     base = parameters.values(frame, "C2", p.overrides)
     unit_params = ds["unit_cost_parameters"]
-    rules = ds["repricing_rules"]
-    costs = {kind: mf.parameters_from_table(unit_params, kind) for kind in METHODS}
-    volumes = mf.volume_grid(p.volume_min, p.volume_max, p.volume_points)
-    curve = pd.DataFrame([outcome(base, kind, v, rules, costs[kind]) for kind in METHODS for v in volumes])
-    auto = curve[curve["product_type"] == "autologous"].reset_index(drop=True)
-    positive = auto[auto["margin"] >= 0]
+    rule_table = ds["repricing_rules"]
+    rules_used = rule_table[rule_table["rule_set"] == rule_set].reset_index(drop=True)
+    method = methods(base)
+    rules = {kind: rules_from_table(rule_table, method[kind], rule_set) for kind in PRODUCTS}
+    costs = {kind: mf.parameters_from_table(unit_params, kind) for kind in PRODUCTS}
+
+    # exact thresholds of the autologous product: sales crossing each rule, margin changing sign
+    auto_price, auto_forecast = base["autologous_list_price"], base["autologous_forecast_sales"]
+    crossings = []
+    for r in rules["autologous"]:
+        n = first_volume(r, auto_price, auto_forecast)
+        if n is not None:
+            crossings.append({"what": "sales", "rule_id": r.rule_id, "kind": r.kind, "volume": n,
+                              "volume_exact": float(_exact(r.min_sales) * 10**8 / _exact(auto_price))})
+    every = list(range(p.volume_min, p.volume_max + 1))
+    margins = [net_revenue_per_unit(final_price(auto_price, v, auto_forecast, rules["autologous"], int(base["revisions"])),
+                                    base["consumption_tax"], base["distribution_share"])
+               - mf.unit_cost(v, costs["autologous"])["total"] * 1e4 for v in every]
+    changes = sign_changes(every, margins)
+    for v, sign in changes:
+        crossings.append({"what": sign, "rule_id": None, "kind": None, "volume": v, "volume_exact": float(v)})
+    thresholds = pd.DataFrame(crossings, columns=["what", "rule_id", "kind", "volume", "volume_exact"])
+
+    grid = sorted(set(mf.volume_grid(p.volume_min, p.volume_max, p.volume_points))
+                  | {int(v) for v in thresholds["volume"] if p.volume_min <= v <= p.volume_max})
+    curve = pd.DataFrame([outcome(base, kind, v, rules[kind], costs[kind]) for kind in PRODUCTS for v in grid])
 
     def headline(q: Mapping[str, float]) -> float:
         cost_params = mf.CostParameters(**{k: q[f"uc_{k}"] for k in mf.CostParameters.__dataclass_fields__})
-        return float(outcome(q, "autologous", q["margin_volume"], rules, cost_params)["margin"]) / 1e4
+        return float(outcome(q, "autologous", q["margin_volume"], rules["autologous"], cost_params)["margin"]) / 1e4
 
     full = {**base, **{f"uc_{k}": v for k, v in vars(costs["autologous"]).items()}}
     uc_rows = unit_params[unit_params["product_type"] == "autologous"].assign(parameter=lambda f: "uc_" + f["parameter"])
     labels = pd.concat([table[["parameter", "label", "unit"]], uc_rows[["parameter", "label", "unit"]]])
-    fixed = {"uc_lot_size": full["uc_lot_size"]}  # one patient, one lot: not a parameter to vary
+    fixed = {"uc_lot_size": full["uc_lot_size"], "autologous_pricing_method": full["autologous_pricing_method"]}
     varied = {k: v for k, v in full.items() if k not in fixed and not k.startswith("conventional_")}
     tornado = parameters.labelled(
         sensitivity.tornado(lambda q: headline({**q, **fixed}), varied, parameters.stated_ranges(frame, "C2")), labels)
     scen = sensitivity.scenarios(headline, full, p.scenarios)
-    at = outcome(base, "autologous", base["margin_volume"], rules, costs["autologous"])
-    if positive.empty:
-        turn = "図の範囲のどの患者数でも、再算定後の手取りは製造コストを下回る。"
-    else:
-        first, last = positive.index.min(), positive.index.max()
-        low_text = f"年間 {auto.loc[first, 'volume']:,} 人未満では固定費を賄えず赤字である。" if first > 0 else ""
-        if last == len(auto) - 1:
-            high_text = f"年間 {p.volume_max:,} 人までの範囲では、再算定後も利益は残る。"
-        else:
-            row = auto.loc[last + 1]
-            kinds = rules.set_index("rule_id")["kind"]
-            special = any(kinds.get(r) == "特例拡大再算定" for r in str(row["rules"]).split("、"))
-            high_text = (f"年間 {row['volume']:,} 人を超えると" + ("特例拡大再算定の対象となり、" if special else "")
-                         + "利益は赤字に転じる。")
-        turn = low_text + high_text
+    at = outcome(base, "autologous", base["margin_volume"], rules["autologous"], costs["autologous"])
+
+    first_profit = next((v for v, m in zip(every, margins, strict=True) if m >= 0), None)
+    last_profit = next((v for v, m in zip(reversed(every), reversed(margins), strict=True) if m >= 0), None)
+    special = thresholds[(thresholds["what"] == "sales") & thresholds["kind"].isin(SPECIAL_KINDS)].sort_values("volume")
+    turn = turn_text(p.volume_min, p.volume_max, first_profit, last_profit, changes, special,
+                     {r.rule_id: r for r in rules["autologous"]})
     numbers = {
         "c2r_volume": base["margin_volume"], "c2r_list": base["autologous_list_price"] / 1e4,
         "c2r_price": at["price"] / 1e4, "c2r_net": at["net_revenue"] / 1e4, "c2r_cost": at["unit_cost"] / 1e4,
         "c2r_margin": at["margin"] / 1e4, "c2r_revisions": int(base["revisions"]),
         "c2r_scen_min": scen["output"].min(), "c2r_scen_max": scen["output"].max(),
+        "c2r_rule_set": rule_set,
+        "c2r_first_profit": first_profit if first_profit is not None else float("nan"),
+        "c2r_loss_from": last_profit + 1 if last_profit is not None and last_profit < p.volume_max else float("nan"),
+        "c2r_special_from": int(special.iloc[0]["volume"]) if not special.empty else float("nan"),
     }
-    return C2RPResult(curve, at, turn, tornado, table, uc_rows, rules, numbers)
+    return C2RPResult(curve, at, turn, thresholds, tornado, table, uc_rows, rules_used, numbers)
+
+
+def floor_text(floor: float) -> str:
+    """A floor as the rules print it: 75/100, 50/100, 1/3."""
+    return "1/3" if math.isclose(floor, 1 / 3, rel_tol=1e-6) else f"{floor * 100:g}/100"
+
+
+def loss_pockets(changes: Sequence[tuple[int, str]], first: int, last: int) -> list[tuple[int, int]]:
+    """Ranges of whole volumes (from, to) between ``first`` and ``last`` where the margin is negative."""
+    out, start = [], None
+    for v, sign in changes:
+        if first < v <= last:
+            if sign == "loss":
+                start = v
+            elif start is not None:
+                out.append((start, v - 1))
+                start = None
+    return out
+
+
+def turn_text(volume_min: int, volume_max: int, first_profit: int | None, last_profit: int | None,
+              changes: Sequence[tuple[int, str]], special: pd.DataFrame, rules: Mapping[str, Rule]) -> str:
+    """The sentence on where the margin turns and where the 特例 rules start (exact volumes)."""
+    if first_profit is None or last_profit is None:
+        return f"年間 {volume_min:,}〜{volume_max:,} 人のどの患者数でも、再算定後の手取りは製造コストを下回る。"
+    pockets = "、".join(f"{a:,}〜{b:,} 人" if a != b else f"{a:,} 人" for a, b in loss_pockets(changes, first_profit, last_profit))
+    text = ""
+    if first_profit > volume_min:
+        text += f"年間 {first_profit:,} 人未満では固定費を賄えず赤字である"
+        text += (f"（{pockets}も、製造ラインを1系列増やした直後のため赤字）。" if pockets else "。")
+    elif pockets:
+        text += f"{pockets}では、製造ラインを1系列増やした直後のため赤字となる。"
+    for s in special.itertuples():
+        rule = rules[str(s.rule_id)]
+        text += (f"年間 {int(s.volume):,} 人以上では最初の改定時の年間販売額が {rule.min_sales:,.0f} 億円を超え、"
+                 f"{rule.kind}（下限 {floor_text(rule.floor)}）の対象となる。")
+    if last_profit == volume_max:
+        text += f"年間 {volume_max:,} 人までの範囲では、再算定後も利益は残る。"
+    else:
+        text += f"再算定後の利益は年間 {last_profit + 1:,} 人以上で赤字に転じる。"
+    return text

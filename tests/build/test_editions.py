@@ -47,7 +47,7 @@ def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_
 
     now, test = k1(outs["now"]), k1(outs["test"])
     assert now["CAR-T細胞投与"]["points [点]"] == "30850" and test["CAR-T細胞投与"]["points [点]"] == "40000"
-    assert now["白血球採取・細胞調製・凍結保存"] == test["白血球採取・細胞調製・凍結保存"]
+    assert now["白血球採取（アフェレーシス）"] == test["白血球採取（アフェレーシス）"]
     stamps = [json.loads((o / "meta" / "edition.json").read_text(encoding="utf-8"))["stamp"] for o in outs.values()]
     assert "vintages/fee_schedule_test.csv" in stamps[1]["data"] and "fee_schedule.csv" in stamps[0]["data"]
 
@@ -67,7 +67,7 @@ def text_of(page: Path) -> str:
 def test_site_lists_every_edition_newest_first(site):
     index = (site / "index.html").read_text(encoding="utf-8")
     ids = re.findall(r'href="([a-z0-9-]+)/index.html"', index)
-    assert ids == ["default", "jri-2025", "firm-2023-07"]
+    assert ids == ["default", "2026-11", "jri-2025", "firm-2023-07"]
     for edition in ids:
         assert (site / edition / "report.pdf").stat().st_size > 10000
         assert (site / edition / "figures").is_dir()
@@ -89,18 +89,26 @@ def test_what_changed_pages(site):
     assert not (site / "firm-2023-07" / "book" / "_generated" / "changes.html").exists()  # the first edition
     text = text_of(site / "jri-2025" / "book" / "_generated" / "changes.html")
     assert "前の版からの変更点" in text and "firm-2023-07" in text
-    assert "診療報酬改定年度（この年度に有効な点数を用いる）（年度） 2022 2024" in text  # the one setting that moved
-    assert "診療報酬点数（造血幹細胞採取・移植、CAR-T） 2022 最新" in text  # the vintage pinned by the FIRM edition
-    assert "追加：K922-2 / 2024" in text  # fee-schedule rows that the 2022 vintage did not have
+    assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2022 2024" in text  # the one setting that moved
+    assert "診療報酬点数（造血幹細胞採取・移植、CAR-T、入院料・ICU） 2022 最新" in text  # the vintage pinned by the FIRM edition
+    assert "追加：K922-2 / 2024" in text and "追加：A100 1イ / 2022" in text  # rows the 2022 vintage did not have
     assert "この版で加わった図表：" in text and "C2-RP" in text
     assert (site / "default" / "book" / "_generated" / "changes.html").exists()
+    # the next submission, against jri-2025: the FY2026 fee schedule and pricing rules, and what they move
+    text = text_of(site / "2026-11" / "book" / "_generated" / "changes.html")
+    assert "jri-2025" in text
+    assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2024 2026" in text
+    assert "薬価の再算定ルールの年度（data/repricing_rules.csv の rule_set）（年度） 2024 2026" in text
+    assert "この版で加わった図表：P1、P1-TOR、P2、Q1、T4、T5" in text
+    assert "k1_ward_paid 45.01 49.14" in text and "k1_tocilizumab_dose 60,025 58,043" in text
+    assert "k1_gap_car_t" not in text  # the cost no fee pays does not move: the unpaid steps are unchanged in 2026
 
 
 def test_site_links_resolve_in_chromium(site, browser):
     page = browser.new_page()
     page.goto((site / "index.html").as_uri())
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
-    assert len(hrefs) == 9
+    assert len(hrefs) == 12
     for href in hrefs:
         assert Path(href.removeprefix("file://")).exists(), href
         page.goto(href)

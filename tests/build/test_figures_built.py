@@ -21,6 +21,7 @@ TABLES = {  # id: (page, caption text, rows in the CSV)
     "T2": ("notebooks/t2_t3_europe.html", "欧州の医療技術評価（HTA）", 4),
     "T3": ("notebooks/t2_t3_europe.html", "フランスにおける価格安定性と製造インセンティブ", 4),
     "T4": ("notebooks/t4_access_issues.html", "再生医療等製品を持続的に患者に届けるための課題", 8),
+    "T5": ("notebooks/t5_cart_access.html", "CAR-T細胞療法における患者アクセスの課題と対策案", 14),
 }
 
 
@@ -102,16 +103,19 @@ def test_m2_m3_values(built):
     m2 = {r["modality"]: r for r in rows(built, "M2")}
     virus = m2["in vivoウイルス治療"]
     assert float(virus["market_from_oku_yen [億円]"]) == 1800
-    assert float(virus["market_to_printed_oku_yen [億円]"]) == 2200
-    assert float(virus["growth_printed_pct [%/年]"]) == 2
+    assert float(virus["market_to_oku_yen [億円]"]) == 2200 and virus["market_to_status"] == "printed"
+    assert float(virus["growth_printed_pct [%/年]"]) == 2 and virus["growth_status"] == "printed"
+    assert float(virus["growth_derived_pct [%/年]"]) == pytest.approx(((2200 / 1800) ** 0.1 - 1) * 100)
     assert virus["example_product"] == "デリタクト"
     assert float(m2["細胞移植"]["market_to_oku_yen [億円]"]) == 21363
     m3 = {(r["segment"], r["region"], r["year"]): r for r in rows(built, "M3")}
     assert float(m3[("周辺産業計", "国内", "2030")]["value_oku_yen [億円]"]) == 5500
     assert float(m3[("周辺産業計", "グローバル", "2020")]["value_oku_yen [億円]"]) == 11000
     cell = float(m3[("細胞CDMO", "グローバル", "2030")]["value_oku_yen [億円]"])
-    assert cell == pytest.approx((21363 + 981 + 24726) * 0.706 * 0.5)
+    assert cell == pytest.approx((21363 * 0.706 + 24726 * (0.706 - 0.1)) * 0.5)
     assert m3[("細胞CDMO", "グローバル", "2030")]["status"] == "assumption"
+    assert m3[("細胞CDMO", "グローバル", "2030")]["source_id"] == "regenpolicy_model"
+    assert m3[("周辺産業計", "国内", "2030")]["in_seeds"] == "False"
     html = (built / "html" / "notebooks" / "m3_supporting_industry.html").read_text(encoding="utf-8")
     assert "仮定値を含む" in html
 
@@ -123,9 +127,9 @@ def test_s1_e1_values(built):
     assert s1[("r/r 3L+ DLBCL", "prior")]["bound"] == "upper"
     e1 = rows(built, "E1")
     base = [r for r in e1 if r["fiscal_year"] == "2025"]
-    assert [float(r["budget [兆円]"]) for r in base] == pytest.approx([60 * 0.223] * 2)
+    assert [float(r["budget [兆円]"]) for r in base] == pytest.approx([9.56] * 2)  # the FY2020 drug expenditure
     text = text_of(built, "notebooks/e1_drug_budget.html")
-    assert "2025 年度に約 60 兆円" in text
+    assert "2025 年度に約 60 兆円" in text and "政府の集計は見当たらない" in text
     assert "仮定値を含む" in (built / "html" / "notebooks" / "e1_drug_budget.html").read_text(encoding="utf-8")
 
 
@@ -134,6 +138,8 @@ def test_appendix_lists_every_table(built):
     for name in ("approved_products.csv", "originator_mix.csv", "cost_structure_comparison.csv", "sources.csv"):
         assert name in text
     assert "{glue" not in text
+    coverage = text_of(built, "notebooks/z2_seed_coverage.html")  # what the seeds print that no figure shows
+    assert "表 X-3" in coverage and "iPS細胞論文数：日本 世界2位" in coverage and "再現せず" in coverage
 
 
 def test_no_unglued_placeholders_in_new_pages(built):
@@ -195,8 +201,8 @@ def test_c2_repricing_margin_turns_negative_only_for_the_autologous_product(buil
 def test_p1_waterfall_reproduces_the_current_price_build_up(built):
     data = rows(built, "P1")
     current = {r["step"]: float(r["amount [円/患者]"]) for r in data if r["method"] == "現行：原価計算方式"}
-    # 2,363 + 414 + 68 + 228 万円 + (35% + 10%) × 0.2 × 30,727,896円
-    assert current["価格"] == pytest.approx(30_730_000 + 30_727_896 * 0.09)
+    # 30,727,896 × (1 + (35% + 10%) × 0.2) = 33,493,406.64 → 33,493,407円, Kymriah's listed price
+    assert current["価格"] == 33_493_407
     p1 = [r for r in data if r["method"].startswith("FIRM")]
     steps = sum(float(r["amount [円/患者]"]) for r in p1 if r["step"] != "価格")
     assert float(next(r for r in p1 if r["step"] == "価格")["amount [円/患者]"]) == pytest.approx(steps)

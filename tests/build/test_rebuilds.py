@@ -76,7 +76,7 @@ def test_adding_a_table_reaches_the_appendix(workspace):
     stdout = build(workspace)
     assert "z1_data_appendix" in executed(stdout) and "m1_market" in reused(stdout)
     text = re.sub(r"<[^>]+>", "", (out / "html" / "notebooks" / "z1_data_appendix.html").read_text(encoding="utf-8"))
-    assert "24 個の表" in text and "追加した表" in text
+    assert "29 個の表" in text and "追加した表" in text
 
 
 def test_a_setting_of_the_edition_reaches_every_figure_that_uses_it(workspace, tmp_path):
@@ -85,11 +85,11 @@ def test_a_setting_of_the_edition_reaches_every_figure_that_uses_it(workspace, t
     profile.write_text("id: other\ntitle: 別の版\ndate: 2026-01-01\nsettings: {yen_per_point: 20}\n", encoding="utf-8")
     stdout = build(workspace, "--submission", str(profile))
     assert executed(stdout) == {"k1_fee_gap", "k1mc_patient_simulation"}  # the two that declare yen_per_point
-    assert float(k1_rows(out)["白血球採取・細胞調製・凍結保存"]["reimbursement_yen [円/患者]"]) == 19410 * 20
+    assert float(k1_rows(out)["白血球採取（アフェレーシス）"]["reimbursement_yen [円/患者]"]) == 19410 * 20
     # back to the default settings: their entries are still valid and are reused, not the other ones
     stdout = build(workspace)
     assert executed(stdout) == set()
-    assert float(k1_rows(out)["白血球採取・細胞調製・凍結保存"]["reimbursement_yen [円/患者]"]) == 19410 * 10
+    assert float(k1_rows(out)["白血球採取（アフェレーシス）"]["reimbursement_yen [円/患者]"]) == 19410 * 10
 
 
 def test_a_deleted_output_is_rebuilt_not_reported_up_to_date(workspace):

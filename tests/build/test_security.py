@@ -64,13 +64,14 @@ def hostile_site(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[st
     root = tmp_path_factory.mktemp("hostile")
     project = copy_project(root / "project")
     # The earlier edition keeps the shipped fee schedule (a vintage); the later one reads the poisoned
-    # file, so every revised cell reaches its page of what changed.
+    # file, so every revised cell reaches its page of what changed. (K1 needs the ward and ICU rows,
+    # which the 2022 vintage predates, so the earlier edition shows M1 instead.)
     columns = poison(project)
     title = json.dumps(payload(False), ensure_ascii=False)  # a YAML double-quoted scalar
     for old in (project / "submissions").glob("*.yaml"):
         old.unlink()
     (project / "submissions" / "a.yaml").write_text(
-        f"id: a\ntitle: {title}\ndate: 2025-01-01\naudience: {title}\nfigures: [T1, K1]\n"
+        f"id: a\ntitle: {title}\ndate: 2025-01-01\naudience: {title}\nfigures: [T1, M1]\n"
         "data_vintage: {fee_schedule: '2022'}\n", encoding="utf-8")
     (project / "submissions" / "b.yaml").write_text(
         f"id: b\ntitle: {title}\ndate: 2026-01-01\naudience: {title}\ndescription: {title}\n", encoding="utf-8")

@@ -60,10 +60,12 @@ def test_m1_csv_holds_the_printed_numbers(built):
 def test_k1_csv_gap_per_patient(built):
     rows = read_csv(built / "figures" / "K1.csv")
     gap = {p: sum(float(r["gap_yen [円/患者]"]) for r in rows if r["pathway"] == p) for p in ("car_t", "auto_pbsct")}
-    assert gap["car_t"] == pytest.approx(-993387)
+    # cost no fee pays: 0.07 × 194,100 (re-apheresis) + 100,000 + 150,000 + 100,000 (transport, receipt, coordination)
+    assert gap["car_t"] == pytest.approx(-363587)
     assert gap["auto_pbsct"] == 0
     unpaid = [r["step_ja"] for r in rows if r["pathway"] == "car_t" and r["points [点]"] == "0"]
-    assert "再アフェレーシス（製造不成立時）" in unpaid and len(unpaid) == 6
+    assert "再アフェレーシス（製造不成立時）" in unpaid and len(unpaid) == 4
+    assert {r["points_status"] for r in rows if r["points [点]"] not in ("", "0")} == {"printed"}
 
 
 def test_c2_csv_shows_scale_merit_only_for_the_conventional_product(built):
@@ -81,7 +83,8 @@ def test_prose_numbers_are_glued_from_the_data(built):
     assert "117,018 億円へ、約 17.2 倍" in text
     assert "26.0%（資料の表記は +26%）" in text
     k1 = re.sub(r"<[^>]+>", "", (built / "html" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8"))
-    assert "差し引き 99.3 万円の持ち出し" in k1
+    assert "どの点数でも支払われない費用は差し引き 36.4 万円" in k1
+    assert "出来高では支払われない費用は 36.4 万円、DPC 包括では" in k1
     assert "{glue" not in text + k1
 
 

@@ -54,17 +54,27 @@ def test_k1_points_are_the_printed_ones(ds):
     assert rb.points_in_force(fees, "K922-2", 2026) == (30850, 2026)
 
 
-def test_k1_gap_per_patient_hand_computed(ds):
-    gaps = rb.step_gaps(ds["care_pathway_steps"], ds["fee_schedule"], 2022, 10)
-    totals = rb.pathway_totals(gaps).set_index("pathway")
-    # CAR-T: paid (19,410 + 30,850) × 10 = 502,600 円; costs 194,100 + 0.07×194,100 + 100,000 + 150,000
-    # + 308,500 + 200,000 + 0.246×300,000 + 0.228×2,000,000 = 1,495,987 円
-    assert totals.loc["car_t", "reimbursement_yen"] == 502600
-    assert totals.loc["car_t", "expected_cost_yen"] == pytest.approx(1495987)
-    assert totals.loc["car_t", "gap_yen"] == pytest.approx(-993387)
-    assert totals.loc["car_t", "unpaid_steps"] == 6
-    assert totals.loc["auto_pbsct", "reimbursement_yen"] == 482900
-    assert totals.loc["auto_pbsct", "gap_yen"] == 0
+def test_k1_fee_rows_for_2024_and_2026_are_the_printed_ones(ds):
+    fees = ds["fee_schedule"]
+    for code, points in (("K921 2ロ", 17440), ("K921-3 1", 14480), ("K921-3 2", 19410), ("K922 2ロ", 30850),
+                         ("K922-2", 30850), ("A100 注3イ", 450), ("A100 注3ロ", 192), ("A224 2", 2000)):
+        assert [rb.points_in_force(fees, code, y)[0] for y in (2022, 2024, 2026)] == [points] * 3, code
+    assert [rb.points_in_force(fees, "A100 1イ", y)[0] for y in (2022, 2024, 2026)] == [1650, 1688, 1874]
+    assert [rb.points_in_force(fees, "A104 1イ", y)[0] for y in (2022, 2024, 2026)] == [1718, 1822, 2016]
+    assert [rb.points_in_force(fees, "A301 1イ", y)[0] for y in (2022, 2024, 2026)] == [14211, 14406, 14980]
+    assert [rb.points_in_force(fees, "A301 1ロ", y)[0] for y in (2022, 2024, 2026)] == [12633, 12828, 13371]
+    assert set(fees["status"]) == {"printed"}  # every point is printed in the source it cites
+    # K922-2 in 2022 is attributed to the 2022 告示 text that shows it, not to a later paper
+    k922 = fees[(fees["code"] == "K922-2") & (fees["revision"] == 2022)].iloc[0]
+    assert k922["source_id"] == "mhlw_kokuji_r4"
+
+
+def test_k1_apheresis_tier_by_product(ds):
+    products = ds["car_t_products"].set_index("product_id")["apheresis_fee_code"].to_dict()
+    assert products == {"kymriah": "K921-3 2", "yescarta": "K921-3 1", "breyanzi": "K921-3 1",
+                        "abecma": "K921-3 1", "carvykti": "K921-3 1"}
+    status = ds["car_t_products"].set_index("product_id")["status"]
+    assert status["carvykti"] == "assumption" and status["kymriah"] == "printed"
 
 
 def test_c2_calibration_reproduces_the_disclosed_cost_of_goods(ds):
@@ -92,7 +102,7 @@ def test_non_numeric_points(data_copy):
     edit(data_copy / "fee_schedule.csv", ",19410,", ",abc,")
     message = problems_for(data_copy)
     assert "fee_schedule.csv, line 2: expected 7 fields, found 8" in message
-    assert ("fee_schedule.csv, line 4, column 'points': 'abc' is not valid; "
+    assert ("fee_schedule.csv, line 8, column 'points': 'abc' is not valid; "
             "expected a non-negative integer in 点") in message
 
 
@@ -102,7 +112,7 @@ def test_thousands_separator_in_quotes_gets_a_hint(data_copy):
 
 
 def test_negative_count(data_copy):
-    edit(data_copy / "care_pathway_steps.csv", "K921 2ロ,1,1,174400", "K921 2ロ,-1,1,174400")
+    edit(data_copy / "care_pathway_steps.csv", "K921 2ロ,1,1,,", "K921 2ロ,-1,1,,")
     message = problems_for(data_copy)
     assert ("care_pathway_steps.csv, line 2, column 'fee_units': -1 is out of range; "
             "expected a non-negative integer in 回/患者") in message
@@ -110,15 +120,15 @@ def test_negative_count(data_copy):
 
 def test_rate_above_one(data_copy):
     edit(data_copy / "care_pathway_steps.csv", ",0,0.07,", ",0,7,")
-    assert ("care_pathway_steps.csv, line 5, column 'occurrence_rate': 7 is out of range; "
+    assert ("care_pathway_steps.csv, line 6, column 'occurrence_rate': 7 is out of range; "
             "expected a number between 0 and 1 in 割合") in problems_for(data_copy)
 
 
 def test_unknown_fee_code(data_copy):
-    edit(data_copy / "care_pathway_steps.csv", "K922-2,1,1,308500", "K999,1,1,308500")
+    edit(data_copy / "care_pathway_steps.csv", "K922-2,1,1,,", "K999,1,1,,")
     message = problems_for(data_copy)
-    assert "care_pathway_steps.csv, line 8, column 'fee_code': unknown fee code 'K999'" in message
-    assert "fee_schedule.csv: K921 2ロ, K921-3 1, K921-3 2, K922 2ロ, K922-2" in message
+    assert "care_pathway_steps.csv, line 10, column 'fee_code': unknown fee code 'K999'" in message
+    assert "fee_schedule.csv: A100 1イ, A100 注3イ, A100 注3ロ, A104 1イ" in message
 
 
 def test_duplicate_key(data_copy):

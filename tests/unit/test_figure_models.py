@@ -82,9 +82,16 @@ def test_cdmo_markets_hand_computed():
     })
     params = {"manufacturing_cost_ratio": 0.5, "outsourcing_ratio": 0.4, "vector_cost_ratio": 0.1, "domestic_ratio": 0.1}
     out = industry.cdmo_markets(seg, params, [2030]).set_index(["segment", "region"])["value_oku_yen"]
-    assert out[("細胞CDMO", "グローバル")] == pytest.approx(2000 * 0.5 * 0.4)  # 400
-    assert out[("細胞CDMO", "国内")] == pytest.approx(40)
+    # cell: (1,000 × 0.5 + 800 × (0.5 − 0.1)) × 0.4 = 328; tissue and virus are not counted
+    assert out[("細胞CDMO", "グローバル")] == pytest.approx((1000 * 0.5 + 800 * 0.4) * 0.4)
+    assert out[("細胞CDMO", "国内")] == pytest.approx(32.8)
     assert out[("ウイルスベクターCDMO", "グローバル")] == pytest.approx(1300 * 0.1 * 0.4)  # 52
+    # each yen of the ex vivo market's manufacturing cost is counted once across the two CDMO markets
+    only_ex_vivo = seg.assign(value_oku_yen=[0.0, 0.0, 800.0, 0.0, 0.0])
+    both = industry.cdmo_markets(only_ex_vivo, params, [2030]).set_index(["segment", "region"])["value_oku_yen"]
+    assert both[("細胞CDMO", "グローバル")] + both[("ウイルスベクターCDMO", "グローバル")] == pytest.approx(800 * 0.5 * 0.4)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        industry.cdmo_markets(seg, {**params, "vector_cost_ratio": 0.6}, [2030])
     with pytest.raises(ValueError, match="M1 has no"):
         industry.cdmo_markets(seg[seg["modality"] != "細胞移植"], params, [2030])
     with pytest.raises(ValueError, match=r"cdmo_parameters has no .*domestic_ratio"):

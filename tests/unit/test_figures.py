@@ -36,10 +36,16 @@ def test_m1_market(shipped):
 
 def test_m2_modality_comparison(shipped):
     m2 = market.modality_comparison(shipped, market.M2Parameters())
-    virus = m2.table.set_index("modality").loc["in vivoウイルス治療"]
-    assert (virus["market_from_oku_yen"], virus["market_to_printed_oku_yen"], virus["example_product"]) == \
-        (1800, 2200, "デリタクト")
-    assert m2.table.set_index("modality").loc["細胞移植", "market_to_oku_yen"] == 21363
+    table = m2.table.set_index("modality")
+    virus = table.loc["in vivoウイルス治療"]
+    # the seed's printed values, shown as printed; the growth they imply, shown as derived
+    assert (virus["market_from_oku_yen"], virus["market_to_oku_yen"], virus["growth_printed_pct"],
+            virus["example_product"]) == (1800, 2200, 2, "デリタクト")
+    assert {virus["market_from_status"], virus["market_to_status"], virus["growth_status"]} == {"printed"}
+    assert virus["growth_derived_pct"] == pytest.approx(((2200 / 1800) ** 0.1 - 1) * 100)  # 2.03%/年
+    assert 2174 not in set(table["market_to_oku_yen"]) and "1.9" not in f"{virus['growth_derived_pct']:.1f}"
+    assert table.loc["細胞移植", "market_to_oku_yen"] == 21363 and bool(table.loc["細胞移植", "series_assumed"])
+    assert "組織移植・スキャフォールド治療" not in table.index  # M1 cannot tell its series apart
     assert m2.numbers["m2_virus_growth_printed"] == 2
 
 
@@ -47,7 +53,13 @@ def test_m3_cdmo_markets(shipped):
     m3 = industry.supporting_industry(shipped, industry.M3Parameters())
     rows = m3.combined.set_index(["segment", "region", "year"])["value_oku_yen"]
     assert rows[("周辺産業計", "国内", 2030)] == 5500 and rows[("周辺産業計", "グローバル", 2020)] == 11000
-    assert rows[("細胞CDMO", "グローバル", 2030)] == pytest.approx((21363 + 981 + 24726) * 0.706 * 0.5)
+    # 細胞移植 × 0.706 + ex vivo × (0.706 − 0.1): the ex vivo vector share is counted once, in the vector CDMO
+    assert rows[("細胞CDMO", "グローバル", 2030)] == pytest.approx((21363 * 0.706 + 24726 * 0.606) * 0.5)
+    assert rows[("ウイルスベクターCDMO", "グローバル", 2030)] == pytest.approx((19413 + 24726) * 0.1 * 0.5)
+    cdmo = m3.combined[m3.combined["segment"].str.endswith("CDMO")]
+    assert set(cdmo["source_id"]) == {"regenpolicy_model"} and not cdmo["in_seeds"].any()
+    published = m3.combined[m3.combined["segment"] == "周辺産業計"]
+    assert not published["in_seeds"].any() and published["note"].str.startswith("資料外").all()
 
 
 def test_o1_originators(shipped):
@@ -133,30 +145,45 @@ def test_c2rp_repricing(shipped):
 
 
 def test_k1_fee_gap_hand_computed(shipped):
-    k1 = reimbursement.fee_gap(shipped, 2022, 10)
-    # paid (19,410 + 30,850) × 10 = 502,600 円 against 1,495,987 円 of expected cost
-    assert k1.numbers["k1_reimb_car_t"] == pytest.approx(50.26)
-    assert k1.numbers["k1_gap_car_t"] == pytest.approx(99.3387)
-    assert k1.numbers["k1_gap_auto_pbsct"] == 0 and k1.numbers["k1_unpaid_car_t"] == 6
+    k1 = reimbursement.fee_gap(shipped, reimbursement.Billing(2022, 10))
+    # Kymriah (K921-3 2), 2022 points, 出来高. Unpaid: re-apheresis 0.07 × 194,100 = 13,587; transport 100,000;
+    # receipt 150,000; coordination 100,000 → 363,587 円. Every paid step costs what it pays.
+    assert k1.numbers["k1_gap_car_t"] == pytest.approx(36.3587)
+    assert k1.numbers["k1_gap_auto_pbsct"] == 0 and k1.numbers["k1_unpaid_car_t"] == 4
+    paid = k1.gaps.set_index(["pathway", "step_key"])["reimbursement_yen"]
+    assert paid[("car_t", "apheresis")] == 194_100 and paid[("car_t", "administration")] == 308_500
+    # A301 1: 5 ICU days × 142,110 円 for 22.8% of patients, plus two doses of tocilizumab (60,025 円 a dose)
+    assert paid[("car_t", "crs3")] == pytest.approx(0.228 * (5 * 142_110 + 2 * 60_025))
+    assert k1.numbers["k1_reimb_car_t"] == pytest.approx(k1.gaps.query("pathway == 'car_t'")["reimbursement_yen"].sum() / 1e4)
+    assert set(k1.gaps["points_status"].dropna()) == {"printed", "derived"}  # never 'assumption'
 
 
-def test_k1mc_simulation_counts_every_patient(shipped):
-    p = reimbursement.PatientSimulationParameters(patients=5000)
-    mc = reimbursement.patient_simulation(shipped, 2022, 10, p)
-    assert mc.histogram["patients"].sum() == 5000 and mc.histogram["share"].sum() == pytest.approx(1.0)
+def test_k1_and_k1mc_share_one_average_patient(shipped):
+    b = reimbursement.Billing(2024, 10)
+    k1 = reimbursement.fee_gap(shipped, b)
+    p = reimbursement.PatientSimulationParameters(patients=20_000)
+    mc = reimbursement.patient_simulation(shipped, b, p)
+    assert mc.numbers["k1s_expected"] == pytest.approx(k1.numbers["k1_gap_car_t"], rel=1e-12)
+    assert mc.numbers["k1s_mean"] == pytest.approx(k1.numbers["k1_gap_car_t"], rel=0.02)
+    # with nothing varying, the simulation's mean is K1's gap exactly
+    fixed = {"reapheresis_rate": 0.0, "crs12_rate": 0.0, "crs3_rate": 1.0, "days_min": 21, "days_max": 21}
+    base = {**k1.p, **fixed}
+    assert reimbursement.simulate_gaps(base, 100, 1).mean() == pytest.approx(reimbursement.expected_gap(base), rel=1e-12)
+    assert mc.histogram["patients"].sum() == 20_000 and mc.histogram["share"].sum() == pytest.approx(1.0)
     assert mc.tornado["swing"].is_monotonic_decreasing
 
 
 def test_e1_budget(shipped):
     e1 = budget.drug_budget(shipped, budget.E1Parameters())
     base = e1.path[e1.path["fiscal_year"] == 2025]["budget"].tolist()
-    assert base == pytest.approx([60 * 0.223] * 2)
+    assert base == pytest.approx([9.56] * 2)  # the FY2020 drug expenditure, carried to FY2025
 
 
 def test_p1_p2_pricing(shipped):
     p1 = pricing.value_price(shipped, pricing.P1Parameters())
     current = p1.waterfall[p1.waterfall["method"] == pricing.P1_METHODS[0]].set_index("step")["amount"]
-    assert current["価格"] == pytest.approx(30_730_000 + 30_727_896 * 0.09)
+    assert current["価格"] == 33_493_407  # Kymriah's listed price, to the yen
+    assert current.drop("価格").sum() == pytest.approx(33_493_407)
     p2 = pricing.staged_price(shipped, pricing.P2Parameters())
     final = p2.paths.groupby("scenario")["cumulative"].last()
     assert final["good"] > final["base"] > final["poor"] and final["good"] - final["poor"] == pytest.approx(5e6)

@@ -1,6 +1,5 @@
 """Model functions against hand-computed values."""
 
-import math
 
 import pandas as pd
 import pytest
@@ -78,10 +77,6 @@ def test_volume_grid_is_log_spaced_integers_with_both_ends():
 
 
 FEES = pd.DataFrame({"code": ["A", "B", "B"], "revision": [2022, 2022, 2024], "points": [100, 200, 250]})
-STEPS = pd.DataFrame({
-    "pathway": ["p", "p", "p"], "step_order": [1, 2, 3], "fee_code": ["A", None, "B"],
-    "fee_units": [1, 0, 2], "occurrence_rate": [1.0, 0.5, 1.0], "hospital_cost_yen": [1500.0, 1000.0, 4000.0],
-})
 
 
 def test_points_in_force_carries_the_latest_revision_forward():
@@ -91,18 +86,10 @@ def test_points_in_force_carries_the_latest_revision_forward():
         rb.points_in_force(FEES, "A", 2020)
 
 
-def test_step_gaps_hand_computed():
-    gaps = rb.step_gaps(STEPS, FEES, 2024, yen_per_point=10)
-    # A: 100 pt × 1 × 10 − 1,500 = −500; unpaid: −0.5 × 1,000 = −500; B: 250 × 2 × 10 − 4,000 = 1,000
-    assert list(gaps["reimbursement_yen"]) == [1000, 0, 5000]
-    assert list(gaps["expected_cost_yen"]) == [1500, 500, 4000]
-    assert list(gaps["gap_yen"]) == [-500, -500, 1000]
-    totals = rb.pathway_totals(gaps).set_index("pathway")
-    assert totals.loc["p", "gap_yen"] == 0
-    assert totals.loc["p", "unpaid_steps"] == 1
-
-
-def test_yen_per_point_must_be_positive():
+def test_billing_choices_are_checked():
     with pytest.raises(ValueError):
-        rb.step_gaps(STEPS, FEES, 2024, yen_per_point=0)
-    assert math.isclose(rb.step_gaps(STEPS, FEES, 2024, yen_per_point=20)["reimbursement_yen"][0], 2000)
+        rb.Billing(2024, 0)
+    with pytest.raises(ValueError):
+        rb.Billing(2024, 10, ward="A999")
+    with pytest.raises(ValueError):
+        rb.Billing(2024, 10, regime="包括")

@@ -121,7 +121,7 @@ def test_defaults_are_declared_once_with_a_label_and_a_valid_range():
 
 
 def test_numbers_anywhere_in_parameters_must_be_finite():
-    with pytest.raises(ParameterError, match=r"scenarios\.low\.reapheresis_rate: inf is not a usable number"):
-        resolve(reimbursement.PatientSimulationParameters, {"scenarios": {"low": {"reapheresis_rate": float("inf")}}})
+    with pytest.raises(ParameterError, match=r"overrides\.reapheresis_rate: inf is not a usable number"):
+        resolve(reimbursement.PatientSimulationParameters, {"overrides": {"reapheresis_rate": float("inf")}})
     with pytest.raises(ParameterError, match="expected an integer, got True"):
         resolve(reimbursement.PatientSimulationParameters, {"patients": True})

@@ -97,29 +97,73 @@ def test_net_revenue_per_unit():
 
 
 # --- K1 scenarios ------------------------------------------------------------------------------
-K1 = {"reimbursement": 500_000, "apheresis_cost": 200_000, "reapheresis_rate": 0.1, "transport_cost": 100_000, "receipt_cost": 100_000, "administration_cost": 300_000, "staffing_cost_per_day": 10_000, "days_min": 10, "days_mode": 20, "days_max": 30, "crs12_rate": 0.3, "crs12_cost": 100_000, "crs3_rate": 0.2, "crs3_cost": 1_000_000, "bridging_rate": 0.5, "bridging_cost": 100_000}
+K1 = {"apheresis_fee": 200_000, "administration_fee": 300_000, "reapheresis_rate": 0.1, "transport_cost": 100_000,
+      "receipt_cost": 100_000, "coordination_cost": 50_000, "days_min": 10, "days_mode": 20, "days_max": 30,
+      "ward_fee": 10_000, "ward_add14": 1_000, "ward_add30": 500, "aseptic_fee": 20_000, "aseptic_days": 0,
+      "icu_days": 5, "icu_fee_7": 100_000, "icu_fee_8": 90_000, "crs12_rate": 0.3, "crs3_rate": 0.2,
+      "tocilizumab_dose": 60_000, "crs12_doses": 1, "crs3_doses": 2, "drugs_paid": 1, "ward_paid_ratio": 1,
+      "icu_paid": 1}
 
 
 def test_expected_gap_hand_computed():
-    # cost = 200,000×1.1 + 100,000 + 100,000 + 300,000 + 10,000×20 + 0.3×100,000 + 0.2×1,000,000 + 0.5×100,000
-    #      = 220,000 + 200,000 + 300,000 + 200,000 + 30,000 + 200,000 + 50,000 = 1,200,000
-    assert rb.expected_gap(K1) == pytest.approx(500_000 - 1_200_000)
+    # paid items cost what they pay; unpaid: 0.1 × 200,000 + 100,000 + 100,000 + 50,000 = 270,000
+    assert rb.expected_gap(K1) == pytest.approx(-270_000)
+    # bundled drugs (DPC): + (0.3 × 1 + 0.2 × 2) × 60,000 = 42,000 that no fee pays
+    assert rb.expected_gap({**K1, "drugs_paid": 0}) == pytest.approx(-312_000)
+    # a per-diem at 90% of the ward fee leaves 10% of the stay unpaid
+    lines = rb.expected_lines({**K1, "ward_paid_ratio": 0.9})
+    paid, cost = lines["ward_stay"]
+    assert paid == pytest.approx(0.9 * cost)
+
+
+def test_ward_fee_of_the_average_stay_is_exact():
+    # D ~ triangular(10, 20, 30): E[D] = 20, E[min(D, 14)] = 14 − ∫_10^14 F = 14 − 4³/(3·20·10)
+    e14 = 14 - 4 ** 3 / (3 * 20 * 10)
+    assert rb.expected_min(10, 20, 30, 14) == pytest.approx(e14)
+    assert rb.expected_min(10, 20, 30, 30) == pytest.approx(20)
+    assert rb.expected_min(10, 20, 30, 5) == 5 and rb.expected_min(7, 7, 7, 30) == 7
+    ward, _ = rb.expected_lines(K1)["ward_stay"]
+    # 10,000 × 20 + 1,000 × E[min(D,14)] + 500 × (E[min(D,30)] − E[min(D,14)]) − 0.2 × 5 × (10,000 + 1,000)
+    assert ward == pytest.approx(10_000 * 20 + 1_000 * e14 + 500 * (20 - e14) - 0.2 * 5 * 11_000)
+
+
+def test_expected_min_matches_a_numerical_integral():
+    import numpy as np
+    x = np.random.default_rng(0).triangular(14, 21, 35, 400_000)
+    assert rb.expected_min(14, 21, 35, 30) == pytest.approx(np.minimum(x, 30).mean(), rel=1e-3)
 
 
 def test_simulated_gaps_are_reproducible_and_centred_on_the_expectation():
-    a = rb.simulate_gaps(K1, 20_000, seed=1)
-    assert (a == rb.simulate_gaps(K1, 20_000, seed=1)).all()
-    assert a.mean() == pytest.approx(rb.expected_gap(K1), rel=0.02)
-    fixed = {**K1, "reapheresis_rate": 0, "crs12_rate": 0, "crs3_rate": 0, "bridging_rate": 0,
-             "days_min": 20, "days_max": 20}
-    assert set(rb.simulate_gaps(fixed, 100, seed=2)) == {rb.expected_gap(fixed)}
+    a = rb.simulate_gaps({**K1, "drugs_paid": 0}, 20_000, seed=1)
+    assert (a == rb.simulate_gaps({**K1, "drugs_paid": 0}, 20_000, seed=1)).all()
+    assert a.mean() == pytest.approx(rb.expected_gap({**K1, "drugs_paid": 0}), rel=0.02)
+
+
+@pytest.mark.parametrize("reap, crs3, crs12, days", [(0, 0, 0, 20), (1, 1, 0, 21), (0, 0, 1, 14), (1, 0, 0, 35)])
+@pytest.mark.parametrize("regime", [{"drugs_paid": 1}, {"drugs_paid": 0, "ward_paid_ratio": 0.8, "icu_paid": 0}])
+def test_zero_variance_simulation_equals_the_average_patient(reap, crs3, crs12, days, regime):
+    """K1's average patient and K1-MC's simulated patients are one definition."""
+    fixed = {**K1, **regime, "reapheresis_rate": reap, "crs3_rate": crs3, "crs12_rate": crs12,
+             "days_min": days, "days_mode": days, "days_max": days}
+    sim = rb.simulate_gaps(fixed, 50, seed=3)
+    assert sim == pytest.approx([rb.expected_gap(fixed)] * 50, rel=1e-12)
 
 
 def test_k1_parameters_are_checked():
     with pytest.raises(ValueError):
         rb.expected_gap({**K1, "crs12_rate": 0.9, "crs3_rate": 0.2})
+    with pytest.raises(ValueError):
+        rb.expected_gap({**K1, "icu_days": 15, "days_min": 20})  # A301 is paid for at most 14 days
     with pytest.raises(KeyError):
         rb.expected_gap({k: v for k, v in K1.items() if k != "receipt_cost"})
+
+
+def test_cheapest_vials_for_a_dose():
+    vials = {80: 10_603, 200: 24_711, 400: 53_025}
+    # 480 mg: 200 + 200 + 80 (60,025) beats 400 + 80 (63,628) and six 80s (63,618)
+    assert rb.dose_cost(480, vials) == (60_025, {200: 2, 80: 1})
+    assert rb.dose_cost(400, vials)[0] == 49_422  # two 200s are cheaper than one 400
+    assert rb.dose_cost(0, vials) == (0, {})
 
 
 # --- P1 / P2 ---------------------------------------------------------------------------------
@@ -129,23 +173,52 @@ def test_present_value():
     assert pricing.present_value(100, 0, 0.1) == 0
 
 
-def test_cost_accounting_price_of_kymriah_from_its_disclosed_components():
-    # 2,363 + 414 + 68 + 228 万円 = 3,073万円; premium (35% + 10%) × 0.2 on 30,727,896円
+def test_cost_accounting_price_of_kymriah_to_the_yen():
+    # 30,727,896 × (1 + 0.45 × 0.2) = 33,493,406.64 → 33,493,407円, the listed price
     parts = {"cogs": 23_630_000, "profit": 4_140_000, "distribution": 680_000, "tax": 2_280_000}
     out = pricing.cost_accounting_price(parts, 0.45, 0.2, premium_base=30_727_896)
-    assert out["premium"] == pytest.approx(30_727_896 * 0.09)
-    assert out["price"] == pytest.approx(30_730_000 + 2_765_510.64)
+    assert out["price"] == 33_493_407 and isinstance(out["price"], int)
+    assert out["premium"] == 2_765_511
+    assert out["rounding"] == 30_727_896 - 30_730_000  # the printed components are rounded to 万円
+    assert sum(v for k, v in out.items() if k != "price") == out["price"]
+    assert pricing.premium_price(30_727_896, 0.45, 0.2) == 33_493_407
+    assert pricing.round_yen("0.5") == 1 and pricing.round_yen(2.49) == 2
     assert pricing.comparator_price(32_647_761, 0.0) == 32_647_761
 
 
 def test_value_based_price_hand_computed():
     v = pricing.ValueInputs(standard_care_annual=1_000_000, horizon_years=3, discount_rate=0.0,
                             productivity_annual=4_000_000, work_years_gained=0.5, caregiver_annual=1_000_000,
-                            caregiver_years=1, addon_rates={"a": 0.1, "b": 0.05})
-    out = pricing.value_based_price(v)
+                            caregiver_years=1, addon_rates={"a": 0.1, "b": 0.05}, value_addons=())
+    out = pricing.value_based_price(v)  # default survival: everyone lives
     assert out["standard_care"] == 3_000_000 and out["productivity"] == 2_000_000
     assert out["addon_a"] == 600_000
     assert out["price"] == pytest.approx(6_900_000)
+
+
+def test_value_addons_are_not_counted_twice_unless_asked():
+    v = pricing.ValueInputs(standard_care_annual=1_000_000, horizon_years=1, discount_rate=0.0,
+                            productivity_annual=0, work_years_gained=0, caregiver_annual=0, caregiver_years=0,
+                            addon_rates={"usefulness": 0.35, "marketability": 0.1}, value_addons=("usefulness",))
+    out = pricing.value_based_price(v)
+    assert out["price"] == pytest.approx(1_100_000) and "addon_usefulness" not in out
+    assert out["price_with_value_addons"] == pytest.approx(1_450_000)
+    both = pricing.value_based_price(pricing.ValueInputs(**{**v.__dict__, "add_value_addons": True}))
+    assert both["price"] == pytest.approx(1_450_000) and both["addon_usefulness"] == pytest.approx(350_000)
+
+
+def test_standard_care_is_weighted_by_survival():
+    # SCHOLAR-1: median 6.3 months, 28% at 1 year, 20% at 2 years (held at 20% to 5 years)
+    points = pricing.survival_points(6.3, 0.28, 0.20, 0.20)
+    year1 = 0.525 * (1 + 0.5) / 2 + 0.475 * (0.5 + 0.28) / 2
+    assert pricing.years_alive(points, 0, 1) == pytest.approx(year1)  # 0.579 years alive in year 1
+    assert pricing.years_alive(points, 1, 2) == pytest.approx(0.24)
+    assert pricing.years_alive(points, 6, 7) == pytest.approx(0.20)  # flat after the last point
+    cost = pricing.survival_weighted_cost(6_000_000, 5, 0.02, points)
+    assert cost == pytest.approx(6_000_000 * (year1 + 0.24 / 1.02 + 0.2 / 1.02**2 + 0.2 / 1.02**3 + 0.2 / 1.02**4))
+    assert cost < pricing.present_value(6_000_000, 5, 0.02) / 3
+    with pytest.raises(ValueError):
+        pricing.survival_points(13, 0.28, 0.2, 0.2)  # the median must fall in the first year
 
 
 def test_staged_payments_stop_at_the_first_missed_outcome():

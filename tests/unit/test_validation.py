@@ -37,9 +37,9 @@ def test_a_header_only_table_is_refused_naming_the_file(data_copy):
 def test_a_table_must_have_a_row_for_every_value_the_figures_look_up(data_copy):
     path = data_copy / "health_budget_inputs.csv"
     path.write_text("\n".join(x for x in path.read_text(encoding="utf-8").splitlines()
-                              if not x.startswith("drug_cost_ratio")) + "\n", encoding="utf-8")
-    assert ("data/health_budget_inputs.csv, column 'key': no row for drug_cost_ratio; expected a row for each of: "
-            "medical_benefit, national_medical_expenditure, drug_cost, drug_cost_ratio") in problems_for(data_copy)
+                              if not x.startswith("medical_benefit_projection")) + "\n", encoding="utf-8")
+    assert ("data/health_budget_inputs.csv, column 'key': no row for medical_benefit_projection; expected a row for "
+            "each of: medical_benefit, medical_benefit_projection, national_medical_expenditure") in problems_for(data_copy)
 
 
 @pytest.mark.parametrize("value, ok", [("2023-02-28", True), ("2024-02-29", True), ("2023-02-30", False),
@@ -90,7 +90,7 @@ def test_control_characters_are_refused(data_copy):
 def test_line_numbers_count_quoted_line_breaks(data_copy):
     set_cell(data_copy / "fee_schedule.csv", "K921 2ロ", "note", "two\nlines")
     edit(data_copy / "fee_schedule.csv", ",19410,", ",x,")
-    assert "fee_schedule.csv, line 5, column 'points': 'x' is not valid" in problems_for(data_copy)
+    assert "fee_schedule.csv, line 9, column 'points': 'x' is not valid" in problems_for(data_copy)
 
 
 @pytest.mark.parametrize("url, ok", [("https://www.mhlw.go.jp/a?b=1", True), ("http://x.jp", True),
