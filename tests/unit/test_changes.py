@@ -44,7 +44,25 @@ def test_what_changed_lists_exactly_the_changes(tmp_path, data_copy):
     [fee] = c["data"]
     assert fee["added"] == ["K922-2 / 2025"] and fee["removed"] == ["K921-3 1 / 2022"]
     assert fee["revised"] == [["K921 2ロ / 2022", "points", "17,440", "17,500", "mhlw_fee_r4"]]
-    assert c["headlines"] == [["K1", "k1_gap_car_t", "99.3", "74.2"]]  # numbers that did not move are not listed
+    # numbers that did not move are not listed; a moved one is named by the words around it on the page
+    [(fig, where, before, after)] = c["headlines"]
+    assert (fig, before, after) == ("K1", "99.3", "74.2") and where.endswith("差し引き〔 〕 万円の持ち出しとなる")
+
+
+def test_settings_that_no_figure_of_the_edition_uses_are_not_listed(tmp_path):
+    old = edition(tmp_path, "a", "id: a\ntitle: 前の版\ndate: 2025\nfigures: [M1]\n", ROOT / "data", {})
+    new = edition(tmp_path, "b", "id: b\ntitle: この版\ndate: 2026\nfigures: [M1]\nsettings: {yen_per_point: 20}\n",
+                  ROOT / "data", {})
+    assert changes(old, new, load_registry(PROJECT))["settings"] == []  # M1 uses no fee setting
+
+
+def test_a_headline_is_named_by_its_sentence_and_formatted_as_written():
+    from regenpolicy.build.editions import as_written, glued_in_prose
+
+    said = glued_in_prose((ROOT / "notebooks" / "m1_market.md").read_text(encoding="utf-8"))
+    where, fmt = said["m1_total_first"]
+    assert "〔 〕 億円から" in where and fmt == ",.0f"
+    assert as_written(6812.0, fmt) == "6,812" and as_written(0.2599, ".1%") == "26.0%"
 
 
 def test_unknown_table_version():
