@@ -32,11 +32,14 @@
       changed = true;
     }
     if (s.hconcat) { s.vconcat = s.hconcat; delete s.hconcat; changed = true; }
+    /* on a narrow screen legends go under the chart */
+    s.config = s.config || {};
+    s.config.legend = Object.assign({}, s.config.legend || {}, { orient: "bottom" });
     if (s.resolve && s.resolve.scale && changed) {
       /* a stacked layout shares the x axis only if it was shared before */
       if (s.resolve.scale.y === "independent" && !s.resolve.scale.x) { s.resolve.scale.x = "independent"; }
     }
-    return changed ? s : null;
+    return s;
   }
 
   /* Every numeric width (view widths, bar widths, pixel positions on x) times r; long labels
@@ -55,10 +58,14 @@
       }
       if (limit && typeof node.labelLimit === "number" && node.labelLimit > limit) { node.labelLimit = limit; }
       if (key === "legend" && typeof node.columns === "number" && node.columns > columns) { node.columns = columns; }
+      if (key === "legend" && (node.orient === undefined || node.orient === "right" || node.orient === "left")) {
+        node.orient = "bottom";
+      }
       Object.keys(node).forEach(function (k) { if (k !== "datasets" && k !== "data") { walk(node[k], k); } });
     })(s, "");
+    s.config = s.config || {};
+    s.config.legend = Object.assign({}, s.config.legend || {}, { orient: "bottom" });
     if (limit) {
-      s.config = s.config || {};
       ["axis", "legend"].forEach(function (k) {
         s.config[k] = Object.assign({}, s.config[k] || {}, { labelLimit: limit });
       });
@@ -110,8 +117,9 @@
     var box = el.clientWidth || el.parentNode.clientWidth;
     return embed(el, spec).then(function (result) {
       if (svgWidth(el) <= box + 1) { return result; }
-      var s = stacked(spec) || spec;
-      var step = s === spec ? Promise.resolve(result) : embed(el, s);
+      var s = stacked(spec);
+      wrapTitle(s, box);
+      var step = embed(el, s);
       return step.then(function (res) { return fit(el, s, box, res, 0, 1); });
     }).then(function (res) {
       keyboard(el, res.view); label(el);
@@ -122,6 +130,10 @@
 
   function fit(el, s, box, res, attempt, r) {
     var w = svgWidth(el);
+    if (w <= box + 1 && attempt > 0 && w < box - 12 && r < 1) {
+      /* it fits with room to spare (the estimate counts overhanging titles): widen by bisection */
+      return grow(el, s, box, res.opts, r, Math.min(1, r * 3), 4, res);
+    }
     if (w <= box + 1 || attempt > 4) { return Promise.resolve(res); }
     var inner = widest(s);
     r = attempt === 0 ? Math.max(0.2, (box - (w - inner) - 4) / inner) : Math.max(0.1, r * (box - 4) / w);
@@ -131,7 +143,26 @@
     };
     var next = narrowed(s, r, opts);
     wrapTitle(next, box);
-    return embed(el, next).then(function (next) { return fit(el, s, box, next, attempt + 1, r); });
+    return embed(el, next).then(function (drawn) { drawn.opts = opts; drawn.r = r; return fit(el, s, box, drawn, attempt + 1, r); });
+  }
+
+  /* Bisection on the width ratio between lo (fits) and hi; ends drawn at the widest that fits. */
+  function grow(el, s, box, opts, lo, hi, n, best) {
+    var last = best.r;
+    function redraw(r) {
+      var spec = narrowed(s, r, opts);
+      wrapTitle(spec, box);
+      last = r;
+      return embed(el, spec).then(function (res) { res.r = r; res.opts = opts; return res; });
+    }
+    function step(lo, hi, n, best) {
+      if (n === 0) { return last === lo ? Promise.resolve(best) : redraw(lo); }
+      var mid = (lo + hi) / 2;
+      return redraw(mid).then(function (res) {
+        return svgWidth(el) <= box + 1 ? step(mid, hi, n - 1, res) : step(lo, mid, n - 1, best);
+      });
+    }
+    return step(lo, hi, n, best);
   }
 
   /* The menu's summary has a name; the SVG is the chart's one focusable, labelled element. */
@@ -169,6 +200,10 @@
       live.setAttribute("aria-live", "polite");
       el.parentNode.insertBefore(live, el.nextSibling);
     }
+    /* one labelled image: the marks inside are not separate objects for assistive technology */
+    Array.prototype.forEach.call(svg.querySelectorAll("[role], [aria-roledescription], [aria-label]"), function (n) {
+      n.removeAttribute("role"); n.removeAttribute("aria-roledescription"); n.removeAttribute("aria-label");
+    });
     svg.setAttribute("tabindex", "0");
     svg.setAttribute("role", "img");
     var alt = figure && figure.querySelector(".regen-alt");

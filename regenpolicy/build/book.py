@@ -114,9 +114,12 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     if edition is not None:
         sphinx_config["regen_edition"] = dict(edition)
-    # Sphinx rewrites only pages whose source changed; a change of the report's extension or
-    # templates must rewrite them all, so the configuration carries the build code's hash
-    sphinx_config["regen_code"] = tree_hash(Path(__file__).parent)[:16]
+    # Sphinx rewrites only pages whose source changed, and copies the static files only when it
+    # writes a page: a change of the report's extension, stylesheet or scripts must rewrite them all,
+    # so the configuration carries the hash of the build code and of book/_static
+    static = project.book_dir / "_static"
+    code = tree_hash(Path(__file__).parent) + (tree_hash(static) if static.is_dir() else "")
+    sphinx_config["regen_code"] = hashlib.sha256(code.encode()).hexdigest()[:16]
     sync_file(_dump(config), src / "_config.yml")
     generated = sorted({Path(n).stem for n in pages if n.endswith(".md")})
     sync_file(_dump(edition_toc(project, list(results), generated)), src / "_toc.yml")

@@ -1,6 +1,7 @@
 """Submission profiles: one edition of the report per policy submission.
 
-A profile (``submissions/<id>.yaml``) names the edition (id, title, date, audience, language),
+A profile (``submissions/<id>.yaml``) names the edition (id, title, date, audience, language; the
+submitting organisation as ``author``; ``site_url``, where the edition is published, if it is),
 which figures it includes (and so which notebooks run), the data vintage (which version of each
 table), the edition's settings (fee-schedule revision, yen per point: set once, used by every
 figure) and per-notebook overrides of parameters whose defaults live in the parameter classes.

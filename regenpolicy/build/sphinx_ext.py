@@ -59,6 +59,8 @@ class CompoundJanomeSplitter(JanomeSplitter):
             run.clear()
 
         for token in self.tokenizer.tokenize(input):
+            if isinstance(token, str):
+                continue
             surface = token.surface.strip()
             if not surface:
                 flush()
@@ -254,8 +256,8 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict[str,
         context["body"] = _fill_body(edition, pagename, body)
     if "regen-chart" not in str(body):
         scripts = context.get("script_files") or []
-        scripts[:] = [js for js in scripts if not any(str(js).endswith(name) or f"{name}?" in str(js)
-                                                       for name in CHART_SCRIPTS)]
+        scripts[:] = [js for js in scripts if str(getattr(js, "filename", js) or "").split("?")[0].rsplit("/", 1)[-1]
+                      not in CHART_SCRIPTS]
     if not edition:
         return
     pathto = context.get("pathto")
@@ -303,13 +305,29 @@ def _translate_ui(app: Any) -> None:
     render = templates.render
 
     def render_ja(template: str, context: dict[str, Any]) -> str:
-        out = render(template, context)
+        out = str(render(template, context))
         for english, japanese in UI_JA.items():
             out = out.replace(english, japanese)
         return out
 
     templates.render = render_ja
     templates._regen_wrapped = True
+
+
+JS_MESSAGES_JA = {  # messages of Sphinx's search page that its Japanese catalogue leaves empty
+    "Search finished, found ${resultCount} page(s) matching the search query.":
+        "検索が完了しました。${resultCount} ページが見つかりました。",
+}
+
+
+def _fill_js_messages(app: Any, exception: Exception | None) -> None:
+    path = Path(app.outdir) / "_static" / "translations.js"
+    if exception is not None or not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    for english, japanese in JS_MESSAGES_JA.items():
+        text = text.replace(json.dumps(english) + ': ""', json.dumps(english) + ": " + json.dumps(japanese, ensure_ascii=False))
+    path.write_text(text, encoding="utf-8")
 
 
 def _mathml(latex: str, display: str) -> str:
@@ -445,6 +463,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _escape_context, priority=100)
     app.connect("html-page-context", _page_context, priority=800)
     app.connect("builder-inited", _translate_ui)
+    app.connect("build-finished", _fill_js_messages)
     app.connect("doctree-read", _collect_anchors)
     app.connect("env-purge-doc", _purge_anchors)
     app.connect("env-merge-info", _merge_anchors)

@@ -16,6 +16,7 @@ properties carry a fixed date).
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -37,7 +38,7 @@ FIXED_ISO = "2000-01-01T00:00:00Z"
 
 
 def clean_number(value: Any) -> Any:
-    """A number as a reader reuses it: integers without ``.0``, at most 10 significant digits."""
+    """A number as a reader reuses it: integers without ``.0``, at most 6 decimals and 10 significant digits."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -48,9 +49,8 @@ def clean_number(value: Any) -> Any:
         value = float(value)
         if math.isnan(value):
             return None
-        if value.is_integer() and abs(value) < 1e15:
-            return int(value)
-        return float(f"{value:.10g}")
+        value = float(f"{round(value, 6):.10g}")
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
     return value
 
 
@@ -66,12 +66,13 @@ def reader_table(data: pd.DataFrame, units: Mapping[str, str],
 
 
 def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised."""
-    safe = table.copy()
-    for col in safe.columns:
-        safe[col] = safe[col].map(escape.csv_cell)
-    text = safe.to_csv(index=False, lineterminator="\r\n")
-    path.write_bytes("\ufeff".encode() + text.encode("utf-8"))
+    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape.csv_cell(str(c)) for c in table.columns])
+    for record in table.itertuples(index=False, name=None):
+        writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str) else v for v in record])
+    path.write_bytes("\ufeff".encode() + buffer.getvalue().encode("utf-8"))
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

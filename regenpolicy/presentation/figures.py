@@ -164,7 +164,7 @@ def data_table(frame: pd.DataFrame, caption: str) -> str:
 
 
 def _shown_number(value: Any) -> str:
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return number(float(value))
     return str(value)
 

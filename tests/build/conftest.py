@@ -15,10 +15,6 @@ pytestmark = pytest.mark.build
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default report built once, for real, into a scratch folder."""
-    import os
-
-    if os.environ.get("REGENPOLICY_TEST_BUILT"):  # TEMPORARY: reuse a build while iterating
-        return Path(os.environ["REGENPOLICY_TEST_BUILT"])
     out = tmp_path_factory.mktemp("build")
     started = time.monotonic()
     proc = run_cli(ROOT, "build", "--out", str(out))
