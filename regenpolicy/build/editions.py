@@ -259,11 +259,14 @@ def figures_index(profile: Profile, files: list[str]) -> str:
             f'<ul>\n{items}\n</ul>\n<p><a href="../../index.html">版の一覧へ</a></p></main></body></html>\n')
 
 
-def edition_info(profile: Profile, config: dict[str, Any], *, pdf: bool, data_zip: str) -> dict[str, Any]:
-    """What every page of the edition says about it (``regen_edition`` of the Sphinx extension)."""
+def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str) -> dict[str, Any]:
+    """What every page of the edition says about it (``regen_edition`` of the Sphinx extension).
+
+    The pages link the edition's PDF whether or not this build printed it (``--no-pdf`` is a
+    shortcut while writing), so that the website is the same either way."""
     return {"id": profile.id, "title": profile.title, "date": profile.date,
             "author": profile.author or str(config.get("author", "")), "description": profile.description,
-            "version": version("regenpolicy"), "site_url": profile.site_url, "pdf": pdf, "data_zip": data_zip}
+            "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip}
 
 
 def write_data_zip(path: Path, data_dir: Path, dataset: Dataset, figures: Path, profile: Profile,

@@ -132,7 +132,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     editions.write_json(result / "meta" / "edition.json", record)
 
     data_zip = f"{profile.id}-data.zip"
-    edition = editions.edition_info(profile, project.config(), pdf=options.pdf, data_zip=data_zip)
+    edition = editions.edition_info(profile, project.config(), data_zip=data_zip)
     book = cache / "book" / profile.id
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition)

@@ -165,7 +165,7 @@ def _escape_context(app: Any, pagename: str, templatename: str, context: dict[st
 
 # --- the edition on every page: description, Open Graph, footer, citations ---------------------------
 # regen_edition (set by the build for each edition): id, title, date, author, description, version,
-# site_url ("" or the edition's published address ending in /), pdf (bool), data_zip (file name).
+# site_url ("" or the edition's published address ending in /), data_zip (file name).
 CHART_SCRIPTS = ("vega-bundle.js", "regen-charts.js")
 UI_JA = {  # the themes' English controls
     'title="Toggle primary sidebar"': 'title="目次の表示を切り替え"',
@@ -275,7 +275,7 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict[str,
     context["metatags"] = str(context.get("metatags", "")) + "\n" + "\n".join(meta) + "\n"
     links = []
     if pathto is not None:
-        if edition.get("pdf"):
+        if edition.get("id"):
             links.append(f'<li><a href="{escape.text(pathto("report.pdf", 1))}">PDF 版（印刷用）</a></li>')
         if edition.get("data_zip"):
             links.append(f'<li><a href="{escape.text(pathto(edition["data_zip"], 1))}" download>'

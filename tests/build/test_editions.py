@@ -97,8 +97,8 @@ def test_what_changed_pages(site):
 
 
 def test_the_changes_page_reports_moved_headlines_in_words(site):
-    """jri-2025 uses the 2024 fee schedule where the FIRM edition used 2022: K1's gap moved."""
-    text = text_of(site / "jri-2025" / "book" / "_generated" / "changes.html")
+    """The default edition uses the 2022 fee schedule where jri-2025 used 2024: K1's gap moved."""
+    text = text_of(site / "default" / "book" / "_generated" / "changes.html")
     assert "見出しの数値" in text and "動いた数値はない" not in text
     assert "差し引き〔 〕 万円の持ち出しとなる" in text  # named by the words around it on the page
     assert not re.search(r"parameters\.[a-z0-9_]+\.", text) and "data_vintage." not in text  # no raw keys

@@ -45,7 +45,7 @@ def test_tables_have_anchor_caption_source_and_csv_link(built):
     for table_id, (page, caption, _) in TABLES.items():
         html = (built / "html" / page).read_text(encoding="utf-8")
         assert f'id="tbl-{table_id.lower()}"' in html, table_id
-        block = html.split(f'id="tbl-{table_id.lower()}"', 1)[1].split('class="regen-panel"', 1)[0]
+        block = html.split(f'id="tbl-{table_id.lower()}"', 1)[1].split('class="regen-cite"', 1)[0]
         assert f"表 {table_id}</span> " in block and caption in block and "出所：" in block, table_id
         link = re.search(r'href="([^"]+\.csv)"', block).group(1)
         assert (built / "html" / page).parent.joinpath(link).resolve().is_file()
