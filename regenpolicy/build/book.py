@@ -107,14 +107,25 @@ def _dump(value: Any) -> bytes:
 
 
 def stage_book(project: Project, src: Path, results: Mapping[str, Result], figures: Path, cache: Path,
-               pages: Mapping[str, bytes], title: str) -> None:
+               pages: Mapping[str, bytes], title: str, edition: Mapping[str, Any] | None = None) -> None:
     """Lay out the edition's book sources in ``src``.
 
     ``pages`` are generated files (name → bytes) placed in ``book/_generated/``: a page's MyST
-    source only names a directive and its JSON file, never a value.
+    source only names a directive and its JSON file, never a value. ``edition`` (id, title, date,
+    author, …) reaches the report's Sphinx extension as the configuration value ``regen_edition``
+    (data, never MyST).
     """
     config = project.config()
     config["title"] = title
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    if edition is not None:
+        sphinx_config["regen_edition"] = dict(edition)
+    # Sphinx rewrites only pages whose source changed, and copies the static files only when it
+    # writes a page: a change of the report's extension, stylesheet or scripts must rewrite them all,
+    # so the configuration carries the hash of the build code and of book/_static
+    static = project.book_dir / "_static"
+    code = tree_hash(Path(__file__).parent) + (tree_hash(static) if static.is_dir() else "")
+    sphinx_config["regen_code"] = hashlib.sha256(code.encode()).hexdigest()[:16]
     sync_file(_dump(config), src / "_config.yml")
     generated = sorted({Path(n).stem for n in pages if n.endswith(".md")})
     sync_file(_dump(edition_toc(project, list(results), generated)), src / "_toc.yml")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import numbers
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -87,6 +88,38 @@ def show(value: Any) -> str:
     return str(value)
 
 
+GLUE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)(?::([^`]*))?`")
+
+
+def glued_in_prose(source: str) -> dict[str, tuple[str, str]]:
+    """Glued name → (the words around it on the page, with 〔 〕 in its place; its format).
+
+    A headline number is named on the changes page as the reader met it: 「2020 年の 〔 〕 億円から」."""
+    out: dict[str, tuple[str, str]] = {}
+    prose = "\n".join(line for line in source.splitlines() if not line.startswith(("```", ":", "#")))
+    for sentence in re.split(r"(?<=。)|\n", prose):
+        for match in GLUE.finditer(sentence):
+            name, fmt = match.group(1), match.group(2) or ""
+            if name in out:
+                continue
+            before = GLUE.sub("…", sentence[:match.start()]).replace("`", "").strip()
+            after = GLUE.sub("…", sentence[match.end():]).replace("`", "")
+            before = ("…" + before[-28:]) if len(before) > 28 else before
+            after = re.split(r"[、。，（）]", after, maxsplit=1)[0][:12]
+            out[name] = (f"{before}〔 〕{after}".strip(), fmt)
+    return out
+
+
+def as_written(value: Any, fmt: str) -> str:
+    """A number formatted as the page writes it (the glue's format), or as ``show`` does."""
+    if fmt:
+        try:
+            return format(value, fmt)
+        except (ValueError, TypeError):
+            pass
+    return show(value)
+
+
 def _parameter_rows(old: Parameters, new: Parameters, where: str) -> list[list[str]]:
     rows = []
     for name, (spec, _) in type(new).specs().items():
@@ -95,6 +128,10 @@ def _parameter_rows(old: Parameters, new: Parameters, where: str) -> list[list[s
             label = spec.label + (f"（{spec.unit}）" if spec.unit else "")
             rows.append([where, label, show(a), show(b)])
     return rows
+
+
+def _changed_names(old: Parameters, new: Parameters) -> list[str]:
+    return [name for name in type(new).specs() if old.values()[name] != new.values()[name]]
 
 
 def row_changes(old: Dataset, new: Dataset, table: str) -> dict[str, list[Any]]:
@@ -121,7 +158,10 @@ def _key(value: Any) -> str:
 
 def changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[str, Any]:
     """Everything that differs between two editions, as data for the changes page."""
-    settings_rows = _parameter_rows(old.resolved.settings, new.resolved.settings, "この版の設定")
+    used = {s for n in new.notebooks for s in registry.steps[n].settings}
+    settings_rows = [r for r, name in zip(_parameter_rows(old.resolved.settings, new.resolved.settings, "この版の設定"),
+                                          _changed_names(old.resolved.settings, new.resolved.settings), strict=True)
+                     if name in used]
     parameter_rows: list[list[str]] = []
     titles = {n: registry.steps[n].figures for n in registry.steps}
     for name in new.notebooks:
@@ -161,10 +201,15 @@ def changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[
     for nb in new.notebooks:
         if nb not in old.numbers or nb not in new.numbers:
             continue
+        said = glued_in_prose(registry.steps[nb].path.read_text(encoding="utf-8"))
         for name in sorted(set(old.numbers[nb]) & set(new.numbers[nb])):
             before, after = old.numbers[nb][name], new.numbers[nb][name]
-            if before != after and not (before != before and after != after):
-                moved.append(["、".join(titles[nb]) or nb, name, show(before), show(after)])
+            if name not in said:
+                continue  # glued for a table or a check, not written in the text: not a headline
+            where, fmt = said[name]
+            shown = as_written(before, fmt), as_written(after, fmt)
+            if shown[0] != shown[1]:  # a move below the page's precision is not a move the reader sees
+                moved.append(["、".join(titles[nb]) or nb, where, *shown])
     return {
         "previous": {"id": old.profile.id, "title": old.profile.title, "date": old.profile.date},
         "settings": settings_rows, "parameters": parameter_rows, "vintage": vintage,
@@ -180,18 +225,21 @@ def site_index(editions: list[dict[str, str]]) -> str:
         f"<tr><td>{escape.text(e['date'])}</td><td>{escape.text(e['audience'])}</td>"
         f"<td><a href=\"{escape.text(e['id'])}/index.html\">{escape.text(e['title'])}</a></td>"
         f"<td><a href=\"{escape.text(e['id'])}/report.pdf\">PDF</a></td>"
-        f"<td><a href=\"{escape.text(e['id'])}/figures/index.html\">図のデータ</a></td></tr>"
+        f"<td><a href=\"{escape.text(e['id'])}/figures/index.html\">図のデータ</a>・"
+        f"<a href=\"{escape.text(e['id'])}/{escape.text(e['id'])}-data.zip\">一式（zip）</a></td></tr>"
         for e in sorted(editions, key=lambda e: (e["date"], e["id"]), reverse=True))
     return f"""<!DOCTYPE html>
-<html lang="ja"><head><meta charset="utf-8"><title>再生医療等製品の価格制度に関する白書 — 版の一覧</title>
+<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>再生医療等製品の価格制度に関する白書 — 版の一覧</title>
+<meta name="description" content="再生医療等製品の価格制度に関する白書の各版（提出ごと）：ウェブ版、PDF、データ">
 <style>
 body {{ font-family: "BIZ UDPGothic", "Hiragino Kaku Gothic ProN", Meiryo, sans-serif; margin: 2rem auto;
        max-width: 60rem; padding: 0 1rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }} th, td {{ text-align: left; padding: .4rem .6rem;
+table {{ border-collapse: collapse; width: 100%; }} main {{ overflow-x: auto; }} th, td {{ text-align: left; padding: .4rem .6rem;
 border-bottom: 1px solid #ddd; vertical-align: top; }} th {{ background: #f4f4f4; }}
 td:first-child, td:nth-child(4), td:nth-child(5) {{ white-space: nowrap; }}
 </style></head>
-<body>
+<body><main>
 <h1>再生医療等製品の価格制度に関する白書</h1>
 <p>提出ごとの版。各版は、その版のプロファイルとデータの版から作り直されるため、新しいデータが加わっても数値は変わらない。各版の「前の版からの変更点」のページに、パラメータ・データ・見出しの数値の変更を示す。</p>
 <table>
@@ -199,17 +247,55 @@ td:first-child, td:nth-child(4), td:nth-child(5) {{ white-space: nowrap; }}
 <tbody>
 {rows}
 </tbody></table>
-</body></html>
+</main></body></html>
 """
 
 
 def figures_index(profile: Profile, files: list[str]) -> str:
     """A page listing an edition's figure files (a static host shows no folder listings)."""
     items = "\n".join(f'<li><a href="{escape.text(f)}">{escape.text(f)}</a></li>' for f in files)
-    return (f'<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8"><title>図のデータ — '
-            f"{escape.text(profile.title)}</title></head>\n<body><h1>図のデータ</h1><p>{escape.text(profile.title)}"
-            f"（{escape.text(profile.date)}）。CSV は図に描いた数値（列名に単位）、SVG は図そのもの。</p>\n"
-            f'<ul>\n{items}\n</ul>\n<p><a href="../../index.html">版の一覧へ</a></p></body></html>\n')
+    return (f'<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>図のデータ — '
+            f"{escape.text(profile.title)}</title></head>\n<body><main><h1>図のデータ</h1><p>{escape.text(profile.title)}"
+            f"（{escape.text(profile.date)}）。&lt;ID&gt;.csv と &lt;ID&gt;.xlsx は図表の数値（日本語の列名に単位、Excel で開ける）、"
+            "&lt;ID&gt;.data.csv は計算したままの値（プログラム向け）、SVG と PNG は図そのもの（題名と出所つき）。</p>\n"
+            f'<ul>\n{items}\n</ul>\n<p><a href="../../index.html">版の一覧へ</a></p></main></body></html>\n')
+
+
+def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str) -> dict[str, Any]:
+    """What every page of the edition says about it (``regen_edition`` of the Sphinx extension).
+
+    The pages link the edition's PDF whether or not this build printed it (``--no-pdf`` is a
+    shortcut while writing), so that the website is the same either way."""
+    return {"id": profile.id, "title": profile.title, "date": profile.date,
+            "author": profile.author or str(config.get("author", "")), "description": profile.description,
+            "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip}
+
+
+def write_data_zip(path: Path, data_dir: Path, dataset: Dataset, figures: Path, profile: Profile,
+                   metadata: bytes, stamp_record: dict[str, Any]) -> None:
+    """The edition's data in one download: every table it read (as validated, with ``metadata.yaml``),
+    each figure's data (CSV, Excel) and a note of what is where."""
+    from regenpolicy.presentation.downloads import write_zip
+
+    files: dict[str, bytes] = {"data/metadata.yaml": metadata}
+    for name, table in sorted(dataset.tables.items()):
+        raw = (data_dir / table.file).read_bytes() if (data_dir / table.file).is_file() else b""
+        if hashlib.sha256(raw).hexdigest() != dataset.hashes.get(name):
+            raw = dataset[name].to_csv(index=False, lineterminator="\n").encode("utf-8")  # changed since validation
+        files[f"data/{table.file}"] = raw
+    for f in sorted(figures.iterdir()):
+        if f.suffix in (".csv", ".xlsx"):
+            files[f"figures/{f.name}"] = f.read_bytes()
+    files["stamp.json"] = (json.dumps(stamp_record, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    files["README.txt"] = (
+        f"{profile.title}（{profile.date}、{profile.id}）のデータ\r\n\r\n"
+        "data/        この版が読んだ表（CSV、UTF-8）と、その列・型・単位・出所を宣言した metadata.yaml\r\n"
+        "figures/     図表ごとのデータ：<ID>.csv（Excel 向け、日本語の列名と単位）、<ID>.xlsx、"
+        "<ID>.data.csv（計算したままの値、プログラム向け）\r\n"
+        "stamp.json   再現性スタンプ（コミット、プロファイル、データの SHA-256、パッケージ）\r\n"
+    ).encode()
+    write_zip(files, path)
 
 
 def edition_record(profile: Profile) -> dict[str, str]:

@@ -142,9 +142,11 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     (result / "meta").mkdir()
     editions.write_json(result / "meta" / "edition.json", record)
 
+    data_zip = f"{profile.id}-data.zip"
+    edition = editions.edition_info(profile, project.config(), data_zip=data_zip)
     book = session.book or cache / "book" / profile.id
     src = book / "src"
-    stage_book(project, src, results, figures, cache, pages, profile.title)
+    stage_book(project, src, results, figures, cache, pages, profile.title, edition)
     machinery = code_hash(project.root / "requirements.txt", everything=True)
     key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf}".encode()).hexdigest()
     if is_current(out, key):
@@ -157,16 +159,19 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None
     copy_site(html, result / "html")
+    editions.write_data_zip(result / "html" / data_zip, project.data_dir, dataset, figures, profile,
+                            metadata_raw or b"", record["stamp"])
     log(f"website built ({time.monotonic() - t0:.1f} s)")
     (result / "pdf").mkdir()
     if options.pdf:
         t0 = time.monotonic()
         try:
-            refused = print_pdf(result / "html", src / "_toc.yml", result / "pdf" / "report.pdf",
-                                title=profile.title, date=profile.date, audience=profile.audience)
+            refused, pages_printed = print_pdf(result / "html", src / "_toc.yml", result / "pdf" / "report.pdf",
+                                               edition=edition, audience=profile.audience)
         except PdfError as exc:
             raise BuildError(str(exc)) from None
-        log(f"PDF printed ({time.monotonic() - t0:.1f} s)"
+        shutil.copy2(result / "pdf" / "report.pdf", result / "html" / "report.pdf")  # the site links its PDF
+        log(f"PDF printed: {pages_printed} pages ({time.monotonic() - t0:.1f} s)"
             + (f"; refused {len(refused)} request(s) outside the edition, e.g. {refused[0]}" if refused else ""))
     publish(out, result, key, {"submission": profile.id})
     return True, inputs
@@ -197,8 +202,6 @@ def build_site(project: Project, out: Path, options: Options = Options()) -> Non
             for profile in profiles:
                 edition = root / "editions" / profile.id
                 shutil.copytree(edition / "html", site / profile.id)
-                if (edition / "pdf" / "report.pdf").exists():
-                    shutil.copy2(edition / "pdf" / "report.pdf", site / profile.id / "report.pdf")
                 shutil.copytree(edition / "figures", site / profile.id / "figures")
                 (site / profile.id / "figures" / "index.html").write_text(
                     editions.figures_index(profile, sorted(p.name for p in (edition / "figures").iterdir())),

@@ -1,6 +1,7 @@
 """Submission profiles: one edition of the report per policy submission.
 
-A profile (``submissions/<id>.yaml``) names the edition (id, title, date, audience, language),
+A profile (``submissions/<id>.yaml``) names the edition (id, title, date, audience, language; the
+submitting organisation as ``author``; ``site_url``, where the edition is published, if it is),
 which figures it includes (and so which notebooks run), the data vintage (which version of each
 table), the edition's settings (fee-schedule revision, yen per point: set once, used by every
 figure) and per-notebook overrides of parameters whose defaults live in the parameter classes.
@@ -20,13 +21,13 @@ import yaml
 
 from regenpolicy.build.project import Project
 from regenpolicy.build.registry import Registry
-from regenpolicy.data import Dataset, Problem, yaml_problem
+from regenpolicy.data import Dataset, Problem, is_web_url, yaml_problem
 from regenpolicy.models.params import ParameterError, Parameters, resolve
 from regenpolicy.models.settings import EditionSettings
 
 LANGUAGES = ("ja",)
-KEYS = ("id", "title", "date", "audience", "language", "description", "author", "figures", "data_vintage",
-        "settings", "parameters")
+KEYS = ("id", "title", "date", "audience", "language", "description", "author", "site_url", "figures",
+        "data_vintage", "settings", "parameters")
 Position = tuple[int, int]
 
 
@@ -48,6 +49,7 @@ class Profile:
     language: str = "ja"
     description: str = ""
     author: str = ""
+    site_url: str = ""  # where the edition is published (https://…/): links in the PDF and citations
     figures: list[str] | None = None  # None: every figure
     data_vintage: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
@@ -130,6 +132,9 @@ def load_profile(name_or_path: str | Path, project: Project, registry: Registry)
     for key in ("audience", "description", "author"):
         if key in raw and not isinstance(raw[key], str):
             bad((key,), "must be a string")
+    site_url = raw.get("site_url", "")
+    if site_url and (not isinstance(site_url, str) or not is_web_url(site_url)):
+        bad(("site_url",), "must be the edition's published address, an absolute http(s) URL (https://…/)")
     if isinstance(raw.get("id"), str) and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", raw["id"]):
         bad(("id",), f"'{raw['id']}' must be lowercase letters, digits and '-' (it names a folder)")
     date = raw.get("date")
@@ -176,6 +181,7 @@ def load_profile(name_or_path: str | Path, project: Project, registry: Registry)
     profile.date, profile.audience = str(date), str(raw.get("audience", ""))
     profile.language, profile.description = language, str(raw.get("description", ""))
     profile.author = str(raw.get("author", ""))
+    profile.site_url = str(site_url).rstrip("/") + "/" if site_url else ""
     profile.figures = [str(f) for f in figures] if figures is not None else None
     profile.data_vintage = {str(k): str(v) for k, v in vintage.items()}
     profile.settings = dict(settings)

@@ -11,16 +11,128 @@
   written by the build as JSON and turned into docutils nodes here (``regen-changes``,
   ``regen-stamp``): every value is text to docutils, escaped by its HTML writer, so no value from
   data or a profile can form markup, a role, a directive or a substitution.
+- Prose references to figures and tables (「図 K1」「表 T2」, as written) become links to the figure's
+  anchor on its page (``fig-<id>``, ``tbl-<id>``), found in the built pages themselves.
+- Every page gets the edition's description and Open Graph tags, a footer with the edition, its
+  date, the version, links to the PDF and the data, and a citation; each figure's citation (text and
+  BibTeX) and the address of its data in print are filled in from the edition (``regen_edition``).
+- The chart scripts (vega, ~900 KB) load only on pages that have a chart.
+- The theme's English controls are shown in Japanese.
+- Search splits Japanese with Janome and also indexes compound words (市場拡大再算定, 費用対効果)
+  and codes (K921), as readers type them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from sphinx.search.ja import JanomeSplitter
 from sphinx.util.docutils import SphinxDirective
+
+from regenpolicy.presentation import escape
+
+
+# --- search --------------------------------------------------------------------------------------
+class CompoundJanomeSplitter(JanomeSplitter):
+    """Janome's words, plus every run of consecutive nouns joined (市場拡大再算定, 費用対効果, K921,
+    キムリア), lower-cased as the search box lower-cases what a reader types.
+
+    The search box does not split a query, and it tries partial matches only for a query that is not
+    itself a word of the index: so a compound must be a word of the index, and so must every shorter
+    run inside it (費用対効果 inside 費用対効果評価). The single words stay too (算定 finds 再算定).
+    """
+
+    MAX_RUN = 8
+
+    def split(self, input: str) -> list[str]:
+        words: list[str] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            for i in range(len(run)):
+                for j in range(i + 2, min(len(run), i + self.MAX_RUN) + 1):
+                    words.append("".join(run[i:j]))
+            run.clear()
+
+        for token in self.tokenizer.tokenize(input):
+            if isinstance(token, str):
+                continue
+            surface = token.surface.strip()
+            if not surface:
+                flush()
+                continue
+            words.append(surface)
+            pos = token.part_of_speech.split(",")
+            if (pos[0] in ("名詞", "接頭詞") and pos[1] not in ("非自立", "代名詞")) or re.fullmatch(r"[A-Za-z0-9]+", surface):
+                run.append(surface)
+            else:
+                flush()
+        flush()
+        return [w.lower() for w in words]
+
+
+# --- references to figures and tables -----------------------------------------------------------------
+ANCHOR = re.compile(r'id="((?:fig|tbl)-[a-z0-9][a-z0-9-]*)"')
+REFERENCE = re.compile(r"(図|表)\s?([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)(?![A-Za-z0-9])")
+
+
+def _collect_anchors(app: Any, doctree: nodes.document) -> None:
+    anchors = app.env.__dict__.setdefault("regen_anchors", {})
+    for raw in doctree.findall(nodes.raw):
+        for anchor in ANCHOR.findall(raw.astext()):
+            anchors.setdefault(anchor, app.env.docname)
+
+
+def _purge_anchors(app: Any, env: Any, docname: str) -> None:
+    anchors = env.__dict__.setdefault("regen_anchors", {})
+    for key in [k for k, v in anchors.items() if v == docname]:
+        del anchors[key]
+
+
+def _merge_anchors(app: Any, env: Any, docnames: Any, other: Any) -> None:
+    env.__dict__.setdefault("regen_anchors", {}).update(getattr(other, "regen_anchors", {}))
+
+
+SKIP = (nodes.reference, nodes.literal, nodes.literal_block, nodes.raw, nodes.title, nodes.FixedTextElement)
+
+
+def _link_references(app: Any, doctree: nodes.document, docname: str) -> None:
+    """「図 K1」 in the prose → a link to the figure, wherever it is."""
+    anchors = getattr(app.env, "regen_anchors", {})
+    for text in list(doctree.findall(nodes.Text)):
+        parent = text.parent
+        if parent is None or any(isinstance(a, SKIP) for a in _ancestors(parent)):
+            continue
+        value = str(text)
+        if not REFERENCE.search(value):
+            continue
+        pieces: list[nodes.Node] = []
+        last = 0
+        for match in REFERENCE.finditer(value):
+            anchor = ("fig-" if match.group(1) == "図" else "tbl-") + match.group(2).lower()
+            if anchor not in anchors:
+                continue
+            target = app.builder.get_relative_uri(docname, anchors[anchor])
+            target = "" if anchors[anchor] == docname else target
+            pieces.append(nodes.Text(value[last:match.start()]))
+            ref = nodes.reference("", "", internal=True, refuri=f"{target}#{anchor}", classes=["regen-xref"])
+            ref += nodes.Text(match.group(0))
+            pieces.append(ref)
+            last = match.end()
+        if not pieces:
+            continue
+        pieces.append(nodes.Text(value[last:]))
+        parent.replace(text, pieces)
+
+
+def _ancestors(node: Any) -> Any:
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def _drop_thebe(app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
@@ -51,6 +163,173 @@ def _escape_context(app: Any, pagename: str, templatename: str, context: dict[st
             context[key] = escape(value)
 
 
+# --- the edition on every page: description, Open Graph, footer, citations ---------------------------
+# regen_edition (set by the build for each edition): id, title, date, author, description, version,
+# site_url ("" or the edition's published address ending in /), data_zip (file name).
+CHART_SCRIPTS = ("vega-bundle.js", "regen-charts.js")
+UI_JA = {  # the themes' English controls
+    'title="Toggle primary sidebar"': 'title="目次の表示を切り替え"',
+    'title="Toggle secondary sidebar"': 'title="このページの目次の表示を切り替え"',
+    'aria-label="Main"': 'aria-label="目次"',
+    'aria-label="Page"': 'aria-label="このページの操作"',
+    '"Color mode"': '"表示モード（ライト・ダーク）"',
+    'title="System Settings"': 'title="システムの設定に従う"',
+    'title="Link to this heading"': 'title="この見出しへのリンク"',
+    '"Search..."': '"検索…"',
+    'aria-label="Search..."': 'aria-label="検索"',
+    '<summary><span class="toctree-toggle" role="presentation">':
+        '<summary aria-label="節の一覧を開閉"><span class="toctree-toggle" role="presentation">',
+}
+
+
+def _edition(app: Any) -> dict[str, Any]:
+    return dict(app.config.regen_edition or {})
+
+
+def _year(date: str) -> str:
+    return date[:4] if date else ""
+
+
+def bibtex(value: str) -> str:
+    """Text for a BibTeX field: its special characters escaped, braces balanced."""
+    out = str(value).replace("\\", "\\textbackslash{}")
+    for char in "{}%#&$_~^":
+        out = out.replace(char, "\\" + char)
+    return out.replace("\n", " ")
+
+
+def citation(edition: dict[str, Any], what: str = "", url: str = "") -> tuple[str, str]:
+    """A reference to the report (or one of its figures), as text and as BibTeX (plain strings)."""
+    author = edition.get("author") or "—"
+    date, year, title = edition.get("date", ""), _year(edition.get("date", "")), edition.get("title", "")
+    version = f"{edition.get('id', '')} 版（{date}）、regenpolicy {edition.get('version', '')}"
+    text = f"{author}（{year}）『{title}』" + (f"{what}。" if what else "。") + f"{version}。" + (f" {url}" if url else "")
+    key = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9-]", "-", f"regenpolicy-{edition.get('id', '')}-{what.split('「')[0]}"))
+    fields = [("author", "{" + bibtex(author) + "}"), ("title", bibtex(title + (f"：{what}" if what else ""))),
+              ("year", bibtex(year)), ("note", bibtex(version))] + ([("url", bibtex(url))] if url else [])
+    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
+    return text, f"@techreport{{{key.strip('-')},\n{body},\n  language = {{japanese}}\n}}"
+
+
+def _cite_block(edition: dict[str, Any], what: str, url: str, summary: str) -> str:
+    text, bib = citation(edition, what, url)
+    return (f'<details><summary>{escape.text(summary)}</summary><p>{escape.text(text)}</p>'
+            f'<pre class="regen-bibtex">{escape.text(bib)}</pre></details>')
+
+
+CITE = re.compile(r'<div class="regen-cite" data-kind="([^"]*)" data-id="([^"]*)" data-anchor="([^"]*)" '
+                  r'data-title="([^"]*)"></div>')
+PRINT_DATA = re.compile(r'<p class="regen-print-data" data-file="([^"]*)"></p>')
+
+
+def _unescape(value: str) -> str:
+    import html
+
+    return html.unescape(value)
+
+
+def _fill_body(edition: dict[str, Any], pagename: str, body: str) -> str:
+    """Each figure's citation and the address of its data in print, from the edition."""
+    site = edition.get("site_url", "")
+
+    def cite(m: re.Match[str]) -> str:
+        kind, fig, anchor, title = (_unescape(g) for g in m.groups())
+        url = f"{site}{pagename}.html#{anchor}" if site else ""
+        inner = _cite_block(edition, f"{kind} {fig}「{title}」", url, f"この{kind}を引用")
+        return f'<div class="regen-cite">{inner}</div>'
+
+    def data(m: re.Match[str]) -> str:
+        fig = _unescape(m.group(1))
+        if site:
+            url = f"{site}_static/figures/{fig}.csv"
+            return f'<p class="regen-print-data">データ：{escape.link(url, url)}（Excel：{escape.text(fig)}.xlsx）</p>'
+        return (f'<p class="regen-print-data">データ：この版のデータ一式 {escape.text(edition.get("data_zip", ""))} の '
+                f"figures/{escape.text(fig)}.csv（Excel は {escape.text(fig)}.xlsx）</p>")
+
+    return PRINT_DATA.sub(data, CITE.sub(cite, body))
+
+
+def _page_context(app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    edition = _edition(app)
+    body = context.get("body", "")
+    if isinstance(body, str) and edition:
+        context["body"] = _fill_body(edition, pagename, body)
+    if "regen-chart" not in str(body):
+        scripts = context.get("script_files") or []
+        scripts[:] = [js for js in scripts if str(getattr(js, "filename", js) or "").split("?")[0].rsplit("/", 1)[-1]
+                      not in CHART_SCRIPTS]
+    if not edition:
+        return
+    pathto = context.get("pathto")
+    description = edition.get("description") or edition.get("title", "")
+    title = context.get("title") or edition.get("title", "")
+    site = edition.get("site_url", "")
+    meta = [f'<meta name="description" content="{escape.text(description)}">',
+            f'<meta property="og:title" content="{escape.text(_plain(title))}">',
+            f'<meta property="og:site_name" content="{escape.text(edition.get("title", ""))}">',
+            f'<meta property="og:description" content="{escape.text(description)}">',
+            '<meta property="og:type" content="article">', '<meta property="og:locale" content="ja_JP">',
+            f'<meta name="author" content="{escape.text(edition.get("author", ""))}">']
+    if site:
+        meta.append(f'<meta property="og:url" content="{escape.text(site + pagename + ".html")}">')
+    context["metatags"] = str(context.get("metatags", "")) + "\n" + "\n".join(meta) + "\n"
+    links = []
+    if pathto is not None:
+        if edition.get("id"):
+            links.append(f'<li><a href="{escape.text(pathto("report.pdf", 1))}">PDF 版（印刷用）</a></li>')
+        if edition.get("data_zip"):
+            links.append(f'<li><a href="{escape.text(pathto(edition["data_zip"], 1))}" download>'
+                         f"この版のデータ一式（zip：元の表と metadata.yaml、図のデータ）</a></li>")
+    stamp = (f'<p class="regen-stamp">{escape.text(edition.get("title", ""))}　{escape.text(edition.get("date", ""))} 版'
+             f'（{escape.text(edition.get("id", ""))}）・ regenpolicy {escape.text(edition.get("version", ""))}</p>')
+    cite = _cite_block(edition, "", site, "この報告書を引用")
+    context["theme_extra_footer"] = _markup(
+        f'{stamp}<ul class="regen-site-links">{"".join(links)}</ul><div class="regen-cite">{cite}</div>')
+
+
+def _plain(value: Any) -> str:
+    return re.sub(r"<[^>]+>", "", str(value))
+
+
+def _markup(value: str) -> Any:
+    from markupsafe import Markup
+
+    return Markup(value)
+
+
+def _translate_ui(app: Any) -> None:
+    """Wrap the HTML builder's template rendering: the themes' English controls in Japanese."""
+    templates = getattr(app.builder, "templates", None)
+    if templates is None or getattr(templates, "_regen_wrapped", False):
+        return
+    render = templates.render
+
+    def render_ja(template: str, context: dict[str, Any]) -> str:
+        out = str(render(template, context))
+        for english, japanese in UI_JA.items():
+            out = out.replace(english, japanese)
+        return out
+
+    templates.render = render_ja
+    templates._regen_wrapped = True
+
+
+JS_MESSAGES_JA = {  # messages of Sphinx's search page that its Japanese catalogue leaves empty
+    "Search finished, found ${resultCount} page(s) matching the search query.":
+        "検索が完了しました。${resultCount} ページが見つかりました。",
+}
+
+
+def _fill_js_messages(app: Any, exception: Exception | None) -> None:
+    path = Path(app.outdir) / "_static" / "translations.js"
+    if exception is not None or not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    for english, japanese in JS_MESSAGES_JA.items():
+        text = text.replace(json.dumps(english) + ': ""', json.dumps(english) + ": " + json.dumps(japanese, ensure_ascii=False))
+    path.write_text(text, encoding="utf-8")
+
+
 def _mathml(latex: str, display: str) -> str:
     from latex2mathml.converter import convert
 
@@ -78,7 +357,7 @@ def para(text: str) -> nodes.paragraph:
 
 def table(header: list[str], rows: list[list[str]], classes: tuple[str, ...] = ()) -> nodes.table:
     """A docutils table of plain text cells."""
-    tbl = nodes.table(classes=["regen-table", *classes])
+    tbl = nodes.table(classes=["regen-table", "regen-generated", *classes])
     group = nodes.tgroup(cols=len(header))
     tbl += group
     for _ in header:
@@ -154,7 +433,7 @@ class ChangesDirective(_JsonDirective):
         out.append(section(self, "データ", *(data or [para("変更なし。")])))
         moved = c["headlines"]
         out.append(section(self, "見出しの数値",
-                           table(["図", "数値", "前の版", "この版"], moved) if moved
+                           table(["図", "本文の箇所（〔 〕が数値）", "前の版", "この版"], moved) if moved
                            else para("両方の版にある図で、動いた数値はない。")))
         return out
 
@@ -182,6 +461,15 @@ def setup(app: Any) -> dict[str, Any]:
     app.config.html_math_renderer = "mathml"
     app.connect("html-page-context", _drop_thebe, priority=900)
     app.connect("html-page-context", _escape_context, priority=100)
+    app.connect("html-page-context", _page_context, priority=800)
+    app.connect("builder-inited", _translate_ui)
+    app.connect("build-finished", _fill_js_messages)
+    app.connect("doctree-read", _collect_anchors)
+    app.connect("env-purge-doc", _purge_anchors)
+    app.connect("env-merge-info", _merge_anchors)
+    app.connect("doctree-resolved", _link_references)
+    app.add_config_value("regen_edition", {}, "html")
+    app.add_config_value("regen_code", "", "html")  # the build's code: a new version rewrites every page
     app.add_directive("regen-changes", ChangesDirective)
     app.add_directive("regen-stamp", StampDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

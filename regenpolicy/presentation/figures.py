@@ -1,9 +1,12 @@
 """Charts and tables as the report shows them: one theme, and one way to publish each.
 
-``publish`` writes the figure's data (``<ID>.csv``, exactly the plotted numbers with units) and a
-static SVG (``<ID>.svg``) into the edition's figure folder, and returns what the notebook displays:
-an interactive chart drawn by the site's own copy of vega-embed (no CDN), the same chart as
-inline SVG for print, and a caption whose 出所 and notes come from the data's metadata.
+``publish`` writes the figure's files into the edition's figure folder (``regenpolicy.presentation.
+downloads``: the readers' CSV and Excel, SVG and 2× PNG with title and source, the machine-readable
+``<ID>.data.csv``) and returns what the notebook displays: its number and title (an h2), the unit
+the chart is drawn in, the chart (drawn in the browser by the site's own vega scripts,
+``book/_static/regen-charts.js``: no CDN, fitted to the screen, keyboard tooltips), the same chart as
+inline SVG for print, a text alternative generated from the data, the 出所 (each a link to its row
+in the sources table) and notes, the data as a table, the downloads, a permalink and a citation.
 Every string that reaches HTML goes through ``regenpolicy.presentation.escape``.
 """
 
@@ -21,7 +24,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
-from regenpolicy.presentation import escape
+from regenpolicy.presentation import describe, downloads, escape
 
 # BIZ UDPGothic (Morisawa, Debian fonts-morisawa-bizud-gothic) is a TrueType font with a real
 # bold weight: Chromium embeds it in the PDF as text. CFF fonts such as Noto CJK, and any font
@@ -81,16 +84,57 @@ def source_text(sources: pd.DataFrame) -> str:
     return "；".join(format_source(r) for _, r in sources.iterrows())
 
 
-def _caption_tail(file_id: str, sources: str, notes: list[str]) -> list[str]:
-    """The caption lines every figure and table ends with: 出所, notes, the data file."""
-    parts = [f'<span class="regen-source">出所：{escape.text(sources)}</span>']
+APPENDIX_PAGE = "z1_data_appendix.html"  # the sources table (表 X-2), beside every figure's page
+
+
+def source_anchor(source_id: Any) -> str:
+    """The anchor of a source's row in the sources table: ``src-<id>``."""
+    return "src-" + re.sub(r"[^A-Za-z0-9_-]", "-", str(source_id))
+
+
+def sources_html(sources: pd.DataFrame) -> str:
+    """出所 as links to each source's row in the sources table (appendix)."""
+    items = []
+    for _, row in sources.iterrows():
+        shown = escape.text(format_source(row))
+        if isinstance(row.get("source_id"), str):
+            shown = (f'<a class="regen-source-link" href="{APPENDIX_PAGE}#{escape.text(source_anchor(row["source_id"]))}">'
+                     f"{shown}</a>")
+        items.append(shown)
+    return "；".join(items)
+
+
+def _foot(file_id: str, sources: pd.DataFrame, notes: list[str]) -> str:
+    """What every figure and table ends with: 出所 (linked), notes, and where its data is in print."""
+    parts = [f'<p class="regen-source">出所：{sources_html(sources)}</p>']
     if notes:
-        parts.append(f'<span class="regen-note">注：{escape.text("。".join(notes))}。</span>')
-    parts.append(
-        f'<a class="regen-csv" href="../_static/figures/{escape.text(file_id)}.csv" download>データ（CSV）</a>'
-        f'<span class="regen-csv-print">データ：figures/{escape.text(file_id)}.csv</span>'
-    )
-    return parts
+        parts.append(f'<p class="regen-note">注：{escape.text("。".join(notes))}。</p>')
+    # filled in by the report's Sphinx extension: the data file's address in this edition
+    parts.append(f'<p class="regen-print-data" data-file="{escape.text(file_id)}"></p>')
+    return '<div class="regen-fig-foot">' + "".join(parts) + "</div>"
+
+
+def _panel(kind: str, file_id: str, anchor: str, title: str, images: bool) -> str:
+    """Downloads, permalink and citation under a figure or table."""
+    base = f"../_static/figures/{escape.text(file_id)}"
+    hidden = f'<span class="visually-hidden">（{escape.text(kind)} {escape.text(file_id)}）</span>'
+    links = [f'<a class="regen-dl regen-dl-csv" href="{base}.csv" download>CSV{hidden}</a>',
+             f'<a class="regen-dl regen-dl-xlsx" href="{base}.xlsx" download>Excel{hidden}</a>']
+    if images:
+        links += [f'<a class="regen-dl regen-dl-svg" href="{base}.svg" download>SVG{hidden}</a>',
+                  f'<a class="regen-dl regen-dl-png" href="{base}.png" download>PNG（2倍）{hidden}</a>']
+    links.append(f'<a class="regen-permalink" href="#{escape.text(anchor)}">この{escape.text(kind)}へのリンク{hidden}</a>')
+    return (f'<div class="regen-panel"><span class="regen-panel-label">ダウンロード：</span>{" ".join(links)}'
+            f'<div class="regen-cite" data-kind="{escape.text(kind)}" data-id="{escape.text(file_id)}" '
+            f'data-anchor="{escape.text(anchor)}" data-title="{escape.text(title)}"></div></div>')
+
+
+def _downloads(out: Path, file_id: str, frame: pd.DataFrame, *, heading: str, unit: str, cited: str,
+               notes: list[str]) -> None:
+    """``<ID>.csv`` (BOM, Japanese) and ``<ID>.xlsx`` for readers."""
+    downloads.write_reader_csv(frame, out / f"{file_id}.csv")
+    about = [("図表", heading), ("単位", unit or "—"), ("出所", cited)] + ([("注", "。".join(notes) + "。")] if notes else [])
+    downloads.write_xlsx(frame, out / f"{file_id}.xlsx", about)
 
 
 class Figure:
@@ -108,33 +152,68 @@ class Figure:
         return self._html
 
 
-def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame, *, title: str,
-            sources: pd.DataFrame, units: Mapping[str, str], notes: Sequence[str] | None = None) -> Figure:
-    """Write ``<ID>.csv`` and ``<ID>.svg`` into ``out`` and return the displayable figure with its caption."""
-    anchor = f"fig-{fig_id.lower()}"
-    write_csv(data.rename(columns={c: f"{c} [{u}]" for c, u in units.items() if c in data.columns}),
-              out / f"{fig_id}.csv")
-    spec = chart.to_dict()
-    svg = vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False))
-    (out / f"{fig_id}.svg").write_text(svg, encoding="utf-8")
+def caption_unit(units: Mapping[str, str], unit: str | None) -> str:
+    """The caption's unit line: the chart's unit when given, else the units of the plotted columns."""
+    return unit if unit is not None else "、".join(sorted(set(units.values())))
 
+
+def data_table(frame: pd.DataFrame, caption: str) -> str:
+    """A reader table (``downloads.reader_table``) as HTML, numbers formatted as on the page."""
+    formats = dict.fromkeys(frame.columns, _shown_number)
+    return html_table(frame, caption, formats, classes="regen-table regen-data-table")
+
+
+def _shown_number(value: Any) -> str:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return number(float(value))
+    return str(value)
+
+
+def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame, *, title: str,
+            sources: pd.DataFrame, units: Mapping[str, str], notes: Sequence[str] | None = None,
+            unit: str | None = None, values: Mapping[str, Mapping[Any, str]] | None = None) -> Figure:
+    """Write the figure's files into ``out`` and return the displayable figure with its caption.
+
+    ``units`` are the units of the columns of ``data`` (the downloads' headers); ``unit`` is the
+    unit the chart is drawn in, for the caption (default: the columns' units); ``values`` names
+    coded values the downloads should show in words (``{"therapy": {"once": "一度きりの治療"}}``).
+    """
+    anchor = f"fig-{fig_id.lower()}"
+    fig_no = f"図 {fig_id}"
+    write_csv(data.rename(columns={c: f"{c} [{u}]" for c, u in units.items() if c in data.columns}),
+              out / f"{fig_id}.data.csv")
+    notes_all = list(notes or []) + caption_notes(data)
     cited = source_text(sources)
-    parts = [
-        f'<span class="regen-fig-no">図 {escape.text(fig_id)}</span> {escape.text(title)}',
-        f'<span class="regen-unit">単位：{escape.text("、".join(sorted(set(units.values()))))}</span>',
-        *_caption_tail(fig_id, cited, list(notes or []) + caption_notes(data)),
-    ]
+    shown_unit = caption_unit(units, unit)
+    reader = downloads.reader_table(data, units, values)
+    _downloads(out, fig_id, reader, heading=f"{fig_no} {title}", unit=shown_unit, cited=cited, notes=notes_all)
+
+    spec = chart.to_dict()
+    spec["description"] = describe.describe(spec, fig_no, title)
+    # the SVG is one labelled image (its description); the values are in the data table and tooltips
+    spec.setdefault("config", {})["aria"] = False
+    svg = vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False))
+    footer = [f"単位：{shown_unit}", f"出所：{cited}"] + ([f"注：{'。'.join(notes_all)}。"] if notes_all else [])
+    exported = downloads.spec_json(downloads.export_spec(spec, f"{fig_no} {title}", footer, FONT))
+    (out / f"{fig_id}.svg").write_text(vlc.vegalite_to_svg(exported), encoding="utf-8")
+    (out / f"{fig_id}.png").write_bytes(vlc.vegalite_to_png(exported, scale=2))
+
     body = (
-        f'<figure class="regen-figure" id="{anchor}">\n'
-        f'<div class="regen-chart" id="{anchor}-chart" role="img" aria-label="{escape.text(title)}"></div>\n'
+        f'<figure class="regen-figure" id="{anchor}" data-regen-kind="図" data-regen-id="{escape.text(fig_id)}" '
+        f'data-regen-title="{escape.text(title)}">\n'
+        f'<figcaption><h2 class="regen-fig-title"><span class="regen-fig-no">{escape.text(fig_no)}</span> '
+        f'{escape.text(title)}</h2><p class="regen-unit">単位：{escape.text(shown_unit)}</p></figcaption>\n'
+        f'<div class="regen-chart" id="{anchor}-chart" data-spec="{anchor}-spec" data-name="{escape.text(fig_id)}"></div>\n'
         f'<div class="regen-print">{_prefix_ids(svg, anchor)}</div>\n'
-        f'<figcaption>{"<br>".join(parts)}</figcaption>\n'
+        f'<p class="regen-alt" id="{anchor}-alt">{escape.text(spec["description"])}</p>\n'
+        f"{_foot(fig_id, sources, notes_all)}\n"
+        f'<details class="regen-data"><summary>{escape.text(fig_no)} のデータ（表）</summary>\n'
+        f"{data_table(reader, f'{fig_no} のデータ')}</details>\n"
+        f"{_panel('図', fig_id, anchor, title, images=True)}\n"
+        f'<script type="application/json" id="{anchor}-spec">{escape.script_json(spec)}</script>\n'
         f"</figure>\n"
-        f"<script>vegaEmbed('#{anchor}-chart', {escape.script_json(spec)}, "
-        '{"renderer": "svg", "actions": {"export": true, "source": false, "compiled": false, "editor": false}})'
-        ".catch(function (e) { console.error(e); });</script>\n"
     )
-    return Figure(body, f"図 {fig_id} {title}\n出所：{cited}")
+    return Figure(body, f"{fig_no} {title}\n出所：{cited}")
 
 
 def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -> str:
@@ -150,43 +229,68 @@ def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -
 
 
 def html_table(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,
-               classes: str = "regen-table", multiline: Sequence[str] = (), links: Sequence[str] = ()) -> str:
-    """A table as HTML: every header and cell escaped; ``multiline`` columns keep their line breaks,
-    ``links`` columns hold addresses shown as links when they are http(s)."""
+               classes: str = "regen-table", multiline: Sequence[str] = (), links: Sequence[str] = (),
+               caption_html: str | None = None, row_anchor: tuple[str, str] | None = None) -> str:
+    """A table as HTML in its own scrolling box: every header and cell escaped; ``multiline``
+    columns keep their line breaks, ``links`` columns hold addresses shown as links when they are
+    http(s); ``row_anchor`` = (column, prefix) gives each row the anchor prefix + its value."""
     formats = formats or {}
     head = "".join(f'<th scope="col">{escape.text(c)}</th>' for c in frame.columns)
     rows = []
     for record in frame.itertuples(index=False, name=None):
-        cells = "".join(f"<td>{_cell(v, formats.get(c), c in multiline, c in links)}</td>"
-                        for c, v in zip(frame.columns, record, strict=True))
-        rows.append(f"<tr>{cells}</tr>")
-    return (f'<table class="{escape.text(classes)}"><caption>{escape.text(caption)}</caption>\n'
-            f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table>")
+        cells = []
+        for i, (c, v) in enumerate(zip(frame.columns, record, strict=True)):
+            tag = "th" if i == 0 else "td"
+            scope = ' scope="row"' if i == 0 else ""
+            cells.append(f"<{tag}{scope}>{_cell(v, formats.get(c), c in multiline, c in links)}</{tag}>")
+        row_id = ""
+        if row_anchor is not None:
+            row_id = f' id="{escape.text(row_anchor[1] + re.sub(r"[^A-Za-z0-9_-]", "-", str(record[list(frame.columns).index(row_anchor[0])])))}"'
+        rows.append(f"<tr{row_id}>{''.join(cells)}</tr>")
+    cap = caption_html if caption_html is not None else escape.text(caption)
+    return (f'<div class="regen-table-scroll" tabindex="0" role="region" aria-label="{escape.text(caption)}">'
+            f'<table class="{escape.text(classes)}"><caption>{cap}</caption>\n'
+            f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>")
 
 
 def table(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,
-          classes: str = "regen-table", multiline: Sequence[str] = (), links: Sequence[str] = ()) -> Figure:
-    """A table shown on the page (no download): no index, formatted numbers, a caption."""
-    return Figure(html_table(frame, caption, formats, classes=classes, multiline=multiline, links=links), caption)
+          classes: str = "regen-table", multiline: Sequence[str] = (), links: Sequence[str] = (),
+          row_anchor: tuple[str, str] | None = None) -> Figure:
+    """A table shown on the page (no download): no index, formatted numbers, a caption.
+
+    A caption that starts with a table number (``表 P1-1 …``) gives the table the anchor ``tbl-p1-1``
+    that references in the prose link to."""
+    number_match = re.match(r"表\s*([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s", caption)
+    body = html_table(frame, caption, formats, classes=classes, multiline=multiline, links=links,
+                      row_anchor=row_anchor)
+    if number_match:
+        body = f'<div class="regen-table-block" id="tbl-{number_match.group(1).lower()}">{body}</div>'
+    return Figure(body, caption)
 
 
 def publish_table(out: Path, table_id: str, frame: pd.DataFrame, *, title: str, sources: pd.DataFrame,
                   data: pd.DataFrame | None = None, notes: Sequence[str] | None = None,
                   formats: Mapping[str, Format] | None = None, multiline: Sequence[str] = ()) -> Figure:
-    """A data table with anchor ``tbl-<id>``, a caption with 出所 and its data at ``<ID>.csv``.
+    """A data table with anchor ``tbl-<id>``, a caption with 出所, its downloads and citation.
 
     ``frame`` is what the page shows (Japanese column names; ``multiline`` columns keep their
-    line breaks); ``data`` is what ``<ID>.csv`` holds (default: ``frame``). Text tables wrap.
+    line breaks) and what the readers' downloads hold; ``data`` is the machine-readable
+    ``<ID>.data.csv`` (default: ``frame``). Text tables wrap.
     """
     anchor = f"tbl-{table_id.lower()}"
     csv_data = frame if data is None else data
-    write_csv(csv_data, out / f"{table_id}.csv")
-    body_table = html_table(frame, f"表 {table_id} {title}", formats,
-                            classes="regen-table regen-text-table", multiline=multiline)
+    write_csv(csv_data, out / f"{table_id}.data.csv")
+    notes_all = list(notes or []) + caption_notes(csv_data)
     cited = source_text(sources)
-    parts = _caption_tail(table_id, cited, list(notes or []) + caption_notes(csv_data))
-    body = (f'<div class="regen-table-block" id="{anchor}">\n{body_table}\n'
-            f'<p class="regen-table-caption">{"<br>".join(parts)}</p>\n</div>\n')
+    reader = downloads.reader_table(frame, {})
+    _downloads(out, table_id, reader, heading=f"表 {table_id} {title}", unit="", cited=cited, notes=notes_all)
+    caption_html = (f'<h2 class="regen-fig-title"><span class="regen-fig-no">表 {escape.text(table_id)}</span> '
+                    f"{escape.text(title)}</h2>")
+    body_table = html_table(frame, f"表 {table_id} {title}", formats, classes="regen-table regen-text-table",
+                            multiline=multiline, caption_html=caption_html)
+    body = (f'<div class="regen-table-block" id="{anchor}" data-regen-kind="表" data-regen-id="{escape.text(table_id)}" '
+            f'data-regen-title="{escape.text(title)}">\n{body_table}\n'
+            f"{_foot(table_id, sources, notes_all)}\n{_panel('表', table_id, anchor, title, images=False)}\n</div>\n")
     return Figure(body, f"表 {table_id} {title}\n出所：{cited}")
 
 
@@ -223,7 +327,13 @@ def tornado_chart(out: Path, fig_id: str, frame: pd.DataFrame, *, output_title: 
     return publish(out, fig_id, chart,
                    long[["parameter", "label", "side", "value", "output", "base_output", "swing"]],
                    title=title, sources=sources, units={"value": "パラメータの単位", "output": output_title},
-                   notes=["黒線は基準値での結果。各パラメータを一つずつ変え、他は基準値に固定した"])
+                   unit=_unit_of(output_title), notes=["黒線は基準値での結果。各パラメータを一つずつ変え、他は基準値に固定した"])
+
+
+def _unit_of(title: str) -> str:
+    """The unit in a title such as ``案1の価格（万円）``; the title itself when it names none."""
+    match = re.search(r"（([^（）]+)）$", title)
+    return match.group(1) if match else title
 
 
 def number(value: float) -> str:

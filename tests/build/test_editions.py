@@ -39,10 +39,10 @@ def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_
         outs[name] = tmp_path / f"out-{name}"
         proc = run_cli(project, "build", "--out", str(outs[name]), "--no-pdf", "--submission", str(path))
         assert proc.returncode == 0, proc.stderr
-    assert (outs["now"] / "figures" / "M1.csv").read_bytes() == (outs["test"] / "figures" / "M1.csv").read_bytes()
+    assert (outs["now"] / "figures" / "M1.data.csv").read_bytes() == (outs["test"] / "figures" / "M1.data.csv").read_bytes()
 
     def k1(out: Path) -> dict[str, dict[str, str]]:
-        with (out / "figures" / "K1.csv").open(encoding="utf-8") as f:
+        with (out / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
             return {r["step_ja"]: r for r in csv.DictReader(f)}
 
     now, test = k1(outs["now"]), k1(outs["test"])
@@ -80,7 +80,7 @@ def test_each_edition_keeps_its_own_figures_and_vintage(site):
     firm, jri = site / "firm-2023-07", site / "jri-2025"
     assert (firm / "figures" / "A1.csv").exists() and not (firm / "figures" / "K1.csv").exists()
     assert (jri / "figures" / "K1.csv").exists() and not (jri / "figures" / "A1.csv").exists()
-    with (jri / "figures" / "K1.csv").open(encoding="utf-8") as f:
+    with (jri / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
         admin = next(r for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
     assert admin["points_revision"] == "2024"  # the 2024 fee schedule, as that paper used
 
@@ -100,17 +100,29 @@ def test_what_changed_pages(site):
     assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2024 2026" in text
     assert "薬価の再算定ルールの年度（data/repricing_rules.csv の rule_set）（年度） 2024 2026" in text
     assert "この版で加わった図表：P1、P1-TOR、P2、Q1、T4、T5" in text
-    assert "k1_ward_paid 45.01 49.14" in text and "k1_tocilizumab_dose 60,025 58,043" in text
-    assert "k1_gap_car_t" not in text  # the cost no fee pays does not move: the unpaid steps are unchanged in 2026
+    assert "支払額は患者1人当たり〔 〕 万円 115.9 120.6" in text  # the FY2026 ward fees pay more
+    assert "差し引き〔 〕 万円" not in text  # the cost no fee pays does not move: the unpaid steps are unchanged in 2026
+    assert "k1_" not in text  # numbers glued for tables are not headlines; no raw names
+
+
+def test_the_changes_page_reports_moved_headlines_in_words(site):
+    """The default edition uses the 2022 fee schedule where the 2026-11 edition uses 2026: what K1 pays moved."""
+    text = text_of(site / "default" / "book" / "_generated" / "changes.html")
+    assert "見出しの数値" in text and "動いた数値はない" not in text
+    assert "支払額は患者1人当たり〔 〕 万円 120.6 114.8" in text  # named by the words around it on the page
+    assert not re.search(r"parameters\.[a-z0-9_]+\.", text) and "data_vintage." not in text  # no raw keys
+    assert not re.search(r"(\S+) → \1", text)  # nothing listed that did not change
 
 
 def test_site_links_resolve_in_chromium(site, browser):
     page = browser.new_page()
     page.goto((site / "index.html").as_uri())
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
-    assert len(hrefs) == 12
+    assert len(hrefs) == 16  # per edition (4): its site, PDF, figure data and data zip
     for href in hrefs:
         assert Path(href.removeprefix("file://")).exists(), href
+        if href.endswith(".zip"):
+            continue  # a download
         page.goto(href)
         if href.endswith(".html"):
             # an edition's index.html forwards to its first page; wait for the page it lands on

@@ -26,7 +26,7 @@ TABLES = {  # id: (page, caption text, rows in the CSV)
 
 
 def rows(built: Path, fig_id: str) -> list[dict[str, str]]:
-    with (built / "figures" / f"{fig_id}.csv").open(encoding="utf-8") as f:
+    with (built / "figures" / f"{fig_id}.data.csv").open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -46,8 +46,8 @@ def test_tables_have_anchor_caption_source_and_csv_link(built):
     for table_id, (page, caption, _) in TABLES.items():
         html = (built / "html" / page).read_text(encoding="utf-8")
         assert f'id="tbl-{table_id.lower()}"' in html, table_id
-        block = html.split(f'id="tbl-{table_id.lower()}"', 1)[1].split("</div>", 1)[0]
-        assert f"表 {table_id} " in block and caption in block and "出所：" in block, table_id
+        block = html.split(f'id="tbl-{table_id.lower()}"', 1)[1].split('class="regen-cite"', 1)[0]
+        assert f"表 {table_id}</span> " in block and caption in block and "出所：" in block, table_id
         link = re.search(r'href="([^"]+\.csv)"', block).group(1)
         assert (built / "html" / page).parent.joinpath(link).resolve().is_file()
 
@@ -233,4 +233,4 @@ def test_a_profile_parameter_changes_the_built_figure(built, tmp_path):
     base = rows(built, "C1")
     year10 = lambda data: next(float(r["cum_total [円]"]) for r in data if r["therapy"] == "repeat" and r["year"] == "10")  # noqa: E731
     assert year10(changed) > year10(base)  # no discounting: the same costs add up to more
-    assert not (tmp_path / "out" / "figures" / "M1.csv").exists()  # only the chosen figures are built
+    assert not (tmp_path / "out" / "figures" / "M1.data.csv").exists()  # only the chosen figures are built

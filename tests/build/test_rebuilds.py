@@ -22,7 +22,7 @@ def reused(stdout: str) -> set[str]:
 
 
 def k1_rows(out: Path) -> dict[str, dict[str, str]]:
-    with (out / "figures" / "K1.csv").open(encoding="utf-8") as f:
+    with (out / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
         return {r["step_ja"]: r for r in csv.DictReader(f)}
 
 

@@ -157,11 +157,39 @@ def test_nothing_runs_in_the_readers_browser(hostile_site, browser):
 
 
 def test_downloads_cannot_become_spreadsheet_formulas(hostile_site):
+    from openpyxl import load_workbook
+
     site, _, _ = hostile_site
-    for path in (site / "b" / "figures").glob("*.csv"):
-        for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"))):
+    csvs = list((site / "b" / "figures").glob("*.csv"))
+    assert len(csvs) > 40  # the readers' CSV and the machine-readable one of every figure
+    for path in csvs:
+        for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))):
             for cell in row:
                 assert not cell.startswith(("=", "+", "@")), (path.name, cell[:40])
+    books = list((site / "b" / "figures").glob("*.xlsx"))
+    assert books
+    hostile_cells = 0
+    for path in books:
+        for sheet in load_workbook(path).worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, cell.coordinate)
+                    if isinstance(cell.value, str) and "HYPERLINK" in cell.value:
+                        hostile_cells += 1
+    assert hostile_cells > 0  # the hostile strings are there, as text
+
+
+def test_the_data_zip_and_citations_hold_the_strings_as_data(hostile_site):
+    import zipfile
+
+    site, _, _ = hostile_site
+    with zipfile.ZipFile(site / "b" / "b-data.zip") as z:
+        names = z.namelist()
+        assert "data/metadata.yaml" in names and "data/sources.csv" in names
+        assert all(not n.startswith(("/", "..")) and ".." not in n.split("/") for n in names)
+    page = (site / "b" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8")
+    cite = page.split('class="regen-bibtex"', 1)[1].split("</pre>", 1)[0]
+    assert "<script" not in cite and "<img" not in cite
 
 
 # --- one build at a time, never a stale or half-published result -----------------------------------
@@ -214,7 +242,7 @@ def test_a_file_saved_during_a_build_is_never_published_as_up_to_date(tmp_path):
     assert build.returncode == 0
 
     def admin_points() -> str:
-        with (out / "figures" / "K1.csv").open(encoding="utf-8") as f:
+        with (out / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
             return next(r["points [点]"] for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
 
     assert admin_points() == "30850"  # that build published what it validated

@@ -33,10 +33,12 @@ def test_what_changed_lists_exactly_the_changes(tmp_path, data_copy):
     lines.append("K922-2,2025,CAR発現生T細胞投与（一連につき）,30850,assumption,jri2025,試験用の行")  # added
     fees.write_text("\n".join(lines) + "\n", encoding="utf-8")
     old = edition(tmp_path, "a", "id: a\ntitle: 前の版\ndate: 2025\nfigures: [K1, M1]\n", ROOT / "data",
-                  {"k1_fee_gap": {"k1_gap_car_t": 99.3, "k1_revision": 2022}, "m1_market": {"m1_cagr": 0.26}})
+                  {"k1_fee_gap": {"k1_gap_car_t": 99.3, "k1_revision": 2022, "k1_ward_paid": 45.0,
+                                 "k1_gap_dpc": 40.61}, "m1_market": {"m1_cagr": 0.26}})
     new = edition(tmp_path, "b", "id: b\ntitle: この版\ndate: 2026\nfigures: [K1, M1, C2]\n"
                   "settings: {yen_per_point: 20}\nparameters:\n  m1_market: {end_year: 2035}\n", data_copy,
-                  {"k1_fee_gap": {"k1_gap_car_t": 74.2, "k1_revision": 2022}, "m1_market": {"m1_cagr": 0.26}})
+                  {"k1_fee_gap": {"k1_gap_car_t": 74.2, "k1_revision": 2022, "k1_ward_paid": 49.1,
+                                 "k1_gap_dpc": 40.64}, "m1_market": {"m1_cagr": 0.26}})
     c = changes(old, new, load_registry(PROJECT))
     assert c["settings"] == [["この版の設定", "1点当たりの金額（円）", "10", "20"]]
     assert c["parameters"] == [["M1", "年平均成長率（CAGR）の終点（年）", "2030", "2035"]]
@@ -44,7 +46,26 @@ def test_what_changed_lists_exactly_the_changes(tmp_path, data_copy):
     [fee] = c["data"]
     assert fee["added"] == ["K922-2 / 2025"] and fee["removed"] == ["K921-3 1 / 2022"]
     assert fee["revised"] == [["K921 2ロ / 2022", "points", "17,440", "17,500", "mhlw_fee_r4"]]
-    assert c["headlines"] == [["K1", "k1_gap_car_t", "99.3", "74.2"]]  # numbers that did not move are not listed
+    # numbers that did not move are not listed, nor numbers the text does not show (k1_ward_paid) or that move
+    # below the precision it shows them at (k1_gap_dpc, written as 40.6); a moved one is named by its words
+    [(fig, where, before, after)] = c["headlines"]
+    assert (fig, before, after) == ("K1", "99.3", "74.2") and where.endswith("どの点数でも支払われない費用は差し引き〔 〕 万円")
+
+
+def test_settings_that_no_figure_of_the_edition_uses_are_not_listed(tmp_path):
+    old = edition(tmp_path, "a", "id: a\ntitle: 前の版\ndate: 2025\nfigures: [M1]\n", ROOT / "data", {})
+    new = edition(tmp_path, "b", "id: b\ntitle: この版\ndate: 2026\nfigures: [M1]\nsettings: {yen_per_point: 20}\n",
+                  ROOT / "data", {})
+    assert changes(old, new, load_registry(PROJECT))["settings"] == []  # M1 uses no fee setting
+
+
+def test_a_headline_is_named_by_its_sentence_and_formatted_as_written():
+    from regenpolicy.build.editions import as_written, glued_in_prose
+
+    said = glued_in_prose((ROOT / "notebooks" / "m1_market.md").read_text(encoding="utf-8"))
+    where, fmt = said["m1_total_first"]
+    assert "〔 〕 億円から" in where and fmt == ",.0f"
+    assert as_written(6812.0, fmt) == "6,812" and as_written(0.2599, ".1%") == "26.0%"
 
 
 def test_unknown_table_version():

@@ -1,4 +1,4 @@
-"""Issue 11: numbers a 中医協 member cannot knock down — each numbered item against hand-checked values."""
+"""Numbers a 中医協 member checks first (K1 gap, C2-RP thresholds, E1 start, P1, M1, Q1), against hand-checked values."""
 
 from __future__ import annotations
 

@@ -1,0 +1,263 @@
+/* The report's charts in the browser (loaded only on pages that have a chart).
+ *
+ * Each figure carries its Vega-Lite specification as JSON (<script type="application/json">);
+ * this script draws it with the site's own vega-embed (vega-bundle.js, nothing fetched), and:
+ * - fits it to its box from 360 px up: a chart wider than the screen is redrawn with its side-by-side
+ *   panels stacked, then narrower (axis labels shortened), never scaled down into unreadable text;
+ * - puts the chart menu in Japanese;
+ * - makes the chart reachable from the keyboard: Tab focuses it, the arrow keys step through its
+ *   marks and show each one's tooltip, which a screen reader also hears (a live region).
+ */
+(function () {
+  "use strict";
+  var I18N = {
+    CLICK_TO_VIEW_ACTIONS: "図の書き出しメニュー",
+    COMPILED_ACTION: "Vega の仕様を表示",
+    EDITOR_ACTION: "Vega Editor で開く",
+    PNG_ACTION: "PNG で保存（グラフのみ）",
+    SOURCE_ACTION: "仕様を表示",
+    SVG_ACTION: "SVG で保存（グラフのみ）"
+  };
+
+  function clone(x) { return JSON.parse(JSON.stringify(x)); }
+
+  /* Side-by-side panels stacked: facet columns become rows, hconcat becomes vconcat. */
+  function stacked(spec) {
+    var s = clone(spec), changed = false;
+    var header = { labelAngle: 0, labelOrient: "top", labelAnchor: "start", labelAlign: "left" };
+    if (s.facet && s.facet.column && !s.facet.row) {
+      s.facet.row = s.facet.column;
+      s.facet.row.header = Object.assign({}, header, s.facet.row.header || {});
+      delete s.facet.column;
+      changed = true;
+    }
+    if (s.hconcat) { s.vconcat = s.hconcat; delete s.hconcat; changed = true; }
+    /* on a narrow screen legends go under the chart */
+    s.config = s.config || {};
+    s.config.legend = Object.assign({}, s.config.legend || {}, { orient: "bottom" });
+    if (s.resolve && s.resolve.scale && changed) {
+      /* a stacked layout shares the x axis only if it was shared before */
+      if (s.resolve.scale.y === "independent" && !s.resolve.scale.x) { s.resolve.scale.x = "independent"; }
+    }
+    return s;
+  }
+
+  /* Every numeric width (view widths, bar widths, pixel positions on x) times r; long labels
+     shortened to opts.limit px; legends in at most opts.columns columns. */
+  function narrowed(spec, r, opts) {
+    var s = clone(spec), limit = opts.limit, columns = opts.columns;
+    (function walk(node, key) {
+      if (!node || typeof node !== "object") { return; }
+      if (Array.isArray(node)) { node.forEach(function (n) { walk(n, key); }); return; }
+      if (typeof node.width === "number" && key !== "config") { node.width = Math.max(60, Math.floor(node.width * r)); }
+      if (node.mark && typeof node.mark === "object" && typeof node.mark.width === "number") {
+        node.mark.width = Math.max(4, Math.floor(node.mark.width * r));
+      }
+      /* text marks beside the plot (labels at the end of a line or bar) are cut to their share */
+      if (node.mark && typeof node.mark === "object" && typeof node.mark.limit === "number") {
+        node.mark.limit = Math.max(40, Math.floor(node.mark.limit * r));
+      }
+      if (node.encoding && node.encoding.x && typeof node.encoding.x.value === "number") {
+        node.encoding.x.value = Math.floor(node.encoding.x.value * r);
+      }
+      if (limit && typeof node.labelLimit === "number" && node.labelLimit > limit) { node.labelLimit = limit; }
+      if (key === "legend" && node && (typeof node.columns !== "number" || node.columns > columns)) {
+        node.columns = columns;  /* a legend in one row (the default at the top or bottom) wraps into columns */
+      }
+      if (key === "legend" && (node.orient === undefined || node.orient === "right" || node.orient === "left")) {
+        node.orient = "bottom";
+      }
+      Object.keys(node).forEach(function (k) { if (k !== "datasets" && k !== "data") { walk(node[k], k); } });
+    })(s, "");
+    s.config = s.config || {};
+    s.config.legend = Object.assign({}, s.config.legend || {}, { orient: "bottom" });
+    if (limit) {
+      ["axis", "legend"].forEach(function (k) {
+        s.config[k] = Object.assign({}, s.config[k] || {}, { labelLimit: limit });
+      });
+    }
+    return s;
+  }
+
+  /* A title longer than the box, in lines (Vega-Lite titles take an array of lines). */
+  function wrapTitle(s, box) {
+    var title = s.title, size = 14;
+    if (!title) { return; }
+    if (typeof title === "object" && !Array.isArray(title)) { size = title.fontSize || size; }
+    var text = typeof title === "string" ? title : (Array.isArray(title) ? title.join("") : title.text);
+    if (typeof text !== "string") { text = Array.isArray(text) ? text.join("") : ""; }
+    var per = Math.max(8, Math.floor((box - 12) / size)), lines = [];
+    for (var i = 0; i < text.length; i += per) { lines.push(text.slice(i, i + per)); }
+    if (typeof title === "object" && !Array.isArray(title)) { title.text = lines; } else { s.title = lines; }
+  }
+
+  function widest(spec) {
+    var w = 0;
+    (function walk(node, key) {
+      if (!node || typeof node !== "object") { return; }
+      if (Array.isArray(node)) { node.forEach(function (n) { walk(n, key); }); return; }
+      if (typeof node.width === "number" && key !== "config") { w = Math.max(w, node.width); }
+      Object.keys(node).forEach(function (k) { if (k !== "datasets" && k !== "data") { walk(node[k], k); } });
+    })(spec, "");
+    return w;
+  }
+
+  function svgWidth(el) {
+    var svg = el.querySelector("svg.marks");
+    return svg ? svg.getBoundingClientRect().width : 0;
+  }
+
+  function embed(el, spec) {
+    if (el._regenView) { el._regenView.finalize(); }
+    return vegaEmbed(el, spec, {
+      renderer: "svg",
+      actions: { export: true, source: false, compiled: false, editor: false },
+      i18n: I18N,
+      downloadFileName: el.getAttribute("data-name") || "chart",
+      scaleFactor: 2
+    }).then(function (result) { el._regenView = result.view; return result; });
+  }
+
+  /* Draw at the natural size; if wider than the box: stack the panels, then narrow step by step. */
+  function draw(el, spec) {
+    var box = el.clientWidth || el.parentNode.clientWidth;
+    return embed(el, spec).then(function (result) {
+      if (svgWidth(el) <= box + 1) { return result; }
+      var s = stacked(spec);
+      wrapTitle(s, box);
+      var step = embed(el, s);
+      return step.then(function (res) { return fit(el, s, box, res, 0, 1); });
+    }).then(function (res) {
+      keyboard(el, res.view); label(el);
+      el.setAttribute("data-regen-drawn", String(box));
+      return res;
+    });
+  }
+
+  function fit(el, s, box, res, attempt, r) {
+    var w = svgWidth(el);
+    if (w <= box + 1 && attempt > 0 && w < box - 12 && r < 1) {
+      /* it fits with room to spare (the estimate counts overhanging titles): widen by bisection */
+      return grow(el, s, box, res.opts, r, Math.min(1, r * 3), 4, res);
+    }
+    if (w <= box + 1 || attempt > 4) { return Promise.resolve(res); }
+    var inner = widest(s);
+    r = attempt === 0 ? Math.max(0.2, (box - (w - inner) - 4) / inner) : Math.max(0.1, r * (box - 4) / w);
+    var opts = {
+      limit: attempt > 0 || r < 0.6 ? Math.max(50, Math.floor(box * (attempt > 1 ? 0.25 : 0.32))) : 0,
+      columns: attempt > 0 ? 1 : 2
+    };
+    var next = narrowed(s, r, opts);
+    wrapTitle(next, box);
+    return embed(el, next).then(function (drawn) { drawn.opts = opts; drawn.r = r; return fit(el, s, box, drawn, attempt + 1, r); });
+  }
+
+  /* Bisection on the width ratio between lo (fits) and hi; ends drawn at the widest that fits. */
+  function grow(el, s, box, opts, lo, hi, n, best) {
+    var last = best.r;
+    function redraw(r) {
+      var spec = narrowed(s, r, opts);
+      wrapTitle(spec, box);
+      last = r;
+      return embed(el, spec).then(function (res) { res.r = r; res.opts = opts; return res; });
+    }
+    function step(lo, hi, n, best) {
+      if (n === 0) { return last === lo ? Promise.resolve(best) : redraw(lo); }
+      var mid = (lo + hi) / 2;
+      return redraw(mid).then(function (res) {
+        return svgWidth(el) <= box + 1 ? step(mid, hi, n - 1, res) : step(lo, mid, n - 1, best);
+      });
+    }
+    return step(lo, hi, n, best);
+  }
+
+  /* The menu's summary has a name; the SVG is the chart's one focusable, labelled element. */
+  function label(el) {
+    var summary = el.querySelector("details summary");
+    if (summary) { summary.setAttribute("aria-label", I18N.CLICK_TO_VIEW_ACTIONS); summary.setAttribute("title", I18N.CLICK_TO_VIEW_ACTIONS); }
+  }
+
+  function tooltipItems(view) {
+    var out = [];
+    (function walk(node) {
+      if (!node || !node.items) { return; }
+      node.items.forEach(function (item) {
+        if (item.tooltip !== undefined && item.tooltip !== null && item.bounds) { out.push(item); }
+        walk(item);
+      });
+    })(view.scenegraph().root);
+    return out;
+  }
+
+  function tooltipText(value) {
+    if (value === null || value === undefined) { return ""; }
+    if (typeof value !== "object") { return String(value); }
+    return Object.keys(value).map(function (k) { return k + "：" + value[k]; }).join("、");
+  }
+
+  function keyboard(el, view) {
+    var svg = el.querySelector("svg.marks");
+    if (!svg) { return; }
+    var figure = el.closest("figure");
+    var live = figure && figure.querySelector(".regen-live");
+    if (figure && !live) {
+      live = document.createElement("p");
+      live.className = "regen-live visually-hidden";
+      live.setAttribute("aria-live", "polite");
+      el.parentNode.insertBefore(live, el.nextSibling);
+    }
+    /* one labelled image: the marks inside are not separate objects for assistive technology */
+    Array.prototype.forEach.call(svg.querySelectorAll("[role], [aria-roledescription], [aria-label]"), function (n) {
+      n.removeAttribute("role"); n.removeAttribute("aria-roledescription"); n.removeAttribute("aria-label");
+    });
+    svg.setAttribute("tabindex", "0");
+    svg.setAttribute("role", "img");
+    var alt = figure && figure.querySelector(".regen-alt");
+    svg.setAttribute("aria-label", (alt ? alt.textContent : (svg.getAttribute("aria-label") || "図")) + "（矢印キーで各値を表示）");
+    var items = tooltipItems(view), index = -1;
+    function show(i) {
+      if (!items.length) { return; }
+      index = (i + items.length) % items.length;
+      var item = items[index], b = item.bounds;
+      var x = (b.x1 + b.x2) / 2, y = b.y1, g = item.mark && item.mark.group;
+      while (g) { x += g.x || 0; y += g.y || 0; g = g.mark && g.mark.group; }
+      var origin = view.origin ? view.origin() : [0, 0], rect = svg.getBoundingClientRect();
+      var event = new MouseEvent("mousemove", { clientX: rect.left + origin[0] + x, clientY: rect.top + origin[1] + y });
+      var handler = view.tooltip();
+      if (handler) { handler.call(view, view._handler, event, item, item.tooltip); }
+      if (live) { live.textContent = (index + 1) + "/" + items.length + "：" + tooltipText(item.tooltip); }
+    }
+    function hide() {
+      var handler = view.tooltip();
+      if (handler) { handler.call(view, view._handler, new MouseEvent("mouseout"), null, null); }
+    }
+    svg.addEventListener("keydown", function (e) {
+      var keys = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+      if (e.key in keys) { show(index + keys[e.key]); e.preventDefault(); }
+      else if (e.key === "Home") { show(0); e.preventDefault(); }
+      else if (e.key === "End") { show(items.length - 1); e.preventDefault(); }
+      else if (e.key === "Escape") { hide(); }
+    });
+    svg.addEventListener("blur", hide);
+  }
+
+  function start() {
+    var charts = Array.prototype.slice.call(document.querySelectorAll(".regen-chart[data-spec]"));
+    charts.forEach(function (el) {
+      var source = document.getElementById(el.getAttribute("data-spec"));
+      if (!source) { return; }
+      var spec = JSON.parse(source.textContent);
+      var lastBox = 0, timer = null;
+      function redraw() {
+        var box = el.clientWidth;
+        if (Math.abs(box - lastBox) < 24) { return; }
+        lastBox = box;
+        draw(el, spec).catch(function (e) { console.error(e); });
+      }
+      redraw();
+      window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(redraw, 250); });
+    });
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
+})();

@@ -1,0 +1,187 @@
+"""A figure's downloads for readers, like a statistical publisher's figure panel.
+
+- ``<ID>.csv``: UTF-8 with a BOM (Excel on Japanese Windows reads it as UTF-8), Japanese column
+  names with the unit in the header, coded values in words as on the page, no raw floats; text
+  that a spreadsheet would run as a formula is neutralised (``escape.csv_cell``);
+- ``<ID>.xlsx``: the same table (sheet データ) and the figure's title, unit, source, notes and
+  citation (sheet 説明); every text cell is stored as text, never as a formula;
+- ``<ID>.svg`` and ``<ID>.png`` (2×): the chart with its number and title above and its source and
+  notes below, so that a copied image still says where it comes from;
+- ``<ID>.data.csv``: the plotted numbers as the models computed them (column names of the code,
+  units in the header): for programs and for checking.
+
+Every file is written byte for byte the same from the same inputs (zip entries and document
+properties carry a fixed date).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import numbers
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from regenpolicy.presentation import escape, labels
+
+FIXED_DATE = (2000, 1, 1, 0, 0, 0)
+FIXED_ISO = "2000-01-01T00:00:00Z"
+
+
+def clean_number(value: Any) -> Any:
+    """A number as a reader reuses it: integers without ``.0``, at most 6 decimals and 10 significant digits."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        value = float(f"{round(value, 6):.10g}")
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
+    return value
+
+
+def reader_table(data: pd.DataFrame, units: Mapping[str, str],
+                 values: Mapping[str, Mapping[Any, str]] | None = None) -> pd.DataFrame:
+    """The figure's data as a reader reads it: Japanese headers with units, coded values in words."""
+    out = pd.DataFrame(index=range(len(data)))
+    for col in data.columns:
+        series = data[col].reset_index(drop=True)
+        shown = [clean_number(labels.value_label(col, v, values)) for v in series.astype(object)]
+        out[labels.column_label(col, units.get(col))] = pd.Series(shown, dtype=object)
+    return out
+
+
+def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([escape.csv_cell(str(c)) for c in table.columns])
+    for record in table.itertuples(index=False, name=None):
+        writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str) else v for v in record])
+    path.write_bytes("\ufeff".encode() + buffer.getvalue().encode("utf-8"))
+
+
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _text_cell(cell: Any, value: str) -> None:
+    cell.value = _ILLEGAL.sub("", value)
+    cell.data_type = "s"  # text, never a formula, whatever it starts with
+
+
+def write_xlsx(table: pd.DataFrame, path: Path, about: Sequence[tuple[str, str]]) -> None:
+    """The table (sheet データ) and what it is (sheet 説明: title, unit, source, notes, citation)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "データ"
+    for j, name in enumerate(table.columns, start=1):
+        cell = sheet.cell(row=1, column=j)
+        _text_cell(cell, str(name))
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = min(40, max(8, 2 * len(str(name))))
+    for i, record in enumerate(table.itertuples(index=False, name=None), start=2):
+        for j, value in enumerate(record, start=1):
+            cell = sheet.cell(row=i, column=j)
+            if isinstance(value, str):
+                _text_cell(cell, value)
+                cell.alignment = Alignment(wrap_text="\n" in value, vertical="top")
+            elif value is not None:
+                cell.value = value
+    sheet.freeze_panes = "B2"
+    info = book.create_sheet("説明")
+    info.column_dimensions["A"].width = 12
+    info.column_dimensions["B"].width = 100
+    for i, (key, text) in enumerate(about, start=1):
+        _text_cell(info.cell(row=i, column=1), key)
+        info.cell(row=i, column=1).font = Font(bold=True)
+        _text_cell(info.cell(row=i, column=2), text)
+        info.cell(row=i, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+    book.properties.creator = "regenpolicy"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(stable_zip(buffer.getvalue()))
+
+
+def stable_zip(data: bytes) -> bytes:
+    """A zip (xlsx) rewritten with fixed dates, so that the same content gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                                 rb"\g<1>" + FIXED_ISO.encode() + rb"\g<2>", content)
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, content)
+    return out.getvalue()
+
+
+def write_zip(files: Mapping[str, bytes], path: Path) -> None:
+    """A zip of ``name → bytes`` in name order, with fixed dates."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in sorted(files):
+            entry = zipfile.ZipInfo(name, date_time=FIXED_DATE)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, files[name])
+    path.write_bytes(out.getvalue())
+
+
+def _width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F", "A") else 1
+
+
+def wrap(text: str, columns: int = 100) -> list[str]:
+    """Lines of at most ``columns`` half-width columns (a Japanese character counts two)."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line, used = "", 0
+        for char in paragraph:
+            if used + _width(char) > columns and line:
+                lines.append(line)
+                line, used = "", 0
+            line += char
+            used += _width(char)
+        lines.append(line)
+    return lines
+
+
+def export_spec(spec: Mapping[str, Any], heading: str, footer: Sequence[str], font: str) -> dict[str, Any]:
+    """The chart for an image download: its number and title above, its source and notes below."""
+    top = {k: spec[k] for k in ("$schema", "config", "datasets") if k in spec}
+    body = {k: v for k, v in spec.items() if k not in top and k not in ("title", "description")}
+    lines = [line for text in footer for line in wrap(text)]
+    note = {
+        "data": {"values": [{"i": i, "t": t} for i, t in enumerate(lines)]},
+        "mark": {"type": "text", "align": "left", "baseline": "middle", "fontSize": 11, "color": "#333", "font": font},
+        "encoding": {"y": {"field": "i", "type": "ordinal", "axis": None},
+                     "x": {"value": 0}, "text": {"field": "t", "type": "nominal"}},
+        "width": 560, "height": 17 * len(lines), "view": {"stroke": None},
+    }
+    return {**top, "vconcat": [body, note], "spacing": 18,
+            "title": {"text": wrap(heading, 90), "anchor": "start", "fontSize": 15, "font": font, "offset": 14},
+            "background": "white", "padding": 16}
+
+
+def spec_json(spec: Mapping[str, Any]) -> str:
+    return json.dumps(spec, ensure_ascii=False)
