@@ -156,9 +156,31 @@ def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Pa
     return out / "_build" / "html"
 
 
-def copy_site(html: Path, dest: Path) -> None:
-    """The built website without Sphinx's internals."""
-    shutil.copytree(html, dest, ignore=shutil.ignore_patterns(".doctrees", ".buildinfo", "_sources"))
+SPHINX_PAGES = {"genindex", "search", "index"}
+
+
+def copy_site(html: Path, dest: Path, src: Path) -> None:
+    """The built website without Sphinx's internals, and without what an earlier build left there.
+
+    Sphinx builds into the same folder each time and never deletes: a page whose notebook was
+    renamed or removed, or a figure file no longer made, would stay and be published. Only the
+    pages of the book's current sources (``src``) and the static files it currently has are copied.
+    """
+    pages = {p.relative_to(src).with_suffix("").as_posix() for p in src.rglob("*")
+             if p.suffix in (".md", ".ipynb", ".rst") and "_build" not in p.relative_to(src).parts}
+    pages |= SPHINX_PAGES
+    static = src / "book" / "_static"
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        rel = Path(folder).relative_to(html)
+        out = {n for n in names if n in (".doctrees", ".buildinfo", "_sources")}
+        out |= {n for n in names if n.endswith(".html") and (rel / n).with_suffix("").as_posix() not in pages}
+        if rel.parts[:2] == ("_static", "figures"):  # the figures' files: only those of this build
+            out |= {n for n in names if not (static / Path(*rel.parts[1:]) / n).exists()
+                    and not (Path(folder) / n).is_dir()}
+        return out
+
+    shutil.copytree(html, dest, ignore=ignore)
 
 
 class SphinxWorker:

@@ -92,3 +92,23 @@ def test_the_printer_may_read_only_the_editions_own_files(tmp_path):
                 (site / "link").as_uri(), "https://example.com/x.css", "http://127.0.0.1:8000/",
                 "file://otherhost/etc/passwd", "ftp://x/y"):
         assert not allowed_request(url, site), url
+
+
+def test_the_site_copies_only_what_the_current_book_has(tmp_path):
+    """Sphinx never deletes: a page of a renamed notebook, a print page or a figure no longer made must
+    not be published from its output folder."""
+    from regenpolicy.build.book import copy_site
+
+    src, html, dest = tmp_path / "src", tmp_path / "html", tmp_path / "site"
+    for f in ("notebooks/m1_market.md", "book/index.md", "book/_static/figures/M1.csv"):
+        (src / f).parent.mkdir(parents=True, exist_ok=True)
+        (src / f).write_text("x", encoding="utf-8")
+    for f in ("notebooks/m1_market.html", "notebooks/c2_repricing.html", "book/index.html", "genindex.html",
+              "search.html", "_print.html", "_static/basic.css", "_static/figures/M1.csv",
+              "_static/figures/C2-RP.csv", ".doctrees/x.pickle", "_sources/x.txt", "searchindex.js"):
+        (html / f).parent.mkdir(parents=True, exist_ok=True)
+        (html / f).write_text("x", encoding="utf-8")
+    copy_site(html, dest, src)
+    published = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+    assert published == ["_static/basic.css", "_static/figures/M1.csv", "book/index.html", "genindex.html",
+                         "notebooks/m1_market.html", "search.html", "searchindex.js"]
