@@ -210,7 +210,12 @@ def preview_latency(project: Path, repeat: int) -> tuple[list[float], list[float
 
 
 def site(project: Path, editions: int) -> tuple[float, int]:
-    """``make site`` from a cold cache with the shipped editions, plus copies up to ``editions``."""
+    """``make site`` from a cold cache with ``editions`` editions: the three of the first submissions
+    (firm-2023-07, jri-2025, default), then the other shipped ones, then copies of them."""
+    first = ("firm-2023-07.yaml", "jri-2025.yaml", "default.yaml")
+    others = sorted(p for p in (project / "submissions").glob("*.yaml") if p.name not in first)
+    for profile in others[max(0, editions - len(first)):]:
+        profile.unlink()
     shipped = sorted((project / "submissions").glob("*.yaml"))
     for i, profile in enumerate(shipped * 2):
         if len(list((project / "submissions").glob("*.yaml"))) >= editions:

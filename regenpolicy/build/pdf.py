@@ -8,7 +8,9 @@ network are refused.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import os
 import posixpath
 import re
@@ -28,7 +30,9 @@ CHROMIUM_ARGS = [
 ]
 ARTICLE = re.compile(r'<article class="bd-article"[^>]*>(.*?)</article>', re.S)
 HEAD = re.compile(r"<head>(.*?)</head>", re.S)
-PRINT_PAGE = "_print.html"
+LINK_PREFIX = "https://regen-print.invalid/#"  # a link to another printed document, until the join resolves it
+INTERNAL_LINK = re.compile(r'href="#([^"]*)"')
+ASSET = re.compile(r'(?:href|src)="(?![a-z][a-z0-9+.-]*:|#|//)([^"]+)"')
 
 
 class PdfError(Exception):
@@ -166,26 +170,49 @@ def _figure_list(body: str, numbers: dict[str, int]) -> str:
             f'<ol>{"".join(rows)}</ol></nav>')
 
 
-def print_edition(html_dir: Path, toc_file: Path, edition: dict[str, Any], audience: str,
-                  numbers: dict[str, int] | None = None) -> str:
-    """One HTML page holding every page of the site in the order of the table of contents.
+@dataclass
+class PrintDocument:
+    """One document Chromium prints: the front matter, the opening page, or one part of the book."""
+
+    name: str
+    body: str
+    ids: set[str]
+
+
+def _front(entries: list[Entry], edition: dict[str, Any], audience: str, body: str, numbers: dict[str, int]) -> str:
+    site_url = str(edition.get("site_url", ""))
+    author = edition.get("author", "")
+    cover = (f'<header class="regen-cover"><p class="regen-cover-title">{escape.text(edition.get("title", ""))}</p>'
+             f"<p>{escape.text(edition.get('date', ''))}　{escape.text(audience)}</p>"
+             + (f"<p>{escape.text(author)}</p>" if author else "")
+             + f"<p>版：{escape.text(edition.get('id', ''))}・regenpolicy {escape.text(edition.get('version', ''))}</p>"
+             + (f"<p>ウェブ版：{escape.link(site_url)}</p>" if site_url else "") + "</header>")
+    return cover + _contents(entries, numbers) + _figure_list(body, numbers)
+
+
+def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], audience: str,
+                    numbers: dict[str, int] | None = None) -> tuple[str, list[PrintDocument]]:
+    """The print edition as the documents Chromium prints, each starting a printed page: the front
+    matter (a cover, a printed contents 目次 and a list of figures and tables 図表一覧, linked, with
+    the page numbers ``numbers`` gives: anchor → page), the opening page, then each part of the book.
+    Returns the shared ``<head>`` and the documents.
 
     The pages' articles are taken from the built website (so the PDF shows exactly what the site
-    shows). Under a cover come a printed contents (目次) and list of figures and tables (図表一覧),
-    both linked, with the page numbers of the previous printing (``numbers``: anchor → page). Each
-    part starts a page with its title (h1); chapters are h2 and their sections h3, so that the PDF's
-    bookmarks nest part → chapter → section. Links between pages become links inside the document;
+    shows). Each part starts with its title (h1); chapters are h2 and their sections h3, so that the
+    PDF's bookmarks nest part → chapter → section. Links between pages become links inside the
+    PDF (between documents, written as ``LINK_PREFIX`` + anchor for the join to resolve);
     links to the site's files point to the published site (``site_url``) or are dropped.
     """
-    numbers = numbers or {}
     entries = _entries(yaml.safe_load(toc_file.read_text(encoding="utf-8")))
     pages = {e.file: e for e in entries}
     first = (html_dir / f"{entries[0].file}.html").read_text(encoding="utf-8")
     head_match = HEAD.search(first)
     head = head_match.group(1).replace('"../', '"') if head_match else ""
     head = re.sub(r"<title>.*?</title>", f"<title>{escape.text(edition.get('title', ''))}</title>", head, flags=re.S)
+    # the printer needs the page's styles only: no scripts (they do not run), preloads or icons to fetch
+    head = re.sub(r"<script\b.*?</script>\s*|<link (?![^>]*rel=\"stylesheet\")[^>]*>\s*", "", head, flags=re.S)
     site_url = str(edition.get("site_url", ""))
-    sections = []
+    groups: list[list[str]] = []
     for entry in entries:
         page = (html_dir / f"{entry.file}.html").read_text(encoding="utf-8")
         match = ARTICLE.search(page)
@@ -196,17 +223,41 @@ def print_edition(html_dir: Path, toc_file: Path, edition: dict[str, Any], audie
         kind = {0: "regen-front", 1: "regen-print-chapter", 2: "regen-print-section"}[entry.level]
         part = (f'<h1 class="regen-part-title" id="{entry.slug}--part">{escape.text(entry.part)}</h1>'
                 if entry.part else "")
-        sections.append(f'{part}<section class="{kind}" id="{entry.slug}">{article}</section>')
-    body = "".join(sections)
-    author = edition.get("author", "")
-    cover = (f'<header class="regen-cover"><p class="regen-cover-title">{escape.text(edition.get("title", ""))}</p>'
-             f"<p>{escape.text(edition.get('date', ''))}　{escape.text(audience)}</p>"
-             + (f"<p>{escape.text(author)}</p>" if author else "")
-             + f"<p>版：{escape.text(edition.get('id', ''))}・regenpolicy {escape.text(edition.get('version', ''))}</p>"
-             + (f"<p>ウェブ版：{escape.link(site_url)}</p>" if site_url else "") + "</header>")
-    front = cover + _contents(entries, numbers) + _figure_list(body, numbers)
+        section = f'{part}<section class="{kind}" id="{entry.slug}">{article}</section>'
+        if entry.level == 0 or entry.part or not groups:
+            groups.append([])  # a part title (and the opening page) starts a printed page
+        groups[-1].append(section)
+    bodies = ["".join(g) for g in groups]
+    front = _front(entries, edition, audience, "".join(bodies), numbers or {})
+    named = [("front", front)] + [(f"part-{n}", b) for n, b in enumerate(bodies, start=1)]
+    docs = [PrintDocument(name, body, set(ID_ATTR.findall(body))) for name, body in named]
+    everywhere = set().union(*(d.ids for d in docs))
+    wanted: dict[str, set[str]] = {d.name: set() for d in docs}
+    owner = {i: d.name for d in docs for i in d.ids}
+
+    for doc in docs:
+        def link(m: re.Match[str], doc: PrintDocument = doc) -> str:
+            anchor = html.unescape(m.group(1))
+            if anchor in doc.ids:
+                return m.group(0)
+            if anchor in everywhere:
+                wanted[owner[anchor]].add(anchor)
+                return f'href="{escape.text(LINK_PREFIX + anchor)}"'
+            return 'data-regen-unlinked=""'
+        doc.body = INTERNAL_LINK.sub(link, doc.body)
+    for doc in docs:
+        # Chromium names a destination only when a link of the same document points to it: the
+        # targets of other documents' links get one, in a list that is not displayed.
+        if wanted[doc.name]:
+            doc.body = ('<nav hidden aria-hidden="true">'
+                        + "".join(f'<a href="#{escape.text(a)}"></a>' for a in sorted(wanted[doc.name]))
+                        + "</nav>" + doc.body)
+    return head, docs
+
+
+def _html_document(head: str, body: str) -> str:
     return (f'<!DOCTYPE html>\n<html lang="ja"><head>{head}</head>\n<body class="regen-print-edition">'
-            f'<div class="bd-article">{front}{body}</div></body></html>\n')
+            f'<div class="bd-article">{body}</div></body></html>\n')
 
 
 def allowed_request(url: str, root: Path) -> bool:
@@ -223,95 +274,186 @@ def allowed_request(url: str, root: Path) -> bool:
         return False
 
 
-def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[str, Any],
-              audience: str) -> tuple[list[str], int]:
-    """Print the edition in ``html_dir`` to an A4 PDF in headless Chromium; return the refused
-    requests and the number of pages.
+PAGE = {"format": "A4", "margin": {"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"}}
+FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;font-family:\'BIZ UDPGothic\'">'
+          '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
+BLANK_PAGES = ('<!DOCTYPE html><html lang="ja"><head><style>html,body{{margin:0;background:transparent}}'
+               'div{{break-after:page;height:1px}}</style></head><body>{pages}</body></html>')
 
-    It is printed twice: the first printing gives the page of every heading, figure and table (from
-    the PDF's links), which the contents and the list of figures then show. The PDF's document
-    information (title, author, subject, language) is set afterwards.
-    """
-    from playwright.sync_api import Route, sync_playwright
 
-    page_file = html_dir / PRINT_PAGE
-    pdf_file.parent.mkdir(parents=True, exist_ok=True)
-    title = str(edition.get("title", ""))
-    footer = ('<div style="font-size:8px;width:100%;text-align:center;font-family:\'BIZ UDPGothic\'">'
-              '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
-    header = ('<div style="font-size:7px;width:100%;text-align:right;margin-right:15mm;color:#555;'
-              f"font-family:'BIZ UDPGothic'\">{escape.text(title)}</div>")
-    refused: list[str] = []
+class Printer:
+    """Chromium printing the documents of one edition, several at a time, each PDF kept in ``cache``
+    under the hash of what it was printed from, so that an unchanged part is never printed again.
+    The browser is started only when something has to be printed, and once."""
 
-    def route(r: Route) -> Any:
-        if allowed_request(r.request.url, html_dir):
-            return r.continue_()
-        refused.append(r.request.url)
-        return r.abort()
+    def __init__(self, html_dir: Path, cache: Path) -> None:
+        self.html_dir = html_dir
+        self.cache = cache
+        self.refused: list[str] = []
+        self.printed = 0
+        self.used: set[Path] = set()
+        self._digests: dict[str, str] = {}
+        self._pw: Any = None
+        self._browser: Any = None
+        self._context: Any = None
+        self._slots: Any = None
+        chromium = Path(chromium_path()).resolve()
+        self.identity = f"{chromium} {chromium.stat().st_mtime_ns} {PAGE} {CHROMIUM_ARGS}"
 
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    def _asset_digest(self, document: str) -> str:
+        """The files a document loads (stylesheets, images), so that editing one reprints it."""
+        out = hashlib.sha256()
+        for ref in sorted(set(ASSET.findall(document))):
+            if ref not in self._digests:
+                file = self.html_dir / unquote(urlsplit(html.unescape(ref)).path)
+                self._digests[ref] = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "-"
+            out.update(f"{ref} {self._digests[ref]}\n".encode())
+        return out.hexdigest()
+
+    def path(self, document: str, header: str | None) -> Path:
+        key = hashlib.sha256(f"{self.identity}\n{header}\n{self._asset_digest(document)}\n{document}".encode())
+        return self.cache / f"{key.hexdigest()[:32]}.pdf"
+
+    async def print_all(self, jobs: list[tuple[str, str, str | None]]) -> list[Path]:
+        """Print the (name, document, header) jobs not already printed; their PDFs in order. A job with a
+        header is the page stamp: the document's pages are printed empty under the header and page numbers."""
+        import asyncio
+
+        paths = [self.path(doc, header) for _, doc, header in jobs]
+        self.used.update(paths)
+        todo = [(name, doc, header, path) for (name, doc, header), path in zip(jobs, paths, strict=True)
+                if not path.is_file()]
+        if todo:
+            await self._start()
+            await asyncio.gather(*(self._one(*job) for job in todo))
+        return paths
+
+    async def _start(self) -> None:
+        if self._context is not None:
+            return
+        import asyncio
+
+        from playwright.async_api import Route, async_playwright
+
+        async def route(r: Route) -> None:
+            if allowed_request(r.request.url, self.html_dir):
+                await r.continue_()
+            else:
+                self.refused.append(r.request.url)
+                await r.abort()
+
+        self.cache.mkdir(parents=True, exist_ok=True)
+        self._slots = asyncio.Semaphore(max(1, min(4, os.cpu_count() or 1)))
+        self._pw = await async_playwright().start()
+        self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        # One context: its pages share a renderer's loaded fonts and stylesheets.
+        # Print needs no script: charts are inline SVG for print, so vega never has to run.
+        self._context = await self._browser.new_context(java_script_enabled=False)
+        await self._context.route("**/*", route)
+
+    async def _one(self, name: str, document: str, header: str | None, path: Path) -> None:
+        async with self._slots:
+            page_file = self.html_dir / f"_print-{name}.html"
+            page_file.write_text(document, encoding="utf-8")
             try:
-                numbers: dict[str, int] = {}
-                for _ in range(2):
-                    page_file.write_text(print_edition(html_dir, toc_file, edition, audience, numbers),
-                                         encoding="utf-8")
-                    # Print needs no script: charts are inline SVG for print, so vega never has to run.
-                    context = browser.new_context(java_script_enabled=False)
-                    context.route("**/*", route)
-                    page = context.new_page()
-                    page.goto(page_file.as_uri(), wait_until="load")
-                    page.evaluate("document.fonts.ready")
-                    page.emulate_media(media="print")
-                    page.pdf(path=str(pdf_file), format="A4", print_background=True, display_header_footer=True,
-                             header_template=header, footer_template=footer, outline=True, tagged=True,
-                             margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"})
-                    context.close()
-                    found = link_pages(pdf_file)
-                    if not found or found == numbers:
-                        break
-                    numbers = found
+                page = await self._context.new_page()
+                await page.goto(page_file.as_uri(), wait_until="load")
+                await page.evaluate("document.fonts.ready")
+                await page.emulate_media(media="print")
+                tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+                options: dict[str, Any] = dict(PAGE)
+                if header is not None:  # the running header and the page numbers, on empty pages
+                    options.update(display_header_footer=True, header_template=header, footer_template=FOOTER,
+                                   print_background=False)
+                else:
+                    options.update(print_background=True, outline=True, tagged=True)
+                await page.pdf(path=str(tmp), **options)
+                tmp.replace(path)
+                self.printed += 1
+                await page.close()
             finally:
-                browser.close()
-    finally:
-        page_file.unlink(missing_ok=True)
-    return refused, set_info(pdf_file, edition)
+                page_file.unlink(missing_ok=True)
+
+    async def close(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        if self._pw is not None:
+            await self._pw.stop()
+
+    def prune(self) -> None:
+        """Forget the PDFs of documents this edition no longer has."""
+        for file in self.cache.glob("*.pdf"):
+            if file not in self.used:
+                file.unlink(missing_ok=True)
 
 
-def link_pages(pdf_file: Path) -> dict[str, int]:
-    """Anchor → page number (1-based) of every internal link target in the PDF."""
-    from pypdf import PdfReader
+def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[str, Any], audience: str,
+              cache: Path) -> tuple[list[str], int, int]:
+    """Print the edition in ``html_dir`` to an A4 PDF in headless Chromium; return the refused
+    requests, the number of pages and the number of documents Chromium printed (the rest were
+    unchanged since an earlier build and come from ``cache``).
 
-    reader = PdfReader(str(pdf_file))
-    index = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages, start=1)
-             if page.indirect_reference is not None}
-    out: dict[str, int] = {}
-    for name, dest in reader.named_destinations.items():
-        page_ref = dest.get("/Page") if hasattr(dest, "get") else None
-        idnum = getattr(page_ref, "idnum", None)
-        if idnum in index:
-            out[str(name).lstrip("/")] = index[idnum]
-    return out
+    Each part of the book is printed alone, several at a time, and the parts joined (``pdfjoin``):
+    an edit reprints only the parts whose pages it changed. The front matter is printed once the
+    parts' page counts are known, so that its contents and list of figures give the right page
+    numbers, together with the running header and page numbers, printed on as many empty pages as
+    the joined document has (the front matter's length is taken from the last printing and both
+    are printed again in the rare case it changed).
+    """
+    from regenpolicy.build import pdfjoin  # qpdf only when printing
+    from regenpolicy.build.kernels import run_async
+
+    pdf_file.parent.mkdir(parents=True, exist_ok=True)
+    header = ('<div style="font-size:7px;width:100%;text-align:right;margin-right:15mm;color:#555;'
+              f"font-family:'BIZ UDPGothic'\">{escape.text(str(edition.get('title', '')))}</div>")
+    printer = Printer(html_dir, cache)
+    head, docs = print_documents(html_dir, toc_file, edition, audience)
+    cache.mkdir(parents=True, exist_ok=True)
+    memo = cache / "front-pages.json"
+    try:
+        guess = int(json.loads(memo.read_text(encoding="utf-8"))["pages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        guess = 3
+
+    async def run() -> tuple[list[Path], int]:
+        try:
+            parts = await printer.print_all([(d.name, _html_document(head, d.body), None) for d in docs[1:]])
+            layout = [pdfjoin.layout(p) for p in parts]  # (pages, anchor → page index) of each part
+            front_pages = guess
+            for _ in range(4):
+                numbers: dict[str, int] = {}
+                start = front_pages
+                for count, anchors in layout:
+                    numbers.update({a: start + p + 1 for a, p in anchors.items()})
+                    start += count
+                _, (front, *_) = print_documents(html_dir, toc_file, edition, audience, numbers)
+                front_pdf, stamp = await printer.print_all([
+                    (front.name, _html_document(head, front.body), None),
+                    ("stamp", BLANK_PAGES.format(pages="<div></div>" * start), header)])
+                printed_front = pdfjoin.layout(front_pdf)[0]
+                if printed_front == front_pages:
+                    return [front_pdf, *parts, stamp], front_pages
+                front_pages = printed_front
+            raise PdfError(f"the contents do not settle on a page count ({front_pages} pages)")
+        finally:
+            await printer.close()
+
+    printed, front_pages = run_async(run())
+    *files, stamp = printed
+    memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
+    try:
+        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition))
+    except (ValueError, OSError) as exc:
+        raise PdfError(f"joining the printed parts into {pdf_file} failed: {exc}") from None
+    printer.prune()
+    return printer.refused, pages, printer.printed
 
 
-def set_info(pdf_file: Path, edition: dict[str, Any]) -> int:
-    """Title, author (the submitting organisation), subject, language and creator; return the page count."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, TextStringObject
-
-    reader = PdfReader(str(pdf_file))
-    writer = PdfWriter(clone_from=reader)
-    writer.add_metadata({
+def document_info(edition: dict[str, Any]) -> dict[str, str]:
+    """Title, author (the submitting organisation), subject, keywords and creator of the PDF."""
+    return {
         "/Title": str(edition.get("title", "")), "/Author": str(edition.get("author", "")),
         "/Subject": str(edition.get("description", "")),
         "/Keywords": f"再生医療等製品, 価格制度, {edition.get('id', '')}, {edition.get('date', '')}",
         "/Creator": f"regenpolicy {edition.get('version', '')} (Chromium)",
-    })
-    writer._root_object[NameObject("/Lang")] = TextStringObject("ja")
-    writer.page_mode = "/UseOutlines"
-    tmp = pdf_file.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        writer.write(f)
-    tmp.replace(pdf_file)
-    return len(writer.pages)
+    }

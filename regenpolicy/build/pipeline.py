@@ -158,7 +158,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     except BookError as exc:
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None
-    copy_site(html, result / "html")
+    copy_site(html, result / "html", src)
     editions.write_data_zip(result / "html" / data_zip, project.data_dir, dataset, figures, profile,
                             metadata_raw or b"", record["stamp"])
     log(f"website built ({time.monotonic() - t0:.1f} s)")
@@ -166,12 +166,13 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     if options.pdf:
         t0 = time.monotonic()
         try:
-            refused, pages_printed = print_pdf(result / "html", src / "_toc.yml", result / "pdf" / "report.pdf",
-                                               edition=edition, audience=profile.audience)
+            refused, pages_printed, documents = print_pdf(
+                result / "html", src / "_toc.yml", result / "pdf" / "report.pdf", edition=edition,
+                audience=profile.audience, cache=cache / "pdf" / profile.id)
         except PdfError as exc:
             raise BuildError(str(exc)) from None
         shutil.copy2(result / "pdf" / "report.pdf", result / "html" / "report.pdf")  # the site links its PDF
-        log(f"PDF printed: {pages_printed} pages ({time.monotonic() - t0:.1f} s)"
+        log(f"PDF printed: {pages_printed} pages, {documents} part(s) reprinted ({time.monotonic() - t0:.1f} s)"
             + (f"; refused {len(refused)} request(s) outside the edition, e.g. {refused[0]}" if refused else ""))
     publish(out, result, key, {"submission": profile.id})
     return True, inputs

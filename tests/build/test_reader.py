@@ -28,7 +28,7 @@ FIG_BLOCK = re.compile(r'id="((?:fig|tbl)-[^"]+)" data-regen-kind="([^"]*)" data
 def site_pages(built: Path) -> list[str]:
     html = built / "html"
     return sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
-                  if "_static" not in p.parts and p.name != "_print.html")
+                  if "_static" not in p.parts and not p.name.startswith("_print"))
 
 
 def read(built: Path, page: str) -> str:
@@ -295,6 +295,36 @@ def outline_titles(items, depth=0):
             yield depth, item.title
 
 
+def assert_tagged(reader):
+    """The PDF printed part by part and joined is one tagged document: a single Document element whose
+    elements all point to their parent and to pages of this PDF, and a parent tree with exactly the
+    keys the pages and links use."""
+    root = reader.trailer["/Root"]["/StructTreeRoot"]
+    pages = {page.indirect_reference.idnum for page in reader.pages}
+    keys = set()
+    for page in reader.pages:
+        keys.add(int(page["/StructParents"]))
+        keys |= {int(a.get_object()["/StructParent"]) for a in page.get("/Annots") or []}
+    nums = root["/ParentTree"].get_object()["/Nums"]
+    assert {int(nums[i]) for i in range(0, len(nums), 2)} == keys
+    document = root["/K"]
+    assert document["/S"] == "/Document"
+    kinds, todo = set(), [(document, root.raw_get("/K").idnum)]
+    while todo:
+        element, ref = todo.pop()
+        kids = element.raw_get("/K") if "/K" in element else None
+        kids = kids.get_object() if hasattr(kids, "idnum") and isinstance(kids.get_object(), list) else kids
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            if hasattr(kid, "idnum") and "/S" in kid.get_object():
+                child = kid.get_object()
+                assert child.raw_get("/P").idnum == ref
+                if "/Pg" in child:
+                    assert child.raw_get("/Pg").idnum in pages
+                kinds.add(child["/S"])
+                todo.append((child, kid.idnum))
+    assert {"/H2", "/H3", "/Table", "/Figure", "/Link", "/P"} <= kinds
+
+
 def test_pdf_is_a_publication(built):
     pdf = built / "pdf" / "report.pdf"
     reader = PdfReader(str(pdf))
@@ -309,6 +339,7 @@ def test_pdf_is_a_publication(built):
     assert max(d for d, _ in outline) >= 3  # part → chapter → section → figure
     assert any(d == 2 and t.startswith("診療報酬：") for d, t in outline)
     uris, internal = [], 0
+    dests = {str(name).lstrip("/") for name in reader.named_destinations}
     for page in reader.pages:
         for annot in page.get("/Annots") or []:
             annot = annot.get_object()
@@ -318,9 +349,11 @@ def test_pdf_is_a_publication(built):
             if action is not None and "/URI" in action:
                 uris.append(str(action["/URI"]))
             else:
+                assert str(annot["/Dest"]).lstrip("/") in dests, annot  # links between printed parts resolve
                 internal += 1
     assert uris and all(u.startswith(("http://", "https://")) for u in uris), [u for u in uris if "http" not in u[:5]]
     assert internal >= 150  # contents, list of figures, every 図/表 reference, every source
+    assert_tagged(reader)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     compact = re.sub(r"\s+", "", text)
     assert "目次" in compact and "図表一覧" in compact and "図K1" in compact
