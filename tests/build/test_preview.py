@@ -87,8 +87,13 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     assert children, "the preview keeps warm kernels and Sphinx running"
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     assert proc.wait(timeout=60) == 0
-    time.sleep(0.5)
-    left = {p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
-            for p in children if Path(f"/proc/{p}/cmdline").exists() and Path(f"/proc/{p}/cmdline").read_bytes()}
-    assert left == {}, f"processes left behind: {left}"
+
+    def left() -> dict[int, str]:
+        return {p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+                for p in children if Path(f"/proc/{p}/cmdline").exists() and Path(f"/proc/{p}/cmdline").read_bytes()}
+
+    deadline = time.monotonic() + 10  # children that were told to stop are gone within seconds
+    while left() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left() == {}, f"processes left behind: {left()}"
     assert "preview: stopped" in "".join(log)
