@@ -209,8 +209,7 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
     head_match = HEAD.search(first)
     head = head_match.group(1).replace('"../', '"') if head_match else ""
     head = re.sub(r"<title>.*?</title>", f"<title>{escape.text(edition.get('title', ''))}</title>", head, flags=re.S)
-    # the printer needs the page's styles only: no scripts (they do not run), preloads or icons to fetch
-    head = re.sub(r"<script\b.*?</script>\s*|<link (?![^>]*rel=\"stylesheet\")[^>]*>\s*", "", head, flags=re.S)
+    head = print_head(head)
     site_url = str(edition.get("site_url", ""))
     groups: list[list[str]] = []
     for entry in entries:
@@ -253,6 +252,14 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
                         + "".join(f'<a href="#{escape.text(a)}"></a>' for a in sorted(wanted[doc.name]))
                         + "</nav>" + doc.body)
     return head, docs
+
+
+def print_head(head: str) -> str:
+    """The site's ``<head>`` as the printer needs it: its styles only (no scripts, which do not run,
+    preloads or icons to fetch), and without the stylesheets' cache-busting queries (``?v=…``), which
+    Sphinx writes on some builds and not on others; the printer hashes the files themselves."""
+    head = re.sub(r"<script\b.*?</script>\s*|<link (?![^>]*rel=\"stylesheet\")[^>]*>\s*", "", head, flags=re.S)
+    return re.sub(r'(<link [^>]*href="[^"?#]+)\?[^"]*"', r'\1"', head)
 
 
 def _html_document(head: str, body: str) -> str:

@@ -144,3 +144,14 @@ def test_a_glued_number_is_named_by_its_first_sentence():
 
     said = glued_in_prose("# t\n\n値は {glue:text}`a:,.0f` 万円。次は {glue:text}`b` 件、{glue:text}`a` 回。\n")
     assert said == {"a": ("値は〔 〕 万円", ",.0f"), "b": ("次は〔 〕 件", "")}
+
+
+def test_the_print_head_keeps_styles_only_and_no_cache_busting_query():
+    """Sphinx writes ``?v=…`` after a stylesheet on some builds and not on others; a print part must not
+    be reprinted for that (the printer hashes the stylesheet files themselves)."""
+    head = ('<meta charset="utf-8" /><link rel="stylesheet" type="text/css" href="_static/a.css?v=8cd3d715" />'
+            '<link href="_static/b.css?digest=55c2" rel="stylesheet" /><link rel="preload" as="script" href="x.js" />'
+            '<script src="_static/c.js?v=1"></script><link rel="icon" href="_static/favicon.svg"/>')
+    assert pdf.print_head(head) == ('<meta charset="utf-8" /><link rel="stylesheet" type="text/css" '
+                                    'href="_static/a.css" /><link href="_static/b.css" rel="stylesheet" />')
+    assert pdf.print_head(head) == pdf.print_head(head.replace("?v=8cd3d715", ""))
