@@ -30,23 +30,14 @@ from regenpolicy.build.pdf import LINK_PREFIX
 STAMP = "/RegenPageStamp"
 
 
-def _number_tree(node: Any) -> list[tuple[int, Any]]:
-    out: list[tuple[int, Any]] = []
-    if "/Nums" in node:
-        nums = node.Nums
-        out += [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
+def _tree(node: Any, key: str) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of a PDF number tree (``key="/Nums"``) or name tree (``"/Names"``)."""
+    out: list[tuple[Any, Any]] = []
+    if key in node:
+        pairs = node[key]
+        out += [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs), 2)]
     for kid in node.get("/Kids", []):
-        out += _number_tree(kid)
-    return out
-
-
-def _name_tree(node: Any) -> list[tuple[str, Any]]:
-    out: list[tuple[str, Any]] = []
-    if "/Names" in node:
-        names = node.Names
-        out += [(str(names[i]), names[i + 1]) for i in range(0, len(names), 2)]
-    for kid in node.get("/Kids", []):
-        out += _name_tree(kid)
+        out += _tree(kid, key)
     return out
 
 
@@ -56,8 +47,8 @@ def _dests(pdf: Pdf) -> dict[str, Any]:
     if "/Dests" in pdf.Root:
         out.update({str(k).lstrip("/"): v for k, v in pdf.Root.Dests.items()})
     if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names:
-        for name, value in _name_tree(pdf.Root.Names.Dests):
-            out[name] = value.D if isinstance(value, Dictionary) else value
+        for name, value in _tree(pdf.Root.Names.Dests, "/Names"):
+            out[str(name)] = value.D if isinstance(value, Dictionary) else value
     return out
 
 
@@ -130,12 +121,12 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
             if top is not None:
                 structure += list(top) if isinstance(top, Array) else [top]
             if "/ParentTree" in tree:
-                parent_tree += [(key + offset, value) for key, value in _number_tree(tree.ParentTree)]
+                parent_tree += [(int(key) + offset, value) for key, value in _tree(tree.ParentTree, "/Nums")]
             if "/IDTree" in tree:
-                for name, element in _name_tree(tree.IDTree):
+                for name, element in _tree(tree.IDTree, "/Names"):
                     if "/ID" in element:
                         element.ID = pikepdf.String(f"p{n}-{element.ID}")
-                    ids.append((f"p{n}-{name}", element))
+                    ids.append((f"p{n}-{str(name)}", element))
 
         # Links between parts: the URI placeholders become links to the named destinations.
         for page in pdf.pages:
