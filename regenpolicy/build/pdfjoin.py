@@ -126,7 +126,7 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
                 for name, element in _tree(tree.IDTree, "/Names"):
                     if "/ID" in element:
                         element.ID = pikepdf.String(f"p{n}-{element.ID}")
-                    ids.append((f"p{n}-{str(name)}", element))
+                    ids.append((f"p{n}-{name!s}", element))
 
         # Links between parts: the URI placeholders become links to the named destinations.
         for page in pdf.pages:
