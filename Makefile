@@ -21,7 +21,7 @@ preview: setup
 # Everything: lint and types, the unit tests (seconds), then the tests of the real build.
 test: setup lint
 	$(PY) -m pytest tests/unit
-	$(PY) -m pytest tests/build
+	$(PY) -m pytest tests/integration
 
 # The unit tests of the models, the data checks, escaping, parameters and the build's logic.
 test-fast: setup

@@ -94,7 +94,7 @@ def copy_project(target: Path) -> Path:
 
 
 def notebooks(project: Path) -> list[str]:
-    from regenpolicy.build.project import Project
+    from regenpolicy.builder.project import Project
 
     return Project(project).toc_notebooks()
 
@@ -102,9 +102,9 @@ def notebooks(project: Path) -> list[str]:
 BASELINE = """
 import json, shutil, subprocess, sys, jupytext, nbformat, papermill
 from pathlib import Path
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import load_registry
-from regenpolicy.build.profile import load_profile, resolve_parameters
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
+from regenpolicy.builder.profile import load_profile, resolve_parameters
 from regenpolicy.data import load_dataset, write_snapshot
 
 project = Project(Path.cwd())
@@ -142,7 +142,7 @@ def baseline(project: Path) -> tuple[float, int]:
         shutil.copy2(project / name, src / name)
     shutil.copytree(project / "book", src / "book")
     (src / "book" / "_static" / "figures").mkdir(parents=True, exist_ok=True)
-    from regenpolicy.build.book import vega_bundle
+    from regenpolicy.builder.book import vega_bundle
 
     shutil.copy2(vega_bundle(project / "_baseline_cache"), src / "book" / "_static" / "vega-bundle.js")
     seconds, peak, _ = run([PY, "-c", BASELINE], project)
@@ -159,7 +159,7 @@ def preview_latency(project: Path, repeat: int) -> tuple[list[float], list[float
     """Seconds from a save to the open page showing the new value: one-table and one-notebook edits."""
     from playwright.sync_api import sync_playwright
 
-    from regenpolicy.build.pdf import CHROMIUM_ARGS, chromium_path
+    from regenpolicy.builder.pdf import CHROMIUM_ARGS, chromium_path
 
     port = free_port()
     server = subprocess.Popen([PY, "-m", "regenpolicy", "--project", str(project), "preview", "--port", str(port)],

@@ -1,6 +1,6 @@
 import sys
 
-from regenpolicy.build.cli import main
+from regenpolicy.builder.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

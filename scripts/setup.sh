@@ -45,7 +45,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 # The project itself, installed editable (its dependencies are the pins above).
-if ! .venv/bin/python -c 'import regenpolicy.build.cli' >/dev/null 2>&1 || [ ! -f .venv/.project-installed ] \
+if ! .venv/bin/python -c 'import regenpolicy.builder.cli' >/dev/null 2>&1 || [ ! -f .venv/.project-installed ] \
    || [ pyproject.toml -nt .venv/.project-installed ]; then
   # (setuptools warns at length about every editable install: shown only if the install fails)
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e . 2>.venv/.install.log \

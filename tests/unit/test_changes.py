@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.build.editions import EditionInputs, changes
-from regenpolicy.build.profile import load_profile, resolve_parameters
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import load_registry
+from regenpolicy.builder.editions import EditionInputs, changes
+from regenpolicy.builder.profile import load_profile, resolve_parameters
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import DataValidationError, load_dataset
 from tests.conftest import ROOT
 
@@ -60,7 +60,7 @@ def test_settings_that_no_figure_of_the_edition_uses_are_not_listed(tmp_path):
 
 
 def test_a_headline_is_named_by_its_sentence_and_formatted_as_written():
-    from regenpolicy.build.editions import as_written, glued_in_prose
+    from regenpolicy.builder.editions import as_written, glued_in_prose
 
     said = glued_in_prose((ROOT / "notebooks" / "m1_market.md").read_text(encoding="utf-8"))
     where, fmt = said["m1_total_first"]

@@ -9,7 +9,7 @@ import papermill
 import pytest
 import zmq
 
-from regenpolicy.build.execute import ExecutionError, _execute
+from regenpolicy.builder.execute import ExecutionError, _execute
 from regenpolicy.presentation.steps import read_step
 from tests.conftest import ROOT
 

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from regenpolicy.build.profile import load_profile, resolve_parameters
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import load_registry
+from regenpolicy.builder.profile import load_profile, resolve_parameters
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import Dataset
 from regenpolicy.models import budget, catalog, comparisons, market, qc, repricing
 from regenpolicy.models import reimbursement as rb

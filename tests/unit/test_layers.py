@@ -1,4 +1,4 @@
-"""The package's layers import one way: build → presentation → models → data."""
+"""The package's layers import one way: builder → presentation → models → data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import regenpolicy
 
 PACKAGE = Path(regenpolicy.__file__).parent
-LAYERS = ["data", "models", "presentation", "build"]  # each may import only itself and the layers before it
+LAYERS = ["data", "models", "presentation", "builder"]  # each may import only itself and the layers before it
 
 
 def imported_layers(path: Path) -> set[str]:
@@ -46,3 +46,15 @@ def test_the_build_talks_to_kernels_through_their_context_not_the_environment():
         if "os.environ" in text:
             assert path.name in ("pdf.py", "execute.py", "kernels.py"), path
         assert "REGEN_" not in text, path
+
+
+# Folders that GitHub's standard Python .gitignore (and tools that treat them as output) drop.
+IGNORED_BY_STANDARD_GITIGNORE = {"build", "dist", "develop-eggs", "downloads", "eggs", ".eggs", "lib", "lib64",
+                                 "parts", "sdist", "var", "wheels", "env", "venv", "ENV", "htmlcov", "site"}
+
+
+def test_no_source_folder_is_one_the_standard_python_gitignore_drops() -> None:
+    root = Path(__file__).resolve().parents[2]
+    offenders = [str(p.relative_to(root)) for top in ("regenpolicy", "tests", "notebooks", "data", "book")
+                 for p in (root / top).rglob("*") if p.is_dir() and p.name in IGNORED_BY_STANDARD_GITIGNORE]
+    assert offenders == []

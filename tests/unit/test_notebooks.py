@@ -9,8 +9,8 @@ import re
 import jupytext
 import pytest
 
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import load_registry
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import ALL_TABLES
 from regenpolicy.presentation.steps import StepError, read_step
 from tests.conftest import ROOT
@@ -46,7 +46,7 @@ def test_notebooks_are_thin(name):
         defs = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
         assert not defs, f"{name}: define functions in regenpolicy.models, not in the notebook"
         imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        assert not {m for m in imported if m.startswith(("regenpolicy.data", "regenpolicy.build"))}, name
+        assert not {m for m in imported if m.startswith(("regenpolicy.data", "regenpolicy.builder"))}, name
         assert "ctx.data[" not in source or "sources" in source or "care_pathway_steps" in source, name
     setup = cells[1]
     assert f'notebook.open(context, "{name}")' in setup

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.build.profile import ProfileError, load_profile, resolve_parameters
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import load_registry
+from regenpolicy.builder.profile import ProfileError, load_profile, resolve_parameters
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.models import approvals, qc, reimbursement
 from regenpolicy.models.params import ParameterError, resolve
 from regenpolicy.models.settings import EditionSettings

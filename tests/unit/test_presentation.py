@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from regenpolicy.build import pdf, sphinx_ext
+from regenpolicy.builder import pdf, sphinx_ext
 from regenpolicy.presentation import describe, downloads, figures, labels
 from tests.hostile import CORPUS
 
@@ -140,7 +140,7 @@ def test_print_edition_heading_levels_follow_the_book():
 
 
 def test_a_glued_number_is_named_by_its_first_sentence():
-    from regenpolicy.build.editions import glued_in_prose
+    from regenpolicy.builder.editions import glued_in_prose
 
     said = glued_in_prose("# t\n\n値は {glue:text}`a:,.0f` 万円。次は {glue:text}`b` 件、{glue:text}`a` 回。\n")
     assert said == {"a": ("値は〔 〕 万円", ",.0f"), "b": ("次は〔 〕 件", "")}

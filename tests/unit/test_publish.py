@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from regenpolicy.build.pdf import allowed_request
-from regenpolicy.build.publish import BuildLock, is_current, publish, published
+from regenpolicy.builder.pdf import allowed_request
+from regenpolicy.builder.publish import BuildLock, is_current, publish, published
 
 
 def staged(tmp_path: Path, text: str) -> Path:
@@ -62,7 +62,7 @@ def test_a_folder_of_the_old_layout_is_replaced(tmp_path):
 HOLD = """
 import sys, time
 from pathlib import Path
-from regenpolicy.build.publish import BuildLock
+from regenpolicy.builder.publish import BuildLock
 with BuildLock(Path(sys.argv[1]), print):
     print("holding", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -97,7 +97,7 @@ def test_the_printer_may_read_only_the_editions_own_files(tmp_path):
 def test_the_site_copies_only_what_the_current_book_has(tmp_path):
     """Sphinx never deletes: a page of a renamed notebook, a print page or a figure no longer made must
     not be published from its output folder."""
-    from regenpolicy.build.book import copy_site
+    from regenpolicy.builder.book import copy_site
 
     src, html, dest = tmp_path / "src", tmp_path / "html", tmp_path / "site"
     for f in ("notebooks/m1_market.md", "book/index.md", "book/_static/figures/M1.csv"):

@@ -27,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def browser():
     from playwright.sync_api import sync_playwright
 
-    from regenpolicy.build.pdf import CHROMIUM_ARGS, chromium_path
+    from regenpolicy.builder.pdf import CHROMIUM_ARGS, chromium_path
 
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

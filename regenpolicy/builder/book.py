@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from regenpolicy.build.execute import Result
-from regenpolicy.build.project import Project
+from regenpolicy.builder.execute import Result
+from regenpolicy.builder.project import Project
 
 GENERATED = "book/_generated"
 
@@ -191,7 +191,7 @@ class SphinxWorker:
     """
 
     def __init__(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "regenpolicy.build.book", "worker"],
+        self._process = subprocess.Popen([sys.executable, "-m", "regenpolicy.builder.book", "worker"],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def build(self, src: Path, out: Path) -> Path:

@@ -25,7 +25,7 @@ from urllib.parse import unquote
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
 
-from regenpolicy.build.pdf import LINK_PREFIX
+from regenpolicy.builder.pdf import LINK_PREFIX
 
 STAMP = "/RegenPageStamp"
 

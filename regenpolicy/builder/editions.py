@@ -23,8 +23,8 @@ from typing import Any
 
 import pandas as pd
 
-from regenpolicy.build.profile import Profile, Resolved
-from regenpolicy.build.registry import Registry
+from regenpolicy.builder.profile import Profile, Resolved
+from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset
 from regenpolicy.models.params import Parameters
 from regenpolicy.presentation import escape

@@ -9,7 +9,7 @@ to open its sockets. On top, ``KernelPool`` keeps a few such kernels started ahe
 notebook pays for running its cells, not for starting Python.
 
 The kernels plug into jupyter_client unchanged: their kernel spec runs a tiny client
-(``python -m regenpolicy.build.kernels client <socket> <connection file>``) that asks the zygote
+(``python -m regenpolicy.builder.kernels client <socket> <connection file>``) that asks the zygote
 for a kernel, forwards signals to it and exits when it exits; if the client is killed, the zygote
 kills its kernel; if the zygote dies, its kernels notice (ipykernel's parent poller) and exit.
 The zygote forks from a single thread (BLAS threads are limited to one before NumPy is imported).
@@ -176,7 +176,7 @@ class Zygote:
         self.dir = Path(tempfile.mkdtemp(prefix="rp-"))  # short: unix socket paths are limited to 108 bytes
         self.socket = str(self.dir / "zygote.sock")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "regenpolicy.build.kernels", "serve", self.socket],
+            [sys.executable, "-m", "regenpolicy.builder.kernels", "serve", self.socket],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **SINGLE_THREAD_ENV}, text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
@@ -189,7 +189,7 @@ class Zygote:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import AsyncKernelManager
 
-        spec = KernelSpec(argv=[sys.executable, "-m", "regenpolicy.build.kernels", "client", self.socket,
+        spec = KernelSpec(argv=[sys.executable, "-m", "regenpolicy.builder.kernels", "client", self.socket,
                                 "{connection_file}"],
                           display_name="Python 3 (regenpolicy)", language="python", interrupt_mode="signal")
 
@@ -320,7 +320,7 @@ def main(argv: list[str]) -> int:
         return 0
     if argv[:1] == ["client"] and len(argv) == 3:
         return client(argv[1], argv[2])
-    print("usage: python -m regenpolicy.build.kernels serve <socket> | client <socket> <connection file>",
+    print("usage: python -m regenpolicy.builder.kernels serve <socket> | client <socket> <connection file>",
           file=sys.stderr)
     return 2
 

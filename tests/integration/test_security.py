@@ -21,7 +21,7 @@ import pytest
 import yaml
 from playwright.sync_api import Error as PlaywrightError
 
-from regenpolicy.build.publish import is_current, published_key
+from regenpolicy.builder.publish import is_current, published_key
 from regenpolicy.data import load_metadata
 from tests.conftest import ROOT, copy_project, edit, run_cli
 from tests.hostile import CANARY, CANARY_TEXT, CORPUS, JINJA_RESULT, WRITE_CANARY, payload

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.build.kernels import WarmKernels, run_async, shutdown
+from regenpolicy.builder.kernels import WarmKernels, run_async, shutdown
 
 
 def run(km, code: str) -> str:

@@ -4,7 +4,7 @@ Everything that can be checked is checked before a notebook runs: the profile, t
 declarations, every table, the printed values, and every parameter against its declared type and
 range. Notebooks read a validated snapshot, run in parallel and are reused from ``<out>/.cache``
 when nothing they declare changed; Sphinx rebuilds only changed pages. The outputs are assembled
-in a staging folder and published as one release by a single rename (``regenpolicy.build.publish``),
+in a staging folder and published as one release by a single rename (``regenpolicy.builder.publish``),
 under a lock that keeps a second build in the same folder from touching the first one's files.
 """
 
@@ -19,15 +19,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from regenpolicy.build import editions
-from regenpolicy.build.book import BookError, SphinxWorker, copy_site, jupyter_book, stage_book, tree_hash
-from regenpolicy.build.editions import EditionInputs
-from regenpolicy.build.execute import DEFAULT_CELL_TIMEOUT, ExecutionError, Job, Kernels, code_hash, run_notebooks
-from regenpolicy.build.pdf import PdfError, print_pdf
-from regenpolicy.build.profile import Profile, ProfileError, all_profiles, resolve_parameters
-from regenpolicy.build.project import Project
-from regenpolicy.build.publish import BuildLock, is_current, publish
-from regenpolicy.build.registry import Registry, load_registry
+from regenpolicy.builder import editions
+from regenpolicy.builder.book import BookError, SphinxWorker, copy_site, jupyter_book, stage_book, tree_hash
+from regenpolicy.builder.editions import EditionInputs
+from regenpolicy.builder.execute import DEFAULT_CELL_TIMEOUT, ExecutionError, Job, Kernels, code_hash, run_notebooks
+from regenpolicy.builder.pdf import PdfError, print_pdf
+from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, resolve_parameters
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.publish import BuildLock, is_current, publish
+from regenpolicy.builder.registry import Registry, load_registry
 from regenpolicy.data import Dataset, DataValidationError, load_dataset, read_input, write_snapshot
 from regenpolicy.models.checks import printed_value_problems
 from regenpolicy.presentation.steps import StepError

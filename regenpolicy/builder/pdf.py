@@ -407,8 +407,8 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     the joined document has (the front matter's length is taken from the last printing and both
     are printed again in the rare case it changed).
     """
-    from regenpolicy.build import pdfjoin  # qpdf only when printing
-    from regenpolicy.build.kernels import run_async
+    from regenpolicy.builder import pdfjoin  # qpdf only when printing
+    from regenpolicy.builder.kernels import run_async
 
     pdf_file.parent.mkdir(parents=True, exist_ok=True)
     header = ('<div style="font-size:7px;width:100%;text-align:right;margin-right:15mm;color:#555;'

@@ -11,11 +11,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from regenpolicy.build.execute import DEFAULT_CELL_TIMEOUT
-from regenpolicy.build.pipeline import BuildError, Options, build, build_site, log, validate
-from regenpolicy.build.profile import ProfileError, load_profile
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import load_registry
+from regenpolicy.builder.execute import DEFAULT_CELL_TIMEOUT
+from regenpolicy.builder.pipeline import BuildError, Options, build, build_site, log, validate
+from regenpolicy.builder.profile import ProfileError, load_profile
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import DataValidationError
 from regenpolicy.presentation.steps import StepError
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             log(validate(project))
             return 0
         if args.command == "preview":
-            from regenpolicy.build.preview import Preview
+            from regenpolicy.builder.preview import Preview
 
             Preview(project, args.submission, args.port, project.root / "_build" / "preview").run()
             return 0

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regenpolicy.build.book import SphinxWorker
-from regenpolicy.build.execute import KERNEL
-from regenpolicy.build.kernels import WarmKernels
-from regenpolicy.build.pipeline import BuildError, Options, Session, build, log
-from regenpolicy.build.profile import ProfileError, load_profile
-from regenpolicy.build.project import Project
-from regenpolicy.build.publish import published_key
-from regenpolicy.build.registry import load_registry
+from regenpolicy.builder.book import SphinxWorker
+from regenpolicy.builder.execute import KERNEL
+from regenpolicy.builder.kernels import WarmKernels
+from regenpolicy.builder.pipeline import BuildError, Options, Session, build, log
+from regenpolicy.builder.profile import ProfileError, load_profile
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.publish import published_key
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import DataValidationError
 from regenpolicy.presentation.steps import StepError
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import regenpolicy
-from regenpolicy.build.kernels import shutdown
+from regenpolicy.builder.kernels import shutdown
 from regenpolicy.data import ALL_TABLES, Dataset
 from regenpolicy.presentation.steps import Step
 
@@ -55,7 +55,7 @@ def code_hash(requirements: Path, everything: bool = False) -> str:
     ``everything``, the build too: what the site and the PDF are made with), and the pins."""
     package = Path(regenpolicy.__file__).parent
     digest = hashlib.sha256()
-    modules = sorted(p for p in package.rglob("*.py") if everything or "build" not in p.relative_to(package).parts)
+    modules = sorted(p for p in package.rglob("*.py") if everything or "builder" not in p.relative_to(package).parts)
     for path in [*modules, requirements]:
         digest.update(str(path.relative_to(package.parent) if path.is_relative_to(package.parent)
                           else path.name).encode() + b"\0" + path.read_bytes())
@@ -93,7 +93,7 @@ def _running_cell(executed: Path) -> tuple[int | str, str]:
 
 
 class Kernels(Protocol):
-    """Where started kernels come from (``regenpolicy.build.kernels.WarmKernels``)."""
+    """Where started kernels come from (``regenpolicy.builder.kernels.WarmKernels``)."""
 
     def take(self) -> Any: ...
 
@@ -311,7 +311,7 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
 
 def _warm_kernels(size: int) -> Kernels | None:
     """A fork server and a pool for this build; None (papermill starts kernels) if it cannot start."""
-    from regenpolicy.build.kernels import WarmKernels
+    from regenpolicy.builder.kernels import WarmKernels
 
     try:
         return WarmKernels(size, KERNEL)

@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 
-from regenpolicy.build.project import Project
-from regenpolicy.build.registry import Registry
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset, Problem, is_web_url, yaml_problem
 from regenpolicy.models.params import ParameterError, Parameters, resolve
 from regenpolicy.models.settings import EditionSettings

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from regenpolicy.build.project import Project
+from regenpolicy.builder.project import Project
 from regenpolicy.data import ALL_TABLES
 from regenpolicy.presentation.steps import Step, StepError, read_step
 

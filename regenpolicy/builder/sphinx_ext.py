@@ -397,7 +397,7 @@ class _JsonDirective(SphinxDirective):
 
 
 class ChangesDirective(_JsonDirective):
-    """「前の版からの変更点」 from the JSON the build wrote (``regenpolicy.build.editions.changes``)."""
+    """「前の版からの変更点」 from the JSON the build wrote (``regenpolicy.builder.editions.changes``)."""
 
     def run(self) -> list[nodes.Node]:
         c = self.data()
