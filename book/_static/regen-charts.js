@@ -53,9 +53,11 @@
       if (node.mark && typeof node.mark === "object" && typeof node.mark.width === "number") {
         node.mark.width = Math.max(4, Math.floor(node.mark.width * r));
       }
-      /* text marks beside the plot (labels at the end of a line or bar) are cut to their share */
+      /* text marks beside the plot (labels at the end of a line or bar) keep their share of the
+         width and wrap onto lines within it, never cut short */
       if (node.mark && typeof node.mark === "object" && typeof node.mark.limit === "number") {
         node.mark.limit = Math.max(40, Math.floor(node.mark.limit * r));
+        wrapText(s, node);
       }
       if (node.encoding && node.encoding.x && typeof node.encoding.x.value === "number") {
         node.encoding.x.value = Math.floor(node.encoding.x.value * r);
@@ -75,8 +77,110 @@
       ["axis", "legend"].forEach(function (k) {
         s.config[k] = Object.assign({}, s.config[k] || {}, { labelLimit: limit });
       });
+      wrapLabels(s, limit);
     }
     return s;
+  }
+
+  /* Long category labels (axis and legend) are set on several lines, never cut short: a label cut
+     to its first characters can read like its neighbour ("CRS等の副作用管…" twice). Each label of a
+     nominal field is split into lines of at most `limit` px, breaking before an opening bracket and
+     never before a closing one; the axis or legend looks its lines up by the label's full text. */
+  var NO_LINE_START = "）」』】〕〉》、。・：，．％)]}:,.%";
+  /* Lines of at most `per` em: a run of Latin letters, digits and their punctuation (17,440点's
+     "17,440", "A100", "CAR-T") is one word that never breaks; a space is a break; Japanese breaks
+     between characters, but not before closing brackets or punctuation (kinsoku). Half-width
+     characters count half an em. */
+  function lines(text, per) {
+    var words = text.match(/[A-Za-z0-9][A-Za-z0-9,.\-+\/%]*|\s+|[\s\S]/g) || [];
+    var out = [], line = "", width = 0;
+    function w(word) { return Array.from(word).reduce(function (n, ch) { return n + (ch.charCodeAt(0) < 0x2000 ? 0.55 : 1); }, 0); }
+    words.forEach(function (word) {
+      var ww = w(word);
+      if (/^\s+$/.test(word)) {
+        if (line && width + ww > per) { out.push(line); line = ""; width = 0; } else if (line) { line += word; width += ww; }
+        return;
+      }
+      var closing = NO_LINE_START.indexOf(word.charAt(0)) >= 0;
+      var opening = word === "（" && width > per * 0.6;
+      if (line && !closing && (width + ww > per || opening)) { out.push(line.replace(/\s+$/, "")); line = ""; width = 0; }
+      line += word; width += ww;
+    });
+    if (line) { out.push(line.replace(/\s+$/, "")); }
+    return out;
+  }
+
+  function fieldValues(spec, field) {
+    var seen = {}, out = [];
+    function take(rows) {
+      (rows || []).forEach(function (row) {
+        var v = row && row[field];
+        if (typeof v === "string" && !seen[v]) { seen[v] = true; out.push(v); }
+      });
+    }
+    Object.keys(spec.datasets || {}).forEach(function (k) { take(spec.datasets[k]); });
+    (function walk(node) {
+      if (!node || typeof node !== "object") { return; }
+      if (Array.isArray(node)) { node.forEach(walk); return; }
+      if (node.data && Array.isArray(node.data.values)) { take(node.data.values); }
+      Object.keys(node).forEach(function (k) { if (k !== "datasets") { walk(node[k]); } });
+    })(spec);
+    return out;
+  }
+
+  function wrapLabels(s, limit) {
+    var config = s.config || {};
+    var axisSize = (config.axis && config.axis.labelFontSize) || 11;
+    var legendSize = (config.legend && config.legend.labelFontSize) || 11;
+    (function walk(node) {
+      if (!node || typeof node !== "object") { return; }
+      if (Array.isArray(node)) { node.forEach(walk); return; }
+      var enc = node.encoding || (node.facet && typeof node.facet === "object" ? { facet: node.facet } : null);
+      if (enc) {
+        ["x", "y", "color", "row", "column"].forEach(function (ch) {
+          var c = enc[ch];
+          if (!c || typeof c !== "object" || !c.field || (c.type !== "nominal" && c.type !== "ordinal")) { return; }
+          var key = ch === "color" ? "legend" : (ch === "row" || ch === "column" ? "header" : "axis");
+          if (c[key] === null) { return; }
+          var per = Math.max(4, Math.floor(limit / (key === "legend" ? legendSize : axisSize)));
+          var map = {}, any = false;
+          fieldValues(s, c.field).forEach(function (v) {
+            if (Array.from(v).length > per) { map[v] = lines(v, per); any = true; }
+          });
+          if (!any) { return; }
+          var prop = key === "header" ? "labelExpr" : "labelExpr";
+          c[key] = Object.assign({}, c[key] || {});
+          c[key][prop] = "(" + JSON.stringify(map) + ")[datum.label] || datum.label";
+          c[key].labelLimit = 0;
+        });
+      }
+      Object.keys(node).forEach(function (k) { if (k !== "datasets" && k !== "data") { walk(node[k]); } });
+    })(s);
+    return s;
+  }
+
+  /* A text mark's labels on lines of at most its limit: the wrapped text is a new field of the
+     (cloned) data, so tooltips keep the label as written. */
+  function wrapText(s, node) {
+    var text = node.encoding && node.encoding.text;
+    if (!text || typeof text !== "object" || !text.field) { return; }
+    var size = node.mark.fontSize || ((s.config && s.config.text && s.config.text.fontSize) || 11);
+    var per = Math.max(4, Math.floor(node.mark.limit / size)), field = text.field, wrapped = "regen_lines_" + field;
+    function each(rows) {
+      (rows || []).forEach(function (row) {
+        if (row && typeof row[field] === "string") { row[wrapped] = lines(row[field], per).join("\n"); }
+      });
+    }
+    Object.keys(s.datasets || {}).forEach(function (k) { each(s.datasets[k]); });
+    (function walk(n) {
+      if (!n || typeof n !== "object") { return; }
+      if (Array.isArray(n)) { n.forEach(walk); return; }
+      if (n.data && Array.isArray(n.data.values)) { each(n.data.values); }
+      Object.keys(n).forEach(function (k) { if (k !== "datasets") { walk(n[k]); } });
+    })(s);
+    node.encoding.text = Object.assign({}, text, { field: wrapped });
+    node.mark.lineBreak = "\n";
+    node.mark.limit = 0;
   }
 
   /* A title longer than the box, in lines (Vega-Lite titles take an array of lines). */
