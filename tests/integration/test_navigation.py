@@ -66,3 +66,16 @@ def test_the_menu_button_hides_and_shows_the_sidebar_on_a_desktop(served, browse
                            " === 'visible'")
     assert button.get_attribute("aria-expanded") == "true"
     page.close()
+
+
+def test_a_table_wider_than_its_box_shows_that_it_scrolls(served, browser):
+    page = browser.new_page(viewport={"width": 1366, "height": 800})
+    page.goto(f"{served}/notebooks/k1_fee_gap.html", wait_until="load")
+    boxes = page.evaluate("""() => [...document.querySelectorAll('.regen-table-scroll')].map(e => ({
+        label: e.getAttribute('aria-label'), scrolls: e.scrollWidth > e.clientWidth + 1,
+        cue: getComputedStyle(e).backgroundImage, focusable: e.tabIndex === 0}))""")
+    scrolling = [b for b in boxes if b["scrolls"]]
+    assert scrolling, "K1-1 is wider than the desktop column: the case this test is about"
+    for box in scrolling:  # a shadow at the hidden edge, and the box takes the keyboard's arrows
+        assert box["cue"].count("radial-gradient") == 2 and box["focusable"], box
+    page.close()
