@@ -218,7 +218,10 @@
       actions: { export: true, source: false, compiled: false, editor: false },
       i18n: I18N,
       downloadFileName: el.getAttribute("data-name") || "chart",
-      scaleFactor: 2
+      scaleFactor: 2,
+      /* the tooltip stands beside the mark it describes (above it, else below or at a side), never
+         over it, whether the mark was reached by the mouse or by the keyboard */
+      tooltip: { anchor: "mark", position: ["top", "bottom", "right", "left"], offsetX: 8, offsetY: 8 }
     }).then(function (result) { el._regenView = result.view; return result; });
   }
 
@@ -329,9 +332,25 @@
       var event = new MouseEvent("mousemove", { clientX: rect.left + origin[0] + x, clientY: rect.top + origin[1] + y });
       var handler = view.tooltip();
       if (handler) { handler.call(view, view._handler, event, item, item.tooltip); }
+      outline(origin[0] + x - (b.x1 + b.x2) / 2 + b.x1, origin[1] + y, b.x2 - b.x1, b.y2 - b.y1);
       if (live) { live.textContent = (index + 1) + "/" + items.length + "：" + tooltipText(item.tooltip); }
     }
+    /* the mark the keyboard is on, outlined (the focus ring of the chart is the SVG's own) */
+    var ring = null;
+    function outline(x, y, w, h) {
+      if (!ring) {
+        ring = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+        ring.setAttribute("class", "regen-focus-mark");
+        ring.setAttribute("fill", "none");
+        ring.setAttribute("pointer-events", "none");
+        svg.appendChild(ring);
+      }
+      ring.setAttribute("x", String(x - 2)); ring.setAttribute("y", String(y - 2));
+      ring.setAttribute("width", String(Math.max(2, w) + 4)); ring.setAttribute("height", String(Math.max(2, h) + 4));
+      ring.style.display = "";
+    }
     function hide() {
+      if (ring) { ring.style.display = "none"; }
       var handler = view.tooltip();
       if (handler) { handler.call(view, view._handler, new MouseEvent("mouseout"), null, null); }
     }
