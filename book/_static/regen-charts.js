@@ -183,6 +183,84 @@
     node.mark.limit = 0;
   }
 
+  /* Dark mode: the chart is drawn on the page's dark background, its text light, and every colour
+     of the specification lightened until it stands out from that background (3:1, WCAG 1.4.11;
+     4.5:1 for text) — the same hues, so legends and prose that name a colour still hold. */
+  var DARK_BG = "#121212";
+  function dark() {
+    if (document.documentElement.getAttribute("data-theme") !== "dark") { return false; }
+    var m = (getComputedStyle(document.body).backgroundColor || "").match(/\d+/g);
+    if (m && m.length >= 3) {
+      DARK_BG = "#" + m.slice(0, 3).map(function (v) { return ("0" + Number(v).toString(16)).slice(-2); }).join("");
+    }
+    return true;
+  }
+  function rgb(hex) {
+    if (hex.length === 4) { hex = "#" + hex.slice(1).split("").map(function (c) { return c + c; }).join(""); }
+    var n = parseInt(hex.slice(1), 16);
+    return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+  }
+  function luminance(c) {
+    return c.map(function (v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+      .reduce(function (sum, v, i) { return sum + v * [0.2126, 0.7152, 0.0722][i]; }, 0);
+  }
+  function contrast(a, b) {
+    var la = luminance(rgb(a)), lb = luminance(rgb(b));
+    return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+  }
+  function lighten(hex, need) {
+    var c = rgb(hex), t = 0, out = "#" + c.map(function (v) { return ("0" + v.toString(16)).slice(-2); }).join("");
+    while (contrast(out, DARK_BG) < need && t < 1) {
+      t += 0.05;
+      out = "#" + c.map(function (v) {
+        return ("0" + Math.round(v + (255 - v) * t).toString(16)).slice(-2);
+      }).join("");
+    }
+    return out;
+  }
+  var HEX = /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
+  function isTextMark(node) {
+    var m = node && node.mark;
+    return m === "text" || (m && typeof m === "object" && m.type === "text");
+  }
+  function darkened(spec) {
+    var s = clone(spec), light = "#dfe3e8", muted = "#aab2bb";
+    /* text is read, so it needs 4.5:1: a text mark's colours are lightened further, and a text mark
+       coloured by a field (labels in their line's colour) is set in the light text colour */
+    (function walk(node, need) {
+      if (!node || typeof node !== "object") { return; }
+      if (isTextMark(node)) {
+        need = 4.5;
+        var c = node.encoding && node.encoding.color;
+        if (c && typeof c === "object" && (c.field || c.condition)) { node.encoding.color = { value: light }; }
+      }
+      Object.keys(node).forEach(function (k) {
+        var v = node[k];
+        var n = /label|title/i.test(k) ? 4.5 : need;
+        if (typeof v === "string" && HEX.test(v)) {
+          node[k] = lighten(v, n);
+        } else if (Array.isArray(v)) {
+          v.forEach(function (x, i) {
+            if (typeof x === "string" && HEX.test(x)) { v[i] = lighten(x, n); } else { walk(x, n); }
+          });
+        } else if (typeof v === "object" && k !== "datasets" && k !== "data") {
+          walk(v, n);
+        }
+      });
+    })(s, 3);
+    s.config = s.config || {};
+    s.config.background = DARK_BG;
+    s.config.axis = Object.assign({}, s.config.axis || {}, {
+      labelColor: light, titleColor: light, domainColor: muted, tickColor: muted, gridColor: "#39414b"
+    });
+    s.config.legend = Object.assign({}, s.config.legend || {}, { labelColor: light, titleColor: light });
+    s.config.header = Object.assign({}, s.config.header || {}, { labelColor: light, titleColor: light });
+    s.config.title = Object.assign({}, s.config.title || {}, { color: light, subtitleColor: muted });
+    s.config.text = Object.assign({ color: light }, s.config.text || {});
+    s.config.rule = Object.assign({ color: muted }, s.config.rule || {});
+    return s;
+  }
+
   /* A title longer than the box, in lines (Vega-Lite titles take an array of lines). */
   function wrapTitle(s, box) {
     var title = s.title, size = 14;
@@ -369,16 +447,19 @@
     charts.forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-spec"));
       if (!source) { return; }
-      var spec = JSON.parse(source.textContent);
-      var lastBox = 0, timer = null;
+      var original = JSON.parse(source.textContent);
+      var lastBox = 0, lastDark = null, timer = null;
       function redraw() {
-        var box = el.clientWidth;
-        if (Math.abs(box - lastBox) < 24) { return; }
-        lastBox = box;
-        draw(el, spec).catch(function (e) { console.error(e); });
+        var box = el.clientWidth, isDark = dark();
+        if (Math.abs(box - lastBox) < 24 && isDark === lastDark) { return; }
+        lastBox = box; lastDark = isDark;
+        el.setAttribute("data-regen-theme", isDark ? "dark" : "light");
+        draw(el, isDark ? darkened(original) : original).catch(function (e) { console.error(e); });
       }
       redraw();
       window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(redraw, 250); });
+      /* the reader's light/dark switch redraws the chart in the new colours */
+      new MutationObserver(redraw).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
     });
   }
 

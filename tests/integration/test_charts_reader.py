@@ -60,3 +60,44 @@ def test_the_keyboard_outlines_the_mark_it_is_on_and_its_tooltip_does_not_cover_
     page.keyboard.press("Escape")
     assert page.evaluate(f"() => getComputedStyle(document.querySelector('#{chart} .regen-focus-mark')).display") == "none"
     page.close()
+
+
+CONTRAST = """(bg) => {
+  const rgb = c => { const m = c.match(/\\d+(\\.\\d+)?/g); if (c.startsWith('#')) { const n = parseInt(c.slice(1), 16);
+      return [(n >> 16) & 255, (n >> 8) & 255, n & 255]; } return m.slice(0, 3).map(Number); };
+  const lum = c => rgb(c).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+      .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+  return [...document.querySelectorAll('.regen-chart svg.marks')].map(svg => {
+    const back = getComputedStyle(svg).backgroundColor;
+    const texts = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim() && t.getAttribute('fill'))
+        .map(t => ratio(t.getAttribute('fill'), bg));
+    const marks = [...svg.querySelectorAll('.mark-rect path, .mark-line path, .mark-symbol path, .mark-area path')]
+        .map(p => p.getAttribute('fill') && p.getAttribute('fill') !== 'transparent' && p.getAttribute('fill') !== 'none'
+                  ? p.getAttribute('fill') : p.getAttribute('stroke'))
+        .filter(c => c && c.startsWith('#')).map(c => ratio(c, bg));
+    return {back: rgb(back).join(','), text: Math.min(...texts), marks: Math.min(...marks)};
+  });
+}"""
+
+
+def test_in_dark_mode_charts_are_drawn_dark_with_contrast_and_follow_the_switch(built, served, browser):
+    pages = [p for p in site_pages(built) if 'class="regen-chart' in read(built, p)]
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, color_scheme="dark")
+    context.add_init_script("localStorage.setItem('mode', 'dark')")
+    page = context.new_page()
+    drawn = "() => [...document.querySelectorAll('.regen-chart')].every(e => e.getAttribute('data-regen-theme') === '{}'" \
+            " && e.hasAttribute('data-regen-drawn'))"
+    charts = 0
+    for path in pages:
+        page.goto(f"{served}/{path}", wait_until="load")
+        page.wait_for_function(drawn.format("dark"))
+        bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        for chart in page.evaluate(CONTRAST, bg):
+            charts += 1
+            assert chart["back"] == ",".join(bg[bg.index("(") + 1:-1].replace(" ", "").split(",")[:3]), (path, chart)
+            assert chart["text"] >= 4.5 and chart["marks"] >= 3, (path, chart)  # WCAG 1.4.3 text, 1.4.11 graphics
+    assert charts >= 17
+    page.evaluate("document.documentElement.setAttribute('data-theme', 'light')")  # what the theme switch does
+    page.wait_for_function(drawn.format("light"))
+    context.close()
