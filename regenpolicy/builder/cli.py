@@ -15,9 +15,8 @@ from regenpolicy.builder.execute import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.pipeline import BuildError, Options, build, build_site, log, validate
 from regenpolicy.builder.profile import ProfileError, load_profile
 from regenpolicy.builder.project import Project
-from regenpolicy.builder.registry import load_registry
+from regenpolicy.builder.registry import StepError, load_registry
 from regenpolicy.data import DataValidationError
-from regenpolicy.presentation.steps import StepError
 
 
 def _positive(text: str) -> int:

@@ -26,7 +26,7 @@ import pandas as pd
 from regenpolicy.builder.profile import Profile, Resolved
 from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters
+from regenpolicy.models.parameters import Parameters
 from regenpolicy.presentation import escape
 
 PACKAGES = ("jupyter-book", "sphinx", "myst-nb", "papermill", "altair", "vl-convert-python", "pandas",

@@ -30,8 +30,8 @@ from typing import Any, Protocol, TextIO
 
 import regenpolicy
 from regenpolicy.builder.kernels import shutdown
+from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset
-from regenpolicy.presentation.steps import Step
 
 KERNEL = "regenpolicy"
 DEFAULT_CELL_TIMEOUT = 600  # seconds a cell may run before the build stops it
@@ -66,6 +66,7 @@ def cache_key(step: Step, parameters: Mapping[str, Any], settings: Mapping[str, 
               dataset: Dataset) -> str:
     """What identifies a run before it starts: source, parameters, settings used, code and the tables declared."""
     digest = hashlib.sha256(step.path.read_bytes())
+    digest.update(step.path.with_suffix(".yml").read_bytes())  # the declaration: tables, labels, units, checks
     digest.update(json.dumps(parameters, sort_keys=True, ensure_ascii=False).encode())
     digest.update(json.dumps({k: settings[k] for k in step.settings}, sort_keys=True).encode())
     digest.update(code.encode())
@@ -180,13 +181,13 @@ def _check_declaration(step: Step, out: Path) -> None:
             parts.append(f"declared but never read: {', '.join(sorted(declared - read))}")
         if read - declared:
             parts.append(f"read but not declared: {', '.join(sorted(read - declared))}")
-        raise ExecutionError(f"{where}: its front matter (regenpolicy.tables) does not match what it read "
+        raise ExecutionError(f"{where}: its declaration ({step.path.stem}.yml: tables) does not match what it read "
                              f"({'; '.join(parts)})")
     published_file = out / "published.json"
     published = json.loads(published_file.read_text(encoding="utf-8")) if published_file.exists() else []
     if sorted(published) != sorted(step.figures):
-        raise ExecutionError(f"{where}: published {', '.join(published) or 'no figure'} but its front matter "
-                             f"declares {', '.join(step.figures) or 'none'} (regenpolicy.figures)")
+        raise ExecutionError(f"{where}: published {', '.join(published) or 'no figure'} but its declaration "
+                             f"({step.path.stem}.yml: figures) declares {', '.join(step.figures) or 'none'}")
 
 
 class Progress:

@@ -30,7 +30,6 @@ from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
 from regenpolicy.data import Dataset, DataValidationError, load_dataset, read_input, write_snapshot
 from regenpolicy.models.checks import printed_value_problems
-from regenpolicy.presentation.steps import StepError
 
 
 class BuildError(Exception):
@@ -60,11 +59,8 @@ class Session:
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
     """Validate everything an edition needs; raise DataValidationError / ProfileError before anything runs."""
     dataset = load_dataset(project.data_dir, profile.data_vintage, origin=str(profile.path))
-    try:
-        registry.check_tables(dataset.tables)
-    except StepError as exc:
-        raise BuildError(str(exc)) from None
-    problems = printed_value_problems(dataset)
+    registry.check_tables(dataset.tables)  # a DeclarationError: bad input, exit 2
+    problems = printed_value_problems(dataset, registry.steps.values())
     if problems:
         raise DataValidationError(problems)
     resolved = resolve_parameters(profile, registry, dataset)
@@ -101,10 +97,7 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
 
 
 def _registry(project: Project) -> Registry:
-    try:
-        return load_registry(project)
-    except StepError as exc:
-        raise BuildError(str(exc)) from None
+    return load_registry(project)  # a bad declaration raises DeclarationError: bad input, exit 2
 
 
 def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, dataset: Dataset,

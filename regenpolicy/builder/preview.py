@@ -34,9 +34,8 @@ from regenpolicy.builder.pipeline import BuildError, Options, Session, build, lo
 from regenpolicy.builder.profile import ProfileError, load_profile
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import published_key
-from regenpolicy.builder.registry import load_registry
+from regenpolicy.builder.registry import StepError, load_registry
 from regenpolicy.data import DataValidationError
-from regenpolicy.presentation.steps import StepError
 
 WATCHED = ("data", "notebooks", "book", "submissions", "_config.yml", "_toc.yml")
 LIVE = "/__preview__/"

@@ -3,32 +3,50 @@
 A profile (``submissions/<id>.yaml``) names the edition (id, title, date, audience, language; the
 submitting organisation as ``author``; ``site_url``, where the edition is published, if it is),
 which figures it includes (and so which notebooks run), the data vintage (which version of each
-table), the edition's settings (fee-schedule revision, yen per point: set once, used by every
-figure) and per-notebook overrides of parameters whose defaults live in the parameter classes.
-Every key is checked before anything runs; a problem names the file, line and column.
+table), the edition's settings (``EditionSettings``: set once, used by every figure that declares
+them) and per-notebook overrides of the parameters whose defaults live in the parameter classes.
+
+The form is a pydantic model (``ProfileFile``, unknown keys refused), read through the bounded,
+alias-free YAML reader; its limits (``LIMITS``) are declared once and checked before anything
+runs. Every problem names the file, line and column; none is a traceback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import Registry
-from regenpolicy.data import Dataset, Problem, is_web_url, yaml_problem
-from regenpolicy.models.params import ParameterError, Parameters, resolve
-from regenpolicy.models.settings import EditionSettings
+from regenpolicy.data import Dataset, Problem, is_web_url
+from regenpolicy.data.yamlfile import YamlDocument, YamlError, load_yaml
+from regenpolicy.models.declaration import FIGURE_ID
+from regenpolicy.models.parameters import EditionSettings, ParameterError, Parameters, resolve
 
 LANGUAGES = ("ja",)
-KEYS = ("id", "title", "date", "audience", "language", "description", "author", "site_url", "figures",
-        "data_vintage", "settings", "parameters")
 Position = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How large a profile may be: refused beyond these, before anything runs."""
+
+    bytes: int = 100_000  # the file
+    depth: int = 12  # nesting of mappings and lists
+    values: int = 5_000  # keys and values in all
+    text: int = 2_000  # characters in one text field
+    figures: int = 100  # ids under figures:
+    notebooks: int = 100  # notebooks under parameters:
+    # list lengths of list parameters, scenarios per model and simulated patients are limits of the
+    # parameter classes themselves (parameters.MAX_ITEMS, Field(le=…) on PatientSimulationParameters.patients)
+
+
+LIMITS = Limits()
 
 
 class ProfileError(Exception):
@@ -37,6 +55,82 @@ class ProfileError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(f"  - {p}" for p in problems) if len(problems) > 1 else str(problems[0]))
+
+
+def _printable(value: str) -> str:
+    bad = next((c for c in value if (ord(c) < 32 and c not in "\t\n") or 0x7F <= ord(c) < 0xA0), None)
+    if bad is not None:
+        raise ValueError(f"contains the control character U+{ord(bad):04X}; write plain text")
+    return value
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} must be a date: 2025-07-31, 2025-07 or 2025")
+    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-\d{2})?)?", value):
+        raise ValueError(f"'{value}' must be a date: 2025-07-31, 2025-07 or 2025")
+    try:
+        if len(value) == 10:
+            dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"'{value}' must be a date: 2025-07-31, 2025-07 or 2025") from None
+    return value
+
+
+def _web(value: str) -> str:
+    if value and not is_web_url(value):
+        raise ValueError("must be the edition's published address, an absolute http(s) URL (https://…/)")
+    return value.rstrip("/") + "/" if value else ""
+
+
+Text = Annotated[str, StringConstraints(strict=True, max_length=LIMITS.text), AfterValidator(_printable)]
+Name = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class ProfileFile(BaseModel):
+    """The form of ``submissions/<id>.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Annotated[str, StringConstraints(strict=True, max_length=64), AfterValidator(_printable)]
+    title: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=LIMITS.text),
+                     AfterValidator(_printable)]
+    date: Annotated[Any, AfterValidator(_date)]
+    audience: Text = ""
+    language: str = "ja"
+    description: Text = ""
+    author: Text = ""
+    site_url: Annotated[str, StringConstraints(strict=True, max_length=LIMITS.text), AfterValidator(_web)] = ""
+    figures: Annotated[list[Annotated[str, StringConstraints(strict=True, pattern=FIGURE_ID)]],
+                       Field(min_length=1, max_length=LIMITS.figures)] | None = None
+    data_vintage: dict[Name, Annotated[str, StringConstraints(strict=True, max_length=64)] | int] = {}
+    settings: EditionSettings = EditionSettings()
+    parameters: Annotated[dict[Name, dict[str, Any] | None], Field(max_length=LIMITS.notebooks)] = {}
+
+    @field_validator("id")
+    @classmethod
+    def _folder_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", value):
+            raise ValueError(f"{value!r} must be lowercase letters, digits and '-' (it names a folder)")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"'{value}' is not available; expected one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-empty string")
+        return value
 
 
 @dataclass
@@ -52,17 +146,15 @@ class Profile:
     site_url: str = ""  # where the edition is published (https://…/): links in the PDF and citations
     figures: list[str] | None = None  # None: every figure
     data_vintage: dict[str, str] = field(default_factory=dict)
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # as written (overrides only)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
-    positions: dict[tuple[str, ...], Position] = field(default_factory=dict, repr=False)
+    document: YamlDocument = field(default_factory=lambda: YamlDocument(None), repr=False)
 
-    def problem(self, path: tuple[str, ...], message: str) -> Problem:
+    def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A problem located at the deepest key of ``path`` that the file spells out."""
-        for n in range(len(path), 0, -1):
-            if path[:n] in self.positions:
-                line, column = self.positions[path[:n]]
-                return Problem(str(self.path), f"{'.'.join(path)}: {message}", line, column)
-        return Problem(str(self.path), f"{'.'.join(path)}: {message}" if path else message)
+        where = ".".join(map(str, path))
+        line, column = self.document.position(path) or (None, None)
+        return Problem(str(self.path), f"{where}: {message}" if where else message, line, column)
 
     def notebooks(self, registry: Registry) -> list[str]:
         """The notebooks this edition runs, in reading order; notebooks publishing no figure always run."""
@@ -72,28 +164,52 @@ class Profile:
         return [n for n, s in registry.steps.items() if n in wanted or not s.figures]
 
 
-def _positions(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], Position]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            sub = (*path, str(key.value))
-            out[sub] = (key.start_mark.line + 1, key.start_mark.column + 1)
-            _positions(value, sub, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            sub = (*path, str(i))
-            out[sub] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            _positions(item, sub, out)
+_KINDS = {"string_type": "a string", "dict_type": "a mapping", "list_type": "a list", "int_type": "an integer",
+          "bool_type": "true or false", "float_type": "a number"}
 
 
-def _is_date(text: str) -> bool:
-    if not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-\d{2})?)?", text):
-        return False
+def _message(error: Any) -> str:
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return f"unknown key; expected one of: {', '.join(ProfileFile.model_fields)}"
+    if kind == "missing":
+        return "is required" + (" (the submission's date orders the editions)" if error["loc"] == ("date",) else "")
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} is not a valid name or id (expected {ctx.get('pattern')})"
+    if kind in ("too_long", "string_too_long"):
+        return f"longer than the {ctx.get('max_length')} items or characters allowed"
+    if kind == "too_short" or kind == "string_too_short":
+        return "must not be empty"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind in _KINDS:
+        return f"expected {_KINDS[kind]}, got {_short(value)}"
+    return f"{error['msg']}, got {_short(value)}"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def _settings_problems(origin: Path, doc: YamlDocument, raw: Any) -> tuple[dict[str, Any], list[Problem]]:
+    """The settings as written, checked against EditionSettings with the parameter system's words."""
+    settings = raw.get("settings") if isinstance(raw, dict) else None
+    if settings is None:
+        return {}, []
+    if not isinstance(settings, dict):
+        line, column = doc.position(("settings",)) or (None, None)
+        return {}, [Problem(str(origin), f"settings: must map settings to values ({', '.join(EditionSettings.model_fields)})",
+                            line, column)]
     try:
-        if len(text) == 10:
-            dt.date.fromisoformat(text)
-        return True
-    except ValueError:
-        return False
+        resolve(EditionSettings, settings)
+    except ParameterError as exc:
+        out = []
+        for p in exc.problems:
+            line, column = doc.position(("settings", *p.path)) or (None, None)
+            out.append(Problem(str(origin), f"settings.{p}", line, column))
+        return {}, out
+    return dict(settings), []
 
 
 def load_profile(name_or_path: str | Path, project: Project, registry: Registry) -> Profile:
@@ -106,87 +222,50 @@ def load_profile(name_or_path: str | Path, project: Project, registry: Registry)
         known = ", ".join(sorted(p.stem for p in project.submissions_dir.glob("*.yaml")))
         what = "is not a regular file" if path.exists() else "no such submission profile"
         raise ProfileError([Problem(origin, f"{what} (known: {known})")])
-    text = path.read_text(encoding="utf-8")
     try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ProfileError([yaml_problem(origin, exc)]) from None
-    positions: dict[tuple[str, ...], Position] = {}
-    if node is not None:
-        _positions(node, (), positions)
-    profile = Profile(id="", title="", path=path, positions=positions)
+        doc = load_yaml(path.read_bytes(), max_bytes=LIMITS.bytes, max_depth=LIMITS.depth, max_nodes=LIMITS.values)
+    except YamlError as exc:
+        raise ProfileError([Problem(origin, exc.problem.message, exc.problem.line, exc.problem.column)]) from None
+    profile = Profile(id="", title="", path=path, document=doc)
+    raw = doc.value
     if not isinstance(raw, dict):
-        raise ProfileError([profile.problem((), f"expected a mapping of keys ({', '.join(KEYS)})")])
-    problems: list[Problem] = []
-
-    def bad(key: tuple[str, ...], message: str) -> None:
-        problems.append(profile.problem(key, message))
-
-    for key in raw:
-        if key not in KEYS:
-            bad((str(key),), f"unknown key; expected one of: {', '.join(KEYS)}")
-    for key in ("id", "title"):
-        if not isinstance(raw.get(key), str) or not raw[key].strip():
-            bad((key,), "must be a non-empty string")
-    for key in ("audience", "description", "author"):
-        if key in raw and not isinstance(raw[key], str):
-            bad((key,), "must be a string")
-    site_url = raw.get("site_url", "")
-    if site_url and (not isinstance(site_url, str) or not is_web_url(site_url)):
-        bad(("site_url",), "must be the edition's published address, an absolute http(s) URL (https://…/)")
-    if isinstance(raw.get("id"), str) and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", raw["id"]):
-        bad(("id",), f"'{raw['id']}' must be lowercase letters, digits and '-' (it names a folder)")
-    date = raw.get("date")
-    if isinstance(date, dt.date):
-        date = date.isoformat()
-    if date is None:
-        bad(("date",), "is required (the submission's date orders the editions)")
-    elif not _is_date(str(date)):
-        bad(("date",), f"'{date}' must be a date: 2025-07-31, 2025-07 or 2025")
-    language = raw.get("language", "ja")
-    if language not in LANGUAGES:
-        bad(("language",), f"'{language}' is not available; expected one of {', '.join(LANGUAGES)}")
-    figures = raw.get("figures")
-    if figures is not None:
-        if not isinstance(figures, list) or not figures:
-            bad(("figures",), "must be a list of figure ids (or be left out for all)")
-        else:
-            for i, f in enumerate(figures):
-                if f not in registry.figures:
-                    bad(("figures", str(i)), f"unknown figure id {f!r}; known: {', '.join(sorted(registry.figures))}")
-    vintage = raw.get("data_vintage") or {}
-    if not isinstance(vintage, dict) or not all(isinstance(v, (str, int)) for v in vintage.values()):
-        bad(("data_vintage",), "must map table names to versions")
-    settings = raw.get("settings") or {}
-    if not isinstance(settings, dict):
-        bad(("settings",), f"must map settings to values ({', '.join(EditionSettings.specs())})")
-    parameters = raw.get("parameters") or {}
-    if not isinstance(parameters, dict):
-        bad(("parameters",), "must map notebook names to parameters")
-    else:
-        for nb, values in parameters.items():
-            if nb not in registry.steps:
-                bad(("parameters", str(nb)), f"no notebook notebooks/{nb}.md in _toc.yml "
-                                              f"(notebooks: {', '.join(registry.steps)})")
-            elif values is not None and not isinstance(values, dict):
-                bad(("parameters", str(nb)), "must map parameter names to values")
-            else:
-                for key in values or {}:
-                    if key in EditionSettings.specs():
-                        bad(("parameters", str(nb), str(key)), "is an edition setting: set it once, under 'settings:'")
+        raise ProfileError([profile.problem((), f"expected a mapping of keys ({', '.join(ProfileFile.model_fields)})")])
+    settings, problems = _settings_problems(path, doc, raw)
+    try:
+        form = ProfileFile.model_validate({k: v for k, v in raw.items() if k != "settings"})
+    except ValidationError as exc:
+        problems += [profile.problem(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+        raise ProfileError(problems) from None
+    problems += _registry_problems(form, profile, registry)
     if problems:
         raise ProfileError(problems)
-    profile.id, profile.title = raw["id"], raw["title"]
-    profile.date, profile.audience = str(date), str(raw.get("audience", ""))
-    profile.language, profile.description = language, str(raw.get("description", ""))
-    profile.author = str(raw.get("author", ""))
-    profile.site_url = str(site_url).rstrip("/") + "/" if site_url else ""
-    profile.figures = [str(f) for f in figures] if figures is not None else None
-    profile.data_vintage = {str(k): str(v) for k, v in vintage.items()}
-    profile.settings = dict(settings)
-    profile.parameters = {str(k): dict(v or {}) for k, v in parameters.items()}
+    profile.id, profile.title, profile.date = form.id, form.title, str(form.date)
+    profile.audience, profile.language, profile.description = form.audience, form.language, form.description
+    profile.author, profile.site_url = form.author, form.site_url
+    profile.figures = list(form.figures) if form.figures is not None else None
+    profile.data_vintage = {k: str(v) for k, v in form.data_vintage.items()}
+    profile.settings = settings
+    profile.parameters = {k: dict(v or {}) for k, v in form.parameters.items()}
     return profile
+
+
+def _registry_problems(form: ProfileFile, profile: Profile, registry: Registry) -> list[Problem]:
+    """Figures and notebooks the report does not have; edition settings set per notebook."""
+    problems = []
+    for i, f in enumerate(form.figures or []):
+        if f not in registry.figures:
+            problems.append(profile.problem(("figures", i), f"unknown figure id {f!r}; known: "
+                                                            f"{', '.join(sorted(registry.figures))}"))
+    for nb, values in form.parameters.items():
+        if nb not in registry.steps:
+            problems.append(profile.problem(("parameters", nb), f"no notebook notebooks/{nb}.md in _toc.yml "
+                                                                f"(notebooks: {', '.join(registry.steps)})"))
+            continue
+        for key in values or {}:
+            if key in EditionSettings.model_fields:
+                problems.append(profile.problem(("parameters", nb, key),
+                                                "is an edition setting: set it once, under 'settings:'"))
+    return problems
 
 
 @dataclass(frozen=True)
@@ -230,9 +309,3 @@ def all_profiles(project: Project, registry: Registry) -> list[Profile]:
     if dupes:
         raise ProfileError([Problem(str(project.submissions_dir), f"several profiles use the id(s) {', '.join(dupes)}")])
     return sorted(profiles, key=lambda p: (p.date, p.id))
-
-
-def used_settings(resolved: Resolved, names: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
-    """The settings values that the given notebooks declare (name → settings they use)."""
-    wanted = {s for used in names.values() for s in used}
-    return {k: v for k, v in resolved.settings.values().items() if k in wanted}

@@ -1,8 +1,10 @@
 """The registry of the report's steps: every notebook's declaration, and every figure id once.
 
-Built from the notebooks' front matter (``regenpolicy.presentation.steps``): figure id → notebook,
-notebook → tables, parameters and settings. A figure id declared by two notebooks, a notebook in
-``_toc.yml`` without a declaration, or a declared table that does not exist stops the build.
+Each notebook in ``_toc.yml`` has its declaration beside it (``notebooks/<name>.yml``, read by
+``regenpolicy.models.declaration``): the tables it reads, the settings and parameters it uses, the
+figures it publishes with their columns and checks, the glue keys of its prose. A notebook
+without a declaration, a figure id declared by two notebooks, or a declared table that does not
+exist stops the build before anything runs (exit 2), naming the file, line and column.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from regenpolicy.builder.project import Project
-from regenpolicy.data import ALL_TABLES
-from regenpolicy.presentation.steps import Step, StepError, read_step
+from regenpolicy.data import ALL_TABLES, Problem
+from regenpolicy.models.declaration import Declaration, DeclarationError, declaration_path, read_declaration
+
+Step = Declaration  # a notebook as the build sees it: its declaration
+StepError = DeclarationError
 
 
 @dataclass(frozen=True)
 class Registry:
-    steps: dict[str, Step]  # notebook name → declaration, in reading order
+    steps: dict[str, Declaration]  # notebook name → declaration, in reading order
 
     @property
     def figures(self) -> dict[str, str]:
@@ -26,25 +31,37 @@ class Registry:
 
     def check_tables(self, tables: Iterable[str]) -> None:
         known = set(tables)
+        problems = []
         for step in self.steps.values():
             unknown = [t for t in step.tables if t != ALL_TABLES and t not in known]
             if unknown:
-                raise StepError(f"{step.path}: regenpolicy.tables names unknown table(s) {', '.join(unknown)} "
-                                f"(tables in data/metadata.yaml: {', '.join(sorted(known))})")
+                problems.append(Problem(str(declaration_path(step.path)),
+                                        f"tables: unknown table(s) {', '.join(unknown)} (tables in "
+                                        f"data/metadata.yaml: {', '.join(sorted(known))})"))
+        if problems:
+            raise DeclarationError(problems)
 
 
 def load_registry(project: Project) -> Registry:
-    steps: dict[str, Step] = {}
+    steps: dict[str, Declaration] = {}
     owner: dict[str, str] = {}
+    problems: list[Problem] = []
     for name in project.toc_notebooks():
         path = project.notebooks_dir / f"{name}.md"
         if not path.is_file():
-            raise StepError(f"_toc.yml lists notebooks/{name}, but {path} does not exist")
-        step = read_step(path)
-        step.parameters_class()  # the named class must exist
+            problems.append(Problem("_toc.yml", f"lists notebooks/{name}, but {path} does not exist"))
+            continue
+        try:
+            step = read_declaration(path)
+        except DeclarationError as exc:
+            problems += exc.problems
+            continue
         for fig in step.figures:
             if fig in owner:
-                raise StepError(f"{path}: figure id {fig} is also declared by notebooks/{owner[fig]}.md")
+                problems.append(Problem(str(declaration_path(path)),
+                                        f"figures: figure id {fig} is also declared by notebooks/{owner[fig]}.yml"))
             owner[fig] = name
         steps[name] = step
+    if problems:
+        raise DeclarationError(problems)
     return Registry(steps)

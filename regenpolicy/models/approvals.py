@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import CalendarDate, Parameters, Problem, param
+from regenpolicy.models.printed import Inconsistent, printed_value
 
 
 def approval_day(date: str) -> dt.date:
@@ -107,7 +108,7 @@ def check_forecast(forecast: pd.DataFrame) -> None:
     expected = cumulative_from(int(first["cumulative"] - first["launches"]), rows["launches"])
     bad = [f"{y}: printed {c} vs {e}" for y, c, e in zip(rows["year"], rows["cumulative"], expected, strict=True) if c != e]
     if bad:
-        raise ValueError(f"cumulative launches do not add up ({'; '.join(bad)})")
+        raise Inconsistent("launch_forecast", f"cumulative launches do not add up ({'; '.join(bad)})")
 
 
 def relative_change(before: float, after: float) -> float:
@@ -127,7 +128,7 @@ def check_shares(mix: pd.DataFrame, tolerance: float = 1.0) -> pd.Series:
     sums = share_sums(mix)
     bad = sums[(sums - 100).abs() > tolerance]
     if not bad.empty:
-        raise ValueError("shares do not sum to 100%: " + ", ".join(f"{m} {s:g}%" for m, s in bad.items()))
+        raise Inconsistent("originator_mix", "shares do not sum to 100%: " + ", ".join(f"{m} {s:g}%" for m, s in bad.items()))
     return sums
 
 
@@ -137,7 +138,6 @@ REGENERATIVE = ("遺伝子治療", "遺伝子細胞治療", "細胞治療")
 YOUNG = ("Biotechnology", "University", "Non-profit")  # originators outside established pharma
 
 
-@dataclass(frozen=True)
 class O1Parameters(Parameters):
     focus: str = param("細胞治療", "本文で比べる再生医療等製品のモダリティ", choices=MODALITIES)
     reference: str = param("低分子医薬品", "比較対象のモダリティ", choices=MODALITIES)
@@ -153,6 +153,7 @@ class O1Result:
 def originator_shares(ds: Dataset, p: O1Parameters) -> O1Result:
     """Originator types of each modality's pipeline (O1), and the young-originator shares the text compares."""
     mix = ds["originator_mix"]
+    check_shares(mix)
     by = mix.set_index(["modality", "originator"])["share_pct"]
     counts = mix.groupby("modality", sort=False)["pipeline_count"].first()
     young = {m: float(by.loc[m].reindex(YOUNG, fill_value=0).sum()) for m in counts.index}
@@ -169,7 +170,6 @@ def originator_shares(ds: Dataset, p: O1Parameters) -> O1Result:
 
 
 # --- figures D1 and D2 ---------------------------------------------------------------------------
-@dataclass(frozen=True)
 class D1Parameters(Parameters):
     pass
 
@@ -186,8 +186,6 @@ class D1Result:
 
 def drug_loss(ds: Dataset, p: D1Parameters) -> D1Result:
     """Products approved or in phase 3 in the US/EU and how many reach Japan (D1), and Japan's shares (D2)."""
-    from regenpolicy.models.market import printed_value
-
     loss = ds["drug_loss"]
     bars = loss.groupby(["panel", "bar"], sort=False)["count"].sum()
     seg = loss.set_index("segment")["count"]
@@ -225,9 +223,8 @@ def drug_loss(ds: Dataset, p: D1Parameters) -> D1Result:
 APPROVAL_MODALITIES = ("組織移植", "細胞移植", "ex vivo遺伝子治療", "in vivo遺伝子治療", "in vivoウイルス治療")
 
 
-@dataclass(frozen=True)
 class A1Parameters(Parameters):
-    as_of: str = param("2023-06-26", "この日までの承認を数える", date=True)
+    as_of: CalendarDate = param("2023-06-26", "この日までの承認を数える")
     since_year: int = param(2021, "「○年以降の承認品目数」の起点", unit="年", minimum=2000, maximum=2100)
 
     def problems(self, ds: Dataset) -> list[Problem]:
@@ -269,7 +266,6 @@ def approvals_as_of(ds: Dataset, p: A1Parameters) -> A1Result:
 
 
 # --- figure A3 -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class A3Parameters(Parameters):
     horizon_year: int = param(2027, "予測の最終年", unit="年", minimum=2000, maximum=2100)
     approved_recommended_2023: int = param(2, "2023年予測のうち承認了承済みの品目数（資料の印字）", unit="品目",
@@ -296,9 +292,8 @@ class A3Result:
 
 def launch_forecast(ds: Dataset, p: A3Parameters) -> A3Result:
     """Yearly and cumulative launches in Japan as printed (A3), against the product list."""
-    from regenpolicy.models.market import printed_value
-
     forecast = ds["launch_forecast"]
+    check_forecast(forecast)
     forecast = forecast[forecast["year"] <= p.horizon_year].sort_values("year").reset_index(drop=True)
     products = ds["approved_products"]
     actual = forecast[forecast["kind"] == "実績"].iloc[-1]

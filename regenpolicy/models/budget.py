@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 
 def base_budget(medical_benefit: float, drug_cost_ratio_pct: float) -> float:
@@ -58,7 +58,6 @@ GROWTH_CASE, PAST_CASE = "成長移行ケース", "過去投影ケース"
 SERIES = "薬剤費（実績）"
 
 
-@dataclass(frozen=True)
 class E1Parameters(Parameters):
     base_year: int = param(2025, "GDP に連動させる起点の年度", unit="年度", minimum=2000, maximum=2100)
     end_year: int = param(2034, "試算の最終年度", unit="年度", minimum=2000, maximum=2100)

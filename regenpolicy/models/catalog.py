@@ -8,12 +8,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Column, Dataset
-from regenpolicy.models.params import Parameters, param
+from regenpolicy.models.parameters import Parameters, param
 
 KINDS = ("printed", "derived", "assumption")
 
 
-@dataclass(frozen=True)
 class CatalogParameters(Parameters):
     list_sources: bool = param(True, "出所一覧（表 X-2）を載せる")
 
@@ -58,7 +57,6 @@ def catalog(ds: Dataset, p: CatalogParameters) -> CatalogResult:
 
 
 # --- what the seeds print that the report does not draw -----------------------------------------
-@dataclass(frozen=True)
 class CoverageParameters(Parameters):
     """The coverage table has no parameters: it lists every row of seed_statements."""
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 
 def bullets(text: str) -> str:
@@ -20,7 +20,6 @@ def bullets(text: str) -> str:
 
 
 # --- table T1 ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class T1Parameters(Parameters):
     versions: str = param("2025,2023", "表示する資料の版（日本総研 2025、FIRM 2023）の順")
 
@@ -50,7 +49,6 @@ def cost_structure(ds: Dataset, p: T1Parameters) -> T1Result:
 
 
 # --- table T4 ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class T4Parameters(Parameters):
     show_activity: bool = param(True, "FIRM の取り組みの列を表示する")
 
@@ -68,7 +66,6 @@ def access_issues(ds: Dataset, p: T4Parameters) -> T4Result:
 
 
 # --- table T5 ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class T5Parameters(Parameters):
     """T5 shows the seed's text as printed: no parameters."""
 
@@ -90,7 +87,6 @@ def cart_access(ds: Dataset, p: T5Parameters) -> T5Result:
 
 
 # --- tables T2 and T3 ----------------------------------------------------------------------------
-@dataclass(frozen=True)
 class T2T3Parameters(Parameters):
     show_japan: bool = param(True, "表 T2 に日本の制度（骨太の方針2025）の行を含める")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 CELL_MODALITIES = ("細胞移植",)  # cell products without a vector
 EX_VIVO = ("ex vivo遺伝子治療",)  # cell processing and a viral vector
@@ -66,7 +66,6 @@ def cdmo_markets(segments: pd.DataFrame, params: dict[str, float], years: list[i
 
 
 # --- figure M3 -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class M3Parameters(Parameters):
     first_model_year: int = param(2025, "CDMO 市場を試算する最初の年（図 M1 の年から選ぶ）", unit="年",
                                   minimum=2000, maximum=2100)

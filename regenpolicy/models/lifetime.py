@@ -17,7 +17,7 @@ import pandas as pd
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,6 @@ def break_even_year(repeated: pd.DataFrame, once: pd.DataFrame) -> float | None:
 
 
 # --- figure C1 -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class C1Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の C1 の値の上書き")
     scenarios: dict[str, dict[str, float]] = param({

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,6 @@ def scale_merit(low: float, high: float, p: CostParameters) -> float:
 PRODUCT_TYPES = {"conventional": "従来の医薬品（スケールアップ）", "autologous": "再生医療等製品（自家・スケールアウト）"}
 
 
-@dataclass(frozen=True)
 class C2Parameters(Parameters):
     volume_min: int = param(10, "グラフの左端の製造数量", unit="患者数/年", minimum=1, maximum=10_000_000)
     volume_max: int = param(100000, "グラフの右端の製造数量", unit="患者数/年", minimum=1, maximum=10_000_000)

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.approvals import approval_day
+from regenpolicy.models.parameters import Parameters, Problem, param
+from regenpolicy.models.printed import Inconsistent, printed_value
 
 
 def cagr(start_value: float, end_value: float, years: float) -> float:
@@ -36,7 +38,7 @@ def check_totals(segments: pd.DataFrame, printed: pd.DataFrame, tolerance: float
     if not bad.empty:
         years = ", ".join(f"{y}: segments {r.segment_sum} vs printed {r.total_oku_yen}"
                           for y, r in bad.iterrows())
-        raise ValueError(f"the modality segments do not add up to the printed totals ({years})")
+        raise Inconsistent("market_global_modality", f"the modality segments do not add up to the printed totals ({years})")
     return table.reset_index()
 
 
@@ -59,7 +61,6 @@ def summary(totals: pd.DataFrame, start_year: int, end_year: int) -> dict[str, f
 
 
 # --- figure M1 -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class M1Parameters(Parameters):
     start_year: int = param(2020, "年平均成長率（CAGR）の起点", unit="年", minimum=2000, maximum=2100)
     end_year: int = param(2030, "年平均成長率（CAGR）の終点", unit="年", minimum=2000, maximum=2100)
@@ -90,6 +91,7 @@ def global_market(ds: Dataset, p: M1Parameters) -> M1Result:
     """The global market by modality (M1), its headline numbers and the seed's printed headlines."""
     segments = ds["market_global_modality"]
     totals = ds["market_global_total"]
+    check_totals(segments, totals)
     m = summary(totals, p.start_year, p.end_year)
     printed = printed_value(ds, "M1", "cagr_2020_2030")
     numbers = {f"m1_{k}": v for k, v in m.items()}
@@ -103,24 +105,17 @@ def global_market(ds: Dataset, p: M1Parameters) -> M1Result:
     return M1Result(segments, totals, int(segments["series_assumed"].sum()), unassigned, numbers, texts)
 
 
-def printed_value(ds: Dataset, figure_id: str, key: str) -> float:
-    """A headline number as printed beside a figure (``printed_headlines``)."""
-    rows = ds["printed_headlines"].set_index(["figure_id", "key"])["value"]
-    return float(rows.loc[(figure_id, key)])
-
-
 # --- figure M2 -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class M2Parameters(Parameters):
-    year_from: int = param(2020, "比較の起点（市場規模の年）", unit="年", minimum=2000, maximum=2100)
-    year_to: int = param(2030, "比較の終点", unit="年", minimum=2000, maximum=2100)
+    start_year: int = param(2020, "比較の起点（市場規模の年）", unit="年", minimum=2000, maximum=2100)
+    end_year: int = param(2030, "比較の終点", unit="年", minimum=2000, maximum=2100)
 
     def problems(self, ds: Dataset) -> list[Problem]:
         years = set(ds["market_global_total"]["year"])
         out = [Problem((name,), f"{getattr(self, name)} has no market total; years: {sorted(years)}")
-               for name in ("year_from", "year_to") if getattr(self, name) not in years]
-        if self.year_from >= self.year_to:
-            out.append(Problem(("year_to",), f"must be after year_from ({self.year_from})"))
+               for name in ("start_year", "end_year") if getattr(self, name) not in years]
+        if self.start_year >= self.end_year:
+            out.append(Problem(("end_year",), f"must be after start_year ({self.start_year})"))
         return out
 
 
@@ -140,8 +135,6 @@ def modality_comparison(ds: Dataset, p: M2Parameters) -> M2Result:
     out. The example is the seed's where printed, else the first product of that modality
     approved in Japan (derived).
     """
-    from regenpolicy.models.approvals import approval_day
-
     segments = ds["market_global_modality"]
     totals = ds["market_global_total"].set_index("year")["total_oku_yen"]
     printed = ds["market_modality_comparison"].set_index("modality")
@@ -159,29 +152,30 @@ def modality_comparison(ds: Dataset, p: M2Parameters) -> M2Result:
                 "modality": modality, "market_from_oku_yen": start, "market_from_status": str(row["status"]),
                 "market_to_oku_yen": end, "market_to_status": str(row["status"]),
                 "growth_printed_pct": float(row["growth_pct"]), "growth_status": str(row["status"]),
-                "growth_derived_pct": cagr(start, end, p.year_to - p.year_from) * 100,
+                "growth_derived_pct": cagr(start, end, p.end_year - p.start_year) * 100,
                 "example_product": str(row["example_product"]), "example_status": "printed", "series_assumed": False,
             })
             continue
-        if p.year_to not in by_year.index:
+        if p.end_year not in by_year.index:
             continue
         rows.append({
             "modality": modality, "market_from_oku_yen": None, "market_from_status": None,
-            "market_to_oku_yen": float(by_year.loc[p.year_to, "value_oku_yen"]),
-            "market_to_status": str(by_year.loc[p.year_to, "status"]), "growth_printed_pct": None,
+            "market_to_oku_yen": float(by_year.loc[p.end_year, "value_oku_yen"]),
+            "market_to_status": str(by_year.loc[p.end_year, "status"]), "growth_printed_pct": None,
             "growth_status": None, "growth_derived_pct": None,
             "example_product": str(first.loc[modality, "name_ja"]), "example_status": "derived",
-            "series_assumed": bool(by_year.loc[p.year_to, "series_assumed"]),
+            "series_assumed": bool(by_year.loc[p.end_year, "series_assumed"]),
         })
     table = pd.DataFrame(rows).sort_values("market_to_oku_yen", ascending=False).reset_index(drop=True)
     virus = table.set_index("modality").loc["in vivoウイルス治療"]
     top3 = table[table["modality"] != "in vivoウイルス治療"].head(3)["market_to_oku_yen"]
     numbers = {
-        "m2_year_from": p.year_from, "m2_year_to": p.year_to,
-        "m2_total_growth": cagr(totals[p.year_from], totals[p.year_to], p.year_to - p.year_from),
-        "m2_top3_min": top3.min(), "m2_top3_max": top3.max(), "m2_top3_share": top3.sum() / totals[p.year_to],
+        "m2_year_from": p.start_year, "m2_year_to": p.end_year,
+        "m2_total_growth": cagr(totals[p.start_year], totals[p.end_year], p.end_year - p.start_year),
+        "m2_top3_min": top3.min(), "m2_top3_max": top3.max(), "m2_top3_share": top3.sum() / totals[p.end_year],
         "m2_virus_from": virus["market_from_oku_yen"], "m2_virus_to": virus["market_to_oku_yen"],
         "m2_virus_growth_derived": virus["growth_derived_pct"] / 100,
+        "m2_virus_growth_table": virus["growth_printed_pct"],
         "m2_virus_growth_printed": printed_value(ds, "M2", "growth_in_vivo_virus"),
     }
     return M2Result(table, numbers)

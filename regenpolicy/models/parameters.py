@@ -1,21 +1,247 @@
-"""Model parameters from ``data/model_parameters.csv``, with submission-profile overrides.
+"""Parameters: the one home of every parameter's type, default, Japanese label, unit and valid range.
 
-Each row is one parameter of one model (Q1, C1, C2, K1, P1, P2): its value, unit, the range the
-model accepts (``min``..``max``) and the range the tornado chart varies it over (``low``..``high``,
-±20% where none is stated). A profile may override values; an override must name a parameter of
-the model and lie within its ``min``..``max``.
+One system for everything a profile can set:
+
+- a figure's parameters are a pydantic model (a subclass of ``Parameters``; its figure's
+  declaration names it) whose fields are declared with ``param(...)``;
+- the edition's settings (``EditionSettings``: fee-schedule revision, yen per point, …) are one
+  more such model, set once per profile under ``settings:`` and read by every figure that
+  declares them;
+- a scenario model's data parameters are rows of ``data/model_parameters.csv`` (value, the range
+  the model accepts, the tornado's range, status and source); a figure's ``overrides`` and
+  ``scenarios`` change their values and are checked here against those rows.
+
+A submission profile holds overrides only; ``resolve`` checks them (types strictly: ``'10'`` is not
+an integer; finite numbers; bounds; allowed values; dates) and the class's rules across fields or
+against the data (``problems``) before any notebook runs, and says which key is wrong and why.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 import pandas as pd
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from regenpolicy.models.params import Path, Problem
+from regenpolicy.data import Dataset, is_calendar_date
+
+T = TypeVar("T", bound="Parameters")
+Path = tuple[str, ...]  # where in the parameters a problem is: ("scenarios", "low", "margin_volume")
+
+# Numbers anywhere in the parameters (also inside scenarios and overrides) must lie within this
+# bound: a value such as 1e308 would reach the charts as infinity.
+LIMIT = 1e12
+# Containers in parameters (a list of tranche years, the scenarios, the overrides) hold at most
+# this many items: a profile with 200,000 list items or 100,000 scenarios is refused before anything runs.
+MAX_ITEMS = 100
 
 
+@dataclass(frozen=True)
+class Spec:
+    """What the report says about a parameter, and the values it may take."""
+
+    label: str
+    unit: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+
+def _date(value: str) -> str:
+    if not is_calendar_date(value):
+        raise ValueError(f"{value!r} is not a date; expected YYYY-MM-DD (a day that exists)")
+    return value
+
+
+CalendarDate = Annotated[str, AfterValidator(_date)]
+
+
+def param(default: Any, label: str, *, unit: str = "", minimum: float | None = None,
+          maximum: float | None = None, choices: tuple[Any, ...] | None = None) -> Any:
+    """A parameter field: its default (the only place it is written), label, unit and valid range.
+
+    ``minimum``/``maximum`` bound a number (for a list of numbers, bound its items in the type:
+    ``list[Annotated[int, Field(ge=1, le=50)]]``); ``choices`` lists the allowed values.
+    """
+    extra: dict[str, Any] = {"label": label, "unit": unit}
+    if choices is not None:
+        extra["choices"] = list(choices)
+    if isinstance(default, (dict, list)):
+        return Field(default_factory=lambda: json.loads(json.dumps(default)), json_schema_extra=extra)
+    return Field(default, ge=minimum, le=maximum, json_schema_extra=extra)
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"{'.'.join(self.path)}: {self.message}"
+
+
+class ParameterError(ValueError):
+    """Overrides that cannot be used; each problem names its key."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(map(str, problems)))
+
+
+class Parameters(BaseModel):
+    """Base of every figure's parameters and of the edition's settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+    def problems(self, ds: Dataset) -> list[Problem]:
+        """Rules across fields or against the data (a lot larger than its QC samples, …)."""
+        return []
+
+    @classmethod
+    def specs(cls) -> dict[str, tuple[Spec, Any]]:
+        """Field → (spec, default), in declaration order."""
+        out = {}
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+            hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+            choices = extra.get("choices")
+            spec = Spec(str(extra.get("label", "")), str(extra.get("unit", "")), lo, hi,
+                        tuple(choices) if isinstance(choices, list) else None)
+            out[name] = (spec, info.get_default(call_default_factory=True))
+        return out
+
+    def values(self) -> dict[str, Any]:
+        """The parameters as plain data (what the build hands a notebook and keys its cache on)."""
+        return self.model_dump(mode="json")
+
+
+def _unusable(value: Any, path: Path) -> list[Problem]:
+    """Numbers that are not finite or beyond ``LIMIT``, and containers beyond ``MAX_ITEMS``, anywhere in ``value``."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value) or abs(value) > LIMIT:
+            return [Problem(path, f"{value!r} is not a usable number; expected a finite number of at most {LIMIT:g}")]
+        return []
+    if isinstance(value, (dict, list, tuple)):
+        if len(value) > MAX_ITEMS:
+            return [Problem(path, f"{len(value):,} items: more than the {MAX_ITEMS} a parameter may hold")]
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        return [p for k, v in items for p in _unusable(v, (*path, str(k)))]
+    return []
+
+
+_KINDS = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false", "string_type": "text",
+          "dict_type": "a mapping", "list_type": "a list", "tuple_type": "a list", "int_from_float": "an integer"}
+
+
+def _message(cls: type[Parameters], error: Any) -> str:
+    """One pydantic error in the words the report uses (and with the unit of the field)."""
+    kind, value, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    top = str(error["loc"][0]) if error["loc"] else ""
+    spec = cls.specs().get(top, (Spec(""), None))[0]
+    unit = f" {spec.unit}" if spec.unit else ""
+    if kind in _KINDS:
+        return f"expected {_KINDS[kind]}, got {value!r}"
+    if kind == "greater_than_equal":
+        return f"{value!r} is below the smallest allowed value {ctx['ge']:g}{unit}"
+    if kind == "less_than_equal":
+        return f"{value!r} is above the largest allowed value {ctx['le']:g}{unit}"
+    if kind == "extra_forbidden":
+        return f"no such parameter; parameters: {', '.join(cls.model_fields)}"
+    if kind == "literal_error":
+        return f"{value!r} is not one of: {ctx['expected']}"
+    if kind in ("missing", "too_short", "too_long") and isinstance(value, (list, tuple)):
+        return f"expected a list of {len(get_args(cls.model_fields[top].annotation)) or '?'} values, got {value!r}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return f"{error['msg']}, got {value!r}"
+
+
+def _loc(error: Any) -> Path:
+    loc = tuple(str(part) for part in error["loc"])
+    if error["type"] in ("missing", "too_short", "too_long") and isinstance(error.get("input"), (list, tuple)):
+        return loc[:1]  # a tuple of the wrong length: the problem is the list, not its missing item
+    return loc
+
+
+def resolve(cls: type[T], overrides: Mapping[str, Any], ds: Dataset | None = None) -> T:
+    """The parameters with ``overrides`` applied, checked; raise ParameterError naming each bad key."""
+    problems = _unusable(dict(overrides), ())
+    bad = {p.path[0] for p in problems}
+    try:
+        result = cls.model_validate_json(json.dumps({k: v for k, v in overrides.items() if k not in bad}, default=str))
+    except ValidationError as exc:
+        problems += [Problem(_loc(e), _message(cls, e)) for e in exc.errors()]
+        raise ParameterError(problems) from None
+    problems += _choice_problems(result)
+    if problems:
+        raise ParameterError(problems)
+    if ds is not None:
+        problems = result.problems(ds)
+        if problems:
+            raise ParameterError(problems)
+    return result
+
+
+def _choice_problems(params: Parameters) -> list[Problem]:
+    out = []
+    for name, (spec, _) in type(params).specs().items():
+        value = getattr(params, name)
+        if spec.choices is not None and value not in spec.choices:
+            out.append(Problem((name,), f"{value!r} is not one of: {', '.join(map(str, spec.choices))}"))
+    return out
+
+
+def from_values(cls: type[T], values: Mapping[str, Any]) -> T:
+    """Parameters rebuilt from ``Parameters.values()`` (already checked by the build)."""
+    return cls.model_validate_json(json.dumps(dict(values)))
+
+
+# --- the edition's settings ----------------------------------------------------------------------
+WardFee = Literal["A100", "A104"]  # 急性期一般入院料1, 特定機能病院 7対1: the keys of reimbursement.WARD_FEES
+Regime = Literal["出来高", "DPC"]  # how the CAR-T stay is billed
+WARD_FEE_CODES: tuple[str, ...] = get_args(WardFee)
+REGIMES: tuple[str, ...] = get_args(Regime)
+
+
+class EditionSettings(Parameters):
+    """Settings of an edition: set once per submission profile (``settings:``), read by every figure
+    that declares them, so two figures of one edition can never run on different fee schedules,
+    billing assumptions or pricing rules."""
+
+    fee_revision: int = param(2022, "診療報酬改定年度（この年度に有効な点数と薬価を用いる）", unit="年度",
+                              minimum=2000, maximum=2100)
+    yen_per_point: int = param(10, "1点当たりの金額", unit="円", minimum=1, maximum=100)
+    car_t_product: str = param("kymriah", "CAR-T の製品（アフェレーシスの点数区分を決める。data/car_t_products.csv）")
+    ward_fee: WardFee = param("A100", "投与入院の入院料（A100 急性期一般入院料1／A104 特定機能病院 7対1）")
+    billing: Regime = param("出来高", "CAR-T の投与入院の算定方式（出来高／DPC 包括）")
+    price_rules: int = param(2024, "薬価の再算定ルールの年度（data/repricing_rules.csv の rule_set）", unit="年度",
+                             minimum=2000, maximum=2100)
+
+    def problems(self, ds: Dataset) -> list[Problem]:
+        out = []
+        first = int(ds["fee_schedule"]["revision"].min())
+        if self.fee_revision < first:
+            out.append(Problem(("fee_revision",), f"{self.fee_revision} is before the first revision in "
+                                                  f"data/fee_schedule.csv ({first}); no points are in force"))
+        products = sorted(ds["car_t_products"]["product_id"])
+        if self.car_t_product not in products:
+            out.append(Problem(("car_t_product",), f"'{self.car_t_product}' is not a product in "
+                                                   f"data/car_t_products.csv: {', '.join(products)}"))
+        rule_sets = sorted({int(r) for r in ds["repricing_rules"]["rule_set"]})
+        if self.price_rules not in rule_sets:
+            out.append(Problem(("price_rules",), f"{self.price_rules} is not a rule set in data/repricing_rules.csv: "
+                                                 f"{', '.join(map(str, rule_sets))}"))
+        return out
+
+
+# --- a scenario model's data parameters (data/model_parameters.csv) ------------------------------
 def table(frame: pd.DataFrame, model: str) -> pd.DataFrame:
     """The rows of one model (Q1, C1, C2, K1, P1, P2)."""
     rows = frame[frame["model"] == model]
@@ -60,3 +286,8 @@ def stated_ranges(frame: pd.DataFrame, model: str) -> dict[str, tuple[float, flo
 def labelled(frame: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """Add each parameter's Japanese label (and unit) to a frame with a ``parameter`` column."""
     return frame.merge(labels[["parameter", "label", "unit"]], on="parameter", how="left")
+
+
+__all__ = ["LIMIT", "MAX_ITEMS", "REGIMES", "WARD_FEE_CODES", "CalendarDate", "EditionSettings",
+           "ParameterError", "Parameters", "Problem", "Regime", "Spec", "WardFee", "from_values", "labelled",
+           "override_problems", "param", "resolve", "stated_ranges", "table", "values"]

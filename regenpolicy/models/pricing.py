@@ -28,12 +28,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import pairwise
+from typing import Annotated
 
 import pandas as pd
+from pydantic import Field
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
+from regenpolicy.models.printed import Inconsistent
 
 
 def present_value(annual: float, years: int, discount_rate: float) -> float:
@@ -183,7 +186,6 @@ VALUE_ADDONS = ("usefulness",)  # add-ons that reward the clinical value the val
 P1_METHODS = ("現行：原価計算方式", "現行：類似薬効比較方式", "FIRM 案1：価値に基づく算定")
 
 
-@dataclass(frozen=True)
 class P1Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の P1 の値の上書き")
     scenarios: dict[str, dict[str, float]] = param({
@@ -233,9 +235,19 @@ class P1Result:
     top_parameter: str
 
 
+def check_listed_price(v: Mapping[str, float]) -> None:
+    """Raise unless Kymriah's listed price is, to the yen, its printed pre-premium price with its premiums."""
+    computed = premium_price(v["premium_base"], v["premium_rate"], v["disclosure_coefficient"])
+    if computed != v["listed_price"]:
+        raise Inconsistent("model_parameters", f"P1 listed_price: the source prints {v['listed_price']:,.0f}円 but the "
+                                               f"premiums give {computed:,}円",
+                           {"model": "P1", "parameter": "listed_price"}, "value")
+
+
 def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
     """The P1 price build-up against the cost-accounting and comparator methods (P1)."""
     frame = ds["model_parameters"]
+    check_listed_price(parameters.values(frame, "P1"))
     table = parameters.table(frame, "P1")
     base = parameters.values(frame, "P1", p.overrides)
     inputs = value_inputs(base, p.add_value_addons)
@@ -290,10 +302,9 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
 P2_SCENARIOS = {"good": "成果が続く", "base": "2年まで成果", "poor": "成果が出ない"}
 
 
-@dataclass(frozen=True)
 class P2Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の P2 の値の上書き")
-    tranche_years: list[int] = param([1, 2, 3, 5], "成果連動の支払いを判定する年", unit="年", minimum=1, maximum=50)
+    tranche_years: list[Annotated[int, Field(ge=1, le=50)]] = param([1, 2, 3, 5], "成果連動の支払いを判定する年", unit="年")
     outcome_scenarios: dict[str, list[bool]] = param({
         "good": [True, True, True, True],
         "base": [True, True, False, False],

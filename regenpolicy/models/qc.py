@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
 
 import pandas as pd
+from pydantic import Field
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 
 def shipped_units(lot_size: float, qc_units: float) -> float:
@@ -49,13 +51,12 @@ def smallest_shippable_lot(qc_units: float) -> int:
 
 
 # --- figure Q1 -----------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class Q1Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の Q1 の値の上書き")
-    cell_lot_range: tuple[int, int] = param((10, 120), "図の横軸（細胞製品）", unit="バッグ/ロット", minimum=1,
-                                            maximum=100_000)
-    antibody_lot_range: tuple[int, int] = param((500, 12000), "図の横軸（抗体医薬）", unit="バイアル/ロット",
-                                                minimum=1, maximum=10_000_000)
+    cell_lot_range: tuple[Annotated[int, Field(ge=1, le=100_000)], Annotated[int, Field(ge=1, le=100_000)]] = param(
+        (10, 120), "図の横軸（細胞製品）", unit="バッグ/ロット")
+    antibody_lot_range: tuple[Annotated[int, Field(ge=1, le=10_000_000)], Annotated[int, Field(ge=1, le=10_000_000)]] = param(
+        (500, 12000), "図の横軸（抗体医薬）", unit="バイアル/ロット")
 
     def problems(self, ds: Dataset) -> list[Problem]:
         frame = ds["model_parameters"]

@@ -38,14 +38,13 @@ import pandas as pd
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import REGIMES, EditionSettings, Parameters, Problem, WardFee, param
 
-REGIMES = ("出来高", "DPC")
-WARD_FEES = {  # ward → (daily fee, 入院期間加算 days 1–14, days 15–30)
+WARD_FEES: dict[WardFee, tuple[str, str, str]] = {  # ward → (daily fee, 入院期間加算 days 1–14, days 15–30)
     "A100": ("A100 1イ", "A100 注3イ", "A100 注3ロ"),
     "A104": ("A104 1イ", "A104 注3イ(1)", "A104 注3イ(2)"),
 }
-WARD_JA = {"A100": "急性期一般入院料1", "A104": "特定機能病院 7対1"}
+WARD_JA: dict[WardFee, str] = {"A100": "急性期一般入院料1", "A104": "特定機能病院 7対1"}
 ICU_CODES = ("A301 1イ", "A301 1ロ")  # days 1–7, days 8–14
 ASEPTIC_CODE = "A224 2"
 CRS_DRUG = "tocilizumab"
@@ -257,33 +256,14 @@ def simulate_gaps(p: Mapping[str, float], patients: int, seed: int) -> np.ndarra
 
 
 # --- from the data to the parameters -------------------------------------------------------------
-@dataclass(frozen=True)
-class Billing:
-    """The edition's choices for the K1 model (edition settings, shared by K1 and K1-MC)."""
-
-    revision: int  # fee-schedule revision (and fiscal year of the drug prices)
-    yen_per_point: float
-    product: str = "kymriah"  # car_t_products.product_id
-    ward: str = "A100"  # WARD_FEES key
-    regime: str = "出来高"  # REGIMES
-
-    def __post_init__(self) -> None:
-        if self.yen_per_point <= 0:
-            raise ValueError(f"yen_per_point must be positive, got {self.yen_per_point}")
-        if self.ward not in WARD_FEES:
-            raise ValueError(f"ward must be one of {', '.join(WARD_FEES)}, got {self.ward!r}")
-        if self.regime not in REGIMES:
-            raise ValueError(f"regime must be one of {', '.join(REGIMES)}, got {self.regime!r}")
+def _k1_settings(b: EditionSettings, **change: Any) -> EditionSettings:
+    """The K1 settings of ``b`` (an edition's settings, or a notebook's view of those it declares), changed."""
+    keys = ("fee_revision", "yen_per_point", "car_t_product", "ward_fee", "billing")
+    return EditionSettings(**{**{k: getattr(b, k) for k in keys}, **change})
 
 
-def billing_from(settings: Any) -> Billing:
-    """The Billing of an edition's settings (``EditionSettings`` or a notebook's view of it)."""
-    return Billing(settings.fee_revision, settings.yen_per_point, settings.car_t_product, settings.ward_fee,
-                   settings.billing)
-
-
-def _yen(fees: pd.DataFrame, code: str, b: Billing) -> float:
-    return points_in_force(fees, code, b.revision)[0] * b.yen_per_point
+def _yen(fees: pd.DataFrame, code: str, b: EditionSettings) -> float:
+    return points_in_force(fees, code, b.fee_revision)[0] * b.yen_per_point
 
 
 def apheresis_code(ds: Dataset, product: str) -> str:
@@ -293,18 +273,18 @@ def apheresis_code(ds: Dataset, product: str) -> str:
     return str(products.loc[product, "apheresis_fee_code"])
 
 
-def k1_parameters(ds: Dataset, b: Billing) -> dict[str, float]:
+def k1_parameters(ds: Dataset, b: EditionSettings) -> dict[str, float]:
     """The per-patient model's parameters (CAR-T) from the data, for one edition's billing choices."""
     steps = ds["care_pathway_steps"]
     car_t = steps[steps["pathway"] == "car_t"].set_index("step_key")
     fees = ds["fee_schedule"]
     extra = parameters.values(ds["model_parameters"], "K1")
-    ward, add14, add30 = WARD_FEES[b.ward]
+    ward, add14, add30 = WARD_FEES[b.ward_fee]
     admin_code = str(car_t.loc["administration", "fee_code"])
-    vials = vial_prices(ds["drug_prices"], CRS_DRUG, b.revision)
+    vials = vial_prices(ds["drug_prices"], CRS_DRUG, b.fee_revision)
     dose, _ = dose_cost(extra["body_weight"] * extra["tocilizumab_mg_per_kg"], vials)
     p = {
-        "apheresis_fee": _yen(fees, apheresis_code(ds, b.product), b),
+        "apheresis_fee": _yen(fees, apheresis_code(ds, b.car_t_product), b),
         "administration_fee": _yen(fees, admin_code, b) * float(car_t.loc["administration", "fee_units"]),
         "reapheresis_rate": float(car_t.loc["reapheresis", "occurrence_rate"]),
         **{name: float(car_t.loc[key, "hospital_cost_yen"]) * float(car_t.loc[key, "occurrence_rate"])
@@ -315,9 +295,9 @@ def k1_parameters(ds: Dataset, b: Billing) -> dict[str, float]:
         "icu_days": extra["icu_days"], "icu_fee_7": _yen(fees, ICU_CODES[0], b), "icu_fee_8": _yen(fees, ICU_CODES[1], b),
         "crs12_rate": float(car_t.loc["crs12", "occurrence_rate"]), "crs3_rate": float(car_t.loc["crs3", "occurrence_rate"]),
         "tocilizumab_dose": dose, "crs12_doses": extra["crs12_doses"], "crs3_doses": extra["crs3_doses"],
-        "drugs_paid": 1.0 if b.regime == "出来高" else 0.0,
-        "ward_paid_ratio": 1.0 if b.regime == "出来高" else extra["dpc_per_diem_ratio"],
-        "icu_paid": 1.0 if b.regime == "出来高" else extra["dpc_icu_outside"],
+        "drugs_paid": 1.0 if b.billing == "出来高" else 0.0,
+        "ward_paid_ratio": 1.0 if b.billing == "出来高" else extra["dpc_per_diem_ratio"],
+        "icu_paid": 1.0 if b.billing == "出来高" else extra["dpc_icu_outside"],
     }
     check_k1(p)
     return p
@@ -359,7 +339,6 @@ def missing_fee_codes(ds: Dataset) -> list[Problem]:
                         f"predates these rows cannot be used with them)")]
 
 
-@dataclass(frozen=True)
 class FeeGapParameters(Parameters):
     """K1 has no parameters of its own: it uses the edition's settings (fee revision, yen per
     point, CAR-T product, ward fee and billing regime), which K1-MC shares."""
@@ -368,19 +347,19 @@ class FeeGapParameters(Parameters):
         return missing_fee_codes(ds)
 
 
-def source_ids(ds: Dataset, b: Billing, gaps: pd.DataFrame) -> list[str]:
+def source_ids(ds: Dataset, b: EditionSettings, gaps: pd.DataFrame) -> list[str]:
     """Every source the K1 numbers rest on: steps, fee rows in force, drug prices, the product, K1 parameters."""
     fees = ds["fee_schedule"]
-    codes = set(gaps["fee_code"].dropna()) | set(WARD_FEES[b.ward]) | set(ICU_CODES) | {ASEPTIC_CODE}
-    fee_rows = [fees[(fees["code"] == c) & (fees["revision"] == points_in_force(fees, c, b.revision)[1])]
+    codes = set(gaps["fee_code"].dropna()) | set(WARD_FEES[b.ward_fee]) | set(ICU_CODES) | {ASEPTIC_CODE}
+    fee_rows = [fees[(fees["code"] == c) & (fees["revision"] == points_in_force(fees, c, b.fee_revision)[1])]
                 for c in sorted(codes)]  # sorted: the caption lists the sources in the same order on every build
     prices = ds["drug_prices"]
-    price_rows = prices[(prices["drug_id"] == CRS_DRUG) & (prices["fiscal_year"] <= b.revision)]
+    price_rows = prices[(prices["drug_id"] == CRS_DRUG) & (prices["fiscal_year"] <= b.fee_revision)]
     latest = price_rows[price_rows["fiscal_year"] == price_rows["fiscal_year"].max()]
     products = ds["car_t_products"].set_index("product_id")
     k1_rows = parameters.table(ds["model_parameters"], "K1")
     return list(dict.fromkeys([*gaps["source_id"], *pd.concat(fee_rows)["source_id"], *latest["source_id"],
-                               str(products.loc[b.product, "source_id"]), *k1_rows["source_id"]]))
+                               str(products.loc[b.car_t_product, "source_id"]), *k1_rows["source_id"]]))
 
 
 @dataclass(frozen=True)
@@ -398,14 +377,14 @@ def _fee_label(code: str, points: int, per_day: bool = False) -> str:
     return f"{code} {points:,}点" + ("/日" if per_day else "")
 
 
-def step_table(ds: Dataset, b: Billing) -> tuple[pd.DataFrame, dict[str, float]]:
+def step_table(ds: Dataset, b: EditionSettings) -> tuple[pd.DataFrame, dict[str, float]]:
     """The steps of both pathways with what is paid, the expected cost and the gap per patient."""
     steps = ds["care_pathway_steps"].sort_values(["pathway", "step_order"]).reset_index(drop=True)
     fees = ds["fee_schedule"]
     extra = parameters.values(ds["model_parameters"], "K1")
     p = k1_parameters(ds, b)
     lines = expected_lines(p)
-    ward_code = WARD_FEES[b.ward][0]
+    ward_code = WARD_FEES[b.ward_fee][0]
     rows = []
     for s in steps.itertuples():
         code: str | None = s.fee_code if isinstance(s.fee_code, str) else None
@@ -413,23 +392,23 @@ def step_table(ds: Dataset, b: Billing) -> tuple[pd.DataFrame, dict[str, float]]
         used: int | None = None
         points_status: str | None = None
         if s.step_key == "apheresis":
-            code = apheresis_code(ds, b.product)
+            code = apheresis_code(ds, b.car_t_product)
         if code is not None:
-            points, used = points_in_force(fees, code, b.revision)
+            points, used = points_in_force(fees, code, b.fee_revision)
             points_status = str(fees[(fees["code"] == code) & (fees["revision"] == used)]["status"].iloc[0])
             label = _fee_label(code, points)
         elif s.step_key == "ward_stay":
-            wp, used = points_in_force(fees, ward_code, b.revision)
+            wp, used = points_in_force(fees, ward_code, b.fee_revision)
             points_status = "derived"
-            label = (("DPC 包括（入院料と同額と仮定）" if b.regime == "DPC" else "")
-                     + f"{WARD_JA[b.ward]} {_fee_label(ward_code, wp, True)}＋入院期間加算")
+            label = (("DPC 包括（入院料と同額と仮定）" if b.billing == "DPC" else "")
+                     + f"{WARD_JA[b.ward_fee]} {_fee_label(ward_code, wp, True)}＋入院期間加算")
         elif s.step_key == "crs3":
-            ip, used = points_in_force(fees, ICU_CODES[0], b.revision)
+            ip, used = points_in_force(fees, ICU_CODES[0], b.fee_revision)
             points_status = "derived"
-            label = f"{_fee_label('A301 1', ip, True)}＋トシリズマブ" + ("（包括）" if b.regime == "DPC" else "")
+            label = f"{_fee_label('A301 1', ip, True)}＋トシリズマブ" + ("（包括）" if b.billing == "DPC" else "")
         elif s.step_key == "crs12":
             points_status = "derived"
-            label = "トシリズマブ（薬価）" + ("：DPC 包括に含まれる" if b.regime == "DPC" else "")
+            label = "トシリズマブ（薬価）" + ("：DPC 包括に含まれる" if b.billing == "DPC" else "")
         else:
             points = 0
             label = "点数なし"
@@ -437,7 +416,7 @@ def step_table(ds: Dataset, b: Billing) -> tuple[pd.DataFrame, dict[str, float]]
             paid, cost = lines[s.step_key]
         elif s.step_key == "ward_stay":
             d = extra["pbsct_days"]
-            cost = sum(_yen(fees, c, b) * n for c, n in zip(WARD_FEES[b.ward], (d, min(d, 14), min(d, 30) - min(d, 14)),
+            cost = sum(_yen(fees, c, b) * n for c, n in zip(WARD_FEES[b.ward_fee], (d, min(d, 14), min(d, 30) - min(d, 14)),
                                                            strict=True))
             paid = cost * p["ward_paid_ratio"]
         else:
@@ -468,13 +447,13 @@ def pathway_totals(gaps: pd.DataFrame) -> pd.DataFrame:
     return totals.reset_index()
 
 
-def fee_gap(ds: Dataset, b: Billing) -> FeeGapResult:
+def fee_gap(ds: Dataset, b: EditionSettings) -> FeeGapResult:
     """What is paid and what is spent at each step of autologous PBSCT and CAR-T therapy (K1)."""
     gaps, p = step_table(ds, b)
     fees_table = ds["fee_schedule"]
     totals = pathway_totals(gaps).set_index("pathway")
-    carried = sorted({int(r) for r in gaps["points_revision"].dropna() if r != b.revision})
-    numbers: dict[str, float] = {"k1_revision": b.revision, "k1_yen_per_point": b.yen_per_point}
+    carried = sorted({int(r) for r in gaps["points_revision"].dropna() if r != b.fee_revision})
+    numbers: dict[str, float] = {"k1_revision": b.fee_revision, "k1_yen_per_point": b.yen_per_point}
     for pathway, row in totals.iterrows():
         numbers[f"k1_gap_{pathway}"] = -row["gap_yen"] / 10000 + 0.0  # + 0.0: no "-0.0"
         numbers[f"k1_reimb_{pathway}"] = row["reimbursement_yen"] / 10000
@@ -482,10 +461,10 @@ def fee_gap(ds: Dataset, b: Billing) -> FeeGapResult:
         numbers[f"k1_unpaid_{pathway}"] = int(row["unpaid_steps"])
     ranges = k1_ranges(ds, p)
     low, high = gap_range(p, ranges)
-    other = {r: -expected_gap(k1_parameters(ds, Billing(b.revision, b.yen_per_point, b.product, b.ward, r))) / 1e4
+    other = {r: -expected_gap(k1_parameters(ds, _k1_settings(b, billing=r))) / 1e4
              for r in REGIMES}
     products = ds["car_t_products"].set_index("product_id")
-    by_code = {code: -expected_gap(k1_parameters(ds, Billing(b.revision, b.yen_per_point, str(pid), b.ward, b.regime))) / 1e4
+    by_code = {code: -expected_gap(k1_parameters(ds, _k1_settings(b, car_t_product=str(pid)))) / 1e4
                for pid, code in products["apheresis_fee_code"].items()}
     car_t = gaps[gaps["pathway"] == "car_t"].set_index("step_key")
     numbers.update({
@@ -498,17 +477,16 @@ def fee_gap(ds: Dataset, b: Billing) -> FeeGapResult:
         "k1_tocilizumab_dose": p["tocilizumab_dose"], "k1_reapheresis": car_t.loc["reapheresis", "gap_yen"] / -1e4,
         "k1_days_mean": (p["days_min"] + p["days_mode"] + p["days_max"]) / 3,
     })
-    numbers.update({f"k1_points_{key}": points_in_force(fees_table, code, b.revision)[0]
+    numbers.update({f"k1_points_{key}": points_in_force(fees_table, code, b.fee_revision)[0]
                     for key, code in (("fresh", "K921-3 1"), ("frozen", "K921-3 2"))})
     by_tier = products.groupby("apheresis_fee_code")["name_ja"].agg("、".join)
-    texts = {"k1_product": str(products.loc[b.product, "name_ja"]), "k1_regime": b.regime,
-             "k1_ward": WARD_JA[b.ward], "k1_apheresis_code": apheresis_code(ds, b.product),
+    texts = {"k1_product": str(products.loc[b.car_t_product, "name_ja"]), "k1_regime": b.billing,
+             "k1_ward": WARD_JA[b.ward_fee], "k1_apheresis_code": apheresis_code(ds, b.car_t_product),
              "k1_fresh_products": str(by_tier.get("K921-3 1", "")), "k1_frozen_products": str(by_tier.get("K921-3 2", ""))}
     return FeeGapResult(gaps, totals, carried, numbers, texts, p, source_ids(ds, b, gaps))
 
 
 # --- figure K1-MC --------------------------------------------------------------------------------
-@dataclass(frozen=True)
 class PatientSimulationParameters(Parameters):
     overrides: dict[str, float] = param({}, "患者ごとのモデルのパラメータ（工程表・点数・data/model_parameters.csv から作る値）の上書き")
     patients: int = param(20000, "シミュレーションする患者数", unit="人", minimum=100, maximum=200_000)
@@ -523,7 +501,7 @@ class PatientSimulationParameters(Parameters):
             return out
         revision = int(ds["fee_schedule"]["revision"].max())
         try:
-            base = k1_parameters(ds, Billing(revision, 10))
+            base = k1_parameters(ds, EditionSettings(fee_revision=revision))
             check_k1({**base, **self.overrides})
         except (ValueError, KeyError) as exc:
             out.append(Problem(("overrides",), str(exc)))
@@ -541,7 +519,7 @@ class PatientSimulationResult:
     top_parameter: str
 
 
-def patient_simulation(ds: Dataset, b: Billing, p: PatientSimulationParameters) -> PatientSimulationResult:
+def patient_simulation(ds: Dataset, b: EditionSettings, p: PatientSimulationParameters) -> PatientSimulationResult:
     """Gap per CAR-T patient when re-apheresis, the CRS grade and the stay vary by patient (K1-MC)."""
     frame = ds["model_parameters"]
     table = parameters.table(frame, "K1")
@@ -550,7 +528,7 @@ def patient_simulation(ds: Dataset, b: Billing, p: PatientSimulationParameters) 
     mean, p5, p50, p95 = float(gaps.mean()), *(float(x) for x in np.percentile(gaps, [5, 50, 95]))
     ranges = k1_ranges(ds, base)
     labels = pd.DataFrame([{"parameter": k, "label": K1_LABELS[k], "unit": ""} for k in base])
-    flags = (*REGIME_FLAGS, "ward_paid_ratio") if b.regime == "出来高" else REGIME_FLAGS  # 出来高 pays the ward fee itself
+    flags = (*REGIME_FLAGS, "ward_paid_ratio") if b.billing == "出来高" else REGIME_FLAGS  # 出来高 pays the ward fee itself
     varied = {k: v for k, v in base.items() if k not in flags}
     fixed = {k: base[k] for k in flags}
     tornado = parameters.labelled(

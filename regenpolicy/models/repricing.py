@@ -38,11 +38,10 @@ import pandas as pd
 from regenpolicy.data import Dataset
 from regenpolicy.models import manufacturing as mf
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.params import Parameters, Problem, param
+from regenpolicy.models.parameters import Parameters, Problem, param
 
 SPECIAL_KINDS = ("持続可能性特例価格調整", "特例拡大再算定")  # labelled first in a tie
 METHOD_COLUMN = {"cost": "floor_cost_method", "comparator": "floor_comparator_method"}
-METHOD_JA = {"cost": "原価計算方式", "comparator": "類似薬効比較方式"}
 PRODUCTS = ("conventional", "autologous")
 
 
@@ -183,7 +182,6 @@ def sign_changes(volumes: Sequence[int], margins: Sequence[float]) -> list[tuple
 METHOD_CODES = {0: "comparator", 1: "cost"}  # model_parameters *_pricing_method
 
 
-@dataclass(frozen=True)
 class C2RPParameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の C2 の値の上書き")
     volume_min: int = param(100, "グラフの左端の患者数", unit="患者数/年", minimum=1, maximum=10_000_000)

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from regenpolicy.data import Dataset
-from regenpolicy.models.params import Parameters, param
+from regenpolicy.models.parameters import Parameters, param
 
 ARMS = {"all_cart": ("r/r ALL", "car_t"), "all_prior": ("r/r ALL", "prior"),
         "dlbcl_cart": ("r/r 3L+ DLBCL", "car_t"), "dlbcl_prior": ("r/r 3L+ DLBCL", "prior")}
 
 
-@dataclass(frozen=True)
 class S1Parameters(Parameters):
     horizon_years: int = param(5, "比べる生存率の年数", unit="年", minimum=1, maximum=20)
 

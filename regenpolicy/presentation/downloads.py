@@ -55,13 +55,15 @@ def clean_number(value: Any) -> Any:
 
 
 def reader_table(data: pd.DataFrame, units: Mapping[str, str],
-                 values: Mapping[str, Mapping[Any, str]] | None = None) -> pd.DataFrame:
-    """The figure's data as a reader reads it: Japanese headers with units, coded values in words."""
+                 values: Mapping[str, Mapping[Any, str]] | None = None,
+                 names: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The figure's data as a reader reads it: Japanese headers (``names``, from the figure's
+    declaration) with units, coded values in words."""
     out = pd.DataFrame(index=range(len(data)))
     for col in data.columns:
         series = data[col].reset_index(drop=True)
         shown = [clean_number(labels.value_label(col, v, values)) for v in series.astype(object)]
-        out[labels.column_label(col, units.get(col))] = pd.Series(shown, dtype=object)
+        out[labels.column_label(col, units.get(col), names)] = pd.Series(shown, dtype=object)
     return out
 
 

@@ -171,7 +171,8 @@ def _shown_number(value: Any) -> str:
 
 def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame, *, title: str,
             sources: pd.DataFrame, units: Mapping[str, str], notes: Sequence[str] | None = None,
-            unit: str | None = None, values: Mapping[str, Mapping[Any, str]] | None = None) -> Figure:
+            unit: str | None = None, values: Mapping[str, Mapping[Any, str]] | None = None,
+            labels: Mapping[str, str] | None = None) -> Figure:
     """Write the figure's files into ``out`` and return the displayable figure with its caption.
 
     ``units`` are the units of the columns of ``data`` (the downloads' headers); ``unit`` is the
@@ -185,7 +186,7 @@ def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame
     notes_all = list(notes or []) + caption_notes(data)
     cited = source_text(sources)
     shown_unit = caption_unit(units, unit)
-    reader = downloads.reader_table(data, units, values)
+    reader = downloads.reader_table(data, units, values, labels)
     _downloads(out, fig_id, reader, heading=f"{fig_no} {title}", unit=shown_unit, cited=cited, notes=notes_all)
 
     spec = chart.to_dict()
@@ -302,7 +303,7 @@ def vega_bundle() -> str:
 
 
 def tornado_chart(out: Path, fig_id: str, frame: pd.DataFrame, *, output_title: str, fmt: str, title: str,
-                  sources: pd.DataFrame) -> Figure:
+                  sources: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Figure:
     """A tornado chart of a one-way sensitivity table (``sensitivity.tornado`` with labels)."""
     base = float(frame["base_output"].iloc[0])
     rows = []
@@ -327,7 +328,8 @@ def tornado_chart(out: Path, fig_id: str, frame: pd.DataFrame, *, output_title: 
     return publish(out, fig_id, chart,
                    long[["parameter", "label", "side", "value", "output", "base_output", "swing"]],
                    title=title, sources=sources, units={"value": "パラメータの単位", "output": output_title},
-                   unit=_unit_of(output_title), notes=["黒線は基準値での結果。各パラメータを一つずつ変え、他は基準値に固定した"])
+                   unit=_unit_of(output_title), notes=["黒線は基準値での結果。各パラメータを一つずつ変え、他は基準値に固定した"],
+                   labels=labels)
 
 
 def _unit_of(title: str) -> str:

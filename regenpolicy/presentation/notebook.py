@@ -5,8 +5,11 @@ names the validated data snapshot, this notebook's checked parameters, the editi
 the folder its figures go to. Nothing is read from the environment and nothing at import time::
 
     ctx = notebook.open(context, "k1_fee_gap")
-    result = reimbursement.fee_gap(ctx.data, ctx.settings.fee_revision, ctx.settings.yen_per_point)
-    ctx.glue(result.numbers)
+    k1 = reimbursement.fee_gap(ctx.data, ctx.settings)
+    ctx.glue(k1.numbers)
+
+What the notebook may read and publish, and the labels and units of its figures' columns, come
+from its declaration (``notebooks/<name>.yml``, ``regenpolicy.models.declaration``).
 
 Opened without a context (an author running the notebook in Jupyter), it validates the project's
 ``data/`` folder, uses the parameters' defaults and writes figures to a temporary folder.
@@ -25,10 +28,9 @@ import altair as alt
 import pandas as pd
 
 from regenpolicy.data import ALL_TABLES, Dataset, load_dataset, open_snapshot
-from regenpolicy.models.params import Parameters, from_values
-from regenpolicy.models.settings import EditionSettings
+from regenpolicy.models.declaration import Declaration, read_declaration
+from regenpolicy.models.parameters import EditionSettings, Parameters, from_values
 from regenpolicy.presentation import figures
-from regenpolicy.presentation.steps import Step, read_step
 
 
 class Settings:
@@ -41,14 +43,14 @@ class Settings:
         if name.startswith("_"):
             raise AttributeError(name)
         if name not in self._declared:
-            raise AttributeError(f"setting '{name}' is not declared in this notebook's front matter "
-                                 f"(regenpolicy.settings: {', '.join(self._declared) or 'none'})")
+            raise AttributeError(f"setting '{name}' is not declared in this notebook's declaration "
+                                 f"(settings: {', '.join(self._declared) or 'none'})")
         return getattr(self._settings, name)
 
 
 @dataclass
 class Context:
-    step: Step
+    step: Declaration
     data: Dataset
     parameters: Any  # the notebook's Parameters subclass
     settings: Settings
@@ -82,14 +84,23 @@ class Context:
     # --- the figures --------------------------------------------------------------------------
     def _declare(self, fig_id: str) -> None:
         if fig_id not in self.step.figures:
-            raise KeyError(f"figure {fig_id} is not declared in the front matter of {self.step.path.name} "
-                           f"(regenpolicy.figures: {', '.join(self.step.figures)})")
+            raise KeyError(f"figure {fig_id} is not declared in {self.step.path.with_suffix('.yml').name} "
+                           f"(figures: {', '.join(self.step.figures)})")
         self.published.append(fig_id)
         (self.out / "published.json").write_text(json.dumps(self.published), encoding="utf-8")
 
     def publish(self, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame, **kwargs: Any) -> figures.Figure:
+        """Publish a figure; its columns' labels and units are the ones its declaration gives
+        (``units=`` only for a declared column whose unit depends on a parameter: 2025年度=100)."""
         self._declare(fig_id)
-        return figures.publish(self.figures_dir, fig_id, chart, data, **kwargs)
+        columns = self.step.columns(fig_id)
+        computed = kwargs.pop("units", {})
+        undeclared = sorted(set(computed) - set(columns))
+        if undeclared:
+            raise KeyError(f"units for undeclared column(s) {', '.join(undeclared)} of {fig_id}")
+        units = {name: c.unit for name, c in columns.items() if c.unit} | computed
+        labels = {name: c.label for name, c in columns.items()}
+        return figures.publish(self.figures_dir, fig_id, chart, data, units=units, labels=labels, **kwargs)
 
     def publish_table(self, table_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
         self._declare(table_id)
@@ -97,7 +108,8 @@ class Context:
 
     def tornado_chart(self, fig_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
         self._declare(fig_id)
-        return figures.tornado_chart(self.figures_dir, fig_id, frame, **kwargs)
+        labels = {name: c.label for name, c in self.step.columns(fig_id).items()}
+        return figures.tornado_chart(self.figures_dir, fig_id, frame, labels=labels, **kwargs)
 
 
 def _recorder(path: Path) -> Any:
@@ -117,7 +129,7 @@ def open(context: str | None, name: str) -> Context:
     if context is None:
         return _interactive(name)
     spec = json.loads(Path(context).read_text(encoding="utf-8"))
-    step = read_step(Path(spec["notebook"]))
+    step = read_declaration(Path(spec["notebook"]))
     if step.name != name:
         raise ValueError(f"the context is for notebook {step.name}, not {name}")
     out = Path(spec["out"])
@@ -136,7 +148,7 @@ def _interactive(name: str) -> Context:
     """Run by hand from ``notebooks/``: the live data (validated), default parameters, a scratch folder."""
     cwd = Path.cwd()
     root = cwd if (cwd / "notebooks").is_dir() else cwd.parent
-    step = read_step(root / "notebooks" / f"{name}.md")
+    step = read_declaration(root / "notebooks" / f"{name}.md")
     data = load_dataset(root / "data")
     if not step.reads_everything:
         data.allowed = frozenset(step.tables)

@@ -10,7 +10,7 @@ import pytest
 import zmq
 
 from regenpolicy.builder.execute import ExecutionError, _execute
-from regenpolicy.presentation.steps import read_step
+from regenpolicy.models.declaration import read_declaration as read_step
 from tests.conftest import ROOT
 
 

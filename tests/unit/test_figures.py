@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import load_dataset
 from regenpolicy.models import (
     approvals,
@@ -21,7 +23,9 @@ from regenpolicy.models import (
     survival,
 )
 from regenpolicy.models.checks import printed_value_problems
-from tests.conftest import edit
+from tests.conftest import ROOT, edit
+
+DECLARATIONS = list(load_registry(Project(ROOT)).steps.values())
 
 
 def test_m1_market(shipped):
@@ -145,7 +149,7 @@ def test_c2rp_repricing(shipped):
 
 
 def test_k1_fee_gap_hand_computed(shipped):
-    k1 = reimbursement.fee_gap(shipped, reimbursement.Billing(2022, 10))
+    k1 = reimbursement.fee_gap(shipped, reimbursement.EditionSettings(fee_revision=2022, yen_per_point=10))
     # Kymriah (K921-3 2), 2022 points, 出来高. Unpaid: re-apheresis 0.07 × 194,100 = 13,587; transport 100,000;
     # receipt 150,000; coordination 100,000 → 363,587 円. Every paid step costs what it pays.
     assert k1.numbers["k1_gap_car_t"] == pytest.approx(36.3587)
@@ -159,7 +163,7 @@ def test_k1_fee_gap_hand_computed(shipped):
 
 
 def test_k1_and_k1mc_share_one_average_patient(shipped):
-    b = reimbursement.Billing(2024, 10)
+    b = reimbursement.EditionSettings(fee_revision=2024, yen_per_point=10)
     k1 = reimbursement.fee_gap(shipped, b)
     p = reimbursement.PatientSimulationParameters(patients=20_000)
     mc = reimbursement.patient_simulation(shipped, b, p)
@@ -195,11 +199,11 @@ def test_catalog_counts_every_table(shipped):
 
 
 def test_printed_values_hold_for_the_shipped_data(shipped):
-    assert printed_value_problems(shipped) == []
+    assert printed_value_problems(shipped, DECLARATIONS) == []
 
 
 def test_a_count_that_no_longer_gives_the_printed_percentage_stops_the_build(data_copy):
     edit(data_copy / "drug_loss.csv", "approved,日本で上市済みもしくは開発中,上市済み,17", "approved,日本で上市済みもしくは開発中,上市済み,20")
-    problems = [str(p) for p in printed_value_problems(load_dataset(data_copy))]
+    problems = [str(p) for p in printed_value_problems(load_dataset(data_copy), DECLARATIONS)]
     assert any(p.startswith("data/printed_headlines.csv, line 7, column 'value': D1 approved_japan_total: "
                             "the seed prints 19 but the data give 22") for p in problems), problems

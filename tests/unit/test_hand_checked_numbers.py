@@ -12,8 +12,7 @@ from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import Dataset
 from regenpolicy.models import budget, catalog, comparisons, market, qc, repricing
 from regenpolicy.models import reimbursement as rb
-from regenpolicy.models.params import ParameterError, resolve
-from regenpolicy.models.settings import EditionSettings
+from regenpolicy.models.parameters import EditionSettings, ParameterError, resolve
 from tests.conftest import ROOT
 
 # --- 1. K1: what is paid during the stay, the same rule for CRS care on both regimes -------------
@@ -24,7 +23,7 @@ DOSE_2026 = 2 * 23_881 + 10_281  # FY2026 price not found: FY2025 carried (assum
 
 @pytest.fixture(scope="module")
 def k1_2024(shipped: Dataset) -> rb.FeeGapResult:
-    return rb.fee_gap(shipped, rb.Billing(2024, 10))
+    return rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2024, yen_per_point=10))
 
 
 def test_k1_gap_is_the_cost_no_fee_pays(k1_2024):
@@ -59,7 +58,7 @@ def test_k1_both_regimes_and_the_range(k1_2024):
 
 
 def test_k1_apheresis_tier_by_product(shipped):
-    fresh = rb.fee_gap(shipped, rb.Billing(2024, 10, product="yescarta"))
+    fresh = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2024, yen_per_point=10, car_t_product="yescarta"))
     apheresis = fresh.gaps.set_index("step_key").loc["apheresis"]
     assert (apheresis["fee_code"], apheresis["points"]) == ("K921-3 1", 14480)
     assert fresh.numbers["k1_gap_car_t"] == pytest.approx((0.07 * 144_800 + 350_000) / 1e4)
@@ -68,12 +67,12 @@ def test_k1_apheresis_tier_by_product(shipped):
 
 
 def test_k1_2026_fees_and_prices(shipped):
-    k1 = rb.fee_gap(shipped, rb.Billing(2026, 10, regime="DPC"))
+    k1 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10, billing="DPC"))
     p = k1.p
     assert (p["ward_fee"], p["icu_fee_7"], p["icu_fee_8"]) == (18_740, 149_800, 133_710)
     assert p["tocilizumab_dose"] == DOSE_2026 and p["drugs_paid"] == 0
     assert k1.numbers["k1_gap_car_t"] == pytest.approx((UNPAID_2024 + 0.702 * DOSE_2026) / 1e4)
-    a104 = rb.fee_gap(shipped, rb.Billing(2026, 10, ward="A104"))
+    a104 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10, ward_fee="A104"))
     assert a104.p["ward_fee"] == 20_160 and a104.p["ward_add14"] == 7_120  # 特定機能病院C 7対1, the lowest of A/B/C
 
 

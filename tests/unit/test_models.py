@@ -88,8 +88,8 @@ def test_points_in_force_carries_the_latest_revision_forward():
 
 def test_billing_choices_are_checked():
     with pytest.raises(ValueError):
-        rb.Billing(2024, 0)
+        rb.EditionSettings(fee_revision=2024, yen_per_point=0)
     with pytest.raises(ValueError):
-        rb.Billing(2024, 10, ward="A999")
+        rb.EditionSettings(fee_revision=2024, yen_per_point=10, ward_fee="A999")
     with pytest.raises(ValueError):
-        rb.Billing(2024, 10, regime="包括")
+        rb.EditionSettings(fee_revision=2024, yen_per_point=10, billing="包括")

@@ -1,18 +1,15 @@
 """Every notebook is a declared step: thin (parameters, one call, the chart, the words), with its
-tables, figures and parameter class in its front matter, and one registry of figure ids."""
+declaration beside it (notebooks/<name>.yml), and one registry of figure ids."""
 
 from __future__ import annotations
 
 import ast
-import re
 
 import jupytext
 import pytest
 
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
-from regenpolicy.data import ALL_TABLES
-from regenpolicy.presentation.steps import StepError, read_step
 from tests.conftest import ROOT
 
 PROJECT = Project(ROOT)
@@ -51,25 +48,3 @@ def test_notebooks_are_thin(name):
     setup = cells[1]
     assert f'notebook.open(context, "{name}")' in setup
     assert "glue:md" not in (ROOT / "notebooks" / f"{name}.md").read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_a_notebook_names_its_step_and_its_declaration_parses(name):
-    step = read_step(ROOT / "notebooks" / f"{name}.md")
-    assert step.name == name and step.parameters_class()
-    assert step.tables == (ALL_TABLES,) or "sources" in step.tables
-
-
-@pytest.mark.parametrize("front, message", [
-    ("regenpolicy:\n  figures: [k1]\n  tables: [x]\n  parameters: market.M1Parameters\n", "figure ids such as K1"),
-    ("regenpolicy:\n  figures: [K1]\n  tables: []\n  parameters: market.M1Parameters\n", "must list the tables"),
-    ("regenpolicy:\n  figures: [K1]\n  tables: [x]\n  parameters: market.Nope\n", "no class 'market.Nope'"),
-    ("regenpolicy:\n  figures: [K1]\n  tables: [x]\n  parameters: os.system\n", "no class 'os.system'"),
-    ("regenpolicy:\n  tables: [x]\n  parameters: market.M1Parameters\n  settings: [nope]\n", "edition settings"),
-    ("other: 1\n", "no 'regenpolicy:' declaration"),
-])
-def test_bad_declarations_name_the_notebook(tmp_path, front, message):
-    path = tmp_path / "x1_bad.md"
-    path.write_text(f"---\n{front}---\n\n# x\n", encoding="utf-8")
-    with pytest.raises(StepError, match=re.escape(message)):
-        read_step(path).parameters_class()

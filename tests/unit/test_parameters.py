@@ -10,8 +10,7 @@ from regenpolicy.builder.profile import ProfileError, load_profile, resolve_para
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.models import approvals, qc, reimbursement
-from regenpolicy.models.params import ParameterError, resolve
-from regenpolicy.models.settings import EditionSettings
+from regenpolicy.models.parameters import EditionSettings, ParameterError, resolve
 from tests.conftest import ROOT
 
 PROJECT = Project(ROOT)
@@ -37,11 +36,11 @@ HEAD = "id: x\ntitle: t\ndate: 2026-01-01\n"
 @pytest.mark.parametrize("body, expected", [
     # (key of the message, line and column where the bad value is)
     ("parameters:\n  q1_qc_share:\n    overrides: {cell_lot_size: 1.0e+308}\n",
-     "line 6, column 17: parameters.q1_qc_share.overrides.cell_lot_size: 1e+308 is not a usable number"),
+     "line 6, column 32: parameters.q1_qc_share.overrides.cell_lot_size: 1e+308 is not a usable number"),
     ("parameters:\n  q1_qc_share:\n    overrides: {cell_lot_size: 20}\n",
      "parameters.q1_qc_share.overrides.cell_lot_size: a lot of 20 is not larger than its 出荷試験と参考品 (35)"),
     ("parameters:\n  q1_qc_share:\n    cell_lot_range: [120, 10]\n",
-     "line 6, column 5: parameters.q1_qc_share.cell_lot_range: [120, 10] is not a range"),
+     "line 6, column 21: parameters.q1_qc_share.cell_lot_range: [120, 10] is not a range"),
     ("parameters:\n  c2_unit_cost:\n    volume_min: 1000\n    volume_max: 10\n",
      "parameters.c2_unit_cost.volume_max: must be larger than volume_min (1000)"),
     ("parameters:\n  k1mc_patient_simulation:\n    patients: 100000000\n",
@@ -80,9 +79,9 @@ def test_bad_overrides_are_refused_with_their_line(tmp_path, registry, shipped, 
 
 @pytest.mark.parametrize("text, message", [
     ("id: x\ntitle: t\n", "date: is required"),
-    ("id: x\ntitle: t\ndate: 2025-13\n", "line 3, column 1: date: '2025-13' must be a date"),
-    ("id: X y\ntitle: t\ndate: 2025\n", "line 1, column 1: id: 'X y' must be lowercase"),
-    ("id: x\ntitle: t\ndate: 2025\nlanguage: en\n", "line 4, column 1: language: 'en' is not available"),
+    ("id: x\ntitle: t\ndate: 2025-13\n", "line 3, column 7: date: '2025-13' must be a date"),
+    ("id: X y\ntitle: t\ndate: 2025\n", "line 1, column 5: id: 'X y' must be lowercase"),
+    ("id: x\ntitle: t\ndate: 2025\nlanguage: en\n", "line 4, column 11: language: 'en' is not available"),
     ("id: x\ntitle: [t\n", "p.yaml, line 3, column 1: not valid YAML"),
 ])
 def test_profile_form(tmp_path, registry, shipped, text, message):

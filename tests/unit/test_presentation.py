@@ -17,7 +17,9 @@ def test_reader_table_speaks_as_the_page_does():
     frame = pd.DataFrame({"year": [2020, 2021], "value_oku_yen": [30730000.000000004, 0.1 + 0.2],
                           "status": ["printed", "assumption"], "series_assumed": [True, False],
                           "therapy": ["once", "repeat"], "note": ["a", None]})
-    table = downloads.reader_table(frame, {"value_oku_yen": "億円"}, {"therapy": {"once": "一度きりの治療"}})
+    names = {"year": "年", "value_oku_yen": "市場規模", "status": "値の種類", "series_assumed": "系列の割り当てを推定",
+             "therapy": "治療", "note": "注"}  # as a figure's declaration names its columns
+    table = downloads.reader_table(frame, {"value_oku_yen": "億円"}, {"therapy": {"once": "一度きりの治療"}}, names)
     assert list(table.columns) == ["年", "市場規模［億円］", "値の種類", "系列の割り当てを推定", "治療", "注"]
     assert table.iloc[0].tolist() == [2020, 30730000, "印字", "はい", "一度きりの治療", "a"]
     assert table.iloc[1].tolist() == [2021, 0.3, "仮定", "いいえ", "repeat", None]
@@ -71,7 +73,7 @@ def test_a_published_figure_carries_its_panel_and_states_the_charts_unit(tmp_pat
     chart = alt.Chart(plot).mark_bar().encode(x="year:O", y=alt.Y("man:Q", title="金額（万円）"))
     sources = pd.DataFrame({"source_id": ["s1"], "publisher": ["<b>出版</b>"], "title": ["題"], "date": ["2024"]})
     fig = figures.publish(tmp_path, "Z9", chart, data, title="テスト <i>図</i>", sources=sources,
-                          units={"amount": "円"}, unit="万円")
+                          units={"amount": "円"}, unit="万円", labels={"year": "年", "amount": "金額", "status": "値の種類"})
     html = fig.html
     assert '<p class="regen-unit">単位：万円</p>' in html  # the chart's unit, not the CSV's
     assert '<h2 class="regen-fig-title">' in html and "&lt;i&gt;図&lt;/i&gt;" in html and "<i>" not in html
@@ -93,13 +95,14 @@ def test_numbered_page_tables_get_an_anchor_and_source_rows_their_own():
 
 
 def test_a_column_without_a_japanese_name_stops_the_figure():
-    """Every column a figure publishes is named as the page names it; the shipped figures' columns are
-    checked by the build (a figure publishing an unnamed column fails its notebook)."""
-    assert labels.column_label("points_status") == "点数の値の種類"
-    assert labels.column_label("value_oku_yen", "億円") == "市場規模［億円］"
+    """Every column a figure publishes is named as its declaration names it (notebooks/<name>.yml);
+    a figure publishing an undeclared column fails its notebook."""
+    names = {"points_status": "点数の値の種類", "value_oku_yen": "市場規模"}
+    assert labels.column_label("points_status", None, names) == "点数の値の種類"
+    assert labels.column_label("value_oku_yen", "億円", names) == "市場規模［億円］"
     assert labels.column_label("国") == "国"  # a table's own Japanese header
     with pytest.raises(ValueError, match="column 'points_sttus', which has no Japanese name"):
-        labels.column_label("points_sttus")
+        labels.column_label("points_sttus", None, names)
 
 
 def test_search_indexes_compounds_and_codes_as_typed():

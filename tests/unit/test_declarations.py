@@ -1,0 +1,73 @@
+"""Tests generated from each figure's declaration (notebooks/<name>.yml): a broken contract fails here,
+in seconds, not after a build."""
+
+from __future__ import annotations
+
+import re
+
+import jupytext
+import pytest
+
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
+from regenpolicy.data import ALL_TABLES
+from regenpolicy.models.parameters import resolve
+from tests.conftest import ROOT
+
+PROJECT = Project(ROOT)
+REGISTRY = load_registry(PROJECT)
+NOTEBOOKS = list(REGISTRY.steps)
+GLUE = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)")
+
+
+def prose(name: str) -> str:
+    nb = jupytext.read(ROOT / "notebooks" / f"{name}.md")
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_its_parameters_and_settings_validate(name):
+    step = REGISTRY.steps[name]
+    cls = step.parameters_class()
+    for field, (spec, default) in cls.specs().items():
+        assert spec.label, f"{name}: parameter {field} has no Japanese label"
+        resolve(cls, {field: default})  # every default passes its own checks
+    assert set(step.settings) <= set(REGISTRY.steps[name].settings)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_its_glue_keys_and_its_prose_agree(name):
+    used = GLUE.findall(prose(name))
+    declared = REGISTRY.steps[name].glue
+    assert sorted(set(used) - set(declared)) == [], f"{name}.md uses glue keys its declaration does not list"
+    assert sorted(set(declared) - set(used)) == [], f"{name}.yml declares glue keys its prose does not use"
+    assert len(declared) == len(set(declared))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_its_columns_have_labels_and_units_where_numbers(name):
+    step = REGISTRY.steps[name]
+    for figure, spec in step.figures.items():
+        for column, declared in spec.columns.items():
+            assert declared.label and not declared.label.isascii(), f"{figure}.{column}: a Japanese label"
+            if column.endswith(("_yen", "_oku_yen", "_pct")):
+                assert declared.unit, f"{figure}.{column}: a column of money or percent needs its unit"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_its_tables_and_checks_refer_to_what_exists(name, shipped):
+    step = REGISTRY.steps[name]
+    assert step.reads_everything or set(step.tables) <= set(shipped.tables)
+    assert step.tables == (ALL_TABLES,) or "sources" in step.tables
+    printed = set(zip(shipped["printed_headlines"]["figure_id"], shipped["printed_headlines"]["key"], strict=True))
+    checks = [(f, c) for f, spec in step.figures.items() for c in spec.checks]
+    if checks:
+        numbers = step.compute(shipped).numbers
+        for figure, check in checks:
+            assert (figure, check.printed) in printed, (figure, check.printed)
+            assert check.number in numbers, f"{figure}: the model computes no number {check.number}"
+
+
+def test_the_printed_values_checked_before_a_build():
+    checked = {(f, c.printed) for s in REGISTRY.steps.values() for f, spec in s.figures.items() for c in spec.checks}
+    assert {f for f, _ in checked} == {"M1", "M2", "D1", "D2", "A1", "E1"} and len(checked) == 17
