@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -174,6 +175,12 @@ class D1Parameters(Parameters):
     pass
 
 
+D1_PANELS = {"approved": "日米欧で承認済みの製品（2023年2月）", "phase3": "欧米で第Ⅲ相試験中の製品（2023年3月）"}
+D1_BARS = {"日米欧いずれかで上市済み": "日米欧で上市済み", "日本で上市済みもしくは開発中": "日本で上市・開発中",
+           "欧米どちらかでP3開発中": "欧米でP3開発中", "日本での開発あり": "日本でも開発"}  # bar → its short label
+D1_SEGMENTS = ("日米欧いずれかで上市済み", "上市済み", "開発中", "複数地域で開発", "単独地域で開発", "日本での開発あり")
+
+
 @dataclass(frozen=True)
 class D1Result:
     loss: pd.DataFrame  # panel, bar, segment, count, status, note
@@ -182,6 +189,38 @@ class D1Result:
     not_developed: int
     designated: int
     numbers: dict[str, float]
+
+    def plot(self, status_words: Mapping[str, str]) -> pd.DataFrame:
+        """The segments as the chart stacks them: panel title (with the counts' dates), stack order,
+        the status in ``status_words``, short bar label."""
+        return self.loss.assign(panel_ja=self.loss["panel"].map(D1_PANELS),
+                                stack=self.loss["segment"].map(D1_SEGMENTS.index),
+                                status_ja=self.loss["status"].map(status_words),
+                                bar_short=self.loss["bar"].map(D1_BARS))
+
+    @property
+    def totals(self) -> pd.DataFrame:
+        """One row per bar: its total count (the label on top of the bar)."""
+        return self.plot({}).groupby(["panel_ja", "bar", "bar_short"], as_index=False)["count"].sum()
+
+    @property
+    def drop_labels(self) -> pd.DataFrame:
+        """The relative drop written above Japan's bar of each panel."""
+        return pd.DataFrame({
+            "panel_ja": list(D1_PANELS.values()), "bar": ["日本で上市済みもしくは開発中", "日本での開発あり"],
+            "label": [f"{self.drops['approved']:.0%}", f"{self.drops['phase3']:.0%}"], "count": list(self.d2["japan"]),
+        }).assign(bar_short=lambda f: f["bar"].map(D1_BARS))
+
+    @property
+    def d2_plot(self) -> pd.DataFrame:
+        """D2 with the words of its chart: the share with its counts, and the seed's 'below' threshold."""
+        return self.d2.assign(label=[f"{r.share_pct:.1f}%（{r.japan}/{r.us_eu}）" for r in self.d2.itertuples()],
+                              threshold=self.d2["printed_below_pct"].map(lambda v: f"資料の表記：{v:.0f}%未満"))
+
+    @property
+    def axis_max(self) -> int:
+        """The count axis: the tallest bar and room for its two labels, to the next 20 above."""
+        return int(math.ceil(self.totals["count"].max() * 1.15 / 20) * 20)
 
 
 def drug_loss(ds: Dataset, p: D1Parameters) -> D1Result:
@@ -245,6 +284,21 @@ class A1Result:
     yearly: pd.DataFrame  # year, approvals, cumulative (all modalities)
     withdrawn: pd.DataFrame
     numbers: dict[str, float]
+
+    @property
+    def plot(self) -> pd.DataFrame:
+        """The running counts as the chart stacks them, with the products approved in each year and modality."""
+        names = self.approved.groupby(["approval_year", "modality"])["name_ja"].apply("、".join)
+        return self.cumulative.assign(
+            stack=self.cumulative["modality"].map(APPROVAL_MODALITIES.index),
+            names=[names.get((yr, mo), "") for yr, mo in zip(self.cumulative["year"], self.cumulative["modality"], strict=True)],
+        )
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """A1's published data: each modality's running count beside the count of all modalities (derived)."""
+        totals = self.yearly.rename(columns={"approvals": "total_approvals", "cumulative": "total_cumulative"})
+        return self.cumulative.merge(totals, on="year").assign(status="derived")
 
 
 def approvals_as_of(ds: Dataset, p: A1Parameters) -> A1Result:

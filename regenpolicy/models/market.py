@@ -124,6 +124,14 @@ class M2Result:
     table: pd.DataFrame  # one row per modality, largest market first
     numbers: dict[str, float]
 
+    @property
+    def data(self) -> pd.DataFrame:
+        """M2's published data; a row's status is that of its end-year market."""
+        return self.table[["modality", "market_from_oku_yen", "market_from_status", "market_to_oku_yen",
+                           "market_to_status", "growth_printed_pct", "growth_status", "growth_derived_pct",
+                           "example_product", "example_status", "series_assumed"]
+                          ].assign(status=self.table["market_to_status"])
+
 
 def modality_comparison(ds: Dataset, p: M2Parameters) -> M2Result:
     """One row per modality (M2), printed values as printed and computed ones marked derived.

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -371,6 +371,24 @@ class FeeGapResult:
     texts: dict[str, str]
     p: dict[str, float]  # the average CAR-T patient's parameters (shared with K1-MC)
     sources: list[str]  # source ids of every row the numbers rest on
+
+    MEASURES: ClassVar[dict[str, str]] = {"reimbursement_yen": "支払われる額", "expected_cost_yen": "医療機関の費用（期待値）"}
+
+    @property
+    def long(self) -> pd.DataFrame:
+        """One row per step and measure (what is paid, the expected cost), in 万円: the bars of the chart."""
+        long = self.gaps.melt(
+            id_vars=["pathway", "pathway_ja", "step_order", "step_ja", "duration_ja", "fee_label"],
+            value_vars=list(self.MEASURES), var_name="measure", value_name="yen")
+        return long.assign(measure_ja=long["measure"].map(self.MEASURES), man_yen=long["yen"] / 10000)
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """K1's published data: every step with its points, what is paid, the cost and the gap."""
+        return self.gaps[["pathway", "step_order", "step_ja", "duration_ja", "fee_code", "fee_label", "points",
+                          "points_revision", "points_status", "fee_units", "occurrence_rate", "reimbursement_yen",
+                          "hospital_cost_yen", "expected_cost_yen", "gap_yen", "cost_status"]
+                         ].rename(columns={"cost_status": "status"})
 
 
 def _fee_label(code: str, points: int, per_day: bool = False) -> str:

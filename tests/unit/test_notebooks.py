@@ -48,3 +48,19 @@ def test_notebooks_are_thin(name):
     setup = cells[1]
     assert f'notebook.open(context, "{name}")' in setup
     assert "glue:md" not in (ROOT / "notebooks" / f"{name}.md").read_text(encoding="utf-8")
+
+
+def code_lines(name: str) -> int:
+    """Code lines inside code cells (neither blank nor comments)."""
+    return sum(1 for source in code_cells(name) for line in source.splitlines()
+               if line.strip() and not line.strip().startswith("#"))
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_no_notebook_holds_more_than_sixty_lines_of_code(name):
+    assert code_lines(name) <= 60, f"{name}: move the logic into regenpolicy.models"
+
+
+def test_no_notebook_front_matter_restates_its_declaration():
+    for name in NOTEBOOKS:
+        assert "\nregenpolicy:" not in (ROOT / "notebooks" / f"{name}.md").read_text(encoding="utf-8"), name
