@@ -18,7 +18,6 @@ from regenpolicy.models import (
     market,
     pricing,
     qc,
-    reimbursement,
     repricing,
     survival,
 )
@@ -146,35 +145,6 @@ def test_c2rp_repricing(shipped):
     first_positive = next(i for i, v in enumerate(conventional) if v > 0)
     assert all(v > 0 for v in conventional[first_positive:])
     assert max(margin["autologous"]) > 0 and margin["autologous"].iloc[-1] < 0
-
-
-def test_k1_fee_gap_hand_computed(shipped):
-    k1 = reimbursement.fee_gap(shipped, reimbursement.EditionSettings(fee_revision=2022, yen_per_point=10))
-    # Kymriah (K921-3 2), 2022 points, 出来高. Unpaid: re-apheresis 0.07 × 194,100 = 13,587; transport 100,000;
-    # receipt 150,000; coordination 100,000 → 363,587 円. Every paid step costs what it pays.
-    assert k1.numbers["k1_gap_car_t"] == pytest.approx(36.3587)
-    assert k1.numbers["k1_gap_auto_pbsct"] == 0 and k1.numbers["k1_unpaid_car_t"] == 4
-    paid = k1.gaps.set_index(["pathway", "step_key"])["reimbursement_yen"]
-    assert paid[("car_t", "apheresis")] == 194_100 and paid[("car_t", "administration")] == 308_500
-    # A301 1: 5 ICU days × 142,110 円 for 22.8% of patients, plus two doses of tocilizumab (60,025 円 a dose)
-    assert paid[("car_t", "crs3")] == pytest.approx(0.228 * (5 * 142_110 + 2 * 60_025))
-    assert k1.numbers["k1_reimb_car_t"] == pytest.approx(k1.gaps.query("pathway == 'car_t'")["reimbursement_yen"].sum() / 1e4)
-    assert set(k1.gaps["points_status"].dropna()) == {"printed", "derived"}  # never 'assumption'
-
-
-def test_k1_and_k1mc_share_one_average_patient(shipped):
-    b = reimbursement.EditionSettings(fee_revision=2024, yen_per_point=10)
-    k1 = reimbursement.fee_gap(shipped, b)
-    p = reimbursement.PatientSimulationParameters(patients=20_000)
-    mc = reimbursement.patient_simulation(shipped, b, p)
-    assert mc.numbers["k1s_expected"] == pytest.approx(k1.numbers["k1_gap_car_t"], rel=1e-12)
-    assert mc.numbers["k1s_mean"] == pytest.approx(k1.numbers["k1_gap_car_t"], rel=0.02)
-    # with nothing varying, the simulation's mean is K1's gap exactly
-    fixed = {"reapheresis_rate": 0.0, "crs12_rate": 0.0, "crs3_rate": 1.0, "days_min": 21, "days_max": 21}
-    base = {**k1.p, **fixed}
-    assert reimbursement.simulate_gaps(base, 100, 1).mean() == pytest.approx(reimbursement.expected_gap(base), rel=1e-12)
-    assert mc.histogram["patients"].sum() == 20_000 and mc.histogram["share"].sum() == pytest.approx(1.0)
-    assert mc.tornado["swing"].is_monotonic_decreasing
 
 
 def test_e1_budget(shipped):

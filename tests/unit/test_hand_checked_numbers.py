@@ -11,93 +11,11 @@ from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import Dataset
 from regenpolicy.models import budget, catalog, comparisons, market, qc, repricing
-from regenpolicy.models import reimbursement as rb
 from regenpolicy.models.parameters import EditionSettings, ParameterError, resolve
 from tests.conftest import ROOT
 
-# --- 1. K1: what is paid during the stay, the same rule for CRS care on both regimes -------------
-UNPAID_2024 = 0.07 * 194_100 + 100_000 + 150_000 + 100_000  # re-apheresis, transport, receipt, coordination
-DOSE_2024 = 2 * 24_711 + 10_603  # 480 mg of tocilizumab: 200 + 200 + 80 mg vials (FY2024 prices)
-DOSE_2026 = 2 * 23_881 + 10_281  # FY2026 price not found: FY2025 carried (assumption rows)
 
-
-@pytest.fixture(scope="module")
-def k1_2024(shipped: Dataset) -> rb.FeeGapResult:
-    return rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2024, yen_per_point=10))
-
-
-def test_k1_gap_is_the_cost_no_fee_pays(k1_2024):
-    assert k1_2024.numbers["k1_gap_car_t"] == pytest.approx(UNPAID_2024 / 1e4)
-    lines = k1_2024.gaps[k1_2024.gaps["pathway"] == "car_t"].set_index("step_key")
-    # CRS care under 出来高: ICU and tocilizumab are billed, so they are paid, not a gap — the same
-    # treatment as bridging and lymphodepletion, which other fees pay
-    assert lines.loc[["crs12", "crs3", "ward_stay"], "gap_yen"].tolist() == [0, 0, 0]
-    assert lines.loc["crs12", "reimbursement_yen"] == pytest.approx(0.246 * DOSE_2024)
-    assert lines.loc["crs3", "reimbursement_yen"] == pytest.approx(0.228 * (5 * 144_060 + 2 * DOSE_2024))
-    assert (lines["reimbursement_yen"] == 0).sum() == 4  # the steps no fee pays
-    assert k1_2024.numbers["k1_tocilizumab_dose"] == DOSE_2024
-
-
-def test_k1_ward_fee_of_the_average_stay_hand_computed(k1_2024):
-    # A100 1イ 1,688点, 注3 450 / 192点 (R6). Stay D ~ triangular(14, 21, 35): E[D] = 70/3, E[min(D,14)] = 14,
-    # E[min(D,30)] = 30 − [49/63 + 9 − (14³ − 5³)/(3·21·14)]; ICU patients (22.8%) leave the ward for 5 days
-    e30 = 30 - (49 / 63 + 9 - (14**3 - 5**3) / (3 * 21 * 14))
-    ward = 16_880 * 70 / 3 + 4_500 * 14 + 1_920 * (e30 - 14) - 0.228 * 5 * (16_880 + 4_500)
-    paid = k1_2024.gaps.set_index(["pathway", "step_key"]).loc[("car_t", "ward_stay"), "reimbursement_yen"]
-    assert paid == pytest.approx(ward)
-
-
-def test_k1_both_regimes_and_the_range(k1_2024):
-    n = k1_2024.numbers
-    assert n["k1_gap_fee_for_service"] == pytest.approx(UNPAID_2024 / 1e4)
-    # under DPC tocilizumab is inside the bundle: (0.246 × 1 + 0.228 × 2) doses unpaid
-    assert n["k1_gap_dpc"] == pytest.approx((UNPAID_2024 + 0.702 * DOSE_2024) / 1e4)
-    # range: every stated range at its end (re-apheresis 3–15%, transport 5–20万, receipt 10–30万, coordination 5–20万)
-    assert n["k1_gap_low"] == pytest.approx((0.03 * 194_100 + 50_000 + 100_000 + 50_000) / 1e4)
-    assert n["k1_gap_high"] == pytest.approx((0.15 * 194_100 + 200_000 + 300_000 + 200_000) / 1e4)
-
-
-def test_k1_apheresis_tier_by_product(shipped):
-    fresh = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2024, yen_per_point=10, car_t_product="yescarta"))
-    apheresis = fresh.gaps.set_index("step_key").loc["apheresis"]
-    assert (apheresis["fee_code"], apheresis["points"]) == ("K921-3 1", 14480)
-    assert fresh.numbers["k1_gap_car_t"] == pytest.approx((0.07 * 144_800 + 350_000) / 1e4)
-    assert fresh.numbers["k1_gap_fresh"] == fresh.numbers["k1_gap_car_t"]
-    assert "イエスカルタ" in fresh.texts["k1_fresh_products"] and fresh.texts["k1_frozen_products"] == "キムリア"
-
-
-def test_k1_2026_fees_and_prices(shipped):
-    k1 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10, billing="DPC"))
-    p = k1.p
-    assert (p["ward_fee"], p["icu_fee_7"], p["icu_fee_8"]) == (18_740, 149_800, 133_710)
-    assert p["tocilizumab_dose"] == DOSE_2026 and p["drugs_paid"] == 0
-    assert k1.numbers["k1_gap_car_t"] == pytest.approx((UNPAID_2024 + 0.702 * DOSE_2026) / 1e4)
-    a104 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10, ward_fee="A104"))
-    assert a104.p["ward_fee"] == 20_160 and a104.p["ward_add14"] == 7_120  # 特定機能病院C 7対1, the lowest of A/B/C
-
-
-def test_k1_statuses_are_honest(k1_2024, shipped):
-    gaps = k1_2024.gaps
-    printed = gaps[gaps["points"].fillna(0) > 0]
-    assert set(printed["points_status"]) == {"printed"}  # printed points are never labelled assumption
-    assert set(gaps.loc[gaps["step_key"].isin(["ward_stay", "crs3"]), "points_status"]) == {"derived"}
-    assert set(shipped["care_pathway_steps"]["cost_status"]) <= {"assumption", "derived", "printed"}
-    unpaid = shipped["care_pathway_steps"].set_index("step_key").loc[["transport", "receipt", "coordination"]]
-    assert (unpaid["cost_low_yen"] < unpaid["hospital_cost_yen"]).all()
-    assert (unpaid["hospital_cost_yen"] < unpaid["cost_high_yen"]).all()
-
-
-# --- 2. K1 and K1-MC: one average patient -------------------------------------------------------
-def test_k1_gap_equals_the_simulation_mean_at_zero_variance(shipped, k1_2024):
-    p = {**k1_2024.p, "reapheresis_rate": 0.0, "crs12_rate": 0.0, "crs3_rate": 0.0,
-         "days_min": 21.0, "days_mode": 21.0, "days_max": 21.0}
-    sim = rb.simulate_gaps(p, 500, seed=7)
-    assert sim.std() == 0 and sim.mean() == pytest.approx(rb.expected_gap(p), rel=1e-12)
-    # and K1's published gap is exactly expected_gap of the shared parameters
-    assert -rb.expected_gap(k1_2024.p) / 1e4 == pytest.approx(k1_2024.numbers["k1_gap_car_t"], rel=1e-12)
-    assert -k1_2024.gaps[k1_2024.gaps["pathway"] == "car_t"]["gap_yen"].sum() == pytest.approx(-rb.expected_gap(k1_2024.p))
-
-
+# (K1 and K1-MC: tests/unit/models/test_reimbursement.py)
 # --- 3. C2-RP: exact thresholds, the rule that applies, the FY2026 rules -----------------------
 @pytest.fixture(scope="module")
 def c2rp(shipped: Dataset) -> repricing.C2RPResult:
@@ -249,20 +167,3 @@ def test_the_2026_11_edition_runs_on_the_fy2026_rules(shipped):
     assert {"K1", "C2-RP", "E1", "P1", "T5"} <= set(profile.figures or [])
 
 
-def test_k1_on_a_fee_schedule_without_ward_fees_is_refused_before_running():
-    from regenpolicy.data import load_dataset
-
-    then = load_dataset(ROOT / "data", {"fee_schedule": "2022"})  # the vintage keeps what was known for 2022
-    assert set(then["fee_schedule"]["code"]) == {"K921 2ロ", "K921-3 1", "K921-3 2", "K922 2ロ", "K922-2"}
-    with pytest.raises(ParameterError, match="no points for A100 1イ"):
-        resolve(rb.FeeGapParameters, {}, then)
-    with pytest.raises(ParameterError, match="no points for A100 1イ"):
-        resolve(rb.PatientSimulationParameters, {}, then)
-
-
-def test_edition_settings_for_k1_are_checked_against_the_data(shipped):
-    with pytest.raises(ParameterError, match="car_t_product: 'nope' is not a product"):
-        resolve(EditionSettings, {"car_t_product": "nope"}, shipped)
-    with pytest.raises(ParameterError, match="billing"):
-        resolve(EditionSettings, {"billing": "包括"}, shipped)
-    assert resolve(EditionSettings, {"car_t_product": "abecma", "ward_fee": "A104", "billing": "DPC"}, shipped).billing == "DPC"

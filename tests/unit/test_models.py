@@ -6,7 +6,6 @@ import pytest
 
 from regenpolicy.models import manufacturing as mf
 from regenpolicy.models import market
-from regenpolicy.models import reimbursement as rb
 
 AUTO = mf.CostParameters(facility_fixed_cost=100000, line_capacity=24, line_fixed_cost=15000,
                          variable_cost=975, lot_size=1, qc_cost_per_lot=300)
@@ -76,20 +75,3 @@ def test_volume_grid_is_log_spaced_integers_with_both_ends():
     assert mf.volume_grid(1, 3, 10) == [1, 2, 3]
 
 
-FEES = pd.DataFrame({"code": ["A", "B", "B"], "revision": [2022, 2022, 2024], "points": [100, 200, 250]})
-
-
-def test_points_in_force_carries_the_latest_revision_forward():
-    assert rb.points_in_force(FEES, "B", 2023) == (200, 2022)
-    assert rb.points_in_force(FEES, "B", 2026) == (250, 2024)
-    with pytest.raises(ValueError, match="no points in force at revision 2020"):
-        rb.points_in_force(FEES, "A", 2020)
-
-
-def test_billing_choices_are_checked():
-    with pytest.raises(ValueError):
-        rb.EditionSettings(fee_revision=2024, yen_per_point=0)
-    with pytest.raises(ValueError):
-        rb.EditionSettings(fee_revision=2024, yen_per_point=10, ward_fee="A999")
-    with pytest.raises(ValueError):
-        rb.EditionSettings(fee_revision=2024, yen_per_point=10, billing="包括")

@@ -96,68 +96,6 @@ def test_net_revenue_per_unit():
     assert repricing.net_revenue_per_unit(11_000_000, 0.10, 0.069) == pytest.approx(9_310_000)
 
 
-# --- K1 scenarios ------------------------------------------------------------------------------
-K1 = {"apheresis_fee": 200_000, "administration_fee": 300_000, "reapheresis_rate": 0.1, "transport_cost": 100_000,
-      "receipt_cost": 100_000, "coordination_cost": 50_000, "days_min": 10, "days_mode": 20, "days_max": 30,
-      "ward_fee": 10_000, "ward_add14": 1_000, "ward_add30": 500, "aseptic_fee": 20_000, "aseptic_days": 0,
-      "icu_days": 5, "icu_fee_7": 100_000, "icu_fee_8": 90_000, "crs12_rate": 0.3, "crs3_rate": 0.2,
-      "tocilizumab_dose": 60_000, "crs12_doses": 1, "crs3_doses": 2, "drugs_paid": 1, "ward_paid_ratio": 1,
-      "icu_paid": 1}
-
-
-def test_expected_gap_hand_computed():
-    # paid items cost what they pay; unpaid: 0.1 × 200,000 + 100,000 + 100,000 + 50,000 = 270,000
-    assert rb.expected_gap(K1) == pytest.approx(-270_000)
-    # bundled drugs (DPC): + (0.3 × 1 + 0.2 × 2) × 60,000 = 42,000 that no fee pays
-    assert rb.expected_gap({**K1, "drugs_paid": 0}) == pytest.approx(-312_000)
-    # a per-diem at 90% of the ward fee leaves 10% of the stay unpaid
-    lines = rb.expected_lines({**K1, "ward_paid_ratio": 0.9})
-    paid, cost = lines["ward_stay"]
-    assert paid == pytest.approx(0.9 * cost)
-
-
-def test_ward_fee_of_the_average_stay_is_exact():
-    # D ~ triangular(10, 20, 30): E[D] = 20, E[min(D, 14)] = 14 − ∫_10^14 F = 14 − 4³/(3·20·10)
-    e14 = 14 - 4 ** 3 / (3 * 20 * 10)
-    assert rb.expected_min(10, 20, 30, 14) == pytest.approx(e14)
-    assert rb.expected_min(10, 20, 30, 30) == pytest.approx(20)
-    assert rb.expected_min(10, 20, 30, 5) == 5 and rb.expected_min(7, 7, 7, 30) == 7
-    ward, _ = rb.expected_lines(K1)["ward_stay"]
-    # 10,000 × 20 + 1,000 × E[min(D,14)] + 500 × (E[min(D,30)] − E[min(D,14)]) − 0.2 × 5 × (10,000 + 1,000)
-    assert ward == pytest.approx(10_000 * 20 + 1_000 * e14 + 500 * (20 - e14) - 0.2 * 5 * 11_000)
-
-
-def test_expected_min_matches_a_numerical_integral():
-    import numpy as np
-    x = np.random.default_rng(0).triangular(14, 21, 35, 400_000)
-    assert rb.expected_min(14, 21, 35, 30) == pytest.approx(np.minimum(x, 30).mean(), rel=1e-3)
-
-
-def test_simulated_gaps_are_reproducible_and_centred_on_the_expectation():
-    a = rb.simulate_gaps({**K1, "drugs_paid": 0}, 20_000, seed=1)
-    assert (a == rb.simulate_gaps({**K1, "drugs_paid": 0}, 20_000, seed=1)).all()
-    assert a.mean() == pytest.approx(rb.expected_gap({**K1, "drugs_paid": 0}), rel=0.02)
-
-
-@pytest.mark.parametrize("reap, crs3, crs12, days", [(0, 0, 0, 20), (1, 1, 0, 21), (0, 0, 1, 14), (1, 0, 0, 35)])
-@pytest.mark.parametrize("regime", [{"drugs_paid": 1}, {"drugs_paid": 0, "ward_paid_ratio": 0.8, "icu_paid": 0}])
-def test_zero_variance_simulation_equals_the_average_patient(reap, crs3, crs12, days, regime):
-    """K1's average patient and K1-MC's simulated patients are one definition."""
-    fixed = {**K1, **regime, "reapheresis_rate": reap, "crs3_rate": crs3, "crs12_rate": crs12,
-             "days_min": days, "days_mode": days, "days_max": days}
-    sim = rb.simulate_gaps(fixed, 50, seed=3)
-    assert sim == pytest.approx([rb.expected_gap(fixed)] * 50, rel=1e-12)
-
-
-def test_k1_parameters_are_checked():
-    with pytest.raises(ValueError):
-        rb.expected_gap({**K1, "crs12_rate": 0.9, "crs3_rate": 0.2})
-    with pytest.raises(ValueError):
-        rb.expected_gap({**K1, "icu_days": 15, "days_min": 20})  # A301 is paid for at most 14 days
-    with pytest.raises(KeyError):
-        rb.expected_gap({k: v for k, v in K1.items() if k != "receipt_cost"})
-
-
 def test_cheapest_vials_for_a_dose():
     vials = {80: 10_603, 200: 24_711, 400: 53_025}
     # 480 mg: 200 + 200 + 80 (60,025) beats 400 + 80 (63,628) and six 80s (63,618)
