@@ -117,13 +117,13 @@ def test_a_notebook_that_reads_an_undeclared_table_fails_and_names_it(workspace,
 
 def test_a_declared_table_that_is_never_read_fails_the_build(workspace):
     project, out = workspace
-    nb = project / "notebooks" / "s1_survival.md"
+    nb = project / "notebooks" / "s1_survival.yml"  # the notebook's declaration
     original = nb.read_text(encoding="utf-8")
-    edit(nb, "  tables: [sources, survival_outcomes]", "  tables: [drug_loss, sources, survival_outcomes]")
+    edit(nb, "tables: [sources, survival_outcomes]", "tables: [drug_loss, sources, survival_outcomes]")
     try:
         proc = run_cli(project, "build", "--out", str(out), "--no-pdf")
     finally:
         nb.write_text(original, encoding="utf-8")
     assert proc.returncode == 1
-    assert ("notebooks/s1_survival.md: its front matter (regenpolicy.tables) does not match what it read "
+    assert ("notebooks/s1_survival.md: its declaration (s1_survival.yml: tables) does not match what it read "
             "(declared but never read: drug_loss)") in proc.stderr

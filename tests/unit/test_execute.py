@@ -55,3 +55,16 @@ def test_a_kernel_that_died_after_starting_is_not_retried(monkeypatch, tmp_path,
     with pytest.raises(ExecutionError):
         _execute(step, tmp_path / "context.json", tmp_path, 30)
     assert len(calls) == 1
+
+
+def test_the_cache_key_follows_the_declaration(tmp_path, shipped):
+    """A label, unit or check changed in notebooks/<name>.yml re-runs the notebook."""
+    from regenpolicy.builder.execute import cache_key
+    from regenpolicy.models.declaration import read_declaration
+
+    for name in ("s1_survival.md", "s1_survival.yml"):
+        shutil.copy(ROOT / "notebooks" / name, tmp_path / name)
+    before = cache_key(read_declaration(tmp_path / "s1_survival.md"), {}, {}, "code", shipped)
+    yml = tmp_path / "s1_survival.yml"
+    yml.write_text(yml.read_text(encoding="utf-8").replace("label: 全生存率", "label: 生存率"), encoding="utf-8")
+    assert cache_key(read_declaration(tmp_path / "s1_survival.md"), {}, {}, "code", shipped) != before
