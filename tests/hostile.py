@@ -54,3 +54,12 @@ CORPUS = ONE_LINE + MULTI_LINE
 def payload(multiline: bool) -> str:
     """Every string of the corpus in one cell (a one-line column gets the one-line strings)."""
     return " ¦ ".join(ONE_LINE) if not multiline else "\n".join(CORPUS)
+
+
+# Every character that starts a formula in a spreadsheet, with its full-width and small forms.
+FORMULA_STARTERS = ["=", "+", "-", "@", "|", "＝", "﹦", "＋", "﹢", "－", "﹣", "＠", "﹫", "｜", "\u2212"]
+# Every kind of prefix a reader does not see, and a spreadsheet (or a CSV reader) may drop.
+INVISIBLE_PREFIXES = ["", " ", "  ", "\t", "\r", "\n", "\r\n", "\u0085", "\u00a0", "\u3000", "\u2005", "\u200b", "\u200c",
+            "\u200d", "\u2060", "\ufeff", "\u00ad", "\u2028", "\u2029", "\x00", "\x1b", "\x7f", "\x9b",
+            *"\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", " \t\u200b\ufeff\u202e"]
+FORMULA_BODIES = ["1+1", "cmd|' /C calc'!A0", 'HYPERLINK("http://evil.example","x")', "SUM(A1:A9)", "x"]

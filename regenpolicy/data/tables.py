@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
 
 import pandas as pd
 import yaml
+
+from regenpolicy.data.text import formula_like, is_web_url, printable
 
 # string: one line of text; text: text that may hold line breaks (shown as line breaks);
 # date: YYYY, YYYY-MM or YYYY-MM-DD, a real calendar date; url: an http(s) address.
@@ -49,7 +50,7 @@ class Problem:
             where += f", column {self.column}"
         elif self.column is not None:
             where += f", column '{self.column}'"
-        return f"{where}: {self.message}"
+        return printable(f"{where}: {self.message}")  # one line, whatever the file name and message quote
 
 
 class DataValidationError(Exception):
@@ -293,6 +294,11 @@ def _decode(rel: str, name: str, raw: bytes) -> tuple[str | None, Problem | None
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+FORMULA_HINT = (" (it begins like a spreadsheet formula: =, +, -, @ or |, also full-width or after spaces or "
+                "invisible characters; a spreadsheet opening the published data would run it. Reword the "
+                "beginning, e.g. 「マイナス」 for a leading minus)")
+
+
 def is_calendar_date(value: str) -> bool:
     """YYYY, YYYY-MM or YYYY-MM-DD that names a real year, month or day (no 2023-02-30)."""
     m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value)
@@ -304,17 +310,6 @@ def is_calendar_date(value: str) -> bool:
     return day is None or month is None or 1 <= day <= calendar.monthrange(year or 1, month)[1]
 
 
-def is_web_url(value: str) -> bool:
-    """An absolute http(s) address: the only kind of link the report ever makes."""
-    if any(c.isspace() for c in value) or CONTROL.search(value) or "\\" in value:
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
 def _convert(value: str, col: Column) -> Any:
     """Convert one cell to its declared type; ValueError carries a hint (may be empty)."""
     if col.type in ("string", "text"):
@@ -323,6 +318,8 @@ def _convert(value: str, col: Column) -> Any:
         if col.type == "string" and ("\n" in value or "\r" in value):
             raise ValueError(" (a line break in a one-line text column; declare the column as type text "
                              "if the value needs line breaks)")
+        if formula_like(value):
+            raise ValueError(FORMULA_HINT)
         return value.replace("\r\n", "\n").replace("\r", "\n")
     if col.type == "date":
         if is_calendar_date(value):
@@ -385,6 +382,10 @@ def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None
     problems += [
         Problem(rel, f"unexpected column '{name}'; declared columns are: {', '.join(declared)}", 1, name)
         for name in header if name not in declared
+    ]
+    problems += [
+        Problem(rel, f"column name {name!r} begins like a spreadsheet formula; expected a plain name", 1, name)
+        for name in header if formula_like(name)
     ]
     if len(set(header)) != len(header):
         problems.append(Problem(rel, "a column name appears twice in the header", 1))

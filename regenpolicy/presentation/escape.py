@@ -2,9 +2,17 @@
 
 - ``text``: HTML text and attribute values (tables, captions, labels, the site's own pages);
 - ``lines``: HTML text whose line breaks are kept (columns of type ``text``);
-- ``link``: an ``<a>`` element, made only for an absolute http(s) address; anything else is text;
+- ``link``: an ``<a>`` element, made only for an absolute http(s) address without user-info, bidi or
+  invisible characters (``regenpolicy.data.text.is_web_url``); anything else is text;
 - ``script_json``: a value as JSON inside ``<script>``, unable to close the element or open a comment;
-- ``csv_cell``: a text cell of a download, unable to become a spreadsheet formula.
+- ``csv_cell``: a text cell of a spreadsheet download (``<ID>.csv``, ``.xlsx``), unable to become a
+  formula (``regenpolicy.data.text.formula_like``: ``=``, ``+``, ``-``, ``@``, ``|`` and their
+  full-width forms, also after spaces or invisible characters);
+- ``terminal``: a value printed in a message (``regenpolicy.data.text.printable``).
+
+The data zip carries the tables exactly as validated, byte for byte (its stamp can be checked with
+``sha256sum``); validation refuses formula-like text in every text column, so that no cell of it
+can run in a spreadsheet either (``regenpolicy.data.tables``).
 
 Chart labels and tooltips are data values inside the Vega-Lite spec (``script_json``) and are
 drawn as text by Vega; generated pages (what changed, the stamp) are built as docutils nodes by the
@@ -17,7 +25,9 @@ import html
 import json
 from typing import Any
 
-from regenpolicy.data import is_web_url
+from regenpolicy.data import formula_like, is_web_url, printable
+
+terminal = printable
 
 
 def text(value: Any) -> str:
@@ -48,14 +58,8 @@ def script_json(value: Any) -> str:
     return out
 
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_cell(value: Any) -> Any:
-    """A cell of a CSV download: text that a spreadsheet would run as a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        try:
-            float(value)
-        except ValueError:
-            return "'" + value
+    """A cell of a spreadsheet download: text that a spreadsheet would run as a formula gets a leading '."""
+    if isinstance(value, str) and formula_like(value):
+        return "'" + value
     return value

@@ -11,7 +11,7 @@ import pytest
 
 from regenpolicy.presentation import escape
 from regenpolicy.presentation.figures import html_table
-from tests.hostile import CORPUS
+from tests.hostile import CORPUS, FORMULA_BODIES, FORMULA_STARTERS, INVISIBLE_PREFIXES
 
 
 @pytest.mark.parametrize("s", CORPUS)
@@ -48,9 +48,25 @@ def test_a_web_address_becomes_a_link_with_its_text_escaped():
 
 
 @pytest.mark.parametrize("cell, shown", [("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("@SUM(1)", "'@SUM(1)"),
-                                         ("-5", "-5"), ("-", "'-"), ("abc", "abc"), (3, 3)])
+                                         ("-5", "-5"), ("-", "-"), ("abc", "abc"), (3, 3), (" =1+1", "' =1+1"),
+                                         ("|cmd", "'|cmd"), ("＝HYPERLINK(\"x\")", "'＝HYPERLINK(\"x\")"),
+                                         ("\u0085=1", "'\u0085=1"), ("\u202e=1", "'\u202e=1"),
+                                         ("\ufeff=1", "'\ufeff=1"), ("\u200b=1", "'\u200b=1"),
+                                         ("\t=HYPERLINK(1)", "'\t=HYPERLINK(1)"), ("\r\n=1", "'\r\n=1")])
 def test_csv_cells_cannot_become_formulas(cell, shown):
     assert escape.csv_cell(cell) == shown
+
+
+def test_every_formula_starter_after_every_invisible_prefix_is_neutralised_in_a_download():
+    for cell in (p + s + b for p in INVISIBLE_PREFIXES for s in FORMULA_STARTERS for b in FORMULA_BODIES):
+        assert escape.csv_cell(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("url", ["https://example.com/\u202egnp.exe", "http://www.mhlw.go.jp@127.0.0.1:9/x",
+                                 "https://a:b@example.com/", "https://exa\u200bmple.com/"])
+def test_misleading_addresses_stay_text(url):
+    assert "<a" not in escape.link(url)
+    assert "<a" not in escape.link(url, "出所")
 
 
 def test_tables_escape_every_header_and_cell():

@@ -131,3 +131,45 @@ def test_all_problems_of_all_tables_in_one_run(data_copy):
         load_dataset(data_copy)
     files = {p.file for p in info.value.problems}
     assert files == {"data/approved_products.csv", "data/fee_schedule.csv"}
+
+
+@pytest.mark.parametrize("value", ["=cmd|' /C calc'!A0", "\t=HYPERLINK(\"http://evil.example\",\"x\")", " =1+1", "|cmd",
+                                   "＝HYPERLINK(\"x\")", "\u200b=1+1", "\ufeff@SUM(1)", "\u3000+cmd", "-1+1"])
+def test_text_that_a_spreadsheet_would_run_is_refused_with_its_place(data_copy, value):
+    set_cell(data_copy / "sources.csv", "firm2023", "note", value)
+    message = problems_for(data_copy)
+    assert "data/sources.csv, line 2, column 'note':" in message
+    assert "begins like a spreadsheet formula" in message
+
+
+def test_every_formula_starter_after_every_invisible_prefix_is_refused_in_a_text_column():
+    from regenpolicy.data import Column, Table
+    from regenpolicy.data.tables import CONTROL, parse_table
+    from tests.hostile import FORMULA_BODIES, FORMULA_STARTERS, INVISIBLE_PREFIXES
+
+    table = Table(name="t", file="t.csv", title="t", description="", primary_key=("id",),
+                  columns=(Column("id", "integer"), Column("note", "text")))
+    cells = [p + s + b for p in INVISIBLE_PREFIXES for s in FORMULA_STARTERS for b in FORMULA_BODIES]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([["id", "note"], *([i, c] for i, c in enumerate(cells))])
+    raw = buf.getvalue().encode("utf-8")
+    _, problems = parse_table(table, raw, "data/t.csv")
+    flagged = {p.line for p in problems}
+    lines = [2 + sum(c.count("\n") for c in cells[:i]) for i in range(len(cells))]
+    assert [c for c, line in zip(cells, lines, strict=True) if line not in flagged] == []
+    formula = {p.line for p in problems if "begins like a spreadsheet formula" in p.message}
+    plain = [line for c, line in zip(cells, lines, strict=True) if not CONTROL.search(c.strip())]
+    assert len(plain) > 2000 and set(plain) <= formula  # the rest hold a control character, refused as such
+
+
+def test_plain_numbers_and_a_lone_dash_in_a_text_column_are_data(data_copy):
+    set_cell(data_copy / "sources.csv", "firm2023", "note", "-5")
+    set_cell(data_copy / "sources.csv", "adl_db", "note", "－")
+    load_dataset(data_copy)
+
+
+@pytest.mark.parametrize("url", ["https://example.com/\u202egnp.exe", "http://www.mhlw.go.jp@127.0.0.1:9/x",
+                                 "https://a:b@example.com/", "https://exa\u200bmple.com/"])
+def test_a_misleading_address_in_a_url_column_is_refused(data_copy, url):
+    set_cell(data_copy / "sources.csv", "firm2023", "url", url)
+    assert "data/sources.csv, line 2, column 'url':" in problems_for(data_copy)
