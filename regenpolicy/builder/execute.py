@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -39,6 +40,29 @@ DEFAULT_CELL_TIMEOUT = 600  # seconds a cell may run before the build stops it
 
 class ExecutionError(Exception):
     """A notebook failed; the message names the notebook and the cell."""
+
+
+class QuietCellTimeouts(logging.Filter):
+    """Drops nbclient's own account of a cell timeout, which the build reports once, in its words.
+
+    - ``Timeout waiting for execute reply (Ns).`` and ``Interrupting kernel`` (papermill's logger);
+    - ``Task was destroyed but it is pending!`` (asyncio's logger): on a timeout nbclient 0.11 cancels
+      the task polling the cell's output but never awaits it, so the task is collected, still pending,
+      after papermill's event loop has gone. Only nbclient's tasks are dropped; any other stays loud.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Task was destroyed but it is pending"):
+            return "coro=<NotebookClient." not in message
+        return not (record.name.startswith("papermill")
+                    and message.startswith(("Timeout waiting for execute reply", "Interrupting kernel")))
+
+
+QUIET = QuietCellTimeouts()
+for _name in ("asyncio", "papermill"):
+    if QUIET not in logging.getLogger(_name).filters:
+        logging.getLogger(_name).addFilter(QUIET)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 import shutil
 from pathlib import Path
 
@@ -68,3 +71,36 @@ def test_the_cache_key_follows_the_declaration(tmp_path, shipped):
     yml = tmp_path / "s1_survival.yml"
     yml.write_text(yml.read_text(encoding="utf-8").replace("label: 全生存率", "label: 生存率"), encoding="utf-8")
     assert cache_key(read_declaration(tmp_path / "s1_survival.md"), {}, {}, "code", shipped) != before
+
+
+class NotebookClient:  # the name (qualified name) nbclient's output-polling task carries
+    async def _async_poll_output_msg(self) -> None:
+        await asyncio.sleep(3600)
+
+
+class Elsewhere:
+    async def _async_poll_output_msg(self) -> None:
+        await asyncio.sleep(3600)
+
+
+def _destroy_pending_task(coroutine_owner: type) -> None:
+    """What nbclient does on a cell timeout: cancel a task, never await it, let its loop go."""
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(coroutine_owner()._async_poll_output_msg())
+    loop.run_until_complete(asyncio.sleep(0))
+    task.cancel()
+    loop.close()
+    del task
+    gc.collect()
+
+
+def test_a_cell_timeout_leaves_no_asyncio_task_noise_but_other_pending_tasks_are_still_reported(caplog):
+    import regenpolicy.builder.execute  # noqa: F401  (installs the filter)
+
+    _destroy_pending_task(NotebookClient)
+    assert "Task was destroyed" not in caplog.text
+    _destroy_pending_task(Elsewhere)
+    assert "Task was destroyed but it is pending" in caplog.text
+    logging.getLogger("papermill").error("Timeout waiting for execute reply (1s).")
+    logging.getLogger("papermill").error("Kernel died")
+    assert "Timeout waiting" not in caplog.text and "Kernel died" in caplog.text
