@@ -16,7 +16,7 @@ from regenpolicy.builder.pipeline import BuildError, Options, build, build_site,
 from regenpolicy.builder.profile import ProfileError, load_profile
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import StepError, load_registry
-from regenpolicy.data import DataValidationError
+from regenpolicy.data import DataValidationError, printable
 
 
 def _positive(text: str) -> int:
@@ -64,12 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         profile = load_profile(args.submission, project, registry)
         build(project, profile, Path(args.out or project.root / "_build").resolve(), options)
         return 0
-    except (DataValidationError, ProfileError) as exc:
-        print(f"error: {exc}\nNothing was built; the previous output is unchanged.", file=sys.stderr)
-        return 2
-    except StepError as exc:
-        print(f"error: {exc}\nNothing was built; the previous output is unchanged.", file=sys.stderr)
+    except (DataValidationError, ProfileError, StepError) as exc:
+        error(exc, "Nothing was built; the previous output is unchanged.")
         return 2
     except BuildError as exc:
-        print(f"error: {exc}\nThe build stopped; the previous output is unchanged.", file=sys.stderr)
+        error(exc, "The build stopped; the previous output is unchanged.")
         return 1
+
+
+def error(exc: BaseException, outcome: str) -> None:
+    """An error on the terminal: whatever a header, an id or a cell holds, its control characters
+    (ESC sequences, bidi controls) are printed as visible escapes (``\\x1b``), never run."""
+    print(f"error: {printable(exc, lines=True)}\n{outcome}", file=sys.stderr)

@@ -32,7 +32,7 @@ from typing import Any, Protocol, TextIO
 import regenpolicy
 from regenpolicy.builder.kernels import shutdown
 from regenpolicy.builder.registry import Step
-from regenpolicy.data import ALL_TABLES, Dataset
+from regenpolicy.data import ALL_TABLES, Dataset, printable
 
 KERNEL = "regenpolicy"
 DEFAULT_CELL_TIMEOUT = 600  # seconds a cell may run before the build stops it
@@ -169,8 +169,8 @@ def _execute(step: Step, context: Path, run_dir: Path, timeout: int, kernels: Ke
             started = (run_dir / "out" / "started").exists()
             if attempt == 1 and not started:
                 # Kernels started at the same moment can race for ports (papermill #511): once more.
-                print(f"[build] notebook {step.name}: the kernel did not start ({type(exc).__name__}: {exc}); "
-                      "retrying once", flush=True)
+                print(printable(f"[build] notebook {step.name}: the kernel did not start ({type(exc).__name__}: {exc}); "
+                                "retrying once"), flush=True)
                 continue
             raise ExecutionError(f"notebook {where} could not be executed: {type(exc).__name__}: {exc}") from None
         finally:
@@ -226,7 +226,7 @@ class Progress:
     def _status(self) -> None:
         if self.tty:
             now = time.monotonic()
-            running = ", ".join(f"{n} {now - t:.0f}s" for n, t in self.running.items())
+            running = printable(", ".join(f"{n} {now - t:.0f}s" for n, t in self.running.items()))
             self.stream.write(f"\r\033[K[build] notebooks {self.done}/{self.total} running: {running}")
             self.stream.flush()
 
@@ -241,7 +241,7 @@ class Progress:
             self.done += 1
             if self.tty:
                 self.stream.write("\r\033[K")
-            self.stream.write(f"[build] notebook {self.done}/{self.total} {name}: {what}\n")
+            self.stream.write(printable(f"[build] notebook {self.done}/{self.total} {name}: {what}") + "\n")
             self.stream.flush()
             self._status()
 
@@ -341,5 +341,5 @@ def _warm_kernels(size: int) -> Kernels | None:
     try:
         return WarmKernels(size, KERNEL)
     except (OSError, RuntimeError) as exc:
-        print(f"[build] the kernel fork server did not start ({exc}); starting kernels one by one", flush=True)
+        print(printable(f"[build] the kernel fork server did not start ({exc}); starting kernels one by one"), flush=True)
         return None

@@ -28,7 +28,7 @@ from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, res
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
-from regenpolicy.data import Dataset, DataValidationError, load_dataset, read_input, write_snapshot
+from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, read_input, write_snapshot
 from regenpolicy.models.checks import printed_value_problems
 
 
@@ -37,7 +37,8 @@ class BuildError(Exception):
 
 
 def log(message: str) -> None:
-    print(f"[build] {message}", flush=True)
+    """A line of the build's log: control and bidi characters of any value it quotes printed as escapes."""
+    print(f"[build] {printable(message, lines=True)}", flush=True)
 
 
 @dataclass(frozen=True)

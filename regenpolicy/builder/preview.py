@@ -35,7 +35,7 @@ from regenpolicy.builder.profile import ProfileError, load_profile
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import published_key
 from regenpolicy.builder.registry import StepError, load_registry
-from regenpolicy.data import DataValidationError
+from regenpolicy.data import DataValidationError, printable
 
 WATCHED = ("data", "notebooks", "book", "submissions", "_config.yml", "_toc.yml")
 LIVE = "/__preview__/"
@@ -103,6 +103,8 @@ class Preview:
 
     # --- building -------------------------------------------------------------------------------
     def _publish_status(self, **values: Any) -> None:
+        if "message" in values:  # the banner quotes the data: its control characters shown as escapes
+            values["message"] = printable(values["message"], lines=True)
         with self.changed:
             for k, v in values.items():
                 setattr(self.status, k, v)
