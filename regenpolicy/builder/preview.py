@@ -11,6 +11,12 @@
   column, or notebook and cell — and the last good pages stay; fixing the file clears it.
 - The PDF is printed only when asked: the banner's link, or ``make report``.
 - Ctrl-C stops the watcher, the server, the kernels and Sphinx; nothing is left running.
+- Only its author can reach it: it binds 127.0.0.1 and answers only ``Host: 127.0.0.1:PORT``,
+  ``localhost:PORT`` or ``[::1]:PORT`` (421 otherwise, so a site that rebinds its DNS name to
+  127.0.0.1 reads no draft); work (``POST /__preview__/pdf``) is started only by a same-origin
+  request (``Origin``, else ``Sec-Fetch-Site``); every response forbids framing and sniffing. A
+  malformed address gets 400, a silent connection is closed after ``CONNECTION_TIMEOUT`` seconds,
+  and at most ``MAX_CONNECTIONS`` connections are served at once.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import http.server
 import json
 import mimetypes
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -78,6 +85,64 @@ SCRIPT = """(function () {
 """
 
 
+MAX_PATH = 4096  # characters of a request's address
+CONNECTION_TIMEOUT = 10.0  # seconds a connection may stay silent (a page's event stream writes every 15 s)
+MAX_CONNECTIONS = 32  # connections served at once (each open page holds one for its events)
+SECURITY_HEADERS = (
+    ("X-Frame-Options", "DENY"),  # no other page may frame the draft (clickjacking the PDF link)
+    ("Content-Security-Policy", "frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),  # no other site may load the draft's files
+    ("Referrer-Policy", "no-referrer"),
+)
+
+
+class PreviewServer(http.server.ThreadingHTTPServer):
+    """A thread per connection, at most ``max_connections`` at once: beyond that a connection is
+    closed at once; every connection times out when silent (the handler's ``timeout``). A failed
+    request is one line in the log, never a traceback."""
+
+    daemon_threads = True
+    request_queue_size = 128  # connections waiting to be accepted (socketserver's default is 5)
+
+    def __init__(self, address: tuple[str, int], handler: type[http.server.BaseHTTPRequestHandler],
+                 max_connections: int):
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self.lock = threading.Lock()
+        self.active = 0
+        self.peak = 0  # the most connections served at once (for the tests)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        with self.lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self.lock:
+            self.active -= 1
+        self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        kind, exc, _ = sys.exc_info()
+        if not isinstance(exc, OSError):  # a closed connection is no news
+            log(f"preview: a request failed: {kind.__name__ if kind else 'error'}: {exc}")
+
+
 @dataclass
 class Status:
     state: str = "building"  # building | ok | error
@@ -100,6 +165,8 @@ class Preview:
         self.stopping = threading.Event()
         self.session = Session(book=out / ".book")
         self.code_changed = False
+        self.connection_timeout = CONNECTION_TIMEOUT
+        self.max_connections = MAX_CONNECTIONS
 
     # --- building -------------------------------------------------------------------------------
     def _publish_status(self, **values: Any) -> None:
@@ -185,26 +252,85 @@ class Preview:
             self.changed.notify_all()
 
     # --- serving --------------------------------------------------------------------------------
+    def hosts(self, port: int) -> frozenset[str]:
+        """The Host headers this preview answers: its own address and port, nothing a DNS name can rebind."""
+        return frozenset(f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]"))
+
     def handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         preview = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            timeout = preview.connection_timeout  # an idle or slow connection is closed after this (seconds)
+
             def log_message(self, format: str, *args: Any) -> None:
                 return
+
+            def end_headers(self) -> None:
+                for name, value in SECURITY_HEADERS:  # on every response, errors included
+                    self.send_header(name, value)
+                super().end_headers()
+
+            def _host_ok(self) -> bool:
+                """Only 127.0.0.1:PORT / localhost:PORT / [::1]:PORT: a page of another site that
+                rebinds its name to 127.0.0.1 sends its own name, and gets no draft."""
+                host = (self.headers.get("Host") or "").strip().lower()
+                if host in preview.hosts(self.server.server_port):  # type: ignore[attr-defined]
+                    return True
+                self.send_error(421, "Misdirected Request",
+                                "This preview answers only to http://127.0.0.1:PORT/ or http://localhost:PORT/.")
+                return False
+
+            def _same_origin(self) -> bool:
+                """A request that starts work must come from the preview's own pages (Origin, else Sec-Fetch-Site)."""
+                origin = self.headers.get("Origin")
+                if origin is not None:
+                    return origin.strip().lower() == f"http://{(self.headers.get('Host') or '').strip().lower()}"
+                return (self.headers.get("Sec-Fetch-Site") or "").strip().lower() == "same-origin"
+
+            def _path(self) -> str | None:
+                """The request's path, decoded; None (after a 400 or 414) when it is malformed."""
+                raw = self.path
+                if len(raw) > MAX_PATH:
+                    self.send_error(414)
+                    return None
+                raw = raw.split("#", 1)[0].split("?", 1)[0]
+                try:
+                    path = urllib.parse.unquote(raw, errors="strict")
+                except UnicodeDecodeError:
+                    path = None
+                if (path is None or not path.startswith("/") or "\\" in path
+                        or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in path)
+                        or any(part in (".", "..") for part in path.split("/"))):
+                    self.send_error(400, "Bad Request", "The address is malformed.")
+                    return None
+                return path
 
             def do_HEAD(self) -> None:
                 self.do_GET(body=False)
 
             def do_POST(self) -> None:
-                if self.path == LIVE + "pdf":
-                    preview.request_pdf()
-                    self.send_response(202)
-                    self.end_headers()
-                else:
+                if not self._host_ok():
+                    return
+                path = self._path()
+                if path is None:
+                    return
+                if path != LIVE + "pdf":
                     self.send_error(404)
+                    return
+                if not self._same_origin():
+                    self.send_error(403, "Forbidden", "Only the preview's own pages may ask for the PDF.")
+                    return
+                preview.request_pdf()
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def do_GET(self, body: bool = True) -> None:
-                path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
+                if not self._host_ok():
+                    return
+                path = self._path()
+                if path is None:
+                    return
                 if path == LIVE + "events":
                     return self.events()
                 if path == LIVE + "live.js":
@@ -212,10 +338,14 @@ class Preview:
                 root = (preview.out / "current").resolve()
                 folder = root / ("pdf" if path.startswith("/pdf/") else "html")
                 rel = path.removeprefix("/pdf/") if path.startswith("/pdf/") else path.lstrip("/")
-                target = (folder / rel).resolve()
-                if target.is_dir():
-                    target = target / "index.html"
-                if not target.is_relative_to(folder) or not target.is_file():
+                try:
+                    target = (folder / rel).resolve()
+                    if target.is_dir():
+                        target = target / "index.html"
+                    found = target.is_relative_to(folder) and target.is_file()
+                except (OSError, ValueError):  # a name too long for the file system, say
+                    found = False
+                if not found:
                     return self.send_error(404)
                 content = target.read_bytes()
                 kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
@@ -253,14 +383,18 @@ class Preview:
                         else:
                             self.wfile.write(b": keep-alive\n\n")
                         self.wfile.flush()
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:  # the page was closed, or stopped reading for longer than the timeout
                     return
 
         return Handler
 
+    def server(self, port: int | None = None) -> PreviewServer:
+        """The preview's HTTP server on 127.0.0.1 (``port`` 0: any free port), not yet serving."""
+        return PreviewServer(("127.0.0.1", self.port if port is None else port), self.handler(),
+                             self.max_connections)
+
     def run(self) -> None:
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), self.handler())
-        server.daemon_threads = True
+        server = self.server()
         threads = [threading.Thread(target=self.builder, daemon=True), threading.Thread(target=self.watcher, daemon=True)]
         for t in threads:
             t.start()
