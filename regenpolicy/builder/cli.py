@@ -1,4 +1,4 @@
-"""``python -m regenpolicy``: build, site, validate.
+"""``python -m regenpolicy``: build, site, validate, preview, verify.
 
 Exit codes: 0 done; 2 bad input (a data table, a profile, a parameter: nothing ran, the previous
 output is unchanged); 1 a step failed (a notebook, Jupyter Book or the printer: the previous output
@@ -42,10 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("site", parents=[common], help="build every edition in submissions/ into one static site")
     s.add_argument("--out", default=None, help="site folder (default: <project>/_build/site)")
     sub.add_parser("validate", help="check data/ (every table version) and every submission profile")
+    v = sub.add_parser("verify", help="check an edition's data zip against the stamp inside it (SHA-256 of every file)")
+    v.add_argument("zip", help="the <edition>-data.zip to check")
     pv = sub.add_parser("preview", help="serve the report on 127.0.0.1, rebuilding and reloading it on every save")
     pv.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
     pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        return verify(Path(args.zip))
     project = Project(Path(args.project).resolve())
     try:
         if args.command == "validate":
@@ -70,6 +74,20 @@ def main(argv: list[str] | None = None) -> int:
     except BuildError as exc:
         error(exc, "The build stopped; the previous output is unchanged.")
         return 1
+
+
+def verify(path: Path) -> int:
+    """0 when every file of the data zip has the SHA-256 its stamp lists (and no file is missing or
+    added); 1, naming each difference, otherwise."""
+    from regenpolicy.builder.editions import verify_data_zip
+
+    problems = verify_data_zip(path)
+    if problems:
+        lines = "\n".join(f"  - {printable(p)}" for p in problems)
+        print(f"error: {printable(path)} does not match its stamp ({len(problems)} problem(s)):\n{lines}", file=sys.stderr)
+        return 1
+    print(f"{printable(path)}: every file matches its stamp (SHA-256)")
+    return 0
 
 
 def error(exc: BaseException, outcome: str) -> None:

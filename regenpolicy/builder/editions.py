@@ -46,13 +46,26 @@ def git_commit(root: Path) -> str:
     return commit + ("-dirty" if dirty else "")
 
 
-def stamp(profile: Profile, dataset: Dataset, root: Path, metadata_sha: str) -> dict[str, Any]:
-    """What an edition was built from: commit, profile, data files (as chosen and validated), packages."""
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def profile_file(profile: Profile) -> str:
+    """Where the data zip ships the profile (and the stamp names it): ``submissions/<file>``."""
+    return f"submissions/{profile.path.name}"
+
+
+def stamp(profile: Profile, dataset: Dataset, root: Path) -> dict[str, Any]:
+    """What an edition was built from: commit, profile, data files, packages.
+
+    The files are hashed as they were read at the start of the build and validated — the bytes the
+    data zip ships — so ``sha256sum data/*.csv`` (in the project at that commit, or in the unpacked
+    zip) prints the same hashes, and a file saved during the build changes neither."""
     return {
         "edition": profile.id,
         "commit": git_commit(root),
-        "profile": {"file": profile.path.name, "sha256": hashlib.sha256(profile.path.read_bytes()).hexdigest()},
-        "data": {"metadata.yaml": metadata_sha, **dataset.files()},
+        "profile": {"file": profile_file(profile), "sha256": sha256(profile.shipped())},
+        "data": {name: sha256(content) for name, content in dataset.files().items()},
         "python": sys.version.split()[0],
         "packages": {name: version(name) for name in PACKAGES},
     }
@@ -272,30 +285,95 @@ def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str) -> 
             "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip}
 
 
-def write_data_zip(path: Path, data_dir: Path, dataset: Dataset, figures: Path, profile: Profile,
-                   metadata: bytes, stamp_record: dict[str, Any]) -> None:
-    """The edition's data in one download: every table it read (as validated, with ``metadata.yaml``),
-    each figure's data (CSV, Excel) and a note of what is where."""
+STAMP = "stamp.json"
+SUMS = "SHA256SUMS"
+
+
+def write_data_zip(path: Path, dataset: Dataset, figures: Path, profile: Profile, stamp_record: dict[str, Any]) -> None:
+    """The edition's data in one download: every table it read and ``metadata.yaml``, byte for byte
+    as validated (never rewritten: ``70`` stays ``70``), its profile, each figure's data (CSV, Excel),
+    a note of what is where, and the stamp with every file's SHA-256 (``files``), also as
+    ``SHA256SUMS`` for ``sha256sum -c``. ``python -m regenpolicy verify`` checks it."""
     from regenpolicy.presentation.downloads import write_zip
 
-    files: dict[str, bytes] = {"data/metadata.yaml": metadata}
-    for name, table in sorted(dataset.tables.items()):
-        raw = (data_dir / table.file).read_bytes() if (data_dir / table.file).is_file() else b""
-        if hashlib.sha256(raw).hexdigest() != dataset.hashes.get(name):
-            raw = dataset[name].to_csv(index=False, lineterminator="\n").encode("utf-8")  # changed since validation
-        files[f"data/{table.file}"] = raw
+    files: dict[str, bytes] = dict(dataset.files())
+    files[profile_file(profile)] = profile.shipped()
     for f in sorted(figures.iterdir()):
         if f.suffix in (".csv", ".xlsx"):
             files[f"figures/{f.name}"] = f.read_bytes()
-    files["stamp.json"] = (json.dumps(stamp_record, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
     files["README.txt"] = (
         f"{profile.title}（{profile.date}、{profile.id}）のデータ\r\n\r\n"
-        "data/        この版が読んだ表（CSV、UTF-8）と、その列・型・単位・出所を宣言した metadata.yaml\r\n"
+        "data/        この版が読んだ表（CSV、UTF-8）と、その列・型・単位・出所を宣言した metadata.yaml。"
+        "検証したときのバイト列のまま\r\n"
+        "submissions/ この版のプロファイル\r\n"
         "figures/     図表ごとのデータ：<ID>.csv（Excel 向け、日本語の列名と単位）、<ID>.xlsx、"
         "<ID>.data.csv（計算したままの値、プログラム向け）\r\n"
-        "stamp.json   再現性スタンプ（コミット、プロファイル、データの SHA-256、パッケージ）\r\n"
+        "stamp.json   再現性スタンプ（コミット、プロファイル、データの SHA-256、パッケージ）と、"
+        "この zip の全ファイルの SHA-256（files）\r\n"
+        "SHA256SUMS   同じハッシュを sha256sum -c で確かめられる形で\r\n"
+        "確かめ方：python -m regenpolicy verify <この zip>、または展開して sha256sum -c SHA256SUMS\r\n"
     ).encode()
+    files[STAMP] = (json.dumps({**stamp_record, "files": {n: sha256(c) for n, c in sorted(files.items())}},
+                               ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+    files[SUMS] = "".join(f"{sha256(c)}  {n}\n" for n, c in sorted(files.items())).encode()
     write_zip(files, path)
+
+
+def verify_data_zip(path: Path) -> list[str]:
+    """Every way the zip differs from the stamp inside it: a file changed, missing or added; a data
+    hash of the stamp that is not the shipped file's; ``SHA256SUMS`` out of step. Empty: all match."""
+    import zipfile
+
+    problems: list[str] = []
+    try:
+        archive = zipfile.ZipFile(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [f"{path}: not a readable zip file ({exc})"]
+    with archive:
+        names = archive.namelist()
+        problems += [f"{n}: appears {names.count(n)} times in the zip" for n in sorted(set(names)) if names.count(n) > 1]
+        digests: dict[str, str] = {}
+        for name in dict.fromkeys(names):
+            digest = hashlib.sha256()
+            try:
+                with archive.open(name) as f:
+                    while chunk := f.read(1 << 20):
+                        digest.update(chunk)
+            except (OSError, zipfile.BadZipFile, RuntimeError, ValueError) as exc:
+                problems.append(f"{name}: cannot be read ({exc})")
+                continue
+            digests[name] = digest.hexdigest()
+        if STAMP not in digests:
+            return [*problems, f"{STAMP}: missing; the zip carries no stamp to check against"]
+        try:
+            record = json.loads(archive.read(STAMP).decode("utf-8"))
+            listed: dict[str, str] = dict(record["files"])
+            data: dict[str, str] = dict(record["data"])
+        except (ValueError, KeyError, TypeError) as exc:
+            return [*problems, f"{STAMP}: not a stamp with 'files' and 'data' ({exc})"]
+    shipped = {n: d for n, d in digests.items() if n not in (STAMP, SUMS)}
+    for name in sorted(set(listed) | set(shipped)):
+        if name not in shipped:
+            problems.append(f"{name}: listed in the stamp, missing from the zip")
+        elif name not in listed:
+            problems.append(f"{name}: in the zip, not listed in the stamp")
+        elif shipped[name] != listed[name]:
+            problems.append(f"{name}: SHA-256 {shipped[name]}, the stamp says {listed[name]}")
+    for name, stamped in sorted(data.items()):
+        if listed.get(name) != stamped:
+            problems.append(f"{name}: the stamp's data hash {stamped} is not the listed file's ({listed.get(name)})")
+    if SUMS in digests:
+        with zipfile.ZipFile(path) as archive:
+            sums = archive.read(SUMS).decode("utf-8", "replace").splitlines()
+        pairs = [line.split("  ", 1) for line in sums if line.strip()]
+        summed = {p[1]: p[0] for p in pairs if len(p) == 2}
+        expected = {**shipped, STAMP: digests[STAMP]}
+        if summed != expected or len(pairs) != len(summed):
+            wrong = sorted(n for n in set(summed) | set(expected) if summed.get(n) != expected.get(n))
+            problems.append(f"{SUMS}: does not match the files for {', '.join(wrong) or 'some lines'}")
+    else:
+        problems.append(f"{SUMS}: missing from the zip")
+    return problems
 
 
 def edition_record(profile: Profile) -> dict[str, str]:

@@ -28,7 +28,7 @@ from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, res
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
-from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, read_input, write_snapshot
+from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, write_snapshot
 from regenpolicy.models.checks import printed_value_problems
 
 
@@ -121,10 +121,9 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     for r in results.values():
         for f in sorted(r.figures.iterdir()):
             shutil.copy2(f, figures / f.name)
-    metadata_raw, _ = read_input(project.data_dir / "metadata.yaml", project.data_dir)
-    record = {"edition": editions.edition_record(profile),
-              "stamp": editions.stamp(profile, dataset, project.root,
-                                      hashlib.sha256(metadata_raw or b"").hexdigest()),
+    # The stamp and the zip come from the bytes read and validated at the start (dataset, profile):
+    # a file saved since changes neither.
+    record = {"edition": editions.edition_record(profile), "stamp": editions.stamp(profile, dataset, project.root),
               "headlines": numbers}
     pages: dict[str, bytes] = {}
     if previous is not None:
@@ -153,8 +152,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None
     copy_site(html, result / "html", src)
-    editions.write_data_zip(result / "html" / data_zip, project.data_dir, dataset, figures, profile,
-                            metadata_raw or b"", record["stamp"])
+    editions.write_data_zip(result / "html" / data_zip, dataset, figures, profile, record["stamp"])
     log(f"website built ({time.monotonic() - t0:.1f} s)")
     (result / "pdf").mkdir()
     if options.pdf:

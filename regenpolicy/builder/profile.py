@@ -149,6 +149,11 @@ class Profile:
     settings: dict[str, Any] = field(default_factory=dict)  # as written (overrides only)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
     document: YamlDocument = field(default_factory=lambda: YamlDocument(None), repr=False)
+    source: bytes | None = field(default=None, repr=False)  # the file's bytes as read and checked
+
+    def shipped(self) -> bytes:
+        """The profile as this build read it (not as it may have been saved since)."""
+        return self.source if self.source is not None else self.path.read_bytes()
 
     def problem(self, path: tuple[str | int, ...], message: str) -> Problem:
         """A problem located at the deepest key of ``path`` that the file spells out."""
@@ -222,11 +227,12 @@ def load_profile(name_or_path: str | Path, project: Project, registry: Registry)
         known = ", ".join(sorted(p.stem for p in project.submissions_dir.glob("*.yaml")))
         what = "is not a regular file" if path.exists() else "no such submission profile"
         raise ProfileError([Problem(origin, f"{what} (known: {known})")])
+    source = path.read_bytes()  # read once: the bytes checked are the bytes the stamp hashes and the zip ships
     try:
-        doc = load_yaml(path.read_bytes(), max_bytes=LIMITS.bytes, max_depth=LIMITS.depth, max_nodes=LIMITS.values)
+        doc = load_yaml(source, max_bytes=LIMITS.bytes, max_depth=LIMITS.depth, max_nodes=LIMITS.values)
     except YamlError as exc:
         raise ProfileError([Problem(origin, exc.problem.message, exc.problem.line, exc.problem.column)]) from None
-    profile = Profile(id="", title="", path=path, document=doc)
+    profile = Profile(id="", title="", path=path, document=doc, source=source)
     raw = doc.value
     if not isinstance(raw, dict):
         raise ProfileError([profile.problem((), f"expected a mapping of keys ({', '.join(ProfileFile.model_fields)})")])

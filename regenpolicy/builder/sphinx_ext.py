@@ -446,12 +446,14 @@ class StampDirective(_JsonDirective):
         packages = "、".join(f"{k} {v}" for k, v in s["packages"].items())
         items = nodes.bullet_list()
         for text in (f"版：{s['edition']}", f"コミット：{s['commit']}",
-                     f"プロファイル：submissions/{s['profile']['file']}（SHA-256 {s['profile']['sha256'][:16]}）",
+                     f"プロファイル：{s['profile']['file']}（SHA-256 {s['profile']['sha256'][:16]}）",
                      f"Python {s['python']}、{packages}"):
             items += nodes.list_item("", para(text))
         rows = [[f, h[:16]] for f, h in s["data"].items()]
         return [para("この版は次の入力から作られた。同じスタンプ（コミット、プロファイル、データのハッシュ、パッケージ）から"
                      "作り直すと、図のデータ（CSV）はバイト単位で同じになる。"), items,
+                para("ハッシュは各ファイルの sha256sum と同じ値（全桁は edition.json と、データ一式の zip の stamp.json・"
+                     "SHA256SUMS にある。zip は python -m regenpolicy verify で確かめられる）。"),
                 table(["データファイル", "SHA-256（先頭16桁）"], rows)]
 
 

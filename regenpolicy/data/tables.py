@@ -190,13 +190,13 @@ def _column(raw: Any, where: str, problems: list[Problem], origin: str) -> Colum
     return Column(**values)
 
 
-def load_metadata(data_dir: Path) -> dict[str, Table]:
-    """Read ``metadata.yaml``; a malformed declaration is itself a validation error."""
+def load_metadata(data_dir: Path, raw_bytes: bytes | None = None) -> dict[str, Table]:
+    """Read ``metadata.yaml`` (or check ``raw_bytes``, its content as already read); a malformed
+    declaration is itself a validation error."""
     path = data_dir / "metadata.yaml"
     origin = project_relative(path, data_dir)
-    raw_bytes, problem = read_input(path, data_dir)
-    if problem:
-        raise DataValidationError([problem])
+    if raw_bytes is None:
+        raw_bytes = read_metadata(data_dir)
     try:
         raw = yaml.safe_load((raw_bytes or b"").decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -262,6 +262,14 @@ def load_metadata(data_dir: Path) -> dict[str, Table]:
     if problems:
         raise DataValidationError(problems)
     return tables
+
+
+def read_metadata(data_dir: Path) -> bytes:
+    """The bytes of ``metadata.yaml``, read once: what is validated is what is shipped."""
+    raw_bytes, problem = read_input(data_dir / "metadata.yaml", data_dir)
+    if problem:
+        raise DataValidationError([problem])
+    return raw_bytes or b""
 
 
 def _decode(rel: str, name: str, raw: bytes) -> tuple[str | None, Problem | None]:
@@ -479,6 +487,10 @@ class Dataset:
     data_dir: Path
     on_read: Callable[[str], None] | None = field(default=None, repr=False)
     allowed: frozenset[str] | None = None
+    # The bytes that were validated, read once at the start of the build: what the data zip ships
+    # and the stamp hashes (empty in a notebook's snapshot, which holds the typed frames only).
+    raw: dict[str, bytes] = field(default_factory=dict, repr=False)
+    metadata: bytes = field(default=b"", repr=False)
 
     def _read(self, name: str) -> None:
         if name not in self.tables:
@@ -526,9 +538,13 @@ class Dataset:
     def table_hash(self, name: str) -> str:
         return self.hashes[name]
 
-    def files(self) -> dict[str, str]:
-        """Data file (as declared) → SHA-256 of the validated bytes (the reproducibility stamp)."""
-        return {self.tables[n].file: h for n, h in sorted(self.hashes.items(), key=lambda kv: self.tables[kv[0]].file)}
+    def files(self) -> dict[str, bytes]:
+        """Every data file as validated, by its path in the project (``data/metadata.yaml``,
+        ``data/<file>``): what the data zip ships and the stamp lists with its ``sha256sum``."""
+        files = {"data/metadata.yaml": self.metadata}
+        for name in sorted(self.raw, key=lambda n: self.tables[n].file):
+            files[f"data/{self.tables[name].file}"] = self.raw[name]
+        return files
 
 
 def select_versions(tables: dict[str, Table], versions: Mapping[str, str], origin: str) -> dict[str, Table]:
@@ -560,11 +576,13 @@ def load_dataset(data_dir: Path, versions: Mapping[str, str] | None = None, orig
     Raises with all problems found. ``origin`` names what chose the versions (a profile) in messages.
     """
     data_dir = Path(data_dir)
-    tables = load_metadata(data_dir)
+    metadata = read_metadata(data_dir)
+    tables = load_metadata(data_dir, metadata)
     meta = project_relative(data_dir / "metadata.yaml", data_dir)
     tables = select_versions(tables, versions or {}, origin or meta)
     frames: dict[str, pd.DataFrame] = {}
     hashes: dict[str, str] = {}
+    raws: dict[str, bytes] = {}
     problems: list[Problem] = []
     for table in tables.values():
         path = data_dir / table.file
@@ -579,6 +597,7 @@ def load_dataset(data_dir: Path, versions: Mapping[str, str] | None = None, orig
         if frame is not None:
             frames[table.name] = frame
             hashes[table.name] = table_hash(table, raw)
+            raws[table.name] = raw
     for table in tables.values():
         if table.name not in frames:
             continue
@@ -599,4 +618,4 @@ def load_dataset(data_dir: Path, versions: Mapping[str, str] | None = None, orig
                         f"{target_file}: {', '.join(sorted(map(str, allowed)))}", int(line), col.name))
     if problems:
         raise DataValidationError(problems)
-    return Dataset(tables=tables, frames=frames, hashes=hashes, data_dir=data_dir)
+    return Dataset(tables=tables, frames=frames, hashes=hashes, data_dir=data_dir, raw=raws, metadata=metadata)

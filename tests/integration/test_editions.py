@@ -49,7 +49,7 @@ def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_
     assert now["CAR-T細胞投与"]["points [点]"] == "30850" and test["CAR-T細胞投与"]["points [点]"] == "40000"
     assert now["白血球採取（アフェレーシス）"] == test["白血球採取（アフェレーシス）"]
     stamps = [json.loads((o / "meta" / "edition.json").read_text(encoding="utf-8"))["stamp"] for o in outs.values()]
-    assert "vintages/fee_schedule_test.csv" in stamps[1]["data"] and "fee_schedule.csv" in stamps[0]["data"]
+    assert "data/vintages/fee_schedule_test.csv" in stamps[1]["data"] and "data/fee_schedule.csv" in stamps[0]["data"]
 
 
 @pytest.fixture(scope="module")
