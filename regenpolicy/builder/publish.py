@@ -8,6 +8,9 @@
   ``<out>/figures`` are fixed links through ``current``. A build that fails, or is stopped, before
   that rename leaves the previous release published.
 - ``is_current``: the up-to-date check reads the published manifest and verifies every file.
+- ``remove_stale``: what a build stopped by ``kill -9`` (or a power cut) left in the folder —
+  ``.staging-<pid>``, ``.site-staging-<pid>``, ``.<name>.<pid>.link`` — removed when the next build
+  takes the lock, if that process is gone.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -52,6 +56,9 @@ class BuildLock:
         self._file.truncate()
         self._file.write(f"build pid {os.getpid()} (started {dt.datetime.now():%H:%M:%S})\n")
         self._file.flush()
+        removed = remove_stale(self.path.parent)
+        if removed:
+            self.log(f"removed what {len(removed)} stopped build step(s) left behind: {', '.join(removed)}")
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -59,6 +66,48 @@ class BuildLock:
         self._file.truncate(0)
         fcntl.flock(self._file, fcntl.LOCK_UN)
         self._file.close()
+
+
+LEFT_BEHIND = re.compile(r"\.(?:site-)?staging-(\d+)|\..+\.(\d+)\.link")
+
+
+def process_alive(pid: int) -> bool:
+    """A process with this id exists (ours, or another user's)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(folder: Path) -> list[str]:
+    """Remove the staging folders and temporary links of builds whose process is gone; return their names.
+
+    Called with the folder's ``BuildLock`` held, so no build of this folder is using any of them; a
+    name whose process still runs (ours, or a process that reused the id) is left alone all the same.
+    """
+    removed: list[str] = []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = LEFT_BEHIND.fullmatch(entry.name)
+        if not match:
+            continue
+        pid = int(match.group(1) or match.group(2))
+        if pid == os.getpid() or process_alive(pid):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)  # a link is removed, never followed
+        removed.append(entry.name)
+    return removed
 
 
 def file_digests(folder: Path) -> dict[str, str]:

@@ -112,3 +112,69 @@ def test_the_site_copies_only_what_the_current_book_has(tmp_path):
     published = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
     assert published == ["_static/basic.css", "_static/figures/M1.csv", "book/index.html", "genindex.html",
                          "notebooks/m1_market.html", "search.html", "searchindex.js"]
+
+
+def dead_pid() -> int:
+    """The id of a process that has exited."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_what_killed_builds_left_behind_is_removed_when_the_next_build_takes_the_lock(tmp_path):
+    import os
+
+    out = tmp_path / "out"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("not ours")
+    gone = dead_pid()
+    running = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        left = [f".staging-{gone}", f".site-staging-{gone}"]
+        for name in left:
+            (out / name / "result" / "html").mkdir(parents=True)
+            (out / name / "result" / "html" / "big.bin").write_bytes(b"\0" * 100_000)
+        (out / f".current.{gone}.link").symlink_to("releases/x")
+        (out / f".staging-{gone + 1_000_000}").symlink_to(outside)  # a link in a staging name: unlinked, never followed
+        kept = [f".staging-{os.getpid()}", f".staging-{running.pid}", f".site-staging-{running.pid}", ".staging-abc",
+                f"staging-{gone}", f".staging-{gone}x", "releases", f".html.{running.pid}.link"]
+        for name in kept:
+            (out / name).mkdir(parents=True)
+        logged: list[str] = []
+        with BuildLock(out, logged.append):
+            remaining = sorted(p.name for p in out.iterdir())
+        assert remaining == sorted([*kept, ".lock"])
+        assert (outside / "keep.txt").read_text() == "not ours"
+        assert len(logged) == 1 and f".staging-{gone}" in logged[0] and f".current.{gone}.link" in logged[0]
+        with BuildLock(out, logged.append):  # nothing more to remove: nothing more said
+            pass
+        assert len(logged) == 1
+    finally:
+        running.communicate(b"")
+
+
+def test_a_build_in_progress_keeps_its_staging_folder_while_another_waits_for_the_lock(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, sys, pathlib\n"
+         "from regenpolicy.builder.publish import BuildLock\n"
+         f"out = pathlib.Path({str(out)!r})\n"
+         "with BuildLock(out, lambda m: None):\n"
+         "    (out / f'.staging-{os.getpid()}').mkdir()\n"
+         "    print('holding', flush=True)\n"
+         "    sys.stdin.readline()\n"
+         "    assert (out / f'.staging-{os.getpid()}').is_dir()\n"
+         "    print('intact', flush=True)\n"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdin is not None
+    assert holder.stdout.readline().strip() == "holding"
+    assert (out / f".staging-{holder.pid}").is_dir()
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    with BuildLock(out, lambda m: None):  # waits for the holder, which finds its folder intact
+        pass
+    assert holder.stdout.readline().strip() == "intact"
+    assert holder.wait(10) == 0
