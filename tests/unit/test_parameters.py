@@ -124,3 +124,13 @@ def test_numbers_anywhere_in_parameters_must_be_finite():
         resolve(reimbursement.PatientSimulationParameters, {"overrides": {"reapheresis_rate": float("inf")}})
     with pytest.raises(ParameterError, match="expected an integer, got True"):
         resolve(reimbursement.PatientSimulationParameters, {"patients": True})
+
+
+@pytest.mark.parametrize("url", ["https://example.org/\u202egnp.exe/", "http://www.mhlw.go.jp@127.0.0.1:9/",
+                                 "https://a:b@example.org/", "https://exa\u200bmple.org/", "https://example.org\u2066/",
+                                 "javascript:alert(1)"])
+def test_a_misleading_site_url_in_a_profile_is_refused_with_its_place(tmp_path, registry, shipped, url):
+    import json
+
+    message = profile_errors(tmp_path, HEAD + f"site_url: {json.dumps(url)}\n", registry, shipped)
+    assert "line 4" in message and "site_url" in message
