@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -271,6 +272,8 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     entries = {job.step.name: cache / "notebooks" / job.step.name /
                cache_key(job.step, job.parameters, job.settings, code, dataset) for job in jobs}
     results: dict[str, Result] = {}
+    for entry in entries.values():
+        remove_stale_entries(entry.parent)
     for job in jobs:
         if (entries[job.step.name] / "done").exists():
             results[job.step.name] = _reuse(job.step.name, entries[job.step.name])
@@ -332,6 +335,27 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     if errors:
         raise ExecutionError("\n".join(errors))
     return {job.step.name: results[job.step.name] for job in jobs}
+
+
+STALE_ENTRY = re.compile(r"\.[0-9a-f]{24}\.(\d+)\.\d+")
+
+
+def remove_stale_entries(folder: Path) -> None:
+    """Remove the half-written cache entries (``.<key>.<pid>.<thread>``) of builds whose process is gone
+    (stopped by ``kill -9``): the cache is shared by builds of several folders, so the test is the pid."""
+    from regenpolicy.builder.publish import process_alive
+
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = STALE_ENTRY.fullmatch(entry.name)
+        if match and int(match.group(1)) != os.getpid() and not process_alive(int(match.group(1))):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def _warm_kernels(size: int) -> Kernels | None:

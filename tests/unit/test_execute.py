@@ -104,3 +104,22 @@ def test_a_cell_timeout_leaves_no_asyncio_task_noise_but_other_pending_tasks_are
     logging.getLogger("papermill").error("Timeout waiting for execute reply (1s).")
     logging.getLogger("papermill").error("Kernel died")
     assert "Timeout waiting" not in caplog.text and "Kernel died" in caplog.text
+
+
+def test_half_written_cache_entries_of_killed_builds_are_removed_and_live_ones_kept(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from regenpolicy.builder.execute import remove_stale_entries
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    key = "0123456789abcdef01234567"
+    stale = tmp_path / f".{key}.{gone.pid}.140000"
+    (stale / "figures").mkdir(parents=True)
+    kept = [tmp_path / key, tmp_path / f".{key}.{os.getpid()}.1", tmp_path / f".{key}.{gone.pid}"]
+    for path in kept:
+        path.mkdir()
+    remove_stale_entries(tmp_path)
+    assert not stale.exists() and all(p.exists() for p in kept)
