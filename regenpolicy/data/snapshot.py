@@ -24,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from regenpolicy.data.tables import Dataset, Table
+from regenpolicy.data.metadata import Table
+from regenpolicy.data.tables import Dataset
 
 
 def _write_once(path: Path, content: bytes) -> None:

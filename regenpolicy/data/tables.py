@@ -1,10 +1,14 @@
-"""Loading and validating the tables in ``data/`` against ``data/metadata.yaml``.
+"""Loading and validating the tables in ``data/`` against their declarations (``metadata.py``).
 
 Every problem is reported with the file, the line, the column and what was expected, and all
-problems of all tables are collected before the build stops, so one run shows the whole list.
+problems of all tables are collected before the build stops, so one run shows the whole list
+(the first ``MAX_PROBLEMS`` of it, and a count of the rest).
 
 Each file is read once, as bytes: the bytes that were validated are the bytes that are hashed,
 so a table's hash always describes the frame built from it (see ``regenpolicy.data.snapshot``).
+What is checked here is what the declaration's schema cannot say: the CSV's bytes (UTF-8, or
+the Shift_JIS that Excel writes, named as such), the line of each row, the cell conversions
+whose messages users read, keys, foreign keys, and the size bounds of ``limits.py``.
 """
 
 from __future__ import annotations
@@ -17,256 +21,68 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from regenpolicy.data.text import formula_like, is_web_url, printable
+from regenpolicy.data.limits import MAX_CELL_CHARS, MAX_CELLS, MAX_FILE_BYTES, MAX_PROBLEMS, MAX_ROWS
+from regenpolicy.data.metadata import Column, Table, parse_metadata, project_relative
+from regenpolicy.data.paths import OutsideError, inside
+from regenpolicy.data.problems import DataValidationError, Problem
+from regenpolicy.data.text import formula_like, is_web_url
 
-# string: one line of text; text: text that may hold line breaks (shown as line breaks);
-# date: YYYY, YYYY-MM or YYYY-MM-DD, a real calendar date; url: an http(s) address.
-TYPES = ("string", "text", "integer", "number", "boolean", "date", "url")
-MAX_FILE_BYTES = 20 * 1024 * 1024  # a table is hand-edited: anything larger is a mistake
 ALL_TABLES = "*"  # what a reader of the whole catalogue (the data appendix) declares it reads
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One validation failure, located as precisely as the input allows."""
-
-    file: str
-    message: str
-    line: int | None = None
-    column: str | int | None = None  # a table's column name, or a character position (YAML)
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f", line {self.line}"
-        if isinstance(self.column, int):
-            where += f", column {self.column}"
-        elif self.column is not None:
-            where += f", column '{self.column}'"
-        return printable(f"{where}: {self.message}")  # one line, whatever the file name and message quote
-
-
-class DataValidationError(Exception):
-    """Raised with every problem found in the data directory."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in the input data:\n{lines}")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    required: bool = True
-    unit: str | None = None
-    description: str | None = None
-    enum: tuple[Any, ...] | None = None
-    complete: bool = False  # every value of ``enum`` must occur (the models need each one)
-    minimum: float | None = None
-    maximum: float | None = None
-    pattern: str | None = None
-    foreign_key: str | None = None
-
-    @property
-    def free_text(self) -> bool:
-        """Text whose content nothing constrains: what a hostile or careless edit can fill."""
-        return (self.type in ("string", "text") and self.enum is None and self.pattern is None
-                and self.foreign_key is None)
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    file: str
-    title: str
-    description: str
-    primary_key: tuple[str, ...]
-    columns: tuple[Column, ...]
-    sources: tuple[str, ...] = ()
-    versions: tuple[tuple[str, str], ...] = ()  # (version id, file): data vintages
-    min_rows: int = 1  # a figure that reads the table needs at least this many rows
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
-    @property
-    def version_files(self) -> dict[str, str]:
-        return dict(self.versions)
-
-
-def project_relative(path: Path, data_dir: Path) -> str:
-    """Paths in messages are relative to the project (the data folder's parent), as a user types them."""
-    try:  # absolute, not resolved: a symbolic link is named as the user sees it
-        return str(Path(os.path.abspath(path)).relative_to(Path(os.path.abspath(data_dir)).parent))  # noqa: PTH100
-    except ValueError:
-        return str(path)
-
-
 def read_input(path: Path, data_dir: Path) -> tuple[bytes | None, Problem | None]:
-    """The bytes of an input file, refusing what is not a regular file of a sane size.
+    """The bytes of an input file inside ``data_dir``, refusing what is not a regular file of a sane size.
 
-    A symbolic link could make the build read any file of the machine into the report, and a
-    folder or a device is a mistake: each is reported with its path instead of a traceback.
+    The path is resolved through every symbolic link on the way: one that leads outside data/
+    (on the file, on a folder above it, or at the end of a chain) could put any file of the
+    machine into the report. A folder or a device is a mistake. Each is reported with its path.
     """
     rel = project_relative(path, data_dir)
     try:
-        info = os.lstat(path)
+        real = inside(data_dir, PurePosixPath(Path(path).relative_to(data_dir)).as_posix())
+    except (OutsideError, ValueError) as exc:
+        why = exc.why if isinstance(exc, OutsideError) else "is not inside data/"
+        return None, Problem(rel, f"{why}; expected a regular file inside data/ (copy the file instead)")
+    try:
+        info = real.stat()
     except FileNotFoundError:
         return None, Problem(rel, "file not found")
     except OSError as exc:
         return None, Problem(rel, f"cannot be read: {exc.strerror}")
-    if stat.S_ISLNK(info.st_mode):
-        return None, Problem(rel, "is a symbolic link; expected a regular file inside data/ (copy the file instead)")
     if stat.S_ISDIR(info.st_mode):
         return None, Problem(rel, "is a folder; expected a CSV file")
     if not stat.S_ISREG(info.st_mode):
         return None, Problem(rel, "is not a regular file; expected a CSV file")
+    too_big = Problem(rel, f"is over {MAX_FILE_BYTES:,} bytes; expected a table of at most {MAX_FILE_BYTES:,} bytes")
     if info.st_size > MAX_FILE_BYTES:
-        return None, Problem(rel, f"is {info.st_size:,} bytes; expected a table under {MAX_FILE_BYTES:,} bytes")
+        return None, too_big
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
         return None, Problem(rel, f"cannot be read: {exc.strerror}")
     with os.fdopen(fd, "rb") as f:
-        return f.read(MAX_FILE_BYTES + 1), None
-
-
-def yaml_problem(origin: str, exc: yaml.YAMLError) -> Problem:
-    """A YAML syntax error located at its line and column."""
-    mark = getattr(exc, "problem_mark", None)
-    what = " ".join(str(getattr(exc, "problem", "") or exc).split())
-    context = getattr(exc, "context", None)
-    if mark is None:
-        return Problem(origin, f"not valid YAML: {what}")
-    return Problem(origin, f"not valid YAML: {what}" + (f" ({context})" if context else ""),
-                   mark.line + 1, mark.column + 1)
-
-
-def _safe_file(name: Any) -> str | None:
-    """A table's file as declared: a relative path below data/, never outside it."""
-    if not isinstance(name, str) or not name:
-        return None
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or "\\" in name or path.suffix != ".csv":
-        return None
-    return str(path)
-
-
-COLUMN_KEYS = {f.name for f in fields(Column)}
-TABLE_KEYS = {"file", "title", "description", "primary_key", "columns", "sources", "versions", "min_rows"}
-
-
-def _column(raw: Any, where: str, problems: list[Problem], origin: str) -> Column | None:
-    if not isinstance(raw, dict) or "name" not in raw or "type" not in raw:
-        problems.append(Problem(origin, f"{where}: a column needs at least 'name' and 'type'"))
-        return None
-    unknown = set(raw) - COLUMN_KEYS
-    if unknown:
-        problems.append(Problem(origin, f"{where}, column '{raw['name']}': unknown key(s) {', '.join(sorted(unknown))}; "
-                                        f"expected: {', '.join(sorted(COLUMN_KEYS))}"))
-        return None
-    if raw["type"] not in TYPES:
-        problems.append(Problem(origin, f"{where}, column '{raw['name']}': unknown type '{raw['type']}', "
-                                        f"expected one of {', '.join(TYPES)}"))
-        return None
-    if raw.get("pattern") is not None:
-        try:
-            re.compile(raw["pattern"])
-        except re.error as exc:
-            problems.append(Problem(origin, f"{where}, column '{raw['name']}': pattern is not a regular expression: {exc}"))
-            return None
-    values = dict(raw)
-    if values.get("enum") is not None:
-        values["enum"] = tuple(values["enum"])
-    return Column(**values)
+        raw = f.read(MAX_FILE_BYTES + 1)
+    return (None, too_big) if len(raw) > MAX_FILE_BYTES else (raw, None)
 
 
 def load_metadata(data_dir: Path, raw_bytes: bytes | None = None) -> dict[str, Table]:
     """Read ``metadata.yaml`` (or check ``raw_bytes``, its content as already read); a malformed
     declaration is itself a validation error."""
-    path = data_dir / "metadata.yaml"
-    origin = project_relative(path, data_dir)
+    path = Path(data_dir) / "metadata.yaml"
     if raw_bytes is None:
         raw_bytes = read_metadata(data_dir)
-    try:
-        raw = yaml.safe_load((raw_bytes or b"").decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataValidationError([Problem(origin, f"not UTF-8 text: {exc}")]) from exc
-    except yaml.YAMLError as exc:
-        raise DataValidationError([yaml_problem(origin, exc)]) from exc
-    tables: dict[str, Table] = {}
-    problems: list[Problem] = []
-    specs = (raw or {}).get("tables") if isinstance(raw, dict) else None
-    if not isinstance(specs, dict):
-        raise DataValidationError([Problem(origin, "expected a mapping 'tables:' of table declarations")])
-    for name, spec in specs.items():
-        where = f"table '{name}'"
-        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            problems.append(Problem(origin, f"{where}: table names are lowercase letters, digits and '_'"))
-            continue
-        if not isinstance(spec, dict):
-            problems.append(Problem(origin, f"{where}: expected a mapping"))
-            continue
-        missing = [k for k in ("file", "title", "primary_key", "columns") if k not in spec]
-        unknown = set(spec) - TABLE_KEYS
-        if missing or unknown:
-            problems.append(Problem(origin, f"{where} is declared incompletely: "
-                                    + (f"missing {', '.join(missing)}" if missing else "")
-                                    + ("; " if missing and unknown else "")
-                                    + (f"unknown key(s) {', '.join(sorted(unknown))}" if unknown else "")))
-            continue
-        columns = [_column(c, where, problems, origin) for c in spec["columns"] or []]
-        if None in columns or not columns:
-            if not columns:
-                problems.append(Problem(origin, f"{where}: no columns declared"))
-            continue
-        versions = spec.get("versions") or {}
-        files = [spec["file"], *versions.values()]
-        bad = [f for f in files if _safe_file(f) is None]
-        if bad:
-            problems.append(Problem(origin, f"{where}: file {bad[0]!r} must be a relative path to a .csv file "
-                                            "inside data/ (no '..', no absolute path)"))
-            continue
-        names = [c.name for c in columns if c is not None]
-        key = list(spec["primary_key"] or [])
-        if not key or any(k not in names for k in key):
-            problems.append(Problem(origin, f"{where}: primary_key {key} must name declared columns"))
-            continue
-        min_rows = spec.get("min_rows", 1)
-        if not isinstance(min_rows, int) or isinstance(min_rows, bool) or min_rows < 0:
-            problems.append(Problem(origin, f"{where}: min_rows must be a non-negative integer"))
-            continue
-        tables[name] = Table(
-            name=name, file=str(spec["file"]), title=str(spec["title"]),
-            description=" ".join(str(spec.get("description", "")).split()),
-            primary_key=tuple(key), columns=tuple(c for c in columns if c is not None),
-            sources=tuple(spec.get("sources") or ()),
-            versions=tuple((str(k), str(v)) for k, v in versions.items()), min_rows=min_rows,
-        )
-    for table in tables.values():
-        for col in table.columns:
-            if col.foreign_key:
-                target, _, target_col = col.foreign_key.partition(".")
-                if target not in tables or target_col not in [c.name for c in tables[target].columns]:
-                    problems.append(Problem(origin, f"table '{table.name}', column '{col.name}': foreign_key "
-                                                    f"'{col.foreign_key}' names no declared table.column"))
-    if problems:
-        raise DataValidationError(problems)
-    return tables
+    return parse_metadata(raw_bytes, project_relative(path, data_dir), Path(data_dir))
 
 
 def read_metadata(data_dir: Path) -> bytes:
     """The bytes of ``metadata.yaml``, read once: what is validated is what is shipped."""
-    raw_bytes, problem = read_input(data_dir / "metadata.yaml", data_dir)
+    raw_bytes, problem = read_input(Path(data_dir) / "metadata.yaml", data_dir)
     if problem:
         raise DataValidationError([problem])
     return raw_bytes or b""
@@ -300,8 +116,6 @@ def _decode(rel: str, name: str, raw: bytes) -> tuple[str | None, Problem | None
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 FORMULA_HINT = (" (it begins like a spreadsheet formula: =, +, -, @ or |, also full-width or after spaces or "
                 "invisible characters; a spreadsheet opening the published data would run it. Reword the "
                 "beginning, e.g. 「マイナス」 for a leading minus)")
@@ -318,45 +132,57 @@ def is_calendar_date(value: str) -> bool:
     return day is None or month is None or 1 <= day <= calendar.monthrange(year or 1, month)[1]
 
 
-def _convert(value: str, col: Column) -> Any:
-    """Convert one cell to its declared type; ValueError carries a hint (may be empty)."""
-    if col.type in ("string", "text"):
-        if CONTROL.search(value if col.type == "text" else value.replace("\t", " ")):
-            raise ValueError(" (the cell holds a control character)")
-        if col.type == "string" and ("\n" in value or "\r" in value):
-            raise ValueError(" (a line break in a one-line text column; declare the column as type text "
-                             "if the value needs line breaks)")
-        if formula_like(value):
-            raise ValueError(FORMULA_HINT)
-        return value.replace("\r\n", "\n").replace("\r", "\n")
-    if col.type == "date":
-        if is_calendar_date(value):
+def _text(value: str, kind: str) -> str:
+    if CONTROL.search(value if kind == "text" else value.replace("\t", " ")):
+        raise ValueError(" (the cell holds a control character)")
+    if kind == "string" and ("\n" in value or "\r" in value):
+        raise ValueError(" (a line break in a one-line text column; declare the column as type text "
+                         "if the value needs line breaks)")
+    if formula_like(value):
+        raise ValueError(FORMULA_HINT)
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _checked(test: Callable[[str], bool], hint: str) -> Callable[[str], str]:
+    def convert(value: str) -> str:
+        if test(value):
             return value
-        raise ValueError(" (YYYY, YYYY-MM or YYYY-MM-DD, a date that exists)")
-    if col.type == "url":
-        if is_web_url(value):
-            return value
-        raise ValueError(" (an address starting with http:// or https://)")
-    if col.type == "boolean":
-        if value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        raise ValueError("")
-    separators = " (write numbers without thousands separators)" if re.fullmatch(r"[\d,.]+", value) else ""
-    if col.type == "integer":
-        if re.fullmatch(r"[+-]?\d{1,15}", value):
-            return int(value)
-        raise ValueError(separators)
-    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value):
-        raise ValueError(separators)
-    number = float(value)
-    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(hint)
+    return convert
+
+
+def _boolean(value: str) -> bool:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError("")
+
+
+def _number(value: str, integer: bool) -> float | int:
+    if integer and re.fullmatch(r"[+-]?\d{1,15}", value):
+        return int(value)
+    if not integer and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", value):
+        number = float(value)
+        if number == number and number not in (float("inf"), float("-inf")):
+            return number
         raise ValueError(" (a finite number)")
-    return number
+    raise ValueError(" (write numbers without thousands separators)" if re.fullmatch(r"[\d,.]+", value) else "")
+
+
+CONVERT: dict[str, Callable[[str], Any]] = {
+    "string": lambda v: _text(v, "string"),
+    "text": lambda v: _text(v, "text"),
+    "date": _checked(is_calendar_date, " (YYYY, YYYY-MM or YYYY-MM-DD, a date that exists)"),
+    "url": _checked(is_web_url, " (an address starting with http:// or https://)"),
+    "boolean": _boolean,
+    "integer": lambda v: _number(v, integer=True),
+    "number": lambda v: _number(v, integer=False),
+}
+KIND = {"integer": "an integer", "number": "a number", "string": "one line of text", "text": "text",
+        "boolean": "true/false", "date": "a date", "url": "a web address"}
 
 
 def _expectation(col: Column) -> str:
-    kind = {"integer": "an integer", "number": "a number", "string": "one line of text", "text": "text",
-            "boolean": "true/false", "date": "a date", "url": "a web address"}[col.type]
+    kind = KIND[col.type]
     if col.minimum is not None and col.maximum is not None:
         text = f"{kind} between {col.minimum:g} and {col.maximum:g}"
     elif col.minimum is not None:
@@ -368,19 +194,30 @@ def _expectation(col: Column) -> str:
     return f"{text} in {col.unit}" if col.unit else text
 
 
-def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Check one CSV's bytes against its declaration and return it typed (with a ``_line`` column)."""
-    text, problem = _decode(rel, PurePosixPath(table.file).name, raw)
-    if problem:
-        return None, [problem]
-    assert text is not None
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        return None, [Problem(rel, f"not a readable CSV file: {exc}")]
-    if not rows:
-        return None, [Problem(rel, "the file is empty; expected a header line", 1)]
-    header = [h.strip() for h in rows[0]]
+def _rows(text: str, rel: str) -> tuple[list[tuple[int, list[str]]], list[Problem]]:
+    """The CSV's rows with the line each starts on, within the bounds of ``limits.py``."""
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line, cells = 1, 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows, []
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                return rows, [Problem(rel, f"a cell is longer than {MAX_CELL_CHARS:,} characters; "
+                                           f"expected at most {MAX_CELL_CHARS:,}", line)]
+            return rows, [Problem(rel, f"not a readable CSV file: {exc}", line)]
+        rows.append((line, row))
+        cells += len(row)
+        if len(rows) > MAX_ROWS + 1 or cells > MAX_CELLS:
+            return rows, [Problem(rel, f"more than {MAX_ROWS:,} rows or {MAX_CELLS:,} cells; expected a table "
+                                       f"of at most {MAX_ROWS:,} data rows and {MAX_CELLS:,} cells", line)]
+        line += 1 + sum(cell.count("\n") for cell in row)  # a quoted line break moves later rows down
+
+
+def _header_problems(table: Table, header: list[str], rel: str) -> list[Problem]:
     declared = [c.name for c in table.columns]
     problems = [
         Problem(rel, f"missing column '{name}' ({_expectation(table.column(name))}); the header has: "
@@ -397,60 +234,39 @@ def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None
     ]
     if len(set(header)) != len(header):
         problems.append(Problem(rel, "a column name appears twice in the header", 1))
-    if problems:
-        return None, problems
+    return problems
 
-    records: list[dict[str, Any]] = []
-    seen_keys: dict[tuple[Any, ...], int] = {}
-    next_line = 2
-    for row in rows[1:]:
-        line = next_line
-        next_line += 1 + sum(cell.count("\n") for cell in row)  # a quoted line break moves later rows down
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(Problem(rel, f"expected {len(header)} fields, found {len(row)} "
-                                         "(a comma inside a value needs double quotes)", line))
-            continue
-        record: dict[str, Any] = {}
-        for name, cell in zip(header, row, strict=True):
-            col = table.column(name)
-            cell = cell.strip()
-            if cell == "":
-                if col.required:
-                    problems.append(Problem(rel, f"empty value; expected {_expectation(col)}", line, name))
-                record[name] = None
-                continue
-            shown = cell if len(cell) <= 60 else cell[:57] + "…"
-            try:
-                value = _convert(cell, col)
-            except ValueError as hint:
-                problems.append(Problem(rel, f"{shown!r} is not valid; expected {_expectation(col)}{hint}",
-                                        line, name))
-                record[name] = None
-                continue
-            if (col.minimum is not None and value < col.minimum) or (col.maximum is not None and value > col.maximum):
-                problems.append(Problem(rel, f"{cell} is out of range; expected {_expectation(col)}", line, name))
-            if col.enum is not None and value not in col.enum:
-                problems.append(Problem(rel, f"{shown!r} is not allowed; expected one of: "
-                                             f"{', '.join(map(str, col.enum))}", line, name))
-            if col.pattern is not None and not re.fullmatch(col.pattern, str(value)):
-                problems.append(Problem(rel, f"{shown!r} does not match the expected form {col.pattern}", line, name))
-            record[name] = value
-        key = tuple(record.get(k) for k in table.primary_key)
-        if None not in key:
-            if key in seen_keys:
-                problems.append(Problem(
-                    rel, f"duplicate key {', '.join(f'{k}={v}' for k, v in zip(table.primary_key, key, strict=True))}; "
-                         f"it first appears on line {seen_keys[key]}; expected one row per "
-                         f"{' + '.join(table.primary_key)}", line, table.primary_key[-1]))
-            else:
-                seen_keys[key] = line
-        record["_line"] = line
-        records.append(record)
+
+def _cell(col: Column, cell: str, line: int, rel: str) -> tuple[Any, list[Problem]]:
+    """One cell's value of its declared type, and what is wrong with it."""
+    def problem(message: str) -> list[Problem]:
+        return [Problem(rel, message, line, col.name)]
+
+    if cell == "":
+        return None, problem(f"empty value; expected {_expectation(col)}") if col.required else []
+    if len(cell) > MAX_CELL_CHARS:
+        return None, problem(f"a cell of {len(cell):,} characters; expected at most {MAX_CELL_CHARS:,}")
+    shown = cell if len(cell) <= 60 else cell[:57] + "…"
+    try:
+        value = CONVERT[col.type](cell)
+    except ValueError as hint:
+        return None, problem(f"{shown!r} is not valid; expected {_expectation(col)}{hint}")
+    problems = []
+    if (col.minimum is not None and value < col.minimum) or (col.maximum is not None and value > col.maximum):
+        problems += problem(f"{cell} is out of range; expected {_expectation(col)}")
+    if col.enum is not None and value not in col.enum:
+        problems += problem(f"{shown!r} is not allowed; expected one of: {', '.join(map(str, col.enum))}")
+    if not col.matches(str(value)):
+        problems += problem(f"{shown!r} does not match the expected form {col.pattern}")
+    return value, problems
+
+
+def _coverage(table: Table, records: list[dict[str, Any]], rel: str, lines: int) -> list[Problem]:
+    """Enough rows, and a row for every value of a ``complete`` enum."""
+    problems = []
     if len(records) < table.min_rows:
         problems.append(Problem(rel, f"the table has {len(records)} data row(s); expected at least {table.min_rows} "
-                                     "(the figures that read it need them)", 2 if len(rows) > 1 else 1))
+                                     "(the figures that read it need them)", 2 if lines > 1 else 1))
     for col in table.columns:
         if col.complete and col.enum is not None:
             present = {r.get(col.name) for r in records}
@@ -458,8 +274,43 @@ def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None
             if absent:
                 problems.append(Problem(rel, f"no row for {', '.join(map(str, absent))}; expected a row for each of: "
                                              f"{', '.join(map(str, col.enum))}", None, col.name))
-    frame = pd.DataFrame.from_records(records, columns=[*declared, "_line"])
-    return frame, problems
+    return problems
+
+
+def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Check one CSV's bytes against its declaration and return it typed (with a ``_line`` column)."""
+    text, problem = _decode(rel, PurePosixPath(table.file).name, raw)
+    if problem:
+        return None, [problem]
+    rows, problems = _rows(text or "", rel)
+    if not rows and not problems:
+        problems = [Problem(rel, "the file is empty; expected a header line", 1)]
+    header = [h.strip() for h in rows[0][1]] if rows else []
+    problems = problems or _header_problems(table, header, rel)
+    if problems:
+        return None, problems
+    records: list[dict[str, Any]] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for line, row in rows[1:]:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(Problem(rel, f"expected {len(header)} fields, found {len(row)} "
+                                         "(a comma inside a value needs double quotes)", line))
+            continue
+        record: dict[str, Any] = {"_line": line}
+        for name, cell in zip(header, row, strict=True):
+            record[name], found = _cell(table.column(name), cell.strip(), line, rel)
+            problems += found
+        key = tuple(record[k] for k in table.primary_key)
+        if None not in key and seen.setdefault(key, line) != line:
+            problems.append(Problem(
+                rel, f"duplicate key {', '.join(f'{k}={v}' for k, v in zip(table.primary_key, key, strict=True))}; "
+                     f"it first appears on line {seen[key]}; expected one row per "
+                     f"{' + '.join(table.primary_key)}", line, table.primary_key[-1]))
+        records.append(record)
+    problems += _coverage(table, records, rel, len(rows))
+    return pd.DataFrame.from_records(records, columns=[*(c.name for c in table.columns), "_line"]), problems
 
 
 def table_hash(table: Table, raw: bytes) -> str:
@@ -564,16 +415,34 @@ def select_versions(tables: dict[str, Table], versions: Mapping[str, str], origi
             problems.append(Problem(origin, f"data_vintage: table '{name}' has no version '{version}'; "
                                             f"declared versions: {known}"))
         elif version != "current":
-            chosen[name] = replace(tables[name], file=tables[name].version_files[version])
+            chosen[name] = tables[name].model_copy(update={"file": tables[name].version_files[version]})
     if problems:
         raise DataValidationError(problems)
     return chosen
 
 
+def _foreign_keys(tables: dict[str, Table], frames: dict[str, pd.DataFrame], data_dir: Path) -> Iterable[Problem]:
+    """Each value of a column declared ``foreign_key: table.column`` is one of that column's values."""
+    for table in tables.values():
+        for col in table.columns:
+            target_table, _, target_col = (col.foreign_key or "").partition(".")
+            if table.name not in frames or target_table not in frames:
+                continue
+            allowed = set(frames[target_table][target_col].dropna())
+            target_file = project_relative(data_dir / tables[target_table].file, data_dir)
+            what = "fee code" if target_table == "fee_schedule" else target_col
+            for line, value in zip(frames[table.name]["_line"], frames[table.name][col.name], strict=True):
+                if not pd.isna(value) and value not in allowed:
+                    yield Problem(project_relative(data_dir / table.file, data_dir),
+                                  f"unknown {what} '{value}'; expected one of the {target_col} values in "
+                                  f"{target_file}: {', '.join(sorted(map(str, allowed)))}", int(line), col.name)
+
+
 def load_dataset(data_dir: Path, versions: Mapping[str, str] | None = None, origin: str | None = None) -> Dataset:
     """Validate every declared table (in the chosen versions) and its foreign keys.
 
-    Raises with all problems found. ``origin`` names what chose the versions (a profile) in messages.
+    Raises with all problems found (the first ``MAX_PROBLEMS`` of each table kept, the rest
+    counted). ``origin`` names what chose the versions (a profile) in messages.
     """
     data_dir = Path(data_dir)
     metadata = read_metadata(data_dir)
@@ -584,38 +453,25 @@ def load_dataset(data_dir: Path, versions: Mapping[str, str] | None = None, orig
     hashes: dict[str, str] = {}
     raws: dict[str, bytes] = {}
     problems: list[Problem] = []
+    omitted = 0
     for table in tables.values():
-        path = data_dir / table.file
-        raw, problem = read_input(path, data_dir)
+        raw, problem = read_input(data_dir / table.file, data_dir)
         if problem:
-            problems.append(replace(problem, message=f"{problem.message}; table '{table.name}' is declared in "
-                                                      f"data/metadata.yaml"))
+            problems.append(Problem(problem.file, f"{problem.message}; table '{table.name}' is declared in "
+                                                  f"data/metadata.yaml"))
             continue
-        assert raw is not None
-        frame, found = parse_table(table, raw, project_relative(path, data_dir))
-        problems += found
+        frame, found = parse_table(table, raw or b"", project_relative(data_dir / table.file, data_dir))
+        problems += found[:MAX_PROBLEMS]
+        omitted += max(0, len(found) - MAX_PROBLEMS)
         if frame is not None:
             frames[table.name] = frame
-            hashes[table.name] = table_hash(table, raw)
-            raws[table.name] = raw
-    for table in tables.values():
-        if table.name not in frames:
-            continue
-        for col in table.columns:
-            if not col.foreign_key:
-                continue
-            target_table, target_col = col.foreign_key.split(".")
-            if target_table not in frames:
-                continue
-            allowed = set(frames[target_table][target_col].dropna())
-            target_file = project_relative(data_dir / tables[target_table].file, data_dir)
-            for line, value in zip(frames[table.name]["_line"], frames[table.name][col.name], strict=True):
-                if not pd.isna(value) and value not in allowed:
-                    what = "fee code" if target_table == "fee_schedule" else f"{target_col}"
-                    problems.append(Problem(
-                        project_relative(data_dir / table.file, data_dir),
-                        f"unknown {what} '{value}'; expected one of the {target_col} values in "
-                        f"{target_file}: {', '.join(sorted(map(str, allowed)))}", int(line), col.name))
+            hashes[table.name] = table_hash(table, raw or b"")
+            raws[table.name] = raw or b""
+    for problem in _foreign_keys(tables, frames, data_dir):
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(problem)
+        else:
+            omitted += 1
     if problems:
-        raise DataValidationError(problems)
+        raise DataValidationError(problems, omitted)
     return Dataset(tables=tables, frames=frames, hashes=hashes, data_dir=data_dir, raw=raws, metadata=metadata)

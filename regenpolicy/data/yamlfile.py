@@ -21,11 +21,11 @@ from typing import Any
 
 import yaml
 
-Loc = tuple[str | int, ...]
+from regenpolicy.data.limits import YAML_MAX_BYTES as MAX_BYTES
+from regenpolicy.data.limits import YAML_MAX_DEPTH as MAX_DEPTH
+from regenpolicy.data.limits import YAML_MAX_NODES as MAX_NODES
 
-MAX_BYTES = 1_000_000
-MAX_DEPTH = 32
-MAX_NODES = 100_000
+Loc = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,98 @@
+"""Problems found in the inputs, each located at its file, line and column, and the bounded
+report that lists them (the command line and the preview's banner both print ``str(error)``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from regenpolicy.data.limits import MAX_PROBLEMS
+from regenpolicy.data.text import printable
+from regenpolicy.data.yamlfile import YamlDocument, YamlError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation failure, located as precisely as the input allows."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str | int | None = None  # a table's column name, or a character position (YAML)
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", line {self.line}"
+        if isinstance(self.column, int):
+            where += f", column {self.column}"
+        elif self.column is not None:
+            where += f", column '{self.column}'"
+        return printable(f"{where}: {self.message}")  # one line, whatever the file name and message quote
+
+
+class DataValidationError(Exception):
+    """Raised with the problems found in the inputs: the first ``MAX_PROBLEMS`` are kept and listed,
+    the rest counted (500,000 bad rows once printed a million lines)."""
+
+    def __init__(self, problems: list[Problem], omitted: int = 0):
+        self.problems = problems[:MAX_PROBLEMS]
+        self.omitted = omitted + max(0, len(problems) - MAX_PROBLEMS)
+        shown = "\n".join(f"  - {p}" for p in self.problems)
+        more = f"\n  … and {self.omitted:,} more problem(s) not listed" if self.omitted else ""
+        total = len(self.problems) + self.omitted
+        super().__init__(f"{total:,} problem(s) in the input data:\n{shown}{more}")
+
+
+def yaml_problem(origin: str, exc: yaml.YAMLError | YamlError) -> Problem:
+    """A YAML syntax error (or a refusal of ``load_yaml``) located at its line and column."""
+    if isinstance(exc, YamlError):
+        return Problem(origin, exc.problem.message, exc.problem.line, exc.problem.column)
+    mark = getattr(exc, "problem_mark", None)
+    what = " ".join(str(getattr(exc, "problem", "") or exc).split())
+    context = getattr(exc, "context", None)
+    if mark is None:
+        return Problem(origin, f"not valid YAML: {what}")
+    return Problem(origin, f"not valid YAML: {what}" + (f" ({context})" if context else ""),
+                   mark.line + 1, mark.column + 1)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def schema_problems(origin: str, doc: YamlDocument, exc: ValidationError,
+                    label: Any = None) -> list[Problem]:
+    """Each error pydantic found, at the line and column of the part of the file it concerns.
+
+    ``label(loc)`` may name the part in words (``table 'x', column 'y'``); the default is the
+    dotted path of keys.
+    """
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        where = label(loc) if label else ".".join(map(str, loc))
+        if error["type"] == "extra_forbidden":
+            what = f"unknown key '{loc[-1]}'"
+        elif error["type"] == "missing":
+            what = f"'{loc[-1]}' is missing"
+        else:
+            what = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+            if error["type"] not in ("value_error", "assertion_error"):
+                what += f" (found {_shown(error['input'])})"
+        position = doc.position(loc) or (None, None)
+        problems.append(Problem(origin, f"{where}: {what}" if where else what, *position))
+    return problems
+
+
+def located(origin: str, doc: YamlDocument, found: Iterable[tuple[tuple[str | int, ...], str]]) -> list[Problem]:
+    """Problems given as (loc, message), at the position of each loc in the file."""
+    return [Problem(origin, message, *(doc.position(loc) or (None, None))) for loc, message in found]
+
+
+__all__ = ["DataValidationError", "Problem", "located", "schema_problems", "yaml_problem"]
