@@ -26,6 +26,7 @@ import pandas as pd
 from regenpolicy.builder.profile import Profile, Resolved
 from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset
+from regenpolicy.data.datapackage import datapackage_json
 from regenpolicy.models.parameters import Parameters
 from regenpolicy.presentation import escape
 
@@ -301,6 +302,7 @@ def write_data_zip(path: Path, dataset: Dataset, figures: Path, profile: Profile
     for f in sorted(figures.iterdir()):
         if f.suffix in (".csv", ".xlsx"):
             files[f"figures/{f.name}"] = f.read_bytes()
+    files["datapackage.json"] = datapackage_json(dataset.tables, dataset.frames.get("sources"), title=profile.title)
     files["README.txt"] = (
         f"{profile.title}（{profile.date}、{profile.id}）のデータ\r\n\r\n"
         "data/        この版が読んだ表（CSV、UTF-8）と、その列・型・単位・出所を宣言した metadata.yaml。"
@@ -308,6 +310,7 @@ def write_data_zip(path: Path, dataset: Dataset, figures: Path, profile: Profile
         "submissions/ この版のプロファイル\r\n"
         "figures/     図表ごとのデータ：<ID>.csv（Excel 向け、日本語の列名と単位）、<ID>.xlsx、"
         "<ID>.data.csv（計算したままの値、プログラム向け）\r\n"
+        "datapackage.json  data/ の表の Frictionless Data Package（型・単位・制約・主キー・外部キー）\r\n"
         "stamp.json   再現性スタンプ（コミット、プロファイル、データの SHA-256、パッケージ）と、"
         "この zip の全ファイルの SHA-256（files）\r\n"
         "SHA256SUMS   同じハッシュを sha256sum -c で確かめられる形で\r\n"

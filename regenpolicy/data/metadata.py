@@ -23,7 +23,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
     StrictInt,
     StrictStr,
     StringConstraints,
@@ -45,8 +44,16 @@ NUMERIC = ("integer", "number")
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Words = Annotated[str, StringConstraints(max_length=2_000)]
-Number = Annotated[StrictInt | StrictFloat, Field(allow_inf_nan=False)]
-Scalar = StrictStr | StrictBool | StrictInt | StrictFloat
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, str | int | float):  # bool is an int
+        return value
+    raise ValueError("expected a text, a number or true/false")
+
+
+Scalar = Annotated[Any, AfterValidator(_scalar)]  # one error, not one per member of a union
 
 
 def _csv_file(name: str) -> str:
@@ -173,7 +180,7 @@ class TableSpec(BaseModel):
         names = [c.name for c in info.data.get("columns") or ()]
         unknown = [k for k in key if k not in names]
         if names and unknown:
-            raise ValueError(f"primary_key {list(key)} must name declared columns ({', '.join(unknown)} is not one)")
+            raise ValueError(f"{', '.join(unknown)} is not a declared column; the key must name declared columns")
         return key
 
     @field_validator("versions")

@@ -61,6 +61,10 @@ def yaml_problem(origin: str, exc: yaml.YAMLError | YamlError) -> Problem:
                    mark.line + 1, mark.column + 1)
 
 
+WORDS = {"a valid tuple": "a list", "a valid list": "a list", "a valid dictionary": "a mapping",
+         "a valid string": "text", "a valid boolean": "true or false", "Tuple should": "the list should", "List should": "the list should"}
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "…"
@@ -83,6 +87,8 @@ def schema_problems(origin: str, doc: YamlDocument, exc: ValidationError,
             what = f"'{loc[-1]}' is missing"
         else:
             what = error["msg"].removeprefix("Value error, ").replace("Input should be", "expected")
+            for words, plain in WORDS.items():
+                what = what.replace(words, plain)
             if error["type"] not in ("value_error", "assertion_error"):
                 what += f" (found {_shown(error['input'])})"
         position = doc.position(loc) or (None, None)
