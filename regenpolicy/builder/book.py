@@ -21,6 +21,7 @@ import yaml
 
 from regenpolicy.builder.execute import Result
 from regenpolicy.builder.project import Project
+from regenpolicy.data import DataValidationError, OutsideError, Problem, inside
 
 GENERATED = "book/_generated"
 
@@ -106,6 +107,14 @@ def _dump(value: Any) -> bytes:
     return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode("utf-8")
 
 
+def _inside_book(book: Path, rel: str) -> Path:
+    """A file of book/, refused (exit 2, with its path) if a symbolic link takes it outside book/."""
+    try:
+        return inside(book, rel)
+    except OutsideError as exc:
+        raise DataValidationError([Problem(f"{book.name}/{rel}", f"{exc.why}; expected a file inside {book.name}/")]) from None
+
+
 def stage_book(project: Project, src: Path, results: Mapping[str, Result], figures: Path, cache: Path,
                pages: Mapping[str, bytes], title: str, edition: Mapping[str, Any] | None = None) -> None:
     """Lay out the edition's book sources in ``src``.
@@ -130,8 +139,9 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     generated = sorted({Path(n).stem for n in pages if n.endswith(".md")})
     sync_file(_dump(edition_toc(project, list(results), generated)), src / "_toc.yml")
     files: dict[str, Path | bytes] = {
-        str(p.relative_to(project.book_dir)): p for p in project.book_dir.rglob("*")
-        if p.is_file() and "_generated" not in p.relative_to(project.book_dir).parts
+        rel: _inside_book(project.book_dir, rel) for rel in sorted(
+            p.relative_to(project.book_dir).as_posix() for p in project.book_dir.rglob("*") if p.is_file())
+        if "_generated" not in Path(rel).parts
     }
     files.update({f"_generated/{name}": content for name, content in pages.items()})
     files["_static/vega-bundle.js"] = vega_bundle(cache)

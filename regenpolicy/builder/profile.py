@@ -14,6 +14,7 @@ runs. Every problem names the file, line and column; none is a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import Registry
-from regenpolicy.data import Dataset, Problem, is_web_url
+from regenpolicy.data import Dataset, OutsideError, Problem, inside, is_web_url
 from regenpolicy.data.yamlfile import YamlDocument, YamlError, load_yaml
 from regenpolicy.models.declaration import FIGURE_ID
 from regenpolicy.models.parameters import EditionSettings, ParameterError, Parameters, resolve
@@ -220,9 +221,16 @@ def _settings_problems(origin: Path, doc: YamlDocument, raw: Any) -> tuple[dict[
 def load_profile(name_or_path: str | Path, project: Project, registry: Registry) -> Profile:
     """Read ``submissions/<id>.yaml`` (or a path) and check its form against the registry."""
     path = Path(name_or_path)
-    if path.suffix not in (".yaml", ".yml"):
+    named = path.suffix not in (".yaml", ".yml")  # an id names a profile of submissions/
+    if named:
         path = project.submissions_dir / f"{name_or_path}.yaml"
     origin = str(path)
+    rel = os.path.relpath(path, project.submissions_dir)
+    try:  # a profile of submissions/ stays inside it, whatever link is on the way
+        if named or not rel.startswith(".."):
+            inside(project.submissions_dir, rel)
+    except OutsideError as exc:
+        raise ProfileError([Problem(origin, f"{exc.why}; expected a profile inside submissions/")]) from None
     if not path.is_file() or path.is_symlink():
         known = ", ".join(sorted(p.stem for p in project.submissions_dir.glob("*.yaml")))
         what = "is not a regular file" if path.exists() else "no such submission profile"
