@@ -277,6 +277,25 @@ def _coverage(table: Table, records: list[dict[str, Any]], rel: str, lines: int)
     return problems
 
 
+def _record(table: Table, header: list[str], row: list[str], line: int, rel: str,
+            seen: dict[tuple[Any, ...], int]) -> tuple[dict[str, Any] | None, list[Problem]]:
+    """One row's values, typed, with what is wrong with them (a key seen before included)."""
+    if len(row) != len(header):
+        return None, [Problem(rel, f"expected {len(header)} fields, found {len(row)} "
+                                   "(a comma inside a value needs double quotes)", line)]
+    record: dict[str, Any] = {"_line": line}
+    problems: list[Problem] = []
+    for name, cell in zip(header, row, strict=True):
+        record[name], found = _cell(table.column(name), cell.strip(), line, rel)
+        problems += found
+    key = tuple(record[k] for k in table.primary_key)
+    if None not in key and seen.setdefault(key, line) != line:
+        pairs = ", ".join(f"{k}={v}" for k, v in zip(table.primary_key, key, strict=True))
+        problems.append(Problem(rel, f"duplicate key {pairs}; it first appears on line {seen[key]}; expected one row "
+                                     f"per {' + '.join(table.primary_key)}", line, table.primary_key[-1]))
+    return record, problems
+
+
 def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Check one CSV's bytes against its declaration and return it typed (with a ``_line`` column)."""
     text, problem = _decode(rel, PurePosixPath(table.file).name, raw)
@@ -290,25 +309,12 @@ def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None
     if problems:
         return None, problems
     records: list[dict[str, Any]] = []
-    seen: dict[tuple[Any, ...], int] = {}
+    seen: dict[tuple[Any, ...], int] = {}  # primary key → the line it first appears on
     for line, row in rows[1:]:
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            problems.append(Problem(rel, f"expected {len(header)} fields, found {len(row)} "
-                                         "(a comma inside a value needs double quotes)", line))
-            continue
-        record: dict[str, Any] = {"_line": line}
-        for name, cell in zip(header, row, strict=True):
-            record[name], found = _cell(table.column(name), cell.strip(), line, rel)
+        if any(cell.strip() for cell in row):
+            record, found = _record(table, header, row, line, rel, seen)
             problems += found
-        key = tuple(record[k] for k in table.primary_key)
-        if None not in key and seen.setdefault(key, line) != line:
-            problems.append(Problem(
-                rel, f"duplicate key {', '.join(f'{k}={v}' for k, v in zip(table.primary_key, key, strict=True))}; "
-                     f"it first appears on line {seen[key]}; expected one row per "
-                     f"{' + '.join(table.primary_key)}", line, table.primary_key[-1]))
-        records.append(record)
+            records += [record] if record is not None else []
     problems += _coverage(table, records, rel, len(rows))
     return pd.DataFrame.from_records(records, columns=[*(c.name for c in table.columns), "_line"]), problems
 
