@@ -43,7 +43,7 @@ TYPES: tuple[str, ...] = ColumnType.__args__  # type: ignore[attr-defined]
 NUMERIC = ("integer", "number")
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Words = Annotated[str, StringConstraints(max_length=2_000)]
+Words = Annotated[str, StringConstraints(max_length=10_000)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
@@ -152,11 +152,11 @@ class TableSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     file: CsvFile
-    title: Annotated[StrictStr, StringConstraints(min_length=1, max_length=200)]
+    title: Annotated[StrictStr, StringConstraints(min_length=1, max_length=2_000)]
     description: Words = ""
     columns: tuple[Column, ...] = Field(min_length=1, max_length=200)
     primary_key: tuple[Name, ...] = Field(min_length=1, max_length=10)
-    sources: tuple[Name, ...] = ()
+    sources: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=64)], ...] = ()
     versions: dict[VersionId, CsvFile] = Field(default_factory=dict, max_length=50)  # data vintages
     min_rows: Annotated[StrictInt, Field(ge=0, le=MAX_ROWS)] = 1  # the figures that read it need these
 

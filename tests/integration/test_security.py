@@ -186,6 +186,8 @@ def test_the_data_zip_and_citations_hold_the_strings_as_data(hostile_site):
     with zipfile.ZipFile(site / "b" / "b-data.zip") as z:
         names = z.namelist()
         assert "data/metadata.yaml" in names and "data/sources.csv" in names
+        package = json.loads(z.read("datapackage.json"))  # the tables described for any Frictionless tool
+        assert {r["path"] for r in package["resources"]} <= set(names)
         assert all(not n.startswith(("/", "..")) and ".." not in n.split("/") for n in names)
     page = (site / "b" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8")
     cite = page.split('class="regen-bibtex"', 1)[1].split("</pre>", 1)[0]
