@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -97,7 +98,7 @@ def vega_bundle(cache: Path) -> Path:
         from regenpolicy.presentation.figures import vega_bundle as bundle
 
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # builds sharing the cache may make it at once
         tmp.write_text(bundle(), encoding="utf-8")
         tmp.replace(path)
     return path

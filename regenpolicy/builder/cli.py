@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--jobs", type=_positive, default=None, help="notebooks run at once (default: cores + 1)")
     common.add_argument("--cell-timeout", type=_positive, default=DEFAULT_CELL_TIMEOUT,
                         help=f"seconds a notebook cell may run before the build stops it (default {DEFAULT_CELL_TIMEOUT})")
+    common.add_argument("--cache-dir", default=None,
+                        help="the notebooks' and the PDF's cache, shared by builds (default: <project>/_build/.cache)")
     b = sub.add_parser("build", parents=[common], help="build one edition: website, PDF and figure files")
     b.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
     b.add_argument("--out", default=None, help="output folder (default: <project>/_build)")
@@ -46,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("zip", help="the <edition>-data.zip to check")
     pv = sub.add_parser("preview", help="serve the report on 127.0.0.1, rebuilding and reloading it on every save")
     pv.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
-    pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000)")
+    pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port, printed)")
+    pv.add_argument("--cache-dir", default=None, help="the notebooks' cache (default: <project>/_build/.cache)")
     args = parser.parse_args(argv)
     if args.command == "verify":
         return verify(Path(args.zip))
@@ -58,15 +61,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "preview":
             from regenpolicy.builder.preview import Preview
 
-            Preview(project, args.submission, args.port, project.root / "_build" / "preview").run()
+            Preview(project, args.submission, args.port, project.root / "_build" / "preview",
+                    cache=Path(args.cache_dir).resolve() if args.cache_dir else None).run()
             return 0
         options = Options(pdf=not args.no_pdf, workers=args.jobs, cell_timeout=args.cell_timeout)
+        cache = Path(args.cache_dir).resolve() if args.cache_dir else None
         if args.command == "site":
-            build_site(project, Path(args.out or project.root / "_build" / "site").resolve(), options)
+            build_site(project, Path(args.out or project.root / "_build" / "site").resolve(), options, cache=cache)
             return 0
         registry = load_registry(project)
         profile = load_profile(args.submission, project, registry)
-        build(project, profile, Path(args.out or project.root / "_build").resolve(), options)
+        build(project, profile, Path(args.out or project.root / "_build").resolve(), options, cache=cache)
         return 0
     except (DataValidationError, ProfileError, StepError) as exc:
         error(exc, "Nothing was built; the previous output is unchanged.")

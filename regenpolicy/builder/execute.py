@@ -5,16 +5,22 @@ snapshot, its checked parameters, the edition's settings and its run folder. A c
 reused only when everything it depends on is unchanged, all of it known *before* it runs:
 
 - its source (``notebooks/<name>.md``) and its parameters and the settings it declares,
-- the code it runs: the package's model, data and presentation layers and ``requirements.txt``,
+- the code it runs: the package's modules it imports, directly or through other modules (the static
+  import graph of ``regenpolicy``, see ``notebook_modules``), and ``requirements.txt``: editing one
+  model re-runs only the notebooks that import it,
 - the tables it declares (``regenpolicy.tables``), by the hash of the snapshot it reads.
 
 After a run the build checks that the notebook read exactly the tables and published exactly the
 figures it declares. Entries live in ``<cache>/notebooks/<name>/<key>/`` (the executed notebook,
-its figure files and the numbers it glued), written once and moved into place whole.
+its figure files and the numbers it glued), written once and moved into place whole, so that
+builds running at the same time can share one cache folder (``--cache-dir``): an entry that
+exists is complete and never replaced.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import json
 import logging
@@ -24,7 +30,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,13 +81,103 @@ class Result:
     executed: bool  # False when reused from the cache
 
 
-def code_hash(requirements: Path, everything: bool = False) -> str:
-    """Hash of the code a notebook runs: every layer of the package but the build (or, with
-    ``everything``, the build too: what the site and the PDF are made with), and the pins."""
+def _module_file(package: Path, name: str) -> Path | None:
+    """The file of module ``name`` (``regenpolicy.x.y``) in ``package``, or None if there is none."""
+    parts = name.split(".")[1:]
+    base = package.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """The ``regenpolicy`` modules a parsed module imports anywhere (also inside functions), with
+    ``from x import y`` counted as ``x.y`` too (y may be a submodule)."""
+    found: set[str] = set()
+    here = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{a.name}" for a in node.names)
+    return {name for name in found if name == "regenpolicy" or name.startswith("regenpolicy.")}
+
+
+@functools.cache
+def _module_imports(path: str, name: str, is_package: bool, stamp: tuple[int, int]) -> frozenset[str]:
+    """The ``regenpolicy`` modules that the file ``path`` (module ``name``) imports; ``stamp``
+    (its modification time and size) keys the memo on the file."""
+    tree = ast.parse(Path(path).read_bytes(), filename=path)
+    return frozenset(_imports(tree, name, is_package))
+
+
+def _module_graph(package: Path) -> dict[str, frozenset[str]]:
+    """Each module of the package → the package's modules it imports."""
+    graph = {}
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package.parent).with_suffix("")
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        name = ".".join(parts)
+        stat = path.stat()
+        imported = _module_imports(str(path), name, rel.name == "__init__", (stat.st_mtime_ns, stat.st_size))
+        graph[name] = frozenset(m for m in imported if _module_file(package, m) is not None)
+    return graph
+
+
+def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
+    """The files of the package a notebook's code runs: the modules its code cells import and the
+    modules of its declared parameter class and model, with everything they import in turn
+    and the packages around them (``__init__.py``, run on import), by the static import graph."""
+    package = package or Path(regenpolicy.__file__).parent
+    graph = _module_graph(package)
+    roots = {f"regenpolicy.models.{dotted.rpartition('.')[0]}" for dotted in (step.parameters, step.model) if dotted}
+    for source in CODE_CELL.findall(step.path.read_text(encoding="utf-8")):
+        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        while lines and lines[0].startswith(":"):  # the cell's MyST options (:tags: [...])
+            lines.pop(0)
+        try:
+            trees = [ast.parse("\n".join(lines))]
+        except SyntaxError:  # the kernel will say so; still, every import line that parses counts
+            trees = []
+            for line in lines:
+                try:
+                    trees.append(ast.parse(line.strip()))
+                except SyntaxError:
+                    continue
+        for tree in trees:
+            roots |= _imports(tree, "__main__", False)
+    seen: set[str] = set()
+    todo = [m for m in roots if m in graph]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # importing a.b.c runs a and a.b first
+        todo.extend(graph[name])
+    return sorted(p for m in seen if (p := _module_file(package, m)) is not None)
+
+
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)  # jupytext MyST
+
+
+def code_hash(requirements: Path, everything: bool = False, modules: Iterable[Path] | None = None) -> str:
+    """Hash of the code a notebook runs: ``modules`` (see ``notebook_modules``), or every layer of
+    the package but the build (or, with ``everything``, the build too: what the site and the PDF are
+    made with), and the pins."""
     package = Path(regenpolicy.__file__).parent
     digest = hashlib.sha256()
-    modules = sorted(p for p in package.rglob("*.py") if everything or "builder" not in p.relative_to(package).parts)
-    for path in [*modules, requirements]:
+    if modules is None:
+        modules = (p for p in package.rglob("*.py") if everything or "builder" not in p.relative_to(package).parts)
+    for path in [*sorted(modules), requirements]:
         digest.update(str(path.relative_to(package.parent) if path.is_relative_to(package.parent)
                           else path.name).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -267,10 +363,10 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     The kernels come from ``kernels`` (a preview session keeps them warm between builds) or, when
     some notebook must run, from a fork server started for this call.
     """
-    code = code_hash(requirements)
     progress = Progress(len(jobs))
     entries = {job.step.name: cache / "notebooks" / job.step.name /
-               cache_key(job.step, job.parameters, job.settings, code, dataset) for job in jobs}
+               cache_key(job.step, job.parameters, job.settings,
+                         code_hash(requirements, modules=notebook_modules(job.step)), dataset) for job in jobs}
     results: dict[str, Result] = {}
     for entry in entries.values():
         remove_stale_entries(entry.parent)
@@ -310,11 +406,12 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         shutil.move(str(out / "figures"), str(tmp / "figures"))
         (tmp / "numbers.json").write_text(json.dumps(numbers, ensure_ascii=False, sort_keys=True), encoding="utf-8")
         (tmp / "done").touch()
-        shutil.rmtree(entry, ignore_errors=True)
+        if entry.exists() and not (entry / "done").exists():
+            shutil.rmtree(entry, ignore_errors=True)  # left half-written by an older version: never read
         try:
-            tmp.replace(entry)
-        except OSError:  # another build sharing the cache stored the same entry meanwhile: keep theirs
-            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.replace(entry)  # one rename: the entry appears whole
+        except OSError:  # another build sharing the cache stored the same entry meanwhile: keep theirs,
+            shutil.rmtree(tmp, ignore_errors=True)  # which it (or a third build) may be reading
         reads = (out / "reads.txt").read_text(encoding="utf-8").split() if (out / "reads.txt").exists() else []
         progress.finish(step.name, f"executed in {time.monotonic() - started:.1f} s "
                                    f"(reads {', '.join(r if r != ALL_TABLES else 'every table' for r in reads)})")

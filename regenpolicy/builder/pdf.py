@@ -328,8 +328,12 @@ class Printer:
 
         paths = [self.path(doc, header) for _, doc, header in jobs]
         self.used.update(paths)
-        todo = [(name, doc, header, path) for (name, doc, header), path in zip(jobs, paths, strict=True)
-                if not path.is_file()]
+        todo = []
+        for (name, doc, header), path in zip(jobs, paths, strict=True):
+            try:
+                os.utime(path)  # reused now: a build sharing the cache does not prune it
+            except OSError:
+                todo.append((name, doc, header, path))
         if todo:
             await self._start()
             await asyncio.gather(*(self._one(*job) for job in todo))
@@ -387,10 +391,17 @@ class Printer:
         if self._pw is not None:
             await self._pw.stop()
 
-    def prune(self) -> None:
-        """Forget the PDFs of documents this edition no longer has."""
+    def prune(self, keep_seconds: float = 3600) -> None:
+        """Forget the PDFs of documents this edition no longer has, once no build has used them for
+        ``keep_seconds``: another build sharing the cache (``--cache-dir``) may be about to join them."""
+        import time
+
         for file in self.cache.glob("*.pdf"):
-            if file not in self.used:
+            try:
+                old = file not in self.used and time.time() - file.stat().st_mtime > keep_seconds
+            except OSError:
+                continue
+            if old:
                 file.unlink(missing_ok=True)
 
 

@@ -2,8 +2,10 @@
 
 Everything that can be checked is checked before a notebook runs: the profile, the notebooks'
 declarations, every table, the printed values, and every parameter against its declared type and
-range. Notebooks read a validated snapshot, run in parallel and are reused from ``<out>/.cache``
-when nothing they declare changed; Sphinx rebuilds only changed pages. The outputs are assembled
+range. Notebooks read a validated snapshot, run in parallel and are reused from the cache folder
+(``--cache-dir``, by default ``<project>/_build/.cache``, content-addressed and shared by builds into
+any output folder, also at the same time) when nothing they declare changed; Sphinx rebuilds only
+changed pages (its working folder is the output folder's own, ``<out>/.book``). The outputs are assembled
 in a staging folder and published as one release by a single rename (``regenpolicy.builder.publish``),
 under a lock that keeps a second build in the same folder from touching the first one's files.
 """
@@ -81,7 +83,7 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
         log(f"data: {len(dataset.tables)} tables valid"
             + (f" (versions: {', '.join(f'{k}={v}' for k, v in profile.data_vintage.items())})"
                if profile.data_vintage else "") + f"; parameters of {len(inputs.notebooks)} notebooks valid")
-        cache = cache or out / ".cache"
+        cache = cache or project.root / "_build" / ".cache"
         staging = out / f".staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
@@ -137,7 +139,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
 
     data_zip = f"{profile.id}-data.zip"
     edition = editions.edition_info(profile, project.config(), data_zip=data_zip)
-    book = session.book or cache / "book" / profile.id
+    book = session.book or out / ".book" / profile.id  # per output folder: Sphinx's working files are not shareable
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition)
     machinery = code_hash(project.root / "requirements.txt", everything=True)
@@ -170,10 +172,10 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     return True, inputs
 
 
-def build_site(project: Project, out: Path, options: Options = Options()) -> None:
+def build_site(project: Project, out: Path, options: Options = Options(), *, cache: Path | None = None) -> None:
     """Every edition in ``submissions/``, oldest first, into one static site at ``out``.
 
-    Editions share one notebook cache; each is built into ``<out>/../editions/<id>``; the site is
+    Editions share one notebook cache (``cache``, by default ``<out>/../.cache``); each is built into ``<out>/../editions/<id>``; the site is
     assembled from them and published as one release only when all succeeded.
     """
     root = out.parent
@@ -183,7 +185,7 @@ def build_site(project: Project, out: Path, options: Options = Options()) -> Non
         previous: EditionInputs | None = None
         records = []
         for profile in profiles:
-            inputs = build(project, profile, root / "editions" / profile.id, options, cache=root / ".cache",
+            inputs = build(project, profile, root / "editions" / profile.id, options, cache=cache or root / ".cache",
                            previous=previous)
             records.append(editions.edition_record(profile))
             previous = inputs

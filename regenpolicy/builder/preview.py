@@ -156,8 +156,9 @@ class Status:
 
 
 class Preview:
-    def __init__(self, project: Project, submission: str, port: int, out: Path):
+    def __init__(self, project: Project, submission: str, port: int, out: Path, cache: Path | None = None):
         self.project, self.submission, self.port, self.out = project, submission, port, out
+        self.cache = cache or project.root / "_build" / ".cache"
         self.status = Status()
         self.changed = threading.Condition()
         self.dirty = True  # build once at start
@@ -210,7 +211,7 @@ class Preview:
                 registry = load_registry(self.project)
                 profile = load_profile(self.submission, self.project, registry)
                 build(self.project, profile, self.out, Options(pdf=pdf, workers=2),
-                      cache=self.project.root / "_build" / ".cache", session=self.session)
+                      cache=self.cache, session=self.session)
             except (DataValidationError, ProfileError, StepError, BuildError) as exc:
                 self._publish_status(state="error", message=f"ビルドできません（前のページを表示しています）:\n{exc}",
                                      pdf_busy=False)

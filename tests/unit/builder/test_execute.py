@@ -1,0 +1,151 @@
+"""The notebook cache's key and the check of a notebook's declaration, without running a notebook.
+
+(These were checked only through real builds in tests/integration/test_rebuilds.py.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from regenpolicy.builder.execute import ExecutionError, _check_declaration, cache_key, code_hash, notebook_modules
+from regenpolicy.builder.pipeline import prepare
+from regenpolicy.builder.profile import load_profile
+from regenpolicy.builder.project import Project
+from regenpolicy.builder.registry import load_registry
+from regenpolicy.data import load_dataset
+from regenpolicy.models.declaration import read_declaration as read_step
+from tests.conftest import ROOT, copy_project, edit
+
+PACKAGE = ROOT / "regenpolicy"
+FEE = "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850"
+
+
+@pytest.fixture(scope="module")
+def edition():
+    """The default edition's registry and checked parameters and settings, prepared in-process."""
+    project = Project(ROOT)
+    registry = load_registry(project)
+    profile = load_profile("default", project, registry)
+    dataset, inputs = prepare(project, profile, registry)
+    return registry, dataset, inputs
+
+
+def keys(edition, dataset=None, settings=None, code=None) -> dict[str, str]:
+    registry, shipped, inputs = edition
+    return {name: cache_key(registry.steps[name], inputs.resolved.parameters[name].values(),
+                            settings or inputs.resolved.settings.values(), code or "code", dataset or shipped)
+            for name in inputs.notebooks}
+
+
+def test_the_key_depends_on_the_package_modules_a_notebook_imports_and_no_other(tmp_path):
+    package = tmp_path / "regenpolicy"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    q1, k1 = read_step(ROOT / "notebooks" / "q1_qc_share.md"), read_step(ROOT / "notebooks" / "k1_fee_gap.md")
+    requirements = ROOT / "requirements.txt"
+
+    def code(step) -> str:
+        return code_hash(requirements, modules=notebook_modules(step, package))
+
+    q1_names = {p.relative_to(package).as_posix() for p in notebook_modules(q1, package)}
+    # its own model, what the presentation layer imports, the packages on the way; not another figure's model
+    assert {"models/qc.py", "models/__init__.py", "__init__.py", "presentation/notebook.py", "data/tables.py"} <= q1_names
+    assert "models/market.py" not in q1_names and not any(n.startswith("builder/") for n in q1_names)
+    before = code(q1), code(k1)
+    edit(package / "models" / "qc.py", '"""', '"""An edit. ', )
+    assert code(q1) != before[0] and code(k1) == before[1]  # editing qc.py re-runs Q1, not K1
+    (package / "models" / "reimbursement.py").write_text(
+        (package / "models" / "reimbursement.py").read_text(encoding="utf-8") + "\n# an edit\n", encoding="utf-8")
+    assert code(k1) != before[1]
+
+
+def test_a_module_imported_inside_a_function_or_relatively_counts(tmp_path):
+    package = tmp_path / "regenpolicy"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "models" / "extra.py").write_text("X = 1\n", encoding="utf-8")
+    (package / "models" / "helper.py").write_text("def f():\n    from .extra import X\n    return X\n",
+                                                  encoding="utf-8")
+    nb = tmp_path / "notebooks" / "q1_qc_share.md"
+    nb.parent.mkdir()
+    shutil.copy(ROOT / "notebooks" / "q1_qc_share.yml", nb.with_suffix(".yml"))
+    nb.write_text((ROOT / "notebooks" / "q1_qc_share.md").read_text(encoding="utf-8").replace(
+        "```{code-cell} ipython3\n", "```{code-cell} ipython3\nimport regenpolicy.models.helper\n", 1), encoding="utf-8")
+    names = {p.relative_to(package).as_posix() for p in notebook_modules(read_step(nb), package)}
+    assert {"models/helper.py", "models/extra.py"} <= names
+
+
+def test_editing_a_table_changes_the_key_of_exactly_its_readers(edition, tmp_path):
+    project = copy_project(tmp_path / "project")
+    edit(project / "data" / "fee_schedule.csv", FEE, FEE.replace("30850", "40000"))
+    edited = load_dataset(project / "data")
+    before, after = keys(edition), keys(edition, dataset=edited)
+    # the notebooks that declare fee_schedule: K1, its simulation, and the appendix (which reads every table)
+    assert {n for n in before if before[n] != after[n]} == {"k1_fee_gap", "k1mc_patient_simulation", "z1_data_appendix"}
+
+
+def test_a_setting_changes_the_key_of_exactly_the_notebooks_that_declare_it(edition):
+    _, _, inputs = edition
+    settings = inputs.resolved.settings.values()
+    before, after = keys(edition), keys(edition, settings={**settings, "yen_per_point": 20})
+    assert {n for n in before if before[n] != after[n]} == {"k1_fee_gap", "k1mc_patient_simulation"}
+
+
+def test_parameters_source_and_code_are_in_the_key(edition, tmp_path):
+    registry, dataset, inputs = edition
+    step = registry.steps["c1_lifetime_cost"]
+    values = inputs.resolved.parameters["c1_lifetime_cost"].values()
+    settings = inputs.resolved.settings.values()
+    base = cache_key(step, values, settings, "code", dataset)
+    assert cache_key(step, values, settings, "code", dataset) == base  # stable
+    assert cache_key(step, {**values, "changed": 1}, settings, "code", dataset) != base
+    assert cache_key(step, values, settings, "other code", dataset) != base
+    copy = tmp_path / step.path.name
+    shutil.copy(step.path.with_suffix(".yml"), copy.with_suffix(".yml"))
+    copy.write_text(step.path.read_text(encoding="utf-8") + "\nMore words.\n", encoding="utf-8")
+    assert cache_key(read_step(copy), values, settings, "code", dataset) != base
+
+
+# --- what the notebook read and published, against its front matter ------------------------------------
+def run_out(tmp_path: Path, reads: list[str], published: list[str]) -> Path:
+    (tmp_path / "reads.txt").write_text("\n".join(reads), encoding="utf-8")
+    (tmp_path / "published.json").write_text(json.dumps(published), encoding="utf-8")
+    return tmp_path
+
+
+S1 = ROOT / "notebooks" / "s1_survival.md"
+
+
+def test_a_notebook_that_read_and_published_what_it_declares_passes(tmp_path):
+    step = read_step(S1)
+    _check_declaration(step, run_out(tmp_path, list(step.tables), list(step.figures)))
+
+
+def test_a_declared_table_that_is_never_read_fails_and_names_it(tmp_path):
+    step = read_step(S1)
+    with pytest.raises(ExecutionError) as info:
+        _check_declaration(step, run_out(tmp_path, [t for t in step.tables if t != "sources"], list(step.figures)))
+    assert str(info.value) == ("notebooks/s1_survival.md: its declaration (s1_survival.yml: tables) does not match "
+                               "what it read (declared but never read: sources)")
+
+
+def test_a_table_read_but_not_declared_fails_and_names_it(tmp_path):
+    step = read_step(S1)
+    with pytest.raises(ExecutionError, match=r"read but not declared: drug_loss"):
+        _check_declaration(step, run_out(tmp_path, [*step.tables, "drug_loss"], list(step.figures)))
+
+
+def test_a_figure_published_but_not_declared_fails(tmp_path):
+    step = read_step(S1)
+    with pytest.raises(ExecutionError, match=r"published S1, K1 but its declaration \(s1_survival.yml: figures\) declares S1"):
+        _check_declaration(step, run_out(tmp_path, list(step.tables), ["S1", "K1"]))
+    with pytest.raises(ExecutionError, match=r"published no figure"):
+        _check_declaration(step, run_out(tmp_path, list(step.tables), []))
+
+
+def test_a_catalogue_notebook_must_read_the_catalogue(tmp_path):
+    step = read_step(ROOT / "notebooks" / "z1_data_appendix.md")
+    assert step.reads_everything
+    with pytest.raises(ExecutionError, match=r'declares tables: "\*" but never reads the catalogue'):
+        _check_declaration(step, run_out(tmp_path, ["sources"], list(step.figures)))
