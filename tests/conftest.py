@@ -41,10 +41,24 @@ def copy_project(target: Path) -> Path:
     return target
 
 
-def run_cli(project: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess[str]:
-    """``python -m regenpolicy --project <project> <args>``."""
-    return subprocess.run([sys.executable, "-m", "regenpolicy", "--project", str(project), *args],
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, "CI": "1"})
+SMALL = ROOT / "tests" / "integration" / "small.yaml"  # a few figures: for the tests that need a build of their own
+SESSION_CACHE: list[Path] = []  # the test session's one notebook cache (set by tests/integration/conftest.py)
+
+
+def cli_args(project: Path, *args: str, cache: Path | None = None) -> list[str]:
+    """``python -m regenpolicy --project <project> <args>``; a build or a site uses ``cache`` or the
+    session's shared cache, so that every build test but the first starts warm."""
+    argv = [sys.executable, "-m", "regenpolicy", "--project", str(project), *args]
+    cache = cache or (SESSION_CACHE[0] if SESSION_CACHE else None)
+    if args and args[0] in ("build", "site", "preview") and cache is not None:
+        argv += ["--cache-dir", str(cache)]
+    return argv
+
+
+def run_cli(project: Path, *args: str, timeout: int = 900, cache: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m regenpolicy --project <project> <args>`` (see ``cli_args``)."""
+    return subprocess.run(cli_args(project, *args, cache=cache), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "CI": "1"})
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

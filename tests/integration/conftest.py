@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-import time
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, SESSION_CACHE, run_cli
 
 pytestmark = pytest.mark.build
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One notebook cache for every build of the session (``--cache-dir``): the first build that runs a
+    notebook pays for it, every other build with the same inputs reuses it. Under pytest-xdist the
+    workers share it (the cache is content-addressed and its entries appear by one rename)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    cache = base / "session-cache"
+    cache.mkdir(exist_ok=True)
+    SESSION_CACHE[:] = [cache]
+    return cache
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default report built once, for real, into a scratch folder."""
     out = tmp_path_factory.mktemp("build")
-    started = time.monotonic()
     proc = run_cli(ROOT, "build", "--out", str(out))
     assert proc.returncode == 0, f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    print(f"\nreal build took {time.monotonic() - started:.1f} s")
     return out
 
 

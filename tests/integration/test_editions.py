@@ -12,16 +12,6 @@ import pytest
 from tests.conftest import ROOT, copy_project, edit, run_cli
 
 
-def test_build_refuses_an_unknown_version_before_running_anything(tmp_path):
-    path = tmp_path / "p.yaml"
-    path.write_text("id: x\ntitle: t\ndate: 2025\nfigures: [K1]\ndata_vintage: {fee_schedule: '1999'}\n",
-                    encoding="utf-8")
-    proc = run_cli(ROOT, "build", "--out", str(tmp_path / "out"), "--no-pdf", "--submission", str(path))
-    assert proc.returncode == 2
-    assert "has no version '1999'" in proc.stderr and "Nothing was built" in proc.stderr
-    assert not (tmp_path / "out" / "html").exists()
-
-
 def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_path):
     project = copy_project(tmp_path / "project")
     data = project / "data"

@@ -3,23 +3,45 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, edit
+from tests.conftest import cli_args, copy_project, edit
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+class Log:
+    """The preview's output, read as it comes; tests wait on what it says, not on time."""
+
+    def __init__(self, proc: subprocess.Popen[str]):
+        self.proc, self.lines, self.changed = proc, [], threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout or []:
+            with self.changed:
+                self.lines.append(line)
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()
+
+    def text(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
+
+    def wait_for(self, pattern: str, timeout: float = 600) -> re.Match[str]:
+        """The first match of ``pattern`` in the output; fails if the preview exits first."""
+        with self.changed:
+            found = self.changed.wait_for(
+                lambda: re.search(pattern, "".join(self.lines)) or self.proc.poll() is not None, timeout=timeout)
+            match = re.search(pattern, "".join(self.lines))
+        assert match, f"{pattern!r} never appeared (found={found!r}):\n{self.text()[-3000:]}"
+        return match
 
 
 def descendants(pid: int) -> list[int]:
@@ -44,13 +66,12 @@ def preview(tmp_path):
     project = copy_project(tmp_path / "project")
     (project / "submissions" / "k1.yaml").write_text("id: k1\ntitle: K1 の確認\ndate: 2026-01-01\nfigures: [K1]\n",
                                                      encoding="utf-8")
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "regenpolicy", "--project", str(project), "preview",
-                             "--submission", "k1", "--port", str(port)],
+    # port 0: the server binds a free port and prints it
+    proc = subprocess.Popen(cli_args(project, "preview", "--submission", "k1", "--port", "0"),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "CI": "1"})
-    log: list[str] = []
-    threading.Thread(target=lambda: log.extend(proc.stdout or []), daemon=True).start()
-    yield project, f"http://127.0.0.1:{port}", proc, log
+    log = Log(proc)
+    url = log.wait_for(r"preview of 'k1' at (http://127\.0\.0\.1:\d+)/").group(1)
+    yield project, url, proc, log
     if proc.poll() is None:
         proc.kill()
 
@@ -58,13 +79,9 @@ def preview(tmp_path):
 def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(preview, browser):
     project, url, proc, log = preview
     page = browser.new_page()
-    deadline = time.monotonic() + 600
-    while page.locator("text=30,850点").count() == 0:  # the first build of the session
-        assert proc.poll() is None and time.monotonic() < deadline, "".join(log[-40:])
-        try:
-            page.goto(f"{url}/notebooks/k1_fee_gap.html", wait_until="load")
-        except Exception:
-            time.sleep(1)
+    log.wait_for(r"\[build\] (done in|up to date)")  # the first build of the session is published
+    page.goto(f"{url}/notebooks/k1_fee_gap.html", wait_until="load")
+    page.wait_for_function("() => !!document.body && document.body.innerText.includes('30,850点')")
     fees = project / "data" / "fee_schedule.csv"
     edit(fees, "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
     page.wait_for_function("() => !!document.body && document.body.innerText.includes('40,000点')", timeout=180000)  # reloaded by itself
@@ -96,4 +113,4 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     while left() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left() == {}, f"processes left behind: {left()}"
-    assert "preview: stopped" in "".join(log)
+    assert "preview: stopped" in log.text()

@@ -49,6 +49,13 @@ def wait_for_charts(page) -> None:
                            ".every(e => e.hasAttribute('data-regen-drawn'))", timeout=30000)
 
 
+def open_page(page, url: str) -> None:
+    """Load a page and wait for what the tests read: every chart drawn and the fonts in (not ``networkidle``)."""
+    page.goto(url, wait_until="load")
+    wait_for_charts(page)
+    page.evaluate("document.fonts.ready.then(() => true)")
+
+
 # --- phones ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("width", [360, 390])
 def test_every_chart_table_and_equation_fits_a_phone(built, served, browser, width):
@@ -58,8 +65,7 @@ def test_every_chart_table_and_equation_fits_a_phone(built, served, browser, wid
     charts = tables = 0
     for path in pages:
         page = context.new_page()
-        page.goto(f"{served}/{path}", wait_until="networkidle")
-        wait_for_charts(page)
+        open_page(page, f"{served}/{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
         for box in page.evaluate("""() => [...document.querySelectorAll('.regen-chart')].map(e => {
               const s = e.querySelector('svg.marks').getBoundingClientRect();
@@ -88,8 +94,7 @@ def test_every_chart_table_and_equation_fits_a_phone(built, served, browser, wid
 
 def test_a_chart_can_be_read_from_the_keyboard(served, browser):
     page = browser.new_page()
-    page.goto(f"{served}/notebooks/m1_market.html", wait_until="networkidle")
-    wait_for_charts(page)
+    open_page(page, f"{served}/notebooks/m1_market.html")
     svg = page.locator("#fig-m1-chart svg.marks")
     assert svg.get_attribute("tabindex") == "0" and "市場規模" in svg.get_attribute("aria-label")
     svg.focus()
@@ -120,7 +125,7 @@ def test_search_finds_every_page_that_contains_the_term(built, served, browser, 
     expected = {p for p in pages if term in article_text(built, p)}
     assert expected, term
     page = browser.new_page()
-    page.goto(f"{served}/search.html?q={quote(term)}", wait_until="networkidle")
+    page.goto(f"{served}/search.html?q={quote(term)}", wait_until="load")
     page.wait_for_function("() => { const s = document.querySelector('#search-results .search-summary');"
                            " return s && /[0-9]/.test(s.textContent); }", timeout=30000)
     count = int(re.search(r"\d+", page.locator("#search-results .search-summary").inner_text()).group(0))
@@ -144,8 +149,7 @@ def test_no_serious_accessibility_violations_on_any_page(built, served, browser)
         context.add_init_script(f"localStorage.setItem('theme', '{mode}'); localStorage.setItem('mode', '{mode}');")
         for path in pages:
             page = context.new_page()
-            page.goto(f"{served}/{path}", wait_until="networkidle")
-            wait_for_charts(page)
+            open_page(page, f"{served}/{path}")
             assert page.evaluate("document.documentElement.dataset.theme") == mode
             result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}})
             for v in result.response["violations"]:

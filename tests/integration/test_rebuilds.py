@@ -1,4 +1,9 @@
-"""Rebuilds: only what changed is re-executed, and nothing stale is ever shown or published."""
+"""Rebuilds: only what changed is re-executed, and nothing stale is ever shown or published.
+
+A small edition (tests/integration/small.yaml) in a project copy with a cache of its own: what a
+rebuild executes is then decided by this module's edits alone, not by what other tests cached.
+Which notebooks an edit reaches is decided by the cache key (unit-tested in
+tests/unit/builder/test_execute.py); here the real build shows it end to end."""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import copy_project, edit, run_cli, tree_digest
+from tests.conftest import SMALL, copy_project, edit, run_cli, tree_digest
 
 NOTEBOOKS = {"m1_market", "c2_unit_cost", "k1_fee_gap", "z1_data_appendix"}
 
@@ -27,20 +32,29 @@ def k1_rows(out: Path) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory):
-    """A project copy and an output folder that the tests of this module rebuild in turn."""
+def workspace(tmp_path_factory, built):
+    """A project copy, an output folder and a cache that the tests of this module rebuild in turn."""
     root = tmp_path_factory.mktemp("rebuilds")
     project = copy_project(root / "project")
     out = root / "out"
-    proc = run_cli(project, "build", "--out", str(out), "--no-pdf")
+    proc = run_small(project, out, root / "cache")
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert executed(proc.stdout) >= NOTEBOOKS
-    return project, out
+    # same inputs, same outputs: executed afresh here, the figures are those of the session's build
+    for name in ("M1", "C2", "S1"):
+        for suffix in (".csv", ".data.csv", ".svg", ".xlsx"):
+            assert (out / "figures" / f"{name}{suffix}").read_bytes() == (built / "figures" / f"{name}{suffix}").read_bytes()
+    return project, out, root / "cache"
+
+
+def run_small(project: Path, out: Path, cache: Path, *args: str):
+    if "--submission" not in args:
+        args = (*args, "--submission", str(SMALL))
+    return run_cli(project, "build", "--out", str(out), "--no-pdf", *args, cache=cache)
 
 
 def build(workspace, *args: str) -> str:
-    project, out = workspace
-    proc = run_cli(project, "build", "--out", str(out), "--no-pdf", *args)
+    proc = run_small(*workspace, *args)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout
 
@@ -54,7 +68,7 @@ def test_editing_nothing_executes_nothing(workspace):
 
 
 def test_editing_a_table_reexecutes_exactly_its_readers(workspace):
-    project, out = workspace
+    project, out, _ = workspace
     edit(project / "data" / "fee_schedule.csv", "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850",
          "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
     stdout = build(workspace)
@@ -66,7 +80,7 @@ def test_editing_a_table_reexecutes_exactly_its_readers(workspace):
 
 
 def test_adding_a_table_reaches_the_appendix(workspace):
-    project, out = workspace
+    project, out, _ = workspace
     (project / "data" / "extra_notes.csv").write_text("key,text\na,追加した表\n", encoding="utf-8")
     meta = project / "data" / "metadata.yaml"
     meta.write_text(meta.read_text(encoding="utf-8") + (
@@ -82,7 +96,8 @@ def test_adding_a_table_reaches_the_appendix(workspace):
 def test_a_setting_of_the_edition_reaches_every_figure_that_uses_it(workspace, tmp_path):
     out = workspace[1]
     profile = tmp_path / "other.yaml"
-    profile.write_text("id: other\ntitle: 別の版\ndate: 2026-01-01\nsettings: {yen_per_point: 20}\n", encoding="utf-8")
+    profile.write_text("id: other\ntitle: 別の版\ndate: 2026-01-01\nfigures: [M1, C2, K1, K1-MC, S1]\n"
+                       "settings: {yen_per_point: 20}\n", encoding="utf-8")
     stdout = build(workspace, "--submission", str(profile))
     assert executed(stdout) == {"k1_fee_gap", "k1mc_patient_simulation"}  # the two that declare yen_per_point
     assert float(k1_rows(out)["白血球採取（アフェレーシス）"]["reimbursement_yen [円/患者]"]) == 19410 * 20
@@ -100,13 +115,13 @@ def test_a_deleted_output_is_rebuilt_not_reported_up_to_date(workspace):
 
 
 def test_a_notebook_that_reads_an_undeclared_table_fails_and_names_it(workspace, tmp_path):
-    project, out = workspace
+    project, out, _ = workspace
     before = {name: tree_digest(out / name) for name in ("html", "figures")}
     nb = project / "notebooks" / "s1_survival.md"
     original = nb.read_text(encoding="utf-8")
     edit(nb, 'ctx.glue(s1.numbers)', 'ctx.glue(s1.numbers)\nctx.data["drug_loss"]')
     try:
-        proc = run_cli(project, "build", "--out", str(out), "--no-pdf")
+        proc = run_small(*workspace)
     finally:
         nb.write_text(original, encoding="utf-8")
     assert proc.returncode == 1
@@ -116,12 +131,12 @@ def test_a_notebook_that_reads_an_undeclared_table_fails_and_names_it(workspace,
 
 
 def test_a_declared_table_that_is_never_read_fails_the_build(workspace):
-    project, out = workspace
+    project = workspace[0]
     nb = project / "notebooks" / "s1_survival.yml"  # the notebook's declaration
     original = nb.read_text(encoding="utf-8")
     edit(nb, "tables: [sources, survival_outcomes]", "tables: [drug_loss, sources, survival_outcomes]")
     try:
-        proc = run_cli(project, "build", "--out", str(out), "--no-pdf")
+        proc = run_small(*workspace)
     finally:
         nb.write_text(original, encoding="utf-8")
     assert proc.returncode == 1
