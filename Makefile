@@ -19,9 +19,10 @@ preview: setup
 	$(PY) -m regenpolicy preview --submission $(SUBMISSION) --port $(PORT)
 
 # Everything: lint and types, the unit tests (seconds), then the tests of the real build.
+# The build tests share one notebook cache (tests/integration/conftest.py); the slowest are listed at the end.
 test: setup lint
 	$(PY) -m pytest tests/unit
-	$(PY) -m pytest tests/integration
+	$(PY) -m pytest tests/integration --durations=30
 
 # The unit tests of the models, the data checks, escaping, parameters and the build's logic.
 test-fast: setup

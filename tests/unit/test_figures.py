@@ -18,6 +18,7 @@ from regenpolicy.models import (
     market,
     pricing,
     qc,
+    reimbursement,
     repricing,
     survival,
 )
@@ -177,3 +178,24 @@ def test_a_count_that_no_longer_gives_the_printed_percentage_stops_the_build(dat
     problems = [str(p) for p in printed_value_problems(load_dataset(data_copy), DECLARATIONS)]
     assert any(p.startswith("data/printed_headlines.csv, line 7, column 'value': D1 approved_japan_total: "
                             "the seed prints 19 but the data give 22") for p in problems), problems
+
+
+# --- moved from the build tests (tests/integration/test_figures_built.py): what the built CSVs showed ------
+def test_tornado_charts_are_sorted_by_swing(shipped):
+    """C1-TOR, C2-TOR, K1-TOR and P1-TOR draw these frames in this order (figures.tornado_chart keeps it)."""
+    frames = {
+        "C1-TOR": lifetime.lifetime_costs(shipped, lifetime.C1Parameters()).tornado,
+        "C2-TOR": repricing.repricing_margins(shipped, repricing.C2RPParameters()).tornado,
+        "K1-TOR": reimbursement.patient_simulation(shipped, reimbursement.EditionSettings(fee_revision=2022, yen_per_point=10),
+                                                   reimbursement.PatientSimulationParameters(patients=2_000)).tornado,
+        "P1-TOR": pricing.value_price(shipped, pricing.P1Parameters()).tornado,
+    }
+    for fig_id, frame in frames.items():
+        swings = frame["swing"].tolist()
+        assert swings == sorted(swings, reverse=True) and swings[0] > 0, fig_id
+
+
+def test_p1_firm_price_is_the_sum_of_its_steps(shipped):
+    p1 = pricing.value_price(shipped, pricing.P1Parameters())
+    firm = p1.waterfall[p1.waterfall["method"].str.startswith("FIRM")].set_index("step")["amount"]
+    assert firm["価格"] == pytest.approx(firm.drop("価格").sum())
