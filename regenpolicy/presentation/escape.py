@@ -40,6 +40,11 @@ def lines(value: Any) -> str:
     return "<br>".join(text(part) for part in ("" if value is None else str(value)).splitlines())
 
 
+def web_url(value: Any) -> bool:
+    """An absolute http(s) address, the only kind the report makes a link of (templates: ``is web_url``)."""
+    return isinstance(value, str) and is_web_url(value)
+
+
 def link(url: Any, label: Any = None, *, classes: str = "") -> str:
     """A link to an http(s) address; any other address (javascript:, file:, data:…) stays text."""
     shown = text(url if label is None else label)
