@@ -449,7 +449,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     *files, stamp = printed
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
     try:
-        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition))
+        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition), link_prefix=LINK_PREFIX)
     except (ValueError, OSError) as exc:
         raise PdfError(f"joining the printed parts into {pdf_file} failed: {exc}") from None
     printer.prune()
