@@ -68,3 +68,11 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and formula_like(value):
         return "'" + value
     return value
+
+
+def bibtex(value: Any) -> str:
+    """Text for a BibTeX field: its special characters escaped, braces balanced."""
+    out = str(value).replace("\\", "\\textbackslash{}")
+    for char in "{}%#&$_~^":
+        out = out.replace(char, "\\" + char)
+    return out.replace("\n", " ")

@@ -49,3 +49,8 @@ def environment(package: str = PRESENTATION) -> Environment:
 def render(name: str, package: str = PRESENTATION, /, **context: Any) -> Markup:
     """The template ``name`` of ``package`` rendered with ``context``: markup, safe to nest."""
     return Markup(environment(package).get_template(name).render(**context))
+
+
+def macros(name: str, package: str = PRESENTATION, /) -> Any:
+    """The macros of template ``name`` of ``package``, to call from Python (each returns markup)."""
+    return environment(package).get_template(name).module
