@@ -116,7 +116,7 @@ def _rewrite(article: str, entry: Entry, pages: dict[str, Entry], site_url: str)
 
     def link(m: re.Match[str]) -> str:
         target = _page_link(html.unescape(m.group(1)), entry.file, pages, site_url)
-        return f'href="{escape.text(target)}"' if target is not None else 'data-regen-unlinked=""'
+        return f'href="{escape.attribute(target)}"' if target is not None else 'data-regen-unlinked=""'
 
     article = LINK.sub(link, article)
     article = article.replace('src="../', 'src="')
@@ -225,7 +225,7 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
                 return m.group(0)
             if anchor in everywhere:
                 wanted[owner[anchor]].add(anchor)
-                return f'href="{escape.text(LINK_PREFIX + anchor)}"'
+                return f'href="{escape.attribute(LINK_PREFIX + anchor)}"'
             return 'data-regen-unlinked=""'
         doc.body = INTERNAL_LINK.sub(link, doc.body)
     for doc in docs:

@@ -13,7 +13,6 @@ as package data); the builder's environment also finds the presentation's, for t
 
 from __future__ import annotations
 
-import html
 from functools import cache
 from typing import Any
 
@@ -29,7 +28,7 @@ def _finalize(value: Any) -> Any:
     """Every ``{{ }}`` output: markup stays, anything else is escaped as html.escape(quote=True) does."""
     if hasattr(value, "__html__"):
         return value
-    return Markup(html.escape("" if value is None else str(value), quote=True))
+    return Markup(escape.attribute(value))
 
 
 @cache
