@@ -249,19 +249,27 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict[str,
         scripts = context.get("script_files") or []
         scripts[:] = [js for js in scripts if str(getattr(js, "filename", js) or "").split("?")[0].rsplit("/", 1)[-1]
                       not in CHART_SCRIPTS]
-    if not edition:
-        return
-    pathto = context.get("pathto")
-    description = edition.get("description") or edition.get("title", "")
+    if edition:
+        context["metatags"] = str(context.get("metatags", "")) + "\n" + str(_meta(edition, pagename, context))
+        context["theme_extra_footer"] = _footer(edition, context.get("pathto"))
+
+
+def _meta(edition: dict[str, Any], pagename: str, context: dict[str, Any]) -> Markup:
+    """The page's description and Open Graph tags."""
     title = context.get("title") or edition.get("title", "")
     site = edition.get("site_url", "")
-    meta = SITE.meta(description, _plain(title), edition.get("title", ""), edition.get("author", ""),
-                     site + pagename + ".html" if site else "")
-    context["metatags"] = str(context.get("metatags", "")) + "\n" + str(meta)
+    return Markup(SITE.meta(edition.get("description") or edition.get("title", ""), _plain(title),
+                            edition.get("title", ""), edition.get("author", ""),
+                            site + pagename + ".html" if site else ""))
+
+
+def _footer(edition: dict[str, Any], pathto: Any) -> Markup:
+    """The edition, its date and version, links to its PDF and data (when the page can link), a citation."""
     pdf = pathto("report.pdf", 1) if pathto is not None and edition.get("id") else None
     data_zip = pathto(edition["data_zip"], 1) if pathto is not None and edition.get("data_zip") else None
     shown = {key: edition.get(key, "") for key in ("title", "date", "id", "version")}
-    context["theme_extra_footer"] = SITE.footer(shown, pdf, data_zip, _cite_block(edition, "", site, "この報告書を引用"))
+    cite = _cite_block(edition, "", edition.get("site_url", ""), "この報告書を引用")
+    return Markup(SITE.footer(shown, pdf, data_zip, cite))
 
 
 def _plain(value: Any) -> str:
