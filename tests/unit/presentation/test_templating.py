@@ -85,7 +85,7 @@ def test_a_published_figure(tmp_path):
     data = pd.DataFrame({"year": [2020, 2025], "amount": [1.0, 2.0], "status": ["printed", "derived"]})
     chart = alt.Chart(data).mark_bar().encode(x=alt.X("year:O", title=s), y=alt.Y("amount:Q", title=s))
     fig = figures.publish(tmp_path, "Z9", chart, data, title=s, sources=sources_of(s), units={"amount": s},
-                          unit=s, notes=[s])
+                          unit=s, notes=[s], labels={"year": s, "amount": s, "status": s})
     tree = parse(fig.html)
     check(tree, [s])
     assert tree.find(".//figure").get("data-regen-title") == s
