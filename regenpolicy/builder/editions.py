@@ -28,7 +28,9 @@ from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset
 from regenpolicy.data.datapackage import datapackage_json
 from regenpolicy.models.parameters import Parameters
-from regenpolicy.presentation import escape
+from regenpolicy.presentation.templating import render
+
+BUILDER = "regenpolicy.builder"  # the package whose templates/ hold the build's pages
 
 PACKAGES = ("jupyter-book", "sphinx", "myst-nb", "papermill", "altair", "vl-convert-python", "pandas",
             "numpy", "playwright", "latex2mathml")
@@ -234,46 +236,14 @@ def changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[
 
 # --- site index -------------------------------------------------------------------------------------
 def site_index(editions: list[dict[str, str]]) -> str:
-    """The site's front page: every edition, newest first."""
-    rows = "\n".join(
-        f"<tr><td>{escape.text(e['date'])}</td><td>{escape.text(e['audience'])}</td>"
-        f"<td><a href=\"{escape.text(e['id'])}/index.html\">{escape.text(e['title'])}</a></td>"
-        f"<td><a href=\"{escape.text(e['id'])}/report.pdf\">PDF</a></td>"
-        f"<td><a href=\"{escape.text(e['id'])}/figures/index.html\">図のデータ</a>・"
-        f"<a href=\"{escape.text(e['id'])}/{escape.text(e['id'])}-data.zip\">一式（zip）</a></td></tr>"
-        for e in sorted(editions, key=lambda e: (e["date"], e["id"]), reverse=True))
-    return f"""<!DOCTYPE html>
-<html lang="ja"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>再生医療等製品の価格制度に関する白書 — 版の一覧</title>
-<meta name="description" content="再生医療等製品の価格制度に関する白書の各版（提出ごと）：ウェブ版、PDF、データ">
-<style>
-body {{ font-family: "BIZ UDPGothic", "Hiragino Kaku Gothic ProN", Meiryo, sans-serif; margin: 2rem auto;
-       max-width: 60rem; padding: 0 1rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }} main {{ overflow-x: auto; }} th, td {{ text-align: left; padding: .4rem .6rem;
-border-bottom: 1px solid #ddd; vertical-align: top; }} th {{ background: #f4f4f4; }}
-td:first-child, td:nth-child(4), td:nth-child(5) {{ white-space: nowrap; }}
-</style></head>
-<body><main>
-<h1>再生医療等製品の価格制度に関する白書</h1>
-<p>提出ごとの版。各版は、その版のプロファイルとデータの版から作り直されるため、新しいデータが加わっても数値は変わらない。各版の「前の版からの変更点」のページに、パラメータ・データ・見出しの数値の変更を示す。</p>
-<table>
-<thead><tr><th>日付</th><th>提出先・読者</th><th>版</th><th>PDF</th><th>データ</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-</main></body></html>
-"""
+    """The site's front page: every edition, newest first (``templates/site_index.html.j2``)."""
+    newest_first = sorted(editions, key=lambda e: (e["date"], e["id"]), reverse=True)
+    return str(render("site_index.html.j2", BUILDER, editions=newest_first))
 
 
 def figures_index(profile: Profile, files: list[str]) -> str:
     """A page listing an edition's figure files (a static host shows no folder listings)."""
-    items = "\n".join(f'<li><a href="{escape.text(f)}">{escape.text(f)}</a></li>' for f in files)
-    return (f'<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>図のデータ — '
-            f"{escape.text(profile.title)}</title></head>\n<body><main><h1>図のデータ</h1><p>{escape.text(profile.title)}"
-            f"（{escape.text(profile.date)}）。&lt;ID&gt;.csv と &lt;ID&gt;.xlsx は図表の数値（日本語の列名に単位、Excel で開ける）、"
-            "&lt;ID&gt;.data.csv は計算したままの値（プログラム向け）、SVG と PNG は図そのもの（題名と出所つき）。</p>\n"
-            f'<ul>\n{items}\n</ul>\n<p><a href="../../index.html">版の一覧へ</a></p></main></body></html>\n')
+    return str(render("figures_index.html.j2", BUILDER, title=profile.title, date=profile.date, files=files))
 
 
 def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str) -> dict[str, Any]:

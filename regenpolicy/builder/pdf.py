@@ -21,8 +21,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
+from markupsafe import Markup
 
 from regenpolicy.presentation import escape
+from regenpolicy.presentation.templating import macros
+
+PRINT = macros("_print.html.j2", "regenpolicy.builder")  # templates/_print.html.j2: the print edition's markup
 
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -112,7 +116,7 @@ def _rewrite(article: str, entry: Entry, pages: dict[str, Entry], site_url: str)
 
     def link(m: re.Match[str]) -> str:
         target = _page_link(html.unescape(m.group(1)), entry.file, pages, site_url)
-        return f'href="{escape.text(target)}"' if target is not None else 'data-regen-unlinked=""'
+        return f'href="{escape.attribute(target)}"' if target is not None else 'data-regen-unlinked=""'
 
     article = LINK.sub(link, article)
     article = article.replace('src="../', 'src="')
@@ -128,46 +132,31 @@ def _heading_text(article: str) -> str:
     return html.unescape(text).replace("#", "").strip()
 
 
-def _toc_line(href: str, text: str, key: str, numbers: dict[str, int]) -> str:
-    page = numbers.get(key)
-    return (f'<span class="regen-toc-line"><a href="{escape.text(href)}">{escape.text(text)}</a>'
-            f'<span class="regen-toc-page">{page if page is not None else ""}</span></span>')
-
-
-def _contents(entries: list[Entry], numbers: dict[str, int]) -> str:
-    items, open_part, open_chapter = [], False, False
+def contents(entries: list[Entry]) -> list[dict[str, Any]]:
+    """The printed contents (目次) as a tree: the opening page, then parts → chapters → sections (a
+    chapter before any part stands alone). Each item: its anchor (id), title, whether it is a part,
+    and its items (None for a section)."""
+    top: list[dict[str, Any]] = []
+    part: dict[str, Any] | None = None
+    chapter: dict[str, Any] | None = None
     for e in entries:
-        if e.level == 0:
-            items.append(f"<li>{_toc_line('#' + e.slug, e.title, e.slug, numbers)}</li>")
-            continue
+        item = {"id": e.slug, "title": e.title, "part": False, "kids": [] if e.level == 1 else None}
         if e.level == 1:
-            if open_chapter:
-                items.append("</ol></li>")
-                open_chapter = False
+            chapter = None
             if e.part:
-                if open_part:
-                    items.append("</ol></li>")
-                part_id = e.slug + "--part"
-                items.append(f'<li class="regen-toc-part">{_toc_line("#" + part_id, e.part, part_id, numbers)}<ol>')
-                open_part = True
-            items.append(f"<li>{_toc_line('#' + e.slug, e.title, e.slug, numbers)}<ol>")
-            open_chapter = True
-        else:
-            items.append(f"<li>{_toc_line('#' + e.slug, e.title, e.slug, numbers)}</li>")
-    items += ["</ol></li>"] * (int(open_chapter) + int(open_part))
-    return ('<nav class="regen-contents" aria-label="目次"><h1 id="regen-contents">目次</h1>'
-            f'<ol>{"".join(items)}</ol></nav>')
+                part = {"id": e.slug + "--part", "title": e.part, "part": True, "kids": []}
+                top.append(part)
+        where = chapter if chapter is not None else part
+        (where["kids"] if where is not None else top).append(item)
+        if e.level == 1:
+            chapter = item
+    return top
 
 
-def _figure_list(body: str, numbers: dict[str, int]) -> str:
-    rows = []
-    for anchor, kind, fig_id, title in FIG_ATTRS.findall(body):
-        text = f"{html.unescape(kind)} {html.unescape(fig_id)}　{html.unescape(title)}"
-        rows.append(f"<li>{_toc_line('#' + anchor, text, anchor, numbers)}</li>")
-    if not rows:
-        return ""
-    return (f'<nav class="regen-figlist" aria-label="図表一覧"><h1 id="regen-figlist">図表一覧</h1>'
-            f'<ol>{"".join(rows)}</ol></nav>')
+def _figure_list(body: str) -> list[tuple[str, str]]:
+    """The list of figures and tables (図表一覧): each one's anchor and 「図 M1　title」."""
+    return [(anchor, f"{html.unescape(kind)} {html.unescape(fig_id)}　{html.unescape(title)}")
+            for anchor, kind, fig_id, title in FIG_ATTRS.findall(body)]
 
 
 @dataclass
@@ -180,14 +169,9 @@ class PrintDocument:
 
 
 def _front(entries: list[Entry], edition: dict[str, Any], audience: str, body: str, numbers: dict[str, int]) -> str:
-    site_url = str(edition.get("site_url", ""))
-    author = edition.get("author", "")
-    cover = (f'<header class="regen-cover"><p class="regen-cover-title">{escape.text(edition.get("title", ""))}</p>'
-             f"<p>{escape.text(edition.get('date', ''))}　{escape.text(audience)}</p>"
-             + (f"<p>{escape.text(author)}</p>" if author else "")
-             + f"<p>版：{escape.text(edition.get('id', ''))}・regenpolicy {escape.text(edition.get('version', ''))}</p>"
-             + (f"<p>ウェブ版：{escape.link(site_url)}</p>" if site_url else "") + "</header>")
-    return cover + _contents(entries, numbers) + _figure_list(body, numbers)
+    """The cover, the contents and the list of figures and tables (templates/_print.html.j2)."""
+    shown = {key: edition.get(key, "") for key in ("title", "date", "author", "id", "version", "site_url")}
+    return str(PRINT.front(shown, audience, contents(entries), _figure_list(body), numbers))
 
 
 def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], audience: str,
@@ -208,7 +192,8 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
     first = (html_dir / f"{entries[0].file}.html").read_text(encoding="utf-8")
     head_match = HEAD.search(first)
     head = head_match.group(1).replace('"../', '"') if head_match else ""
-    head = re.sub(r"<title>.*?</title>", f"<title>{escape.text(edition.get('title', ''))}</title>", head, flags=re.S)
+    title = str(PRINT.title(edition.get("title", "")))
+    head = re.sub(r"<title>.*?</title>", lambda _: title, head, flags=re.S)
     head = print_head(head)
     site_url = str(edition.get("site_url", ""))
     groups: list[list[str]] = []
@@ -220,9 +205,8 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
         entry.title = _heading_text(match.group(1))
         article = _rewrite(match.group(1), entry, pages, site_url)
         kind = {0: "regen-front", 1: "regen-print-chapter", 2: "regen-print-section"}[entry.level]
-        part = (f'<h1 class="regen-part-title" id="{entry.slug}--part">{escape.text(entry.part)}</h1>'
-                if entry.part else "")
-        section = f'{part}<section class="{kind}" id="{entry.slug}">{article}</section>'
+        # the article is the built site's own page, rewritten by _rewrite
+        section = str(PRINT.section(kind, entry.slug, entry.part, Markup(article)))
         if entry.level == 0 or entry.part or not groups:
             groups.append([])  # a part title (and the opening page) starts a printed page
         groups[-1].append(section)
@@ -241,16 +225,14 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
                 return m.group(0)
             if anchor in everywhere:
                 wanted[owner[anchor]].add(anchor)
-                return f'href="{escape.text(LINK_PREFIX + anchor)}"'
+                return f'href="{escape.attribute(LINK_PREFIX + anchor)}"'
             return 'data-regen-unlinked=""'
         doc.body = INTERNAL_LINK.sub(link, doc.body)
     for doc in docs:
         # Chromium names a destination only when a link of the same document points to it: the
         # targets of other documents' links get one, in a list that is not displayed.
         if wanted[doc.name]:
-            doc.body = ('<nav hidden aria-hidden="true">'
-                        + "".join(f'<a href="#{escape.text(a)}"></a>' for a in sorted(wanted[doc.name]))
-                        + "</nav>" + doc.body)
+            doc.body = str(PRINT.targets(sorted(wanted[doc.name]))) + doc.body
     return head, docs
 
 
@@ -263,8 +245,8 @@ def print_head(head: str) -> str:
 
 
 def _html_document(head: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="ja"><head>{head}</head>\n<body class="regen-print-edition">'
-            f'<div class="bd-article">{body}</div></body></html>\n')
+    """A document for the printer: the site's head (print_head) and a body of the built pages."""
+    return str(PRINT.document(Markup(head), Markup(body)))
 
 
 def allowed_request(url: str, root: Path) -> bool:
@@ -422,8 +404,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     from regenpolicy.builder.kernels import run_async
 
     pdf_file.parent.mkdir(parents=True, exist_ok=True)
-    header = ('<div style="font-size:7px;width:100%;text-align:right;margin-right:15mm;color:#555;'
-              f"font-family:'BIZ UDPGothic'\">{escape.text(str(edition.get('title', '')))}</div>")
+    header = str(PRINT.header(str(edition.get("title", ""))))
     printer = Printer(html_dir, cache)
     head, docs = print_documents(html_dir, toc_file, edition, audience)
     cache.mkdir(parents=True, exist_ok=True)
@@ -460,7 +441,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     *files, stamp = printed
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
     try:
-        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition))
+        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition), link_prefix=LINK_PREFIX)
     except (ValueError, OSError) as exc:
         raise PdfError(f"joining the printed parts into {pdf_file} failed: {exc}") from None
     printer.prune()

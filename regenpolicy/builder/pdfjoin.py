@@ -3,8 +3,9 @@
 Chromium prints each part of the edition (the front matter, the opening page, each part of the
 book) to a PDF of its own, so that an edit reprints only the parts it changed and the parts print
 in parallel. A part's links to another part cannot be resolved when it is printed alone (Chromium
-drops a link whose target is not in the document), so the print page writes them as
-``LINK_PREFIX + anchor`` and :func:`join` turns them back into links inside the joined document.
+drops a link whose target is not in the document), so the print page writes them as a web address
+starting with a placeholder prefix (``pdf.LINK_PREFIX`` + anchor, handed to :func:`join` as
+``link_prefix``) and :func:`join` turns them back into links inside the joined document.
 
 Everything a reader or a screen reader relies on is carried over: the pages, the links (named
 destinations), the bookmarks (nested as each part's), the tag structure (one Document element
@@ -18,6 +19,7 @@ references between the copied objects.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,9 +27,8 @@ from urllib.parse import unquote
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
 
-from regenpolicy.builder.pdf import LINK_PREFIX
-
 STAMP = "/RegenPageStamp"
+Outline = list[tuple[str, Any, list[Any]]]
 
 
 def _tree(node: Any, key: str) -> list[tuple[Any, Any]]:
@@ -60,7 +61,7 @@ def layout(path: Path) -> tuple[int, dict[str, int]]:
                                 if dest[0].objgen in index}
 
 
-def _outline(items: Any) -> list[tuple[str, Any, list[Any]]]:
+def _outline(items: Any) -> Outline:
     return [(str(item.title), item.destination, _outline(item.children)) for item in items]
 
 
@@ -75,132 +76,159 @@ def _set_parents(element: Any) -> None:
             _set_parents(kid)
 
 
-def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, str]) -> int:
-    """Join the printed ``parts`` into ``out`` (written atomically); return its page count."""
-    sources: list[Pdf] = []
-    pdf = Pdf.new()
-    try:
-        dests: dict[str, Any] = {}
-        outline: list[tuple[str, Any, list[Any]]] = []
-        structure: list[Any] = []  # each part's Document element, as copied
-        parent_tree: list[tuple[int, Any]] = []
-        ids: list[tuple[str, Any]] = []
-        next_key = 0
-        lang = "ja"
-        for n, path in enumerate(parts):
-            src = Pdf.open(path)
-            sources.append(src)  # qpdf copies stream data when saving: the source stays open till then
-            lang = str(src.Root.get("/Lang", lang))
-            offset = next_key
-            start = len(pdf.pages)
-            with warnings.catch_warnings():  # the named destinations are carried over below
-                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-                pdf.pages.extend(src.pages)
-            for page in pdf.pages[start:]:
-                if "/StructParents" in page.obj:
-                    page.obj.StructParents = int(page.obj.StructParents) + offset
-                for annot in page.obj.get("/Annots", []):
-                    if "/StructParent" in annot:
-                        annot.StructParent = int(annot.StructParent) + offset
-            index = {page.obj.objgen: pdf.pages[start + i].obj for i, page in enumerate(src.pages)}
+def _reparent(value: Any, olds: set[Any], document: Any) -> Any:
+    """A parent tree value (an element, or an array of them) with the parts' Document elements replaced."""
+    if isinstance(value, Array):
+        return Array([document if getattr(v, "objgen", None) in olds else v for v in value])
+    return document if getattr(value, "objgen", None) in olds else value
 
-            def moved(dest: Any, index: dict[Any, Any] = index) -> Any:
-                """A destination [page, /XYZ, left, top, zoom] pointing to the copied page."""
-                if not isinstance(dest, Array) or len(dest) == 0 or dest[0].objgen not in index:
-                    return None
-                return Array([index[dest[0].objgen], *list(dest)[1:]])
 
-            dests.update({name: d for name, d in ((k, moved(v)) for k, v in _dests(src).items()) if d is not None})
-            with src.open_outline() as o:
-                outline += _moved_outline(_outline(o.root), moved)
-            if "/StructTreeRoot" not in src.Root:
-                continue
-            tree = pdf.copy_foreign(src.Root.StructTreeRoot)
-            next_key = offset + int(tree.get("/ParentTreeNextKey", 0))
-            top = tree.get("/K")
-            if top is not None:
-                structure += list(top) if isinstance(top, Array) else [top]
-            if "/ParentTree" in tree:
-                parent_tree += [(int(key) + offset, value) for key, value in _tree(tree.ParentTree, "/Nums")]
-            if "/IDTree" in tree:
-                for name, element in _tree(tree.IDTree, "/Names"):
-                    if "/ID" in element:
-                        element.ID = pikepdf.String(f"p{n}-{element.ID}")
-                    ids.append((f"p{n}-{name!s}", element))
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, Array) else [value]
 
-        # Links between parts: the URI placeholders become links to the named destinations.
-        for page in pdf.pages:
+
+@dataclass
+class _Joined:
+    """What the parts bring to the joined document, collected part by part."""
+
+    pdf: Pdf
+    dests: dict[str, Any] = field(default_factory=dict)
+    outline: Outline = field(default_factory=list)
+    structure: list[Any] = field(default_factory=list)  # each part's Document element, as copied
+    parent_tree: list[tuple[int, Any]] = field(default_factory=list)
+    ids: list[tuple[str, Any]] = field(default_factory=list)
+    next_key: int = 0
+    lang: str = "ja"
+
+    def add(self, n: int, src: Pdf) -> None:
+        """Part ``n``: its pages (with their structure keys moved past the earlier parts'), its named
+        destinations and bookmarks (pointing to the copied pages) and its tag structure."""
+        pdf, offset, start = self.pdf, self.next_key, len(self.pdf.pages)
+        self.lang = str(src.Root.get("/Lang", self.lang))
+        with warnings.catch_warnings():  # the named destinations are carried over below
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            pdf.pages.extend(src.pages)
+        for page in pdf.pages[start:]:
+            if "/StructParents" in page.obj:
+                page.obj.StructParents = int(page.obj.StructParents) + offset
+            for annot in page.obj.get("/Annots", []):
+                if "/StructParent" in annot:
+                    annot.StructParent = int(annot.StructParent) + offset
+        index = {page.obj.objgen: pdf.pages[start + i].obj for i, page in enumerate(src.pages)}
+
+        def moved(dest: Any) -> Any:
+            """A destination [page, /XYZ, left, top, zoom] pointing to the copied page."""
+            if not isinstance(dest, Array) or len(dest) == 0 or dest[0].objgen not in index:
+                return None
+            return Array([index[dest[0].objgen], *list(dest)[1:]])
+
+        def moved_outline(items: Outline) -> Outline:
+            return [(t, moved(d), moved_outline(kids)) for t, d, kids in items]
+
+        self.dests.update({k: d for k, d in ((k, moved(v)) for k, v in _dests(src).items()) if d is not None})
+        with src.open_outline() as o:
+            self.outline += moved_outline(_outline(o.root))
+        if "/StructTreeRoot" in src.Root:
+            self._add_structure(n, pdf.copy_foreign(src.Root.StructTreeRoot), offset)
+
+    def _add_structure(self, n: int, tree: Any, offset: int) -> None:
+        self.next_key = offset + int(tree.get("/ParentTreeNextKey", 0))
+        if tree.get("/K") is not None:
+            self.structure += _as_list(tree.K)
+        if "/ParentTree" in tree:
+            self.parent_tree += [(int(key) + offset, value) for key, value in _tree(tree.ParentTree, "/Nums")]
+        for name, element in _tree(tree.IDTree, "/Names") if "/IDTree" in tree else []:
+            if "/ID" in element:  # ids are unique per part: prefixed with the part's number
+                element.ID = pikepdf.String(f"p{n}-{element.ID}")
+            self.ids.append((f"p{n}-{name!s}", element))
+
+    def resolve_links(self, link_prefix: str) -> None:
+        """Links between parts: the address placeholders become links to the named destinations."""
+        for page in self.pdf.pages:
             for annot in page.obj.get("/Annots", []):
                 uri = str(annot.A.get("/URI", "")) if "/A" in annot else ""
-                if uri.startswith(LINK_PREFIX):
-                    name = unquote(uri[len(LINK_PREFIX):])
+                if uri.startswith(link_prefix):
+                    name = unquote(uri[len(link_prefix):])
                     del annot.A
-                    if name in dests:
+                    if name in self.dests:
                         annot.Dest = Name("/" + name)
                     else:
                         annot.Rect = Array([0, 0, 0, 0])  # nowhere to go: inert
-        pdf.Root.Dests = pdf.make_indirect(Dictionary({"/" + k: v for k, v in sorted(dests.items())}))
+        self.pdf.Root.Dests = self.pdf.make_indirect(Dictionary({"/" + k: v for k, v in sorted(self.dests.items())}))
 
-        # One Document element holding every part's structure.
-        if structure:
-            root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
-            document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, Lang=pikepdf.String(lang),
-                                                    P=root))
-            olds = {d.objgen for d in structure if d.get("/S") == Name.Document}
-            kids = Array()
-            for element in structure:
-                inner = element.get("/K") if element.get("/S") == Name.Document else None
-                if inner is None:
-                    kids.append(element)
-                else:
-                    kids.extend(list(inner) if isinstance(inner, Array) else [inner])
-            document.K = kids
-            _set_parents(document)
+    def merge_structure(self) -> None:
+        """One Document element holding every part's structure, with one parent tree and id tree."""
+        pdf = self.pdf
+        root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+        document = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document,
+                                                Lang=pikepdf.String(self.lang), P=root))
+        olds = {d.objgen for d in self.structure if d.get("/S") == Name.Document}
+        kids = Array()
+        for element in self.structure:
+            inner = element.get("/K") if element.get("/S") == Name.Document else None
+            kids.extend([element] if inner is None else _as_list(inner))
+        document.K = kids
+        _set_parents(document)
 
-            def parent(value: Any) -> Any:
-                if isinstance(value, Array):
-                    return Array([document if getattr(v, "objgen", None) in olds else v for v in value])
-                return document if getattr(value, "objgen", None) in olds else value
+        root.K = document
+        root.ParentTree = pdf.make_indirect(Dictionary(Nums=Array(
+            [x for key, value in sorted(self.parent_tree, key=lambda kv: kv[0])
+             for x in (key, _reparent(value, olds, document))])))
+        root.ParentTreeNextKey = self.next_key
+        if self.ids:
+            root.IDTree = pdf.make_indirect(Dictionary(Names=Array(
+                [x for name, element in sorted(self.ids, key=lambda kv: kv[0]) for x in (pikepdf.String(name), element)])))
+        pdf.Root.StructTreeRoot = root
+        pdf.Root.MarkInfo = Dictionary(Marked=True)
 
-            flat: list[Any] = []
-            for key, value in sorted(parent_tree, key=lambda kv: kv[0]):
-                flat += [key, parent(value)]
-            nums = Array(flat)
-            root.K = document
-            root.ParentTree = pdf.make_indirect(Dictionary(Nums=nums))
-            root.ParentTreeNextKey = next_key
-            if ids:
-                names = Array()
-                for name, element in sorted(ids, key=lambda kv: kv[0]):
-                    names.extend([pikepdf.String(name), element])
-                root.IDTree = pdf.make_indirect(Dictionary(Names=names))
-            pdf.Root.StructTreeRoot = root
-            pdf.Root.MarkInfo = Dictionary(Marked=True)
-        pdf.Root.Lang = pikepdf.String(lang)
+
+def _stamp(pdf: Pdf, stamps: Pdf) -> None:
+    """The running header and page numbers over every page: each stamp page as a form drawn over the
+    page, marked as pagination (not content) for assistive technology; a fixed resource name keeps
+    the output byte for byte the same."""
+    if len(stamps.pages) != len(pdf.pages):
+        raise ValueError(f"overlay has {len(stamps.pages)} pages for {len(pdf.pages)}")
+    for page, stamp in zip(pdf.pages, stamps.pages, strict=True):
+        form = pdf.copy_foreign(stamp.as_form_xobject())
+        if "/Resources" not in page.obj:
+            page.obj.Resources = Dictionary()
+        if "/XObject" not in page.obj.Resources:
+            page.obj.Resources.XObject = Dictionary()
+        page.obj.Resources.XObject[STAMP] = form
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        page.contents_add(pdf.make_stream(f"Q\n/Artifact BMC q {STAMP} Do Q EMC\n".encode()))
+
+
+def _items(items: Outline) -> list[pikepdf.OutlineItem]:
+    out = []
+    for title, dest, kids in items:
+        item = pikepdf.OutlineItem(title, dest)
+        item.children.extend(_items(kids))
+        out.append(item)
+    return out
+
+
+def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, str], link_prefix: str) -> int:
+    """Join the printed ``parts`` into ``out`` (written atomically); return its page count. Links to
+    ``link_prefix`` + name become links to the named destination ``name`` of any part."""
+    sources: list[Pdf] = []  # qpdf copies stream data when saving: the sources stay open till then
+    pdf = Pdf.new()
+    try:
+        joined = _Joined(pdf)
+        for n, path in enumerate(parts):
+            sources.append(Pdf.open(path))
+            joined.add(n, sources[-1])
+        joined.resolve_links(link_prefix)
+        if joined.structure:
+            joined.merge_structure()
+        pdf.Root.Lang = pikepdf.String(joined.lang)
         pdf.Root.ViewerPreferences = Dictionary(DisplayDocTitle=True)
         pdf.Root.PageMode = Name.UseOutlines
-
-        # Bookmarks, nested as each part printed them.
-        with pdf.open_outline() as o:
-            o.root.extend(_items(outline))
-
-        # Running header and page numbers over every page.
+        with pdf.open_outline() as o:  # bookmarks, nested as each part printed them
+            o.root.extend(_items(joined.outline))
         if overlay is not None:
-            stamps = Pdf.open(overlay)
-            sources.append(stamps)
-            if len(stamps.pages) != len(pdf.pages):
-                raise ValueError(f"overlay has {len(stamps.pages)} pages for {len(pdf.pages)}")
-            for page, stamp in zip(pdf.pages, stamps.pages, strict=True):
-                # the stamp as a form drawn over the page, marked as pagination (not content) for
-                # assistive technology; a fixed resource name keeps the output byte for byte the same
-                form = pdf.copy_foreign(stamp.as_form_xobject())
-                if "/Resources" not in page.obj:
-                    page.obj.Resources = Dictionary()
-                if "/XObject" not in page.obj.Resources:
-                    page.obj.Resources.XObject = Dictionary()
-                page.obj.Resources.XObject[STAMP] = form
-                page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-                page.contents_add(pdf.make_stream(f"Q\n/Artifact BMC q {STAMP} Do Q EMC\n".encode()))
+            sources.append(Pdf.open(overlay))
+            _stamp(pdf, sources[-1])
         pdf.docinfo = pdf.make_indirect(Dictionary({k: pikepdf.String(v) for k, v in info.items()}))
         tmp = out.with_name(out.name + ".tmp")
         pdf.save(tmp, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
@@ -210,16 +238,3 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
         pdf.close()
         for src in sources:
             src.close()
-
-
-def _moved_outline(items: list[tuple[str, Any, list[Any]]], moved: Any) -> list[tuple[str, Any, list[Any]]]:
-    return [(t, moved(d), _moved_outline(kids, moved)) for t, d, kids in items]
-
-
-def _items(items: list[tuple[str, Any, list[Any]]]) -> list[pikepdf.OutlineItem]:
-    out = []
-    for title, dest, kids in items:
-        item = pikepdf.OutlineItem(title, dest)
-        item.children.extend(_items(kids))
-        out.append(item)
-    return out

@@ -30,10 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from markupsafe import Markup
 from sphinx.search.ja import JanomeSplitter
 from sphinx.util.docutils import SphinxDirective
 
-from regenpolicy.presentation import escape
+from regenpolicy.presentation.escape import bibtex
+from regenpolicy.presentation.templating import macros
+
+SITE = macros("_site.html.j2", "regenpolicy.builder")  # templates/_site.html.j2: what every page gets
 
 
 # --- search --------------------------------------------------------------------------------------
@@ -190,14 +194,6 @@ def _year(date: str) -> str:
     return date[:4] if date else ""
 
 
-def bibtex(value: str) -> str:
-    """Text for a BibTeX field: its special characters escaped, braces balanced."""
-    out = str(value).replace("\\", "\\textbackslash{}")
-    for char in "{}%#&$_~^":
-        out = out.replace(char, "\\" + char)
-    return out.replace("\n", " ")
-
-
 def citation(edition: dict[str, Any], what: str = "", url: str = "") -> tuple[str, str]:
     """A reference to the report (or one of its figures), as text and as BibTeX (plain strings)."""
     author = edition.get("author") or "—"
@@ -211,10 +207,9 @@ def citation(edition: dict[str, Any], what: str = "", url: str = "") -> tuple[st
     return text, f"@techreport{{{key.strip('-')},\n{body},\n  language = {{japanese}}\n}}"
 
 
-def _cite_block(edition: dict[str, Any], what: str, url: str, summary: str) -> str:
-    text, bib = citation(edition, what, url)
-    return (f'<details><summary>{escape.text(summary)}</summary><p>{escape.text(text)}</p>'
-            f'<pre class="regen-bibtex">{escape.text(bib)}</pre></details>')
+def _cite_block(edition: dict[str, Any], what: str, url: str, summary: str) -> Markup:
+    """``<div class="regen-cite">``: the citation as text and as BibTeX, under ``summary``."""
+    return Markup(SITE.cite(summary, *citation(edition, what, url)))
 
 
 CITE = re.compile(r'<div class="regen-cite" data-kind="([^"]*)" data-id="([^"]*)" data-anchor="([^"]*)" '
@@ -235,16 +230,12 @@ def _fill_body(edition: dict[str, Any], pagename: str, body: str) -> str:
     def cite(m: re.Match[str]) -> str:
         kind, fig, anchor, title = (_unescape(g) for g in m.groups())
         url = f"{site}{pagename}.html#{anchor}" if site else ""
-        inner = _cite_block(edition, f"{kind} {fig}「{title}」", url, f"この{kind}を引用")
-        return f'<div class="regen-cite">{inner}</div>'
+        return str(_cite_block(edition, f"{kind} {fig}「{title}」", url, f"この{kind}を引用"))
 
     def data(m: re.Match[str]) -> str:
         fig = _unescape(m.group(1))
-        if site:
-            url = f"{site}_static/figures/{fig}.csv"
-            return f'<p class="regen-print-data">データ：{escape.link(url, url)}（Excel：{escape.text(fig)}.xlsx）</p>'
-        return (f'<p class="regen-print-data">データ：この版のデータ一式 {escape.text(edition.get("data_zip", ""))} の '
-                f"figures/{escape.text(fig)}.csv（Excel は {escape.text(fig)}.xlsx）</p>")
+        url = f"{site}_static/figures/{fig}.csv" if site else ""
+        return str(SITE.print_data(fig, url, edition.get("data_zip", "")))
 
     return PRINT_DATA.sub(data, CITE.sub(cite, body))
 
@@ -258,43 +249,31 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict[str,
         scripts = context.get("script_files") or []
         scripts[:] = [js for js in scripts if str(getattr(js, "filename", js) or "").split("?")[0].rsplit("/", 1)[-1]
                       not in CHART_SCRIPTS]
-    if not edition:
-        return
-    pathto = context.get("pathto")
-    description = edition.get("description") or edition.get("title", "")
+    if edition:
+        context["metatags"] = str(context.get("metatags", "")) + "\n" + str(_meta(edition, pagename, context))
+        context["theme_extra_footer"] = _footer(edition, context.get("pathto"))
+
+
+def _meta(edition: dict[str, Any], pagename: str, context: dict[str, Any]) -> Markup:
+    """The page's description and Open Graph tags."""
     title = context.get("title") or edition.get("title", "")
     site = edition.get("site_url", "")
-    meta = [f'<meta name="description" content="{escape.text(description)}">',
-            f'<meta property="og:title" content="{escape.text(_plain(title))}">',
-            f'<meta property="og:site_name" content="{escape.text(edition.get("title", ""))}">',
-            f'<meta property="og:description" content="{escape.text(description)}">',
-            '<meta property="og:type" content="article">', '<meta property="og:locale" content="ja_JP">',
-            f'<meta name="author" content="{escape.text(edition.get("author", ""))}">']
-    if site:
-        meta.append(f'<meta property="og:url" content="{escape.text(site + pagename + ".html")}">')
-    context["metatags"] = str(context.get("metatags", "")) + "\n" + "\n".join(meta) + "\n"
-    links = []
-    if pathto is not None:
-        if edition.get("id"):
-            links.append(f'<li><a href="{escape.text(pathto("report.pdf", 1))}">PDF 版（印刷用）</a></li>')
-        if edition.get("data_zip"):
-            links.append(f'<li><a href="{escape.text(pathto(edition["data_zip"], 1))}" download>'
-                         f"この版のデータ一式（zip：元の表と metadata.yaml、図のデータ）</a></li>")
-    stamp = (f'<p class="regen-stamp">{escape.text(edition.get("title", ""))}　{escape.text(edition.get("date", ""))} 版'
-             f'（{escape.text(edition.get("id", ""))}）・ regenpolicy {escape.text(edition.get("version", ""))}</p>')
-    cite = _cite_block(edition, "", site, "この報告書を引用")
-    context["theme_extra_footer"] = _markup(
-        f'{stamp}<ul class="regen-site-links">{"".join(links)}</ul><div class="regen-cite">{cite}</div>')
+    return Markup(SITE.meta(edition.get("description") or edition.get("title", ""), _plain(title),
+                            edition.get("title", ""), edition.get("author", ""),
+                            site + pagename + ".html" if site else ""))
+
+
+def _footer(edition: dict[str, Any], pathto: Any) -> Markup:
+    """The edition, its date and version, links to its PDF and data (when the page can link), a citation."""
+    pdf = pathto("report.pdf", 1) if pathto is not None and edition.get("id") else None
+    data_zip = pathto(edition["data_zip"], 1) if pathto is not None and edition.get("data_zip") else None
+    shown = {key: edition.get(key, "") for key in ("title", "date", "id", "version")}
+    cite = _cite_block(edition, "", edition.get("site_url", ""), "この報告書を引用")
+    return Markup(SITE.footer(shown, pdf, data_zip, cite))
 
 
 def _plain(value: Any) -> str:
     return re.sub(r"<[^>]+>", "", str(value))
-
-
-def _markup(value: str) -> Any:
-    from markupsafe import Markup
-
-    return Markup(value)
 
 
 def _translate_ui(app: Any) -> None:
@@ -330,23 +309,22 @@ def _fill_js_messages(app: Any, exception: Exception | None) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _mathml(latex: str, display: str) -> str:
+def _mathml(latex: str, display: str) -> Markup:
+    """MathML as latex2mathml writes it (its text escaped by its XML writer)."""
     from latex2mathml.converter import convert
 
-    return str(convert(latex, display=display))
+    return Markup(convert(latex, display=display))
 
 
 def _visit_inline(self: Any, node: Any) -> None:
-    self.body.append(f'<span class="math">{_mathml(node.astext(), "inline")}</span>')
+    self.body.append(str(SITE.math_inline(_mathml(node.astext(), "inline"))))
     raise nodes.SkipNode
 
 
 def _visit_block(self: Any, node: Any) -> None:
     equations = [part for part in node.astext().split("\n\n") if part.strip()]
-    label = f'<span class="eqno">({node["number"]})</span>' if node.get("number") else ""
-    anchor = f' id="{node["ids"][0]}"' if node.get("ids") else ""
-    mathml = "".join(_mathml(eq, "block") for eq in equations)
-    self.body.append(f'<div class="math notranslate nohighlight"{anchor}>{label}{mathml}</div>')
+    mathml = Markup("".join(_mathml(eq, "block") for eq in equations))
+    self.body.append(str(SITE.math_block(mathml, node.get("number"), node["ids"][0] if node.get("ids") else None)))
     raise nodes.SkipNode
 
 

@@ -1,13 +1,18 @@
-"""Escaping by construction: one helper for each place a string from data or a profile lands.
+"""Escaping that a template's autoescape cannot do, one helper for each place a string lands.
 
-- ``text``: HTML text and attribute values (tables, captions, labels, the site's own pages);
-- ``lines``: HTML text whose line breaks are kept (columns of type ``text``);
-- ``link``: an ``<a>`` element, made only for an absolute http(s) address without user-info, bidi or
-  invisible characters (``regenpolicy.data.text.is_web_url``); anything else is text;
+HTML is written by Jinja2 templates with autoescape (``regenpolicy.presentation.templating``): every
+value a template prints is escaped unless it is markup made by our own templates. What is left here:
+
+- ``web_url``: the only addresses the report makes a link of (absolute http(s), without user-info,
+  bidi or invisible characters: ``regenpolicy.data.text.is_web_url``); any other address
+  (javascript:, file:, data:…) stays text (the templates' ``link`` macro asks ``is web_url``);
+- ``attribute``: a value written into an attribute of markup that is rewritten, not templated (the
+  print edition's links, ``regenpolicy.builder.pdf``);
 - ``script_json``: a value as JSON inside ``<script>``, unable to close the element or open a comment;
 - ``csv_cell``: a text cell of a spreadsheet download (``<ID>.csv``, ``.xlsx``), unable to become a
   formula (``regenpolicy.data.text.formula_like``: ``=``, ``+``, ``-``, ``@``, ``|`` and their
   full-width forms, also after spaces or invisible characters);
+- ``bibtex``: text for a BibTeX field;
 - ``terminal``: a value printed in a message (``regenpolicy.data.text.printable``).
 
 The data zip carries the tables exactly as validated, byte for byte (its stamp can be checked with
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 from regenpolicy.data import formula_like, is_web_url, printable
@@ -30,23 +36,14 @@ from regenpolicy.data import formula_like, is_web_url, printable
 terminal = printable
 
 
-def text(value: Any) -> str:
-    """Any value as HTML text (also safe inside a double- or single-quoted attribute)."""
+def web_url(value: Any) -> bool:
+    """An absolute http(s) address, the only kind the report makes a link of (templates: ``is web_url``)."""
+    return isinstance(value, str) and is_web_url(value)
+
+
+def attribute(value: Any) -> str:
+    """A value for a double- or single-quoted attribute of rewritten markup (as the templates escape it)."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def lines(value: Any) -> str:
-    """Text whose line breaks are shown as line breaks, everything else escaped."""
-    return "<br>".join(text(part) for part in ("" if value is None else str(value)).splitlines())
-
-
-def link(url: Any, label: Any = None, *, classes: str = "") -> str:
-    """A link to an http(s) address; any other address (javascript:, file:, data:…) stays text."""
-    shown = text(url if label is None else label)
-    if not isinstance(url, str) or not is_web_url(url):
-        return shown
-    cls = f' class="{text(classes)}"' if classes else ""
-    return f'<a{cls} href="{text(url)}" rel="noopener noreferrer">{shown}</a>'
 
 
 def script_json(value: Any) -> str:
@@ -63,3 +60,13 @@ def csv_cell(value: Any) -> Any:
     if isinstance(value, str) and formula_like(value):
         return "'" + value
     return value
+
+
+BIBTEX = {"\\": "\\textbackslash{}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}",
+          **{char: "\\" + char for char in "{}%#&$_"}}
+
+
+def bibtex(value: Any) -> str:
+    """Text for a BibTeX field: its special characters escaped (in one pass, so that the braces of
+    ``\\textbackslash{}`` stay braces), braces balanced, on one line."""
+    return re.sub(r"[\\{}%#&$_~^]", lambda m: BIBTEX[m.group(0)], str(value)).replace("\n", " ")

@@ -7,7 +7,9 @@ the chart is drawn in, the chart (drawn in the browser by the site's own vega sc
 ``book/_static/regen-charts.js``: no CDN, fitted to the screen, keyboard tooltips), the same chart as
 inline SVG for print, a text alternative generated from the data, the 出所 (each a link to its row
 in the sources table) and notes, the data as a table, the downloads, a permalink and a citation.
-Every string that reaches HTML goes through ``regenpolicy.presentation.escape``.
+The HTML comes from the templates ``templates/figure.html.j2``, ``table_figure.html.j2``,
+``table_block.html.j2`` and ``data_table.html.j2`` (``regenpolicy.presentation.templating``:
+autoescaped; the code passes data).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
+from markupsafe import Markup
 
 from regenpolicy.presentation import describe, downloads, escape
+from regenpolicy.presentation.templating import render
 
 # BIZ UDPGothic (Morisawa, Debian fonts-morisawa-bizud-gothic) is a TrueType font with a real
 # bold weight: Chromium embeds it in the PDF as text. CFF fonts such as Noto CJK, and any font
@@ -92,41 +96,15 @@ def source_anchor(source_id: Any) -> str:
     return "src-" + re.sub(r"[^A-Za-z0-9_-]", "-", str(source_id))
 
 
-def sources_html(sources: pd.DataFrame) -> str:
-    """出所 as links to each source's row in the sources table (appendix)."""
-    items = []
-    for _, row in sources.iterrows():
-        shown = escape.text(format_source(row))
-        if isinstance(row.get("source_id"), str):
-            shown = (f'<a class="regen-source-link" href="{APPENDIX_PAGE}#{escape.text(source_anchor(row["source_id"]))}">'
-                     f"{shown}</a>")
-        items.append(shown)
-    return "；".join(items)
+def source_links(sources: pd.DataFrame) -> list[tuple[str, str | None]]:
+    """出所 as the foot shows them: each source's text and the address of its row in the sources table."""
+    return [(format_source(row),
+             f"{APPENDIX_PAGE}#{source_anchor(row['source_id'])}" if isinstance(row.get("source_id"), str) else None)
+            for _, row in sources.iterrows()]
 
 
-def _foot(file_id: str, sources: pd.DataFrame, notes: list[str]) -> str:
-    """What every figure and table ends with: 出所 (linked), notes, and where its data is in print."""
-    parts = [f'<p class="regen-source">出所：{sources_html(sources)}</p>']
-    if notes:
-        parts.append(f'<p class="regen-note">注：{escape.text("。".join(notes))}。</p>')
-    # filled in by the report's Sphinx extension: the data file's address in this edition
-    parts.append(f'<p class="regen-print-data" data-file="{escape.text(file_id)}"></p>')
-    return '<div class="regen-fig-foot">' + "".join(parts) + "</div>"
-
-
-def _panel(kind: str, file_id: str, anchor: str, title: str, images: bool) -> str:
-    """Downloads, permalink and citation under a figure or table."""
-    base = f"../_static/figures/{escape.text(file_id)}"
-    hidden = f'<span class="visually-hidden">（{escape.text(kind)} {escape.text(file_id)}）</span>'
-    links = [f'<a class="regen-dl regen-dl-csv" href="{base}.csv" download>CSV{hidden}</a>',
-             f'<a class="regen-dl regen-dl-xlsx" href="{base}.xlsx" download>Excel{hidden}</a>']
-    if images:
-        links += [f'<a class="regen-dl regen-dl-svg" href="{base}.svg" download>SVG{hidden}</a>',
-                  f'<a class="regen-dl regen-dl-png" href="{base}.png" download>PNG（2倍）{hidden}</a>']
-    links.append(f'<a class="regen-permalink" href="#{escape.text(anchor)}">この{escape.text(kind)}へのリンク{hidden}</a>')
-    return (f'<div class="regen-panel"><span class="regen-panel-label">ダウンロード：</span>{" ".join(links)}'
-            f'<div class="regen-cite" data-kind="{escape.text(kind)}" data-id="{escape.text(file_id)}" '
-            f'data-anchor="{escape.text(anchor)}" data-title="{escape.text(title)}"></div></div>')
+def _note(notes: Sequence[str]) -> str:
+    return "。".join(notes)
 
 
 def _downloads(out: Path, file_id: str, frame: pd.DataFrame, *, heading: str, unit: str, cited: str,
@@ -140,8 +118,8 @@ def _downloads(out: Path, file_id: str, frame: pd.DataFrame, *, heading: str, un
 class Figure:
     """What a notebook cell displays for one figure or table."""
 
-    def __init__(self, html_text: str, plain: str):
-        self._html = html_text
+    def __init__(self, html_text: Markup, plain: str):
+        self._html = str(html_text)
         self._plain = plain
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -157,10 +135,10 @@ def caption_unit(units: Mapping[str, str], unit: str | None) -> str:
     return unit if unit is not None else "、".join(sorted(set(units.values())))
 
 
-def data_table(frame: pd.DataFrame, caption: str) -> str:
-    """A reader table (``downloads.reader_table``) as HTML, numbers formatted as on the page."""
+def data_table(frame: pd.DataFrame, caption: str) -> dict[str, Any]:
+    """A reader table (``downloads.reader_table``) for ``data_table.html.j2``, numbers formatted as on the page."""
     formats = dict.fromkeys(frame.columns, _shown_number)
-    return html_table(frame, caption, formats, classes="regen-table regen-data-table")
+    return table_context(frame, caption, formats, classes="regen-table regen-data-table")
 
 
 def _shown_number(value: Any) -> str:
@@ -199,59 +177,52 @@ def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame
     (out / f"{fig_id}.svg").write_text(vlc.vegalite_to_svg(exported), encoding="utf-8")
     (out / f"{fig_id}.png").write_bytes(vlc.vegalite_to_png(exported, scale=2))
 
-    body = (
-        f'<figure class="regen-figure" id="{anchor}" data-regen-kind="図" data-regen-id="{escape.text(fig_id)}" '
-        f'data-regen-title="{escape.text(title)}">\n'
-        f'<figcaption><h2 class="regen-fig-title"><span class="regen-fig-no">{escape.text(fig_no)}</span> '
-        f'{escape.text(title)}</h2><p class="regen-unit">単位：{escape.text(shown_unit)}</p></figcaption>\n'
-        f'<div class="regen-chart" id="{anchor}-chart" data-spec="{anchor}-spec" data-name="{escape.text(fig_id)}"></div>\n'
-        f'<div class="regen-print">{_prefix_ids(svg, anchor)}</div>\n'
-        f'<p class="regen-alt" id="{anchor}-alt">{escape.text(spec["description"])}</p>\n'
-        f"{_foot(fig_id, sources, notes_all)}\n"
-        f'<details class="regen-data"><summary>{escape.text(fig_no)} のデータ（表）</summary>\n'
-        f"{data_table(reader, f'{fig_no} のデータ')}</details>\n"
-        f"{_panel('図', fig_id, anchor, title, images=True)}\n"
-        f'<script type="application/json" id="{anchor}-spec">{escape.script_json(spec)}</script>\n'
-        f"</figure>\n"
-    )
+    body = render("figure.html.j2", anchor=anchor, fig_id=fig_id, fig_no=fig_no, title=title, unit=shown_unit,
+                  # vl-convert's SVG of our own spec (its text is escaped by Vega's SVG renderer)
+                  svg=Markup(_prefix_ids(svg, anchor)), description=spec["description"],
+                  sources=source_links(sources), note=_note(notes_all),
+                  table=data_table(reader, f"{fig_no} のデータ"), spec=spec)
     return Figure(body, f"{fig_no} {title}\n出所：{cited}")
 
 
-def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -> str:
+def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -> tuple[str, Any]:
+    """A cell as ``data_table.html.j2`` shows it: (text, lines or link; the value)."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return "—"
+        return "text", "—"
     if link:
-        return escape.link(value, classes="regen-url")
+        return "link", value
     if fmt is not None:
         shown = fmt(value) if callable(fmt) else fmt.format(value)
     else:
         shown = str(value)
-    return escape.lines(shown) if multiline else escape.text(shown)
+    return ("lines" if multiline else "text"), shown
+
+
+def table_context(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,
+                  classes: str = "regen-table", multiline: Sequence[str] = (), links: Sequence[str] = (),
+                  row_anchor: tuple[str, str] | None = None) -> dict[str, Any]:
+    """What ``data_table.html.j2`` shows of ``frame``: its headers, and each row's anchor and cells."""
+    formats = formats or {}
+    anchor_at = list(frame.columns).index(row_anchor[0]) if row_anchor is not None else None
+    rows = []
+    for record in frame.itertuples(index=False, name=None):
+        cells = [_cell(v, formats.get(c), c in multiline, c in links)
+                 for c, v in zip(frame.columns, record, strict=True)]
+        row_id = None
+        if row_anchor is not None and anchor_at is not None:
+            row_id = row_anchor[1] + re.sub(r"[^A-Za-z0-9_-]", "-", str(record[anchor_at]))
+        rows.append({"id": row_id, "cells": cells})
+    return {"caption": caption, "classes": classes, "columns": [str(c) for c in frame.columns], "rows": rows}
 
 
 def html_table(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,
                classes: str = "regen-table", multiline: Sequence[str] = (), links: Sequence[str] = (),
-               caption_html: str | None = None, row_anchor: tuple[str, str] | None = None) -> str:
+               row_anchor: tuple[str, str] | None = None) -> Markup:
     """A table as HTML in its own scrolling box: every header and cell escaped; ``multiline``
     columns keep their line breaks, ``links`` columns hold addresses shown as links when they are
     http(s); ``row_anchor`` = (column, prefix) gives each row the anchor prefix + its value."""
-    formats = formats or {}
-    head = "".join(f'<th scope="col">{escape.text(c)}</th>' for c in frame.columns)
-    rows = []
-    for record in frame.itertuples(index=False, name=None):
-        cells = []
-        for i, (c, v) in enumerate(zip(frame.columns, record, strict=True)):
-            tag = "th" if i == 0 else "td"
-            scope = ' scope="row"' if i == 0 else ""
-            cells.append(f"<{tag}{scope}>{_cell(v, formats.get(c), c in multiline, c in links)}</{tag}>")
-        row_id = ""
-        if row_anchor is not None:
-            row_id = f' id="{escape.text(row_anchor[1] + re.sub(r"[^A-Za-z0-9_-]", "-", str(record[list(frame.columns).index(row_anchor[0])])))}"'
-        rows.append(f"<tr{row_id}>{''.join(cells)}</tr>")
-    cap = caption_html if caption_html is not None else escape.text(caption)
-    return (f'<div class="regen-table-scroll" tabindex="0" role="region" aria-label="{escape.text(caption)}">'
-            f'<table class="{escape.text(classes)}"><caption>{cap}</caption>\n'
-            f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div>")
+    return render("data_table.html.j2", table=table_context(frame, caption, formats, classes=classes,
+                                                             multiline=multiline, links=links, row_anchor=row_anchor))
 
 
 def table(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,
@@ -262,10 +233,9 @@ def table(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | Non
     A caption that starts with a table number (``表 P1-1 …``) gives the table the anchor ``tbl-p1-1``
     that references in the prose link to."""
     number_match = re.match(r"表\s*([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s", caption)
-    body = html_table(frame, caption, formats, classes=classes, multiline=multiline, links=links,
-                      row_anchor=row_anchor)
-    if number_match:
-        body = f'<div class="regen-table-block" id="tbl-{number_match.group(1).lower()}">{body}</div>'
+    body = render("table_block.html.j2", block_id=f"tbl-{number_match.group(1).lower()}" if number_match else None,
+                  table=table_context(frame, caption, formats, classes=classes, multiline=multiline, links=links,
+                                      row_anchor=row_anchor))
     return Figure(body, caption)
 
 
@@ -285,13 +255,10 @@ def publish_table(out: Path, table_id: str, frame: pd.DataFrame, *, title: str, 
     cited = source_text(sources)
     reader = downloads.reader_table(frame, {})
     _downloads(out, table_id, reader, heading=f"表 {table_id} {title}", unit="", cited=cited, notes=notes_all)
-    caption_html = (f'<h2 class="regen-fig-title"><span class="regen-fig-no">表 {escape.text(table_id)}</span> '
-                    f"{escape.text(title)}</h2>")
-    body_table = html_table(frame, f"表 {table_id} {title}", formats, classes="regen-table regen-text-table",
-                            multiline=multiline, caption_html=caption_html)
-    body = (f'<div class="regen-table-block" id="{anchor}" data-regen-kind="表" data-regen-id="{escape.text(table_id)}" '
-            f'data-regen-title="{escape.text(title)}">\n{body_table}\n'
-            f"{_foot(table_id, sources, notes_all)}\n{_panel('表', table_id, anchor, title, images=False)}\n</div>\n")
+    shown = table_context(frame, f"表 {table_id} {title}", formats, classes="regen-table regen-text-table",
+                          multiline=multiline)
+    body = render("table_figure.html.j2", anchor=anchor, table_id=table_id, title=title, table=shown,
+                  sources=source_links(sources), note=_note(notes_all))
     return Figure(body, f"表 {table_id} {title}\n出所：{cited}")
 
 

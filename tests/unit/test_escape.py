@@ -11,19 +11,30 @@ import pytest
 
 from regenpolicy.presentation import escape
 from regenpolicy.presentation.figures import html_table
+from regenpolicy.presentation.templating import macros
 from tests.hostile import CORPUS, FORMULA_BODIES, FORMULA_STARTERS, INVISIBLE_PREFIXES
+
+MACROS = macros("_macros.html.j2")
 
 
 @pytest.mark.parametrize("s", CORPUS)
-def test_text_cannot_open_an_element_or_attribute(s):
-    out = escape.text(s)
+def test_attributes_cannot_open_an_element_or_attribute(s):
+    out = escape.attribute(s)
     assert "<" not in out and ">" not in out and '"' not in out and "'" not in out
     assert html.unescape(out) == s  # and the reader sees it literally
 
 
 @pytest.mark.parametrize("s", CORPUS)
+def test_templates_escape_every_value_as_text_and_attribute(s):
+    out = str(macros("_macros.html.j2").link("https://x.jp/", s, classes=s))
+    inner = out.split(">", 1)[1].rsplit("<", 1)[0]
+    assert "<" not in inner and ">" not in inner and html.unescape(inner) == s
+    assert out.count('"') == 6  # class, href and rel: nothing of s closes an attribute
+
+
+@pytest.mark.parametrize("s", CORPUS)
 def test_lines_keep_only_line_breaks(s):
-    out = escape.lines(s)
+    out = str(MACROS.lines(s))
     assert re.sub(r"<br>", "", out).count("<") == 0
     assert html.unescape(out.replace("<br>", "\n")) == "\n".join(s.splitlines())
 
@@ -38,11 +49,11 @@ def test_script_json_cannot_close_the_script(s):
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "vbscript:x",
                                  " https://x.jp", "//evil.example/x"])
 def test_links_are_made_only_for_web_addresses(url):
-    assert "<a" not in escape.link(url)
+    assert "<a" not in str(MACROS.link(url)) and not escape.web_url(url)
 
 
 def test_a_web_address_becomes_a_link_with_its_text_escaped():
-    assert escape.link('https://x.jp/a?b=1&c="2"') == (
+    assert str(MACROS.link('https://x.jp/a?b=1&c="2"')) == (
         '<a href="https://x.jp/a?b=1&amp;c=&quot;2&quot;" rel="noopener noreferrer">'
         "https://x.jp/a?b=1&amp;c=&quot;2&quot;</a>")
 
@@ -65,8 +76,8 @@ def test_every_formula_starter_after_every_invisible_prefix_is_neutralised_in_a_
 @pytest.mark.parametrize("url", ["https://example.com/\u202egnp.exe", "http://www.mhlw.go.jp@127.0.0.1:9/x",
                                  "https://a:b@example.com/", "https://exa\u200bmple.com/"])
 def test_misleading_addresses_stay_text(url):
-    assert "<a" not in escape.link(url)
-    assert "<a" not in escape.link(url, "出所")
+    assert "<a" not in str(MACROS.link(url)) and not escape.web_url(url)
+    assert "<a" not in str(MACROS.link(url, "出所"))
 
 
 def test_tables_escape_every_header_and_cell():
@@ -74,3 +85,14 @@ def test_tables_escape_every_header_and_cell():
     out = html_table(frame, "<caption>", multiline=["note"], links=["url"])
     body = re.sub(r"</?(div|table|caption|thead|tbody|tr|th|td)( [^>]*)?>|<br>", "", out)
     assert "<" not in body
+
+
+@pytest.mark.parametrize("s", CORPUS)
+def test_bibtex_fields_keep_their_braces_balanced(s):
+    out = escape.bibtex(s)
+    assert "\n" not in out
+    assert out.replace("\\{", "").count("{") == out.replace("\\}", "").count("}")
+
+
+def test_bibtex_escapes_each_special_character_once():
+    assert escape.bibtex("a\\b {c} 100% ~^\nd") == "a\\textbackslash{}b \\{c\\} 100\\% \\textasciitilde{}\\textasciicircum{} d"

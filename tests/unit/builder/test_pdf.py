@@ -1,0 +1,51 @@
+"""The print edition's front matter and documents, as the printer gets them."""
+
+from __future__ import annotations
+
+import json
+
+import lxml.html
+
+from regenpolicy.builder import pdf
+
+
+def entries() -> list[pdf.Entry]:
+    return [pdf.Entry("index", 0, "表紙"), pdf.Entry("a", 1, "序章"), pdf.Entry("b", 1, "市場", part="第I部"),
+            pdf.Entry("c", 2, "M1"), pdf.Entry("d", 1, "価格"), pdf.Entry("e", 1, "付録", part="第II部")]
+
+
+def test_the_contents_nest_parts_chapters_and_sections():
+    def shape(items):
+        return [(i["title"], None if i["kids"] is None else shape(i["kids"])) for i in items]
+
+    assert shape(pdf.contents(entries())) == [
+        ("表紙", None), ("序章", []),
+        ("第I部", [("市場", [("M1", None)]), ("価格", [])]),
+        ("第II部", [("付録", [])])]
+
+
+def test_the_front_matter_links_each_line_to_its_page():
+    front = pdf._front(entries(), {"title": "白書", "date": "2026-01-01", "id": "e1", "version": "0.2.0"}, "委員会",
+                       '<div id="fig-m1" data-regen-kind="図" data-regen-id="M1" data-regen-title="市場 &lt;規模&gt;">',
+                       {"page-b": 4, "fig-m1": 5})
+    tree = lxml.html.fragment_fromstring(front, create_parent="div")
+    lines = {a.get("href"): (a.text, a.getnext().text) for a in tree.iterfind(".//span[@class='regen-toc-line']/a")}
+    assert lines["#page-b"] == ("市場", "4") and lines["#page-d"] == ("価格", None)
+    assert lines["#fig-m1"] == ("図 M1　市場 <規模>", "5")
+    assert tree.find(".//li[@class='regen-toc-part']/span/a").text == "第I部"
+    assert tree.findtext(".//p[@class='regen-cover-title']") == "白書" and "ウェブ版" not in front
+
+
+def test_the_edition_title_is_printed_as_written(tmp_path):
+    """A backslash or \\g<0> in the title once went through re.sub's replacement template."""
+    (tmp_path / "index.html").write_text('<html><head><title>x</title></head><body><article class="bd-article">'
+                                         "<h1>表紙</h1></article></body></html>", encoding="utf-8")
+    toc = tmp_path / "_toc.yml"
+    toc.write_text(json.dumps({"root": "index"}), encoding="utf-8")
+    title = r"白書 \g<0> \\ <b>"
+    head, docs = pdf.print_documents(tmp_path, toc, {"title": title}, "")
+    assert lxml.html.fromstring(f"<html><head>{head}</head></html>").findtext(".//title") == title
+    header = lxml.html.fragment_fromstring(str(pdf.PRINT.header(title)))
+    assert header.text == title
+    document = pdf._html_document(head, docs[1].body)
+    assert document.startswith('<!DOCTYPE html>\n<html lang="ja"><head>') and document.endswith("</html>\n")

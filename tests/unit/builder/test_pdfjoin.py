@@ -1,0 +1,70 @@
+"""Joining the parts printed one by one: links between parts, page stamps, and no import of pdf.py."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pikepdf import Array, Dictionary, Name, Pdf
+
+from regenpolicy.builder import pdfjoin
+
+PREFIX = "https://regen-print.invalid/#"
+
+
+def part(path: Path, *, links: list[str] = (), dests: list[str] = (), pages: int = 1) -> Path:
+    """A printed part as Chromium writes one: pages, link annotations to addresses, named destinations."""
+    pdf = Pdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(200, 200))
+    annots = [pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([0, 0, 10, 10]),
+                                           A=Dictionary(S=Name.URI, URI=pikepdf.String(uri)))) for uri in links]
+    if annots:
+        pdf.pages[0].obj.Annots = Array(annots)
+    if dests:
+        pdf.Root.Dests = Dictionary({"/" + d: Array([pdf.pages[0].obj, Name.XYZ, 0, 200, 0]) for d in dests})
+    pdf.save(path)
+    return path
+
+
+def test_links_between_parts_point_to_the_other_parts_pages(tmp_path):
+    a = part(tmp_path / "a.pdf", links=[PREFIX + "fig-k1", PREFIX + "nowhere", "https://www.mhlw.go.jp/"])
+    b = part(tmp_path / "b.pdf", dests=["fig-k1"], pages=2)
+    out = tmp_path / "joined.pdf"
+    assert pdfjoin.join([a, b], out, overlay=None, info={"/Title": "白書"}, link_prefix=PREFIX) == 3
+    with pikepdf.open(out) as pdf:
+        to_k1, nowhere, web = pdf.pages[0].obj.Annots
+        assert to_k1.Dest == Name("/fig-k1") and "/A" not in to_k1
+        assert pdf.Root.Dests["/fig-k1"][0].objgen == pdf.pages[1].obj.objgen  # b's first page, now the second
+        assert list(nowhere.Rect) == [0, 0, 0, 0] and "/A" not in nowhere  # inert, not a broken address
+        assert str(web.A.URI) == "https://www.mhlw.go.jp/"
+        assert str(pdf.docinfo.Title) == "白書" and str(pdf.Root.Lang) == "ja"
+    assert pdfjoin.layout(out) == (3, {"fig-k1": 1})
+
+
+def test_the_page_stamp_must_have_one_page_for_each_page(tmp_path):
+    a = part(tmp_path / "a.pdf", pages=2)
+    stamp = part(tmp_path / "stamp.pdf", pages=1)
+    with pytest.raises(ValueError, match="overlay has 1 pages for 2"):
+        pdfjoin.join([a], tmp_path / "x.pdf", overlay=stamp, info={}, link_prefix=PREFIX)
+    stamp = part(tmp_path / "stamp.pdf", pages=2)
+    pdfjoin.join([a], tmp_path / "x.pdf", overlay=stamp, info={}, link_prefix=PREFIX)
+    with pikepdf.open(tmp_path / "x.pdf") as pdf:
+        assert all(pdfjoin.STAMP in page.obj.Resources.XObject for page in pdf.pages)
+
+
+def test_joining_is_reproducible(tmp_path):
+    parts = [part(tmp_path / "a.pdf", links=[PREFIX + "x"]), part(tmp_path / "b.pdf", dests=["x"])]
+    pdfjoin.join(parts, tmp_path / "1.pdf", overlay=None, info={}, link_prefix=PREFIX)
+    pdfjoin.join(parts, tmp_path / "2.pdf", overlay=None, info={}, link_prefix=PREFIX)
+    assert (tmp_path / "1.pdf").read_bytes() == (tmp_path / "2.pdf").read_bytes()
+
+
+def test_pdfjoin_does_not_import_the_print_edition():
+    """pdf.py prints and calls the join; the join knows nothing of pdf.py (no import cycle)."""
+    tree = ast.parse(Path(pdfjoin.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("regenpolicy")}

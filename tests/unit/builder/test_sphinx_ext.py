@@ -1,0 +1,43 @@
+"""What the report's Sphinx extension writes on every page: meta tags, footer, citations, data in print."""
+
+from __future__ import annotations
+
+import lxml.html
+
+from regenpolicy.builder import sphinx_ext
+
+EDITION = {"id": "e1", "title": "白書", "date": "2026-01-01", "author": "団体", "description": "説明",
+           "version": "0.2.0", "site_url": "", "data_zip": "e1-data.zip"}
+
+
+def page(edition: dict[str, str], body: str = "") -> dict[str, object]:
+    class App:
+        class config:  # Sphinx's app.config
+            regen_edition = edition
+
+    context: dict[str, object] = {"body": body, "title": "市場", "metatags": '<meta charset="utf-8">',
+                                  "pathto": lambda p, n: "../" + p, "script_files": []}
+    sphinx_ext._page_context(App(), "notebooks/m1", "page.html", context, None)
+    return context
+
+
+def test_every_page_says_which_edition_it_is_and_links_its_pdf_and_data():
+    context = page(EDITION)
+    assert str(context["metatags"]).startswith('<meta charset="utf-8">\n<meta name="description" content="説明">\n')
+    assert 'og:url' not in str(context["metatags"])  # no published address: no og:url
+    footer = lxml.html.fragment_fromstring(str(context["theme_extra_footer"]), create_parent="div")
+    assert footer.findtext(".//p[@class='regen-stamp']") == "白書　2026-01-01 版（e1）・ regenpolicy 0.2.0"
+    assert [a.get("href") for a in footer.iterfind(".//ul/li/a")] == ["../report.pdf", "../e1-data.zip"]
+    assert "@techreport{regenpolicy-e1" in footer.findtext(".//pre")
+
+
+def test_a_figure_gets_its_citation_and_the_address_of_its_data():
+    body = ('<div class="regen-cite" data-kind="図" data-id="M1" data-anchor="fig-m1" data-title="市場"></div>'
+            '<p class="regen-print-data" data-file="M1"></p>')
+    offline = lxml.html.fragment_fromstring(sphinx_ext._fill_body(EDITION, "notebooks/m1", body), create_parent="div")
+    assert offline.findtext(".//p[@class='regen-print-data']") == "データ：この版のデータ一式 e1-data.zip の figures/M1.csv（Excel は M1.xlsx）"
+    published = dict(EDITION, site_url="https://example.org/e1/")
+    online = lxml.html.fragment_fromstring(sphinx_ext._fill_body(published, "notebooks/m1", body), create_parent="div")
+    assert online.find(".//p/a").get("href") == "https://example.org/e1/_static/figures/M1.csv"
+    assert "https://example.org/e1/notebooks/m1.html#fig-m1" in online.findtext(".//div/details/p")
+    assert 'og:url" content="https://example.org/e1/notebooks/m1.html"' in str(page(published)["metatags"])
