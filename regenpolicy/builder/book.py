@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -147,7 +149,27 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     files["_static/vega-bundle.js"] = vega_bundle(cache)
     files.update({f"_static/figures/{p.name}": p for p in figures.iterdir()})
     sync_tree(files, src / "book")
-    sync_tree({f"{name}.ipynb": r.notebook for name, r in results.items()}, src / "notebooks")
+    sync_tree({f"{name}.ipynb": filled_notebook(r, cache) for name, r in results.items()}, src / "notebooks")
+
+
+def filled_notebook(result: Result, cache: Path) -> bytes:
+    """The executed notebook with its charts' print SVG in place (drawn here, not in the kernel),
+    kept by the notebook's and its frames' content so that an unchanged page costs one hash."""
+    from regenpolicy.presentation import draw
+
+    raw = result.notebook.read_bytes()
+    digest = hashlib.sha256(draw.renderer().encode() + b"\0" + raw)
+    for frame in sorted(result.figures.glob(f"*{draw.FRAME_SUFFIX}")):
+        digest.update(frame.name.encode() + b"\0" + frame.read_bytes())
+    page = cache / "drawn" / "pages" / f"{digest.hexdigest()[:32]}.ipynb"
+    if page.is_file():
+        return page.read_bytes()
+    content, _ = draw.fill_print(result.notebook, result.figures, cache)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    tmp = page.with_name(f".{page.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_bytes(content)
+    tmp.replace(page)
+    return content
 
 
 def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Path:

@@ -43,6 +43,7 @@ from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import published_key
 from regenpolicy.builder.registry import StepError, load_registry
 from regenpolicy.data import DataValidationError, printable
+from regenpolicy.presentation.draw import Drawer, draw_file
 
 WATCHED = ("data", "notebooks", "book", "submissions", "_config.yml", "_toc.yml")
 LIVE = "/__preview__/"
@@ -167,6 +168,7 @@ class Preview:
         self.code_changed = False
         self.connection_timeout = CONNECTION_TIMEOUT
         self.max_connections = MAX_CONNECTIONS
+        self.cache = project.root / "_build" / ".cache"
 
     # --- building -------------------------------------------------------------------------------
     def _publish_status(self, **values: Any) -> None:
@@ -181,6 +183,8 @@ class Preview:
         workers = 2
         self.session.kernels = WarmKernels(workers, KERNEL)
         self.session.sphinx = SphinxWorker()
+        self.session.drawer = Drawer(self.cache, workers=1)  # print SVGs of changed charts, warm
+        self.session.drawer.warm()
 
     def _stop_session(self) -> None:
         if self.session.kernels is not None:
@@ -189,6 +193,9 @@ class Preview:
         if self.session.sphinx is not None:
             self.session.sphinx.close()
             self.session.sphinx = None
+        if self.session.drawer is not None:
+            self.session.drawer.close()
+            self.session.drawer = None
 
     def builder(self) -> None:
         self._start_session()
@@ -209,8 +216,8 @@ class Preview:
             try:
                 registry = load_registry(self.project)
                 profile = load_profile(self.submission, self.project, registry)
-                build(self.project, profile, self.out, Options(pdf=pdf, workers=2),
-                      cache=self.project.root / "_build" / ".cache", session=self.session)
+                build(self.project, profile, self.out, Options(pdf=pdf, workers=2, downloads=pdf),
+                      cache=self.cache, session=self.session)
             except (DataValidationError, ProfileError, StepError, BuildError) as exc:
                 self._publish_status(state="error", message=f"ビルドできません（前のページを表示しています）:\n{exc}",
                                      pdf_busy=False)
@@ -250,6 +257,14 @@ class Preview:
             self.pdf_wanted = True
             self.status.message, self.status.pdf_busy = "PDF を作成しています…", True
             self.changed.notify_all()
+
+    def drawn(self, target: Path) -> bytes | None:
+        """A figure's download (CSV, Excel, SVG, PNG) drawn on its first request from the frame the
+        kernel saved beside it; kept in the build cache by content, so asked again it is a file read."""
+        try:
+            return draw_file(target.parent, target.name, self.cache)
+        except OSError:  # a name too long for the file system, say
+            return None
 
     # --- serving --------------------------------------------------------------------------------
     def hosts(self, port: int) -> frozenset[str]:
@@ -342,11 +357,18 @@ class Preview:
                     target = (folder / rel).resolve()
                     if target.is_dir():
                         target = target / "index.html"
-                    found = target.is_relative_to(folder) and target.is_file()
+                    inside = target.is_relative_to(folder)
+                    found = inside and target.is_file()
                 except (OSError, ValueError):  # a name too long for the file system, say
-                    found = False
-                if not found:
+                    inside = found = False
+                if not inside:
                     return self.send_error(404)
+                if not found:
+                    drawn = preview.drawn(target)  # a download not drawn yet: drawn now, once
+                    if drawn is None:
+                        return self.send_error(404)
+                    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                    return self.send(drawn, kind, body)
                 content = target.read_bytes()
                 kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
                 if target.suffix == ".html":
