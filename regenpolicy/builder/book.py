@@ -106,7 +106,7 @@ def vega_bundle(cache: Path) -> Path:
 
 
 def _dump(value: Any) -> bytes:
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode("utf-8")
+    return yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False).encode("utf-8")
 
 
 def _inside_book(book: Path, rel: str) -> Path:
