@@ -247,6 +247,22 @@ class SphinxWorker:
                 self._process.kill()
 
 
+def _fresh_sphinx_defaults() -> None:
+    """Undo what the last build in this process left in Sphinx's shared defaults.
+
+    The themes append their component folders to ``templates_path`` in place (pydata-sphinx-theme
+    in its ``setup``), and when the book does not set it that list is Sphinx's own default, shared
+    by every application of the process: it grew by two folders each build, so the configuration's
+    hash never matched ``.buildinfo`` and Sphinx rewrote (and re-indexed for search) every page on
+    every preview rebuild. Emptied before each build, it is what a fresh process has."""
+    from sphinx.config import Config
+
+    option = getattr(Config, "config_values", {}).get("templates_path")
+    default = getattr(option, "default", None)
+    if isinstance(default, list):
+        default.clear()
+
+
 def _worker() -> None:
     """The child: one JSON request a line (source and output folders), one JSON reply a line."""
     import contextlib
@@ -259,6 +275,7 @@ def _worker() -> None:
 
     for line in sys.stdin:
         src, out = (Path(p) for p in json.loads(line))
+        _fresh_sphinx_defaults()
         log = io.StringIO()
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             try:
