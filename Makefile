@@ -2,6 +2,7 @@
 # Both set up what they need first (scripts/setup.sh).
 SUBMISSION ?= default
 PORT ?= 8000
+RUNS ?= 5
 PY := .venv/bin/python
 
 .PHONY: setup report site preview test test-fast lint validate bench clean
@@ -36,7 +37,7 @@ validate: setup
 	$(PY) -m regenpolicy validate
 
 bench: setup
-	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_build.py --runs $(RUNS)
 
 clean:
 	rm -rf _build

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -105,7 +106,7 @@ def vega_bundle(cache: Path) -> Path:
 
 
 def _dump(value: Any) -> bytes:
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode("utf-8")
+    return yaml.dump(value, Dumper=yaml.CSafeDumper, allow_unicode=True, sort_keys=False).encode("utf-8")
 
 
 def _inside_book(book: Path, rel: str) -> Path:
@@ -148,7 +149,27 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     files["_static/vega-bundle.js"] = vega_bundle(cache)
     files.update({f"_static/figures/{p.name}": p for p in figures.iterdir()})
     sync_tree(files, src / "book")
-    sync_tree({f"{name}.ipynb": r.notebook for name, r in results.items()}, src / "notebooks")
+    sync_tree({f"{name}.ipynb": filled_notebook(r, cache) for name, r in results.items()}, src / "notebooks")
+
+
+def filled_notebook(result: Result, cache: Path) -> bytes:
+    """The executed notebook with its charts' print SVG in place (drawn here, not in the kernel),
+    kept by the notebook's and its frames' content so that an unchanged page costs one hash."""
+    from regenpolicy.presentation import draw
+
+    raw = result.notebook.read_bytes()
+    digest = hashlib.sha256(draw.renderer().encode() + b"\0" + raw)
+    for frame in sorted(result.figures.glob(f"*{draw.FRAME_SUFFIX}")):
+        digest.update(frame.name.encode() + b"\0" + frame.read_bytes())
+    page = cache / "drawn" / "pages" / f"{digest.hexdigest()[:32]}.ipynb"
+    if page.is_file():
+        return page.read_bytes()
+    content, _ = draw.fill_print(result.notebook, result.figures, cache)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    tmp = page.with_name(f".{page.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_bytes(content)
+    tmp.replace(page)
+    return content
 
 
 def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Path:
@@ -226,6 +247,22 @@ class SphinxWorker:
                 self._process.kill()
 
 
+def _fresh_sphinx_defaults() -> None:
+    """Undo what the last build in this process left in Sphinx's shared defaults.
+
+    The themes append their component folders to ``templates_path`` in place (pydata-sphinx-theme
+    in its ``setup``), and when the book does not set it that list is Sphinx's own default, shared
+    by every application of the process: it grew by two folders each build, so the configuration's
+    hash never matched ``.buildinfo`` and Sphinx rewrote (and re-indexed for search) every page on
+    every preview rebuild. Emptied before each build, it is what a fresh process has."""
+    from sphinx.config import Config
+
+    option = getattr(Config, "config_values", {}).get("templates_path")
+    default = getattr(option, "default", None)
+    if isinstance(default, list):
+        default.clear()
+
+
 def _worker() -> None:
     """The child: one JSON request a line (source and output folders), one JSON reply a line."""
     import contextlib
@@ -238,6 +275,7 @@ def _worker() -> None:
 
     for line in sys.stdin:
         src, out = (Path(p) for p in json.loads(line))
+        _fresh_sphinx_defaults()
         log = io.StringIO()
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             try:

@@ -30,7 +30,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -357,8 +357,12 @@ def _reuse(name: str, entry: Path) -> Result:
 
 def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path, workdir: Path,
                   requirements: Path, workers: int | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
-                  kernels: Kernels | None = None) -> dict[str, Result]:
+                  kernels: Kernels | None = None, on_result: Callable[[Result], None] | None = None,
+                  ) -> dict[str, Result]:
     """Execute (or reuse) every notebook; raise ExecutionError naming every failure.
+
+    ``on_result`` is called with each notebook's result as soon as it is there (from the cache, or
+    when its run ends), in the thread that made it: the build draws its figures meanwhile.
 
     The kernels come from ``kernels`` (a preview session keeps them warm between builds) or, when
     some notebook must run, from a fork server started for this call.
@@ -374,6 +378,8 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         if (entries[job.step.name] / "done").exists():
             results[job.step.name] = _reuse(job.step.name, entries[job.step.name])
             progress.finish(job.step.name, "unchanged, reused")
+            if on_result is not None:
+                on_result(results[job.step.name])
     todo = [job for job in jobs if job.step.name not in results]
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
     workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(todo) or 1))
@@ -415,7 +421,10 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         reads = (out / "reads.txt").read_text(encoding="utf-8").split() if (out / "reads.txt").exists() else []
         progress.finish(step.name, f"executed in {time.monotonic() - started:.1f} s "
                                    f"(reads {', '.join(r if r != ALL_TABLES else 'every table' for r in reads)})")
-        return Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, True)
+        done = Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, True)
+        if on_result is not None:
+            on_result(done)
+        return done
 
     errors = []
     try:

@@ -187,7 +187,7 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
     PDF (between documents, written as ``LINK_PREFIX`` + anchor for the join to resolve);
     links to the site's files point to the published site (``site_url``) or are dropped.
     """
-    entries = _entries(yaml.safe_load(toc_file.read_text(encoding="utf-8")))
+    entries = _entries(yaml.load(toc_file.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
     pages = {e.file: e for e in entries}
     first = (html_dir / f"{entries[0].file}.html").read_text(encoding="utf-8")
     head_match = HEAD.search(first)

@@ -32,6 +32,7 @@ from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
 from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, write_snapshot
 from regenpolicy.models.checks import printed_value_problems
+from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError
 
 
 class BuildError(Exception):
@@ -48,15 +49,19 @@ class Options:
     pdf: bool = True
     workers: int | None = None
     cell_timeout: int = DEFAULT_CELL_TIMEOUT
+    # draw every figure's downloads (CSV, Excel, SVG, 2× PNG) now; the preview leaves them to be
+    # drawn when a reader asks for one (or the PDF is printed)
+    downloads: bool = True
 
 
 @dataclass
 class Session:
-    """What a preview keeps alive between builds: warm kernels, a started Sphinx, its own book folder."""
+    """What a preview keeps alive between builds: warm kernels, a started Sphinx, drawing workers, its own book folder."""
 
     kernels: Kernels | None = None
     sphinx: SphinxWorker | None = None
     book: Path | None = None
+    drawer: Drawer | None = None
 
 
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
@@ -110,18 +115,36 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     snapshot = write_snapshot(dataset, cache / "snapshots")
     jobs = [Job(registry.steps[n], resolved.parameters[n].values(), resolved.settings.values())
             for n in inputs.notebooks]
-    try:
-        results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
-                                options.workers, options.cell_timeout, session.kernels)
-    except ExecutionError as exc:
-        raise BuildError(str(exc)) from None
-    numbers = {name: r.numbers for name, r in results.items()}
-    inputs = EditionInputs(profile, dataset, resolved, inputs.notebooks, numbers)
     result = staging / "result"
     figures = result / "figures"
     figures.mkdir(parents=True)
+    # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
+    # kernels, in drawing workers, as each notebook finishes: while the others still run.
+    drawer = session.drawer or Drawer(cache)
+    t0 = time.monotonic()
+    try:
+        try:
+            results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
+                                    options.workers, options.cell_timeout, session.kernels,
+                                    on_result=lambda r: drawer.figures(r.figures, figures if options.downloads else None))
+        except ExecutionError as exc:
+            raise BuildError(str(exc)) from None
+        try:
+            count, fresh = drawer.wait()
+        except DrawError as exc:
+            raise BuildError(str(exc)) from None
+    finally:
+        if session.drawer is None:
+            drawer.close()
+    if fresh:
+        log(f"downloads: {fresh} of {count} figures and tables drawn (done {time.monotonic() - t0:.1f} s after "
+            "the notebooks started), the rest unchanged")
+    numbers = {name: r.numbers for name, r in results.items()}
+    inputs = EditionInputs(profile, dataset, resolved, inputs.notebooks, numbers)
     for r in results.values():
         for f in sorted(r.figures.iterdir()):
+            if options.downloads and f.name.endswith(FRAME_SUFFIX):
+                continue  # what the downloads are drawn from: drawn already, not published
             shutil.copy2(f, figures / f.name)
     # The stamp and the zip come from the bytes read and validated at the start (dataset, profile):
     # a file saved since changes neither.

@@ -5,11 +5,13 @@
 - A rebuild is the ordinary build (validation first, then only the notebooks and pages that
   changed) without the PDF, with kernels kept warm between rebuilds (a fork server and a pool)
   and Sphinx kept imported. A change to the package's code restarts both.
-- Open pages reload by themselves when a rebuild is published (a small script, added to pages
-  only as they are served, listens to server-sent events; no browser extension). When a rebuild
+- An open page that a published rebuild changed is swapped in place (a small script, added to pages
+  only as they are served, listens to server-sent events naming the changed pages, fetches its page
+  and replaces its ``<main>``: no reload of the theme or of the charts' scripts; no browser extension). When a rebuild
   fails (bad data, a failing cell), a banner on the open page shows the error — file, line,
   column, or notebook and cell — and the last good pages stay; fixing the file clears it.
-- The PDF is printed only when asked: the banner's link, or ``make report``.
+- The PDF is printed, and the figures' downloads drawn, only when asked: the banner's link, or the
+  first request of a download (drawn from the figure's frame, kept in the build cache by content).
 - Ctrl-C stops the watcher, the server, the kernels and Sphinx; nothing is left running.
 - Only its author can reach it: it binds 127.0.0.1 and answers only ``Host: 127.0.0.1:PORT``,
   ``localhost:PORT`` or ``[::1]:PORT`` (421 otherwise, so a site that rebinds its DNS name to
@@ -21,6 +23,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import mimetypes
@@ -30,7 +33,7 @@ import threading
 import time
 import traceback
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +46,7 @@ from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import published_key
 from regenpolicy.builder.registry import StepError, load_registry
 from regenpolicy.data import DataValidationError, printable
+from regenpolicy.presentation.draw import Drawer, draw_file
 
 WATCHED = ("data", "notebooks", "book", "submissions", "_config.yml", "_toc.yml")
 LIVE = "/__preview__/"
@@ -73,11 +77,40 @@ SCRIPT = """(function () {
     banner.appendChild(pdf);
   }
   function hide() { if (banner) { banner.remove(); banner = null; } }
+  function scripts(doc) {
+    return Array.prototype.map.call(doc.querySelectorAll("script[src]"), function (s) {
+      return s.getAttribute("src").split("?")[0];
+    }).filter(function (src) { return src.indexOf("/__preview__/") !== 0; }).sort().join(" ");
+  }
+  // The rebuilt page swapped in place: its <main> only, without reloading the theme or the charts'
+  // scripts; a page whose scripts changed (it gained its first chart) is reloaded instead.
+  function swap() {
+    fetch(location.pathname, {cache: "no-store"}).then(function (r) {
+      if (!r.ok) { throw new Error(r.status); }
+      return r.text();
+    }).then(function (text) {
+      var doc = new DOMParser().parseFromString(text, "text/html");
+      var fresh = doc.querySelector("main"), old = document.querySelector("main");
+      if (!fresh || !old || scripts(doc) !== scripts(document)) { location.reload(); return; }
+      old.replaceWith(document.importNode(fresh, true));
+      document.title = doc.title;
+      var charts = document.querySelector('script[src*="regen-charts.js"]');
+      if (charts) {  // draws the charts of the new <main>
+        var again = document.createElement("script");
+        again.src = charts.src.split("?")[0] + "?swap=" + Date.now();
+        document.body.appendChild(again);
+      }
+    }).catch(function () { location.reload(); });
+  }
+  function page() {
+    var path = location.pathname;
+    return path.charAt(path.length - 1) === "/" ? path + "index.html" : path;
+  }
   var version = null;
   var source = new EventSource("/__preview__/events");
   source.onmessage = function (event) {
     var state = JSON.parse(event.data);
-    if (version !== null && state.version !== version) { location.reload(); return; }
+    if (version !== null && state.version !== version && (state.changed || []).indexOf(page()) >= 0) { swap(); }
     version = state.version;
     if (state.state === "ok" && !state.pdf_busy) { hide(); } else { show(state); }
   };
@@ -143,11 +176,42 @@ class PreviewServer(http.server.ThreadingHTTPServer):
             log(f"preview: a request failed: {kind.__name__ if kind else 'error'}: {exc}")
 
 
+def page_hashes(html: Path) -> dict[str, str]:
+    """Each built page (its address on the preview, ``/notebooks/k1_fee_gap.html``) → the hash of its content."""
+    if not html.is_dir():
+        return {}
+    return {"/" + p.relative_to(html).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in html.rglob("*.html") if not p.name.startswith("_")}
+
+
+def changed_pages(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The pages a rebuild changed or added (the open ones are swapped in place); the others stay."""
+    return sorted(page for page, digest in after.items() if before.get(page) != digest)
+
+
+def kind_of_change(files: set[Path], root: Path, package: Path) -> str | None:
+    """What saved ``files`` ask of the preview: ``"code"`` (the package changed: warm kernels and
+    Sphinx hold the old code, restart them, then rebuild), ``"content"`` (a watched input: rebuild;
+    the build's cache keys pick the notebooks and pages), or None (editor droppings, caches, outputs)."""
+    kind = None
+    for f in files:
+        if f.name.startswith((".", "~")) or f.name.endswith(("~", ".swp", ".pyc")) or "__pycache__" in f.parts:
+            continue
+        if f.is_relative_to(package):
+            return "code"
+        if f.is_relative_to(root):
+            rel = f.relative_to(root)
+            if rel.parts and rel.parts[0] in WATCHED and "_build" not in rel.parts:
+                kind = "content"
+    return kind
+
+
 @dataclass
 class Status:
     state: str = "building"  # building | ok | error
     message: str = "ビルド中…"
-    version: int = 0  # published rebuilds; a page reloads when it moves
+    version: int = 0  # published rebuilds; an open page among ``changed`` is swapped when it moves
+    changed: list[str] = field(default_factory=list)  # the pages the last published rebuild changed
     pdf: bool = False  # the published release has a PDF
     pdf_busy: bool = False
 
@@ -168,6 +232,7 @@ class Preview:
         self.code_changed = False
         self.connection_timeout = CONNECTION_TIMEOUT
         self.max_connections = MAX_CONNECTIONS
+        self.cache = project.root / "_build" / ".cache"
 
     # --- building -------------------------------------------------------------------------------
     def _publish_status(self, **values: Any) -> None:
@@ -182,6 +247,8 @@ class Preview:
         workers = 2
         self.session.kernels = WarmKernels(workers, KERNEL)
         self.session.sphinx = SphinxWorker()
+        self.session.drawer = Drawer(self.cache, workers=1)  # print SVGs of changed charts, warm
+        self.session.drawer.warm()
 
     def _stop_session(self) -> None:
         if self.session.kernels is not None:
@@ -190,6 +257,9 @@ class Preview:
         if self.session.sphinx is not None:
             self.session.sphinx.close()
             self.session.sphinx = None
+        if self.session.drawer is not None:
+            self.session.drawer.close()
+            self.session.drawer = None
 
     def builder(self) -> None:
         self._start_session()
@@ -207,10 +277,11 @@ class Preview:
             self._publish_status(pdf_busy=pdf)
             started = time.monotonic()
             before = published_key(self.out)
+            pages_before = page_hashes(self.out / "current" / "html")
             try:
                 registry = load_registry(self.project)
                 profile = load_profile(self.submission, self.project, registry)
-                build(self.project, profile, self.out, Options(pdf=pdf, workers=2),
+                build(self.project, profile, self.out, Options(pdf=pdf, workers=2, downloads=pdf),
                       cache=self.cache, session=self.session)
             except (DataValidationError, ProfileError, StepError, BuildError) as exc:
                 self._publish_status(state="error", message=f"ビルドできません（前のページを表示しています）:\n{exc}",
@@ -220,9 +291,11 @@ class Preview:
             except Exception:
                 self._publish_status(state="error", message=traceback.format_exc(), pdf_busy=False)
                 continue
-            moved = published_key(self.out) != before  # a new release: open pages reload
+            moved = published_key(self.out) != before  # a new release: the open pages it changed are swapped
+            changed = changed_pages(pages_before, page_hashes(self.out / "current" / "html")) if moved else []
             self._publish_status(state="ok", message=f"更新しました（{time.monotonic() - started:.1f} 秒）",
-                                 version=self.status.version + moved, pdf=pdf or self._has_pdf(), pdf_busy=False)
+                                 version=self.status.version + moved, changed=changed, pdf=pdf or self._has_pdf(),
+                                 pdf_busy=False)
 
     def _has_pdf(self) -> bool:
         return (self.out / "pdf" / "report.pdf").exists()
@@ -236,12 +309,12 @@ class Preview:
         paths = [self.project.root / p for p in WATCHED if (self.project.root / p).exists()] + [package]
         for changes in watch(*paths, debounce=150, step=50, stop_event=self.stopping, yield_on_timeout=False,
                              raise_interrupt=False):
-            files = {Path(p) for _, p in changes if not Path(p).name.startswith((".", "~")) and "__pycache__" not in p}
-            if not files:
+            kind = kind_of_change({Path(p) for _, p in changes}, self.project.root, package)
+            if kind is None:
                 continue
             with self.changed:
                 self.dirty = True
-                if any(f.is_relative_to(package) for f in files):
+                if kind == "code":
                     self.code_changed = True
                 self.status.state, self.status.message = "building", "変更を反映しています…"
                 self.changed.notify_all()
@@ -251,6 +324,14 @@ class Preview:
             self.pdf_wanted = True
             self.status.message, self.status.pdf_busy = "PDF を作成しています…", True
             self.changed.notify_all()
+
+    def drawn(self, target: Path) -> bytes | None:
+        """A figure's download (CSV, Excel, SVG, PNG) drawn on its first request from the frame the
+        kernel saved beside it; kept in the build cache by content, so asked again it is a file read."""
+        try:
+            return draw_file(target.parent, target.name, self.cache)
+        except OSError:  # a name too long for the file system, say
+            return None
 
     # --- serving --------------------------------------------------------------------------------
     def hosts(self, port: int) -> frozenset[str]:
@@ -343,11 +424,18 @@ class Preview:
                     target = (folder / rel).resolve()
                     if target.is_dir():
                         target = target / "index.html"
-                    found = target.is_relative_to(folder) and target.is_file()
+                    inside = target.is_relative_to(folder)
+                    found = inside and target.is_file()
                 except (OSError, ValueError):  # a name too long for the file system, say
-                    found = False
-                if not found:
+                    inside = found = False
+                if not inside:
                     return self.send_error(404)
+                if not found:
+                    drawn = preview.drawn(target)  # a download not drawn yet: drawn now, once
+                    if drawn is None:
+                        return self.send_error(404)
+                    kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+                    return self.send(drawn, kind, body)
                 content = target.read_bytes()
                 kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
                 if target.suffix == ".html":

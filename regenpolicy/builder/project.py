@@ -34,10 +34,10 @@ class Project:
         return self.root / "submissions"
 
     def config(self) -> dict[str, Any]:
-        return dict(yaml.safe_load((self.root / "_config.yml").read_text(encoding="utf-8")))
+        return dict(yaml.load((self.root / "_config.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
 
     def toc(self) -> dict[str, Any]:
-        return dict(yaml.safe_load((self.root / "_toc.yml").read_text(encoding="utf-8")))
+        return dict(yaml.load((self.root / "_toc.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
 
     def toc_notebooks(self) -> list[str]:
         """Names of the notebooks (``notebooks/<name>``) listed in ``_toc.yml``, in reading order."""

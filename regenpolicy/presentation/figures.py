@@ -1,11 +1,12 @@
 """Charts and tables as the report shows them: one theme, and one way to publish each.
 
-``publish`` writes the figure's files into the edition's figure folder (``regenpolicy.presentation.
-downloads``: the readers' CSV and Excel, SVG and 2× PNG with title and source, the machine-readable
-``<ID>.data.csv``) and returns what the notebook displays: its number and title (an h2), the unit
+``publish`` writes the figure's files into the edition's figure folder — the machine-readable
+``<ID>.data.csv`` and ``<ID>.figure.json``, what the build draws the readers' CSV and Excel, SVG and
+2× PNG from (``regenpolicy.presentation.draw``: drawn once, outside the kernel, kept by content) —
+and returns what the notebook displays: its number and title (an h2), the unit
 the chart is drawn in, the chart (drawn in the browser by the site's own vega scripts,
-``book/_static/regen-charts.js``: no CDN, fitted to the screen, keyboard tooltips), the same chart as
-inline SVG for print, a text alternative generated from the data, the 出所 (each a link to its row
+``book/_static/regen-charts.js``: no CDN, fitted to the screen, keyboard tooltips), the place of the
+same chart as inline SVG for print (filled in by the build), a text alternative generated from the data, the 出所 (each a link to its row
 in the sources table) and notes, the data as a table, the downloads, a permalink and a citation.
 The HTML comes from the templates ``templates/figure.html.j2``, ``table_figure.html.j2``,
 ``table_block.html.j2`` and ``data_table.html.j2`` (``regenpolicy.presentation.templating``:
@@ -14,7 +15,6 @@ autoescaped; the code passes data).
 
 from __future__ import annotations
 
-import json
 import math
 import numbers
 import re
@@ -24,10 +24,9 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
-import vl_convert as vlc
 from markupsafe import Markup
 
-from regenpolicy.presentation import describe, downloads, escape
+from regenpolicy.presentation import describe, downloads, draw, escape
 from regenpolicy.presentation.templating import render
 
 # BIZ UDPGothic (Morisawa, Debian fonts-morisawa-bizud-gothic) is a TrueType font with a real
@@ -49,13 +48,6 @@ def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         .configure_view(stroke=None)
     )
     return themed
-
-
-def _prefix_ids(svg: str, prefix: str) -> str:
-    """Make an SVG's ids unique on a page that holds several charts."""
-    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
-    return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -108,11 +100,15 @@ def _note(notes: Sequence[str]) -> str:
 
 
 def _downloads(out: Path, file_id: str, frame: pd.DataFrame, *, heading: str, unit: str, cited: str,
-               notes: list[str]) -> None:
-    """``<ID>.csv`` (BOM, Japanese) and ``<ID>.xlsx`` for readers."""
-    downloads.write_reader_csv(frame, out / f"{file_id}.csv")
+               notes: list[str], spec: dict[str, Any] | None = None) -> None:
+    """What ``<ID>.csv`` (BOM, Japanese), ``<ID>.xlsx`` and, for a chart (``spec``), ``<ID>.svg``,
+    ``<ID>.png`` and the print SVG are drawn from, outside the kernel (``draw.save_frame``)."""
     about = [("図表", heading), ("単位", unit or "—"), ("出所", cited)] + ([("注", "。".join(notes) + "。")] if notes else [])
-    downloads.write_xlsx(frame, out / f"{file_id}.xlsx", about)
+    image = None
+    if spec is not None:
+        footer = [f"単位：{unit}", f"出所：{cited}"] + ([f"注：{'。'.join(notes)}。"] if notes else [])
+        image = downloads.export_spec(spec, heading, footer, FONT)
+    draw.save_frame(out, file_id, frame, about, print_spec=spec, image_spec=image)
 
 
 class Figure:
@@ -165,21 +161,16 @@ def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame
     cited = source_text(sources)
     shown_unit = caption_unit(units, unit)
     reader = downloads.reader_table(data, units, values, labels)
-    _downloads(out, fig_id, reader, heading=f"{fig_no} {title}", unit=shown_unit, cited=cited, notes=notes_all)
-
     spec = chart.to_dict()
     spec["description"] = describe.describe(spec, fig_no, title)
     # the SVG is one labelled image (its description); the values are in the data table and tooltips
     spec.setdefault("config", {})["aria"] = False
-    svg = vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False))
-    footer = [f"単位：{shown_unit}", f"出所：{cited}"] + ([f"注：{'。'.join(notes_all)}。"] if notes_all else [])
-    exported = downloads.spec_json(downloads.export_spec(spec, f"{fig_no} {title}", footer, FONT))
-    (out / f"{fig_id}.svg").write_text(vlc.vegalite_to_svg(exported), encoding="utf-8")
-    (out / f"{fig_id}.png").write_bytes(vlc.vegalite_to_png(exported, scale=2))
+    _downloads(out, fig_id, reader, heading=f"{fig_no} {title}", unit=shown_unit, cited=cited, notes=notes_all,
+               spec=spec)
 
     body = render("figure.html.j2", anchor=anchor, fig_id=fig_id, fig_no=fig_no, title=title, unit=shown_unit,
-                  # vl-convert's SVG of our own spec (its text is escaped by Vega's SVG renderer)
-                  svg=Markup(_prefix_ids(svg, anchor)), description=spec["description"],
+                  # where the build puts the chart's print SVG (drawn outside the kernel, draw.fill_print)
+                  print_place=Markup(draw.print_place(fig_id)), description=spec["description"],
                   sources=source_links(sources), note=_note(notes_all),
                   table=data_table(reader, f"{fig_no} のデータ"), spec=spec)
     return Figure(body, f"{fig_no} {title}\n出所：{cited}")
@@ -265,6 +256,8 @@ def publish_table(out: Path, table_id: str, frame: pd.DataFrame, *, title: str, 
 def vega_bundle() -> str:
     """vega + vega-lite + vega-embed for the site, wrapped so its globals cannot clash."""
     vl_version = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+    import vl_convert as vlc
+
     bundle = vlc.javascript_bundle(None, vl_version=vl_version)  # type: ignore[arg-type]  # None: the default snippet
     return "(function () {\n" + bundle + "\n})();\n"
 

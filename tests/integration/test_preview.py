@@ -82,9 +82,16 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     log.wait_for(r"\[build\] (done in|up to date)")  # the first build of the session is published
     page.goto(f"{url}/notebooks/k1_fee_gap.html", wait_until="load")
     page.wait_for_function("() => !!document.body && document.body.innerText.includes('30,850点')")
+    assert not list((project / "_build" / "current" / "figures").glob("K1.*png")), "downloads are drawn when asked"
+    png = page.request.get(f"{url}/_static/figures/K1.png")  # the first request draws it
+    assert png.ok and png.body().startswith(b"\x89PNG")
+    page.evaluate("window.regenNotReloaded = true")
     fees = project / "data" / "fee_schedule.csv"
     edit(fees, "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
-    page.wait_for_function("() => !!document.body && document.body.innerText.includes('40,000点')", timeout=180000)  # reloaded by itself
+    page.wait_for_function("() => !!document.body && document.body.innerText.includes('40,000点')", timeout=180000)
+    assert page.evaluate("window.regenNotReloaded === true"), "the changed page is swapped in place, not reloaded"
+    page.wait_for_function("() => !!document.querySelector('#fig-k1-chart svg, #fig-k1-chart canvas')",
+                           timeout=60000)  # the swapped page's chart is drawn again
 
     edit(fees, ",40000,", ",forty thousand,")  # a careless edit
     banner = page.locator("#regen-preview-banner")

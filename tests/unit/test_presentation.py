@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from regenpolicy.builder import pdf, sphinx_ext
-from regenpolicy.presentation import describe, downloads, figures, labels
+from regenpolicy.presentation import describe, downloads, draw, figures, labels
 from tests.hostile import CORPUS
 
 
@@ -79,11 +79,15 @@ def test_a_published_figure_carries_its_panel_and_states_the_charts_unit(tmp_pat
     assert '<h2 class="regen-fig-title">' in html and "&lt;i&gt;図&lt;/i&gt;" in html and "<i>" not in html
     assert 'href="z1_data_appendix.html#src-s1"' in html and "&lt;b&gt;出版&lt;/b&gt;" in html
     assert 'href="#fig-z9"' in html and 'data-spec="fig-z9-spec"' in html
-    for name in ("Z9.csv", "Z9.xlsx", "Z9.svg", "Z9.png", "Z9.data.csv"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    header = (tmp_path / "Z9.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert '<div class="regen-print" data-regen-print="Z9"></div>' in html  # the build draws it in
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Z9.data.csv", "Z9.figure.json"]  # nothing drawn yet
+    drawn = tmp_path / "drawn"
+    draw.draw_all(tmp_path, drawn, tmp_path / "cache")
+    for name in ("Z9.csv", "Z9.xlsx", "Z9.svg", "Z9.png"):
+        assert (drawn / name).stat().st_size > 0, name
+    header = (drawn / "Z9.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header == "年,金額［円］,値の種類"
-    svg = (tmp_path / "Z9.svg").read_text(encoding="utf-8")
+    svg = (drawn / "Z9.svg").read_text(encoding="utf-8")
     assert "図 Z9" in svg and "出所：" in svg and "単位：万円" in svg
 
 

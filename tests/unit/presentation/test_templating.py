@@ -25,7 +25,8 @@ PACKAGE = Path(regenpolicy.__file__).parent
 TEMPLATES = sorted(p.relative_to(PACKAGE).as_posix() for p in PACKAGE.glob("*/templates/*.html.j2"))
 # every attribute and element a template writes (an injected one would be a new name)
 SOURCES = "".join((PACKAGE / t).read_text(encoding="utf-8") for t in TEMPLATES)
-ATTRIBUTES = set(re.findall(r"\s([a-z][a-z-]*)=\"", SOURCES)) | {"download", "hidden", "data-regen-unlinked"}
+ATTRIBUTES = set(re.findall(r"\s([a-z][a-z-]*)=\"", SOURCES)) | {"download", "hidden", "data-regen-unlinked",
+                                                                    "data-regen-print"}  # draw.print_place
 ELEMENTS = set(re.findall(r"<([a-z][a-z0-9]*)", SOURCES)) | {"html", "head", "body"}
 HOSTILE = [payload(False), payload(True), *CORPUS[:8]]
 BAD_ELEMENTS = {"img", "iframe", "object", "embed", "link", "frame"}
@@ -97,7 +98,7 @@ def test_figure_and_table_templates(s, tmp_path):
     """figure.html.j2 with what publish passes it, every string hostile (and the chart's spec holding it)."""
     frame = pd.DataFrame({"項目": [s], "説明": [s]})
     out = templating.render(
-        "figure.html.j2", anchor="fig-z9", fig_id=s, fig_no=s, title=s, unit=s, svg=Markup("<svg></svg>"),
+        "figure.html.j2", anchor="fig-z9", fig_id=s, fig_no=s, title=s, unit=s, print_place=Markup('<div class="regen-print" data-regen-print="Z9"></div>'),
         description=s, sources=figures.source_links(sources_of(s)), note=s, spec={"title": s, "description": s},
         table=figures.table_context(frame, s, multiline=["説明"]))
     tree = parse(out)

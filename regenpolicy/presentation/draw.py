@@ -1,0 +1,400 @@
+"""A figure's drawn files, made once outside the kernels and kept by their content.
+
+A notebook's kernel no longer draws: ``save_frame`` writes what a figure's files are drawn from,
+``<ID>.figure.json`` — the readers' table (columns and cleaned values), what the 説明 sheet says,
+the chart's Vega-Lite specification for print and the image download's specification. The build
+draws from it, in its own process (vl-convert starts threads on its first call, about 0.65 s, so
+drawing in each forked kernel paid that every time):
+
+- ``draw``: ``<ID>.csv`` and ``<ID>.xlsx`` for readers and, for charts, ``<ID>.svg`` and
+  ``<ID>.png`` (2×), kept under ``<cache>/drawn/<key>/`` where the key is the hash of the frame
+  file and of the renderer (vl-convert, openpyxl and this code): an unchanged figure is never
+  drawn again, whichever notebook run or edition asks;
+- ``fill_print``: the chart as inline SVG for print, put into the executed notebook's page where
+  the kernel left its place (``<div class="regen-print" data-regen-print="ID"></div>``), cached the
+  same way.
+
+The preview draws the downloads only when one is asked for (``draw_file``) or the PDF is printed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+FRAME_SUFFIX = ".figure.json"
+DRAWN = (".csv", ".xlsx", ".svg", ".png")  # what ``draw`` makes (images only for charts)
+PRINT_PLACE = re.compile(r'<div class="regen-print" data-regen-print="([A-Za-z0-9_-]+)"></div>')
+_LOCK = threading.Lock()  # one drawing at a time in a process: vl-convert renders on one worker
+
+
+def print_place(file_id: str) -> str:
+    """Where the print SVG of a chart goes in its page (filled in by the build, ``fill_print``)."""
+    return f'<div class="regen-print" data-regen-print="{file_id}"></div>'
+
+
+def save_frame(out: Path, file_id: str, reader: Any, about: Sequence[tuple[str, str]], *,
+               print_spec: Mapping[str, Any] | None = None, image_spec: Mapping[str, Any] | None = None) -> Path:
+    """What a figure's downloads are drawn from (in the kernel: no drawing, no vl-convert, no openpyxl)."""
+    frame = {
+        "id": file_id,
+        "columns": [str(c) for c in reader.columns],
+        "rows": [list(r) for r in reader.itertuples(index=False, name=None)],
+        "about": [list(pair) for pair in about],
+        "print": print_spec,
+        "image": image_spec,
+    }
+    path = out / f"{file_id}{FRAME_SUFFIX}"
+    path.write_text(json.dumps(frame, ensure_ascii=False, sort_keys=True, allow_nan=False), encoding="utf-8")
+    return path
+
+
+@cache
+def renderer() -> str:
+    """What the drawn files depend on besides the frame: the renderers' versions and this code."""
+    here = Path(__file__).parent
+    code = hashlib.sha256((here / "draw.py").read_bytes() + (here / "downloads.py").read_bytes()).hexdigest()[:16]
+    return f"vl-convert {version('vl-convert-python')} openpyxl {version('openpyxl')} code {code}"
+
+
+def key(frame_bytes: bytes, what: str = "downloads") -> str:
+    """The content key of what is drawn from a frame: frame (spec + data), renderer version, and which files."""
+    return hashlib.sha256(f"{renderer()}\n{what}\n".encode() + frame_bytes).hexdigest()[:32]
+
+
+def frame_id(frame_file: Path) -> str:
+    return frame_file.name[: -len(FRAME_SUFFIX)]
+
+
+def _expected(frame: Mapping[str, Any]) -> list[str]:
+    return [f"{frame['id']}{s}" for s in DRAWN if frame.get("image") is not None or s in (".csv", ".xlsx")]
+
+
+def _render(frame: Mapping[str, Any], folder: Path) -> None:
+    import pandas as pd
+    import vl_convert as vlc
+
+    from regenpolicy.presentation import downloads
+
+    file_id = frame["id"]
+    table = pd.DataFrame(frame["rows"], columns=frame["columns"], dtype=object) if frame["rows"] else \
+        pd.DataFrame({c: pd.Series([], dtype=object) for c in frame["columns"]})
+    downloads.write_reader_csv(table, folder / f"{file_id}.csv")
+    downloads.write_xlsx(table, folder / f"{file_id}.xlsx", [(str(k), str(v)) for k, v in frame["about"]])
+    if frame.get("image") is not None:
+        svg = vlc.vegalite_to_svg(json.dumps(frame["image"], ensure_ascii=False))
+        (folder / f"{file_id}.svg").write_text(svg, encoding="utf-8")
+        # rasterised from the SVG just drawn: the same bytes as vegalite_to_png, without drawing it twice
+        (folder / f"{file_id}.png").write_bytes(vlc.svg_to_png(svg, scale=2))
+
+
+def _entry(cache_dir: Path, frame_bytes: bytes, what: str) -> Path:
+    k = key(frame_bytes, what)
+    return cache_dir / "drawn" / k[:2] / k
+
+
+def _store(entry: Path, fill: Any) -> None:
+    """Make ``entry`` (a folder) whole or not at all: drawn in a scratch folder, moved in by one rename."""
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        fill(tmp)
+        (tmp / "done").touch()
+        shutil.rmtree(entry, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another build stored the same entry meanwhile: keep theirs
+            tmp.replace(entry)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def draw(frame_file: Path, dest: Path, cache_dir: Path) -> tuple[list[Path], bool]:
+    """Draw the downloads of one figure into ``dest`` (from the cache when already drawn).
+
+    Returns the files written and whether they had to be drawn (False: a cache hit)."""
+    frame_bytes = frame_file.read_bytes()
+    frame = json.loads(frame_bytes)
+    entry = _entry(cache_dir, frame_bytes, "downloads")
+    drawn = False
+    if not (entry / "done").exists():
+        with _LOCK:
+            if not (entry / "done").exists():
+                _store(entry, lambda folder: _render(frame, folder))
+                drawn = True
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in _expected(frame):
+        target = dest / name
+        target.unlink(missing_ok=True)
+        try:
+            os.link(entry / name, target)  # same file system: no copy
+        except OSError:
+            shutil.copyfile(entry / name, target)
+        written.append(target)
+    return written, drawn
+
+
+def draw_all(folder: Path, dest: Path, cache_dir: Path) -> tuple[int, int]:
+    """Draw the downloads of every figure whose frame is in ``folder``; (figures, drawn afresh)."""
+    frames = sorted(folder.glob(f"*{FRAME_SUFFIX}"))
+    fresh = sum(draw(f, dest, cache_dir)[1] for f in frames)
+    return len(frames), fresh
+
+
+def drawn_from(name: str) -> str | None:
+    """The figure id whose frame draws the download ``name`` (``K1.png`` → ``K1``), or None."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or f".{suffix}" not in DRAWN or not re.fullmatch(r"[A-Za-z0-9_-]+", stem):
+        return None
+    return stem
+
+
+def draw_file(folder: Path, name: str, cache_dir: Path) -> bytes | None:
+    """One download, drawn on demand from the frame beside it in ``folder`` (preview); None if none."""
+    file_id = drawn_from(name)
+    if file_id is None:
+        return None
+    frame_file = folder / f"{file_id}{FRAME_SUFFIX}"
+    if not frame_file.is_file():
+        return None
+    scratch = cache_dir / "drawn" / "served"
+    written, _ = draw(frame_file, scratch / file_id, cache_dir)
+    for path in written:
+        if path.name == name:
+            return path.read_bytes()
+    return None
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Make an SVG's ids unique on a page that holds several charts."""
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
+
+
+def print_svg(frame_file: Path, cache_dir: Path) -> tuple[str, bool]:
+    """The chart as the page prints it (inline SVG, ids prefixed by its anchor); (svg, drawn afresh)."""
+    frame_bytes = frame_file.read_bytes()
+    entry = _entry(cache_dir, frame_bytes, "print")
+    drawn = False
+    if not (entry / "done").exists():
+        frame = json.loads(frame_bytes)
+
+        def render(folder: Path) -> None:
+            import vl_convert as vlc
+
+            svg = vlc.vegalite_to_svg(json.dumps(frame["print"], ensure_ascii=False))
+            (folder / "print.svg").write_text(_prefix_ids(svg, f"fig-{frame['id'].lower()}"), encoding="utf-8")
+
+        with _LOCK:
+            if not (entry / "done").exists():
+                _store(entry, render)
+                drawn = True
+    return (entry / "print.svg").read_text(encoding="utf-8"), drawn
+
+
+def fill_print(notebook: Path, frames: Path, cache_dir: Path) -> tuple[bytes, int]:
+    """The executed notebook with each chart's print SVG in its place; (bytes, charts drawn afresh).
+
+    A place whose frame is missing is left empty (the page then prints without that chart)."""
+    raw = notebook.read_bytes()
+    if b"data-regen-print" not in raw:
+        return raw, 0
+    nb = json.loads(raw)
+    fresh = 0
+
+    def fill(match: re.Match[str]) -> str:
+        nonlocal fresh
+        frame_file = frames / f"{match.group(1)}{FRAME_SUFFIX}"
+        if not frame_file.is_file():
+            return '<div class="regen-print"></div>'
+        svg, drawn = print_svg(frame_file, cache_dir)
+        fresh += drawn
+        return f'<div class="regen-print">{svg}</div>'
+
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            shown = data.get("text/html")
+            if shown is None:
+                continue
+            text = "".join(shown) if isinstance(shown, list) else shown
+            if "data-regen-print" in text:
+                data["text/html"] = PRINT_PLACE.sub(fill, text)
+    return (json.dumps(nb, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8"), fresh
+
+
+def _hit(frame_file: Path, cache_dir: Path, what: str) -> bool:
+    return (_entry(cache_dir, frame_file.read_bytes(), what) / "done").exists()
+
+
+def _has_print(frame_file: Path) -> bool:
+    return json.loads(frame_file.read_bytes()).get("print") is not None
+
+
+def _warm() -> None:
+    """A worker's first job: start vl-convert's threads before a figure waits on them."""
+    import vl_convert as vlc
+
+    vlc.vegalite_to_svg(json.dumps({"mark": "point", "data": {"values": [{}]}}))
+
+
+JOBS: dict[str, Any] = {"warm": lambda: None, "print": lambda frame, cache_dir: print_svg(Path(frame), Path(cache_dir)),
+                        "draw": lambda frame, dest, cache_dir: draw(Path(frame), Path(dest), Path(cache_dir))}
+
+
+class DrawError(Exception):
+    """A figure could not be drawn; the message names its frame."""
+
+
+class _Worker:
+    """One drawing process (``python -m regenpolicy.presentation.draw``): a JSON request a line, a reply a line."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self.process = subprocess.Popen([sys.executable, "-m", "regenpolicy.presentation.draw"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def call(self, job: str, args: Sequence[str]) -> None:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps([job, *args]) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        reply = json.loads(line) if line else {"error": "the drawing worker stopped"}
+        if reply.get("error"):
+            raise DrawError(f"drawing {' '.join(args[:1])} failed: {reply['error']}")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except Exception:
+                self.process.kill()
+
+
+def _serve() -> None:
+    """The worker's side: vl-convert warmed once, then figure after figure."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which closes our stdin
+    _warm()
+    for line in sys.stdin:
+        job, *args = json.loads(line)
+        try:
+            JOBS[job](*args)
+            reply = {}
+        except Exception as exc:  # reported to the build, which names the figure
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(reply), flush=True)
+
+
+class Drawer:
+    """Draws figures' files in worker processes while the notebooks still run.
+
+    The workers are processes of their own (vl-convert's threads do not survive a ``fork``, so it
+    cannot be warmed in a fork server), started on the first figure that is not in the cache; each
+    draws figure after figure in its warm vl-convert. A figure already drawn is linked from the
+    cache at once, in the caller's thread.
+    """
+
+    def __init__(self, cache_dir: Path, workers: int = 2):
+        import queue
+
+        self.cache_dir, self.workers = cache_dir, workers
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._procs: list[_Worker] = []
+        self._futures: list[Any] = []
+        self._lock = threading.Lock()
+        self.count = self.fresh = 0
+
+    def _run(self) -> None:
+        worker = _Worker()
+        with self._lock:
+            self._procs.append(worker)
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job, args, future = item
+            try:
+                worker.call(job, args)
+                future.set_result(None)
+            except BaseException as exc:  # handed to whoever waits
+                future.set_exception(exc)
+
+    def _submit(self, job: str, *args: Path) -> None:
+        from concurrent.futures import Future
+
+        future: Future[None] = Future()
+        with self._lock:
+            if not self._threads:
+                self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(self.workers)]
+                for thread in self._threads:
+                    thread.start()
+            self._futures.append(future)
+        self._queue.put((job, [str(a) for a in args], future))
+
+    def warm(self) -> None:
+        """Start the workers now (a preview session: its first edit should not wait for them)."""
+        self._submit("warm")
+
+    def figure(self, frame_file: Path, dest: Path | None) -> None:
+        """Draw a figure's print SVG and, with ``dest``, its downloads into ``dest``."""
+        with self._lock:
+            self.count += 1
+        if _has_print(frame_file) and not _hit(frame_file, self.cache_dir, "print"):
+            self._submit("print", frame_file, self.cache_dir)
+        if dest is None:
+            return
+        if _hit(frame_file, self.cache_dir, "downloads"):
+            draw(frame_file, dest, self.cache_dir)
+        else:
+            with self._lock:
+                self.fresh += 1
+            self._submit("draw", frame_file, dest, self.cache_dir)
+
+    def figures(self, folder: Path, dest: Path | None) -> None:
+        for frame_file in sorted(folder.glob(f"*{FRAME_SUFFIX}")):
+            self.figure(frame_file, dest)
+
+    def wait(self) -> tuple[int, int]:
+        """Wait for everything submitted; (figures seen, figures whose downloads were drawn) since the last wait."""
+        with self._lock:
+            futures, self._futures = self._futures, []
+            counts = (self.count, self.fresh)
+            self.count = self.fresh = 0
+        for future in futures:
+            future.result()
+        return counts
+
+    def close(self) -> None:
+        with self._lock:
+            threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)
+        for thread in threads:
+            thread.join()
+        with self._lock:
+            procs, self._procs = self._procs, []
+        for proc in procs:
+            proc.close()
+
+
+if __name__ == "__main__":
+    _serve()

@@ -1,0 +1,45 @@
+"""What the preview does for a save: restart, rebuild or nothing; and which open pages it swaps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from regenpolicy.builder.preview import changed_pages, kind_of_change, page_hashes
+
+ROOT = Path("/p")
+PACKAGE = Path("/p/regenpolicy")
+
+
+@pytest.mark.parametrize(("saved", "kind"), [
+    (["data/fee_schedule.csv"], "content"),
+    (["notebooks/m1_market.md"], "content"),
+    (["book/ch1_market.md", "book/_static/report.css"], "content"),
+    (["submissions/default.yaml"], "content"),
+    (["_config.yml"], "content"),
+    (["_toc.yml"], "content"),
+    (["regenpolicy/models/market.py"], "code"),  # warm kernels and Sphinx hold the old code
+    (["data/fee_schedule.csv", "regenpolicy/presentation/figures.py"], "code"),
+    (["data/.fee_schedule.csv.swp", "data/~$fee_schedule.xlsx", "notebooks/m1_market.md~"], None),  # editors' files
+    (["regenpolicy/__pycache__/x.cpython-311.pyc"], None),
+    (["README.md", "tests/unit/test_models.py"], None),  # not an input of the report
+    (["book/_build/html/index.html"], None),
+])
+def test_a_save_asks_for_a_restart_a_rebuild_or_nothing(saved, kind):
+    assert kind_of_change({ROOT / f for f in saved}, ROOT, PACKAGE) == kind
+
+
+def test_only_the_pages_a_rebuild_changed_are_swapped(tmp_path):
+    html = tmp_path / "html"
+    (html / "notebooks").mkdir(parents=True)
+    for name, text in {"index.html": "a", "notebooks/k1_fee_gap.html": "30,850点", "notebooks/m1_market.html": "m",
+                       "_print-front.html": "x"}.items():
+        (html / name).write_text(text, encoding="utf-8")
+    before = page_hashes(html)
+    assert set(before) == {"/index.html", "/notebooks/k1_fee_gap.html", "/notebooks/m1_market.html"}
+    (html / "notebooks" / "k1_fee_gap.html").write_text("31,000点", encoding="utf-8")
+    (html / "notebooks" / "new.html").write_text("n", encoding="utf-8")
+    assert changed_pages(before, page_hashes(html)) == ["/notebooks/k1_fee_gap.html", "/notebooks/new.html"]
+    assert changed_pages(before, before) == []
+    assert page_hashes(tmp_path / "missing") == {}

@@ -1,0 +1,106 @@
+"""Downloads drawn outside the kernel, from the frame it saved, kept by content."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from regenpolicy.presentation import draw, figures
+
+
+@pytest.fixture
+def frame_dir(tmp_path):
+    data = pd.DataFrame({"year": [2020, 2025], "amount": [120.0, 340.5], "status": ["printed", "derived"]})
+    chart = alt.Chart(data).mark_bar().encode(x="year:O", y=alt.Y("amount:Q", title="金額（億円）"))
+    sources = pd.DataFrame({"source_id": ["s1"], "publisher": ["出版"], "title": ["題"], "date": ["2024"]})
+    out = tmp_path / "run"
+    out.mkdir()
+    figures.publish(out, "Z9", chart, data, title="テスト", sources=sources, units={"amount": "億円"},
+                    labels={"year": "年", "amount": "金額", "status": "値の種類"})
+    figures.publish_table(out, "T9", pd.DataFrame({"国": ["日本"], "制度": ["=HYPERLINK(1)"]}), title="表",
+                          sources=sources)
+    return out
+
+
+def test_the_kernel_leaves_a_frame_and_draws_nothing(frame_dir):
+    assert sorted(p.name for p in frame_dir.iterdir()) == ["T9.data.csv", "T9.figure.json", "Z9.data.csv",
+                                                          "Z9.figure.json"]
+    frame = json.loads((frame_dir / "Z9.figure.json").read_text(encoding="utf-8"))
+    assert frame["columns"] == ["年", "金額［億円］", "値の種類"] and frame["rows"][1][1] == 340.5
+    assert frame["print"]["description"].startswith("図 Z9") and frame["image"]["vconcat"]
+    assert json.loads((frame_dir / "T9.figure.json").read_text(encoding="utf-8"))["image"] is None
+
+
+def test_a_second_draw_of_the_same_frame_is_a_cache_hit(frame_dir, tmp_path):
+    cache = tmp_path / "cache"
+    written, fresh = draw.draw(frame_dir / "Z9.figure.json", tmp_path / "a", cache)
+    assert fresh and sorted(p.name for p in written) == ["Z9.csv", "Z9.png", "Z9.svg", "Z9.xlsx"]
+    again, fresh = draw.draw(frame_dir / "Z9.figure.json", tmp_path / "b", cache)
+    assert not fresh
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in written]
+    table, fresh = draw.draw(frame_dir / "T9.figure.json", tmp_path / "a", cache)
+    assert fresh and sorted(p.name for p in table) == ["T9.csv", "T9.xlsx"]  # a table has no image
+    assert "'=HYPERLINK(1)" in (tmp_path / "a" / "T9.csv").read_text(encoding="utf-8-sig")
+
+
+def test_a_changed_value_or_renderer_is_a_miss(frame_dir, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    draw.draw(frame_dir / "Z9.figure.json", tmp_path / "a", cache)
+    frame_file = frame_dir / "Z9.figure.json"
+    frame_file.write_text(frame_file.read_text(encoding="utf-8").replace("340.5", "341.5"), encoding="utf-8")
+    _, fresh = draw.draw(frame_file, tmp_path / "b", cache)
+    assert fresh and "341.5" in (tmp_path / "b" / "Z9.csv").read_text(encoding="utf-8-sig")
+    monkeypatch.setattr(draw, "renderer", lambda: "vl-convert 99")
+    _, fresh = draw.draw(frame_file, tmp_path / "c", cache)
+    assert fresh
+
+
+def test_a_download_is_drawn_on_its_first_request_only(frame_dir, tmp_path):
+    cache = tmp_path / "cache"
+    png = draw.draw_file(frame_dir, "Z9.png", cache)
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert draw.draw_file(frame_dir, "Z9.png", cache) == png
+    assert len(list((cache / "drawn").glob("??/*"))) == 1
+    assert draw.draw_file(frame_dir, "Z8.png", cache) is None  # no such figure
+    assert draw.draw_file(frame_dir, "Z9.figure.json", cache) is None  # not a download
+    assert draw.draw_file(frame_dir, "../Z9.png", cache) is None
+    assert draw.draw_file(frame_dir, "T9.svg", cache) is None  # a table has no image
+
+
+def test_the_print_svg_fills_its_place_in_the_page(frame_dir, tmp_path):
+    html = '<p>x</p>' + draw.print_place("Z9") + draw.print_place("Z8")
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data",
+                                                        "data": {"text/html": [html]}}]}], "metadata": {}}
+    page = tmp_path / "z.ipynb"
+    page.write_text(json.dumps(nb), encoding="utf-8")
+    filled, fresh = draw.fill_print(page, frame_dir, tmp_path / "cache")
+    shown = json.loads(filled)["cells"][0]["outputs"][0]["data"]["text/html"]
+    assert fresh == 1 and '<div class="regen-print"><svg' in shown
+    assert '<div class="regen-print"></div>' in shown and "data-regen-print" not in shown  # Z8 has no frame
+    assert draw.fill_print(page, frame_dir, tmp_path / "cache")[1] == 0
+
+
+def test_the_drawer_draws_misses_in_its_workers_and_links_hits(frame_dir, tmp_path):
+    cache = tmp_path / "cache"
+    drawer = draw.Drawer(cache, workers=1)
+    try:
+        drawer.figures(frame_dir, tmp_path / "a")
+        assert drawer.wait() == (2, 2)
+        assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["T9.csv", "T9.xlsx", "Z9.csv", "Z9.png",
+                                                                    "Z9.svg", "Z9.xlsx"]
+        assert draw.print_svg(frame_dir / "Z9.figure.json", cache)[1] is False  # drawn by the worker
+        drawer.figures(frame_dir, tmp_path / "b")
+        assert drawer.wait() == (2, 0)  # all from the cache
+        assert (tmp_path / "b" / "Z9.png").read_bytes() == (tmp_path / "a" / "Z9.png").read_bytes()
+        broken = tmp_path / "broken"
+        broken.mkdir()
+        (broken / "Z7.figure.json").write_text('{"id": "Z7", "columns": [], "rows": [], "about": [], '
+                                               '"print": null, "image": {"mark": 5}}', encoding="utf-8")
+        drawer.figures(broken, tmp_path / "c")
+        with pytest.raises(draw.DrawError, match=r"Z7\.figure\.json"):
+            drawer.wait()
+    finally:
+        drawer.close()
