@@ -154,6 +154,8 @@ def test_chart_draws_in_chromium_offline(site, browser, fig_id):
 def test_site_index_opens_the_book(site, browser):
     page = browser.new_page()
     page.goto(f"{site}/index.html", wait_until="load")
+    page.wait_for_url("**/book/index.html")  # the root page forwards to the book's front page
+    page.wait_for_load_state("load")
     assert "再生医療等製品の価格制度に関する白書" in page.title()
     links = page.locator("nav a.reference.internal").all_text_contents()
     assert any("診療報酬" in t for t in links)
