@@ -110,21 +110,24 @@
     return out;
   }
 
-  function fieldValues(spec, field) {
-    var seen = {}, out = [];
-    function take(rows) {
-      (rows || []).forEach(function (row) {
-        var v = row && row[field];
-        if (typeof v === "string" && !seen[v]) { seen[v] = true; out.push(v); }
-      });
-    }
-    Object.keys(spec.datasets || {}).forEach(function (k) { take(spec.datasets[k]); });
+  /* Every data row of a specification: its named datasets and inline data.values. */
+  function eachRow(spec, fn) {
+    function rows(list) { (list || []).forEach(function (row) { if (row) { fn(row); } }); }
+    Object.keys(spec.datasets || {}).forEach(function (k) { rows(spec.datasets[k]); });
     (function walk(node) {
       if (!node || typeof node !== "object") { return; }
       if (Array.isArray(node)) { node.forEach(walk); return; }
-      if (node.data && Array.isArray(node.data.values)) { take(node.data.values); }
+      if (node.data && Array.isArray(node.data.values)) { rows(node.data.values); }
       Object.keys(node).forEach(function (k) { if (k !== "datasets") { walk(node[k]); } });
     })(spec);
+  }
+
+  function fieldValues(spec, field) {
+    var seen = {}, out = [];
+    eachRow(spec, function (row) {
+      var v = row[field];
+      if (typeof v === "string" && !seen[v]) { seen[v] = true; out.push(v); }
+    });
     return out;
   }
 
@@ -148,9 +151,8 @@
             if (Array.from(v).length > per) { map[v] = lines(v, per); any = true; }
           });
           if (!any) { return; }
-          var prop = key === "header" ? "labelExpr" : "labelExpr";
           c[key] = Object.assign({}, c[key] || {});
-          c[key][prop] = "(" + JSON.stringify(map) + ")[datum.label] || datum.label";
+          c[key].labelExpr = "(" + JSON.stringify(map) + ")[datum.label] || datum.label";
           c[key].labelLimit = 0;
         });
       }
@@ -166,18 +168,9 @@
     if (!text || typeof text !== "object" || !text.field) { return; }
     var size = node.mark.fontSize || ((s.config && s.config.text && s.config.text.fontSize) || 11);
     var per = Math.max(4, Math.floor(node.mark.limit / size)), field = text.field, wrapped = "regen_lines_" + field;
-    function each(rows) {
-      (rows || []).forEach(function (row) {
-        if (row && typeof row[field] === "string") { row[wrapped] = lines(row[field], per).join("\n"); }
-      });
-    }
-    Object.keys(s.datasets || {}).forEach(function (k) { each(s.datasets[k]); });
-    (function walk(n) {
-      if (!n || typeof n !== "object") { return; }
-      if (Array.isArray(n)) { n.forEach(walk); return; }
-      if (n.data && Array.isArray(n.data.values)) { each(n.data.values); }
-      Object.keys(n).forEach(function (k) { if (k !== "datasets") { walk(n[k]); } });
-    })(s);
+    eachRow(s, function (row) {
+      if (typeof row[field] === "string") { row[wrapped] = lines(row[field], per).join("\n"); }
+    });
     node.encoding.text = Object.assign({}, text, { field: wrapped });
     node.mark.lineBreak = "\n";
     node.mark.limit = 0;
