@@ -24,6 +24,7 @@ import yaml
 from regenpolicy.builder.execute import Result
 from regenpolicy.builder.project import Project
 from regenpolicy.data import DataValidationError, OutsideError, Problem, inside
+from regenpolicy.presentation.worker import LineWorker
 
 GENERATED = "book/_generated"
 
@@ -223,28 +224,19 @@ class SphinxWorker:
     """
 
     def __init__(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "regenpolicy.builder.book", "worker"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self._worker = LineWorker("regenpolicy.builder.book", "worker")
 
     def build(self, src: Path, out: Path) -> Path:
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(json.dumps([str(src), str(out)]) + "\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
-        reply: dict[str, Any] = json.loads(line) if line else {"code": 1, "log": "the Sphinx worker stopped"}
+        reply = self._worker.ask([str(src), str(out)])
+        if reply is None:
+            reply = {"code": 1, "log": "the Sphinx worker stopped"}
         if reply["code"] != 0:
             tail = "\n".join(str(reply["log"]).strip().splitlines()[-30:])
             raise BookError(f"jupyter-book html build failed:\n{tail}")
         return out / "_build" / "html"
 
     def close(self) -> None:
-        if self._process.poll() is None:
-            assert self._process.stdin is not None
-            self._process.stdin.close()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
+        self._worker.close()
 
 
 def _fresh_sphinx_defaults() -> None:

@@ -33,6 +33,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from regenpolicy.presentation.worker import stop
+
 PRELOAD = (
     "ipykernel.kernelapp", "IPython", "numpy", "pandas", "altair", "vl_convert", "myst_nb", "nbformat",
     "regenpolicy.presentation.notebook", "regenpolicy.presentation.figures",
@@ -201,13 +203,7 @@ class Zygote:
         return ForkKernelManager
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()  # the zygote kills its kernels and exits
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        stop(self.process)  # the zygote kills its kernels and exits when its input closes
         Path(self.socket).unlink(missing_ok=True)
         with contextlib.suppress(OSError):  # kernel files left behind by a kernel that was killed
             self.dir.rmdir()

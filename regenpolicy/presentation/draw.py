@@ -32,6 +32,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from regenpolicy.presentation.worker import LineWorker
+
 FRAME_SUFFIX = ".figure.json"
 DRAWN = (".csv", ".xlsx", ".svg", ".png")  # what ``draw`` makes (images only for charts)
 PRINT_PLACE = re.compile(r'<div class="regen-print" data-regen-print="([A-Za-z0-9_-]+)"></div>')
@@ -261,29 +263,17 @@ class _Worker:
     """One drawing process (``python -m regenpolicy.presentation.draw``): a JSON request a line, a reply a line."""
 
     def __init__(self) -> None:
-        import subprocess
-        import sys
-
-        self.process = subprocess.Popen([sys.executable, "-m", "regenpolicy.presentation.draw"],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.worker = LineWorker("regenpolicy.presentation.draw")
 
     def call(self, job: str, args: Sequence[str]) -> None:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps([job, *args]) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        reply = json.loads(line) if line else {"error": "the drawing worker stopped"}
+        reply = self.worker.ask([job, *args])
+        if reply is None:
+            reply = {"error": "the drawing worker stopped"}
         if reply.get("error"):
             raise DrawError(f"drawing {' '.join(args[:1])} failed: {reply['error']}")
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except Exception:
-                self.process.kill()
+        self.worker.close()
 
 
 def _serve() -> None:
