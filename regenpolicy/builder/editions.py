@@ -16,6 +16,7 @@ import numbers
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
@@ -246,14 +247,17 @@ def figures_index(profile: Profile, files: list[str]) -> str:
     return str(render("figures_index.html.j2", BUILDER, title=profile.title, date=profile.date, files=files))
 
 
-def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str) -> dict[str, Any]:
+def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str,
+                 figure_ids: Sequence[str] = ()) -> dict[str, Any]:
     """What every page of the edition says about it (``regen_edition`` of the Sphinx extension).
 
     The pages link the edition's PDF whether or not this build printed it (``--no-pdf`` is a
-    shortcut while writing), so that the website is the same either way."""
+    shortcut while writing), so that the website is the same either way. ``figure_ids`` are every
+    figure of the report (the registry's), so that prose naming one this edition leaves out says so."""
     return {"id": profile.id, "title": profile.title, "date": profile.date,
             "author": profile.author or str(config.get("author", "")), "description": profile.description,
-            "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip}
+            "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip,
+            "figure_ids": sorted(figure_ids)}
 
 
 STAMP = "stamp.json"

@@ -161,7 +161,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     editions.write_json(result / "meta" / "edition.json", record)
 
     data_zip = f"{profile.id}-data.zip"
-    edition = editions.edition_info(profile, project.config(), data_zip=data_zip)
+    edition = editions.edition_info(profile, project.config(), data_zip=data_zip, figure_ids=list(registry.figures))
     book = session.book or out / ".book" / profile.id  # per output folder: Sphinx's working files are not shareable
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition)

@@ -101,12 +101,14 @@ def _merge_anchors(app: Any, env: Any, docnames: Any, other: Any) -> None:
     env.__dict__.setdefault("regen_anchors", {}).update(getattr(other, "regen_anchors", {}))
 
 
+ABSENT = "（この版には収録していない）"
 SKIP = (nodes.reference, nodes.literal, nodes.literal_block, nodes.raw, nodes.title, nodes.FixedTextElement)
 
 
 def _link_references(app: Any, doctree: nodes.document, docname: str) -> None:
     """「図 K1」 in the prose → a link to the figure, wherever it is."""
     anchors = getattr(app.env, "regen_anchors", {})
+    report_figures = set(_edition(app).get("figure_ids", ()))
     for text in list(doctree.findall(nodes.Text)):
         parent = text.parent
         if parent is None or any(isinstance(a, SKIP) for a in _ancestors(parent)):
@@ -119,6 +121,11 @@ def _link_references(app: Any, doctree: nodes.document, docname: str) -> None:
         for match in REFERENCE.finditer(value):
             anchor = ("fig-" if match.group(1) == "図" else "tbl-") + match.group(2).lower()
             if anchor not in anchors:
+                ranged = value[match.end():match.end() + 1] == "〜"  # 「図 M1〜T5」 names a range, not a figure
+                if match.group(2) in report_figures and not ranged:  # a figure this edition leaves out
+                    pieces += [nodes.Text(value[last:match.end()]),
+                               nodes.inline("", ABSENT, classes=["regen-xref-absent"])]
+                    last = match.end()
                 continue
             target = app.builder.get_relative_uri(docname, anchors[anchor])
             target = "" if anchors[anchor] == docname else target

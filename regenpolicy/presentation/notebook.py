@@ -106,6 +106,14 @@ class Context:
         self._declare(table_id)
         return figures.publish_table(self.figures_dir, table_id, frame, **kwargs)
 
+    def shown(self, fig_id: str, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+        """The columns of ``frame`` a page shows, headed by the labels the figure's declaration gives."""
+        declared = self.step.columns(fig_id)
+        missing = [c for c in columns if c not in declared]
+        if missing:
+            raise KeyError(f"column(s) {', '.join(missing)} of {fig_id} have no label in the declaration")
+        return frame[list(columns)].rename(columns={c: declared[c].label for c in columns})
+
     def tornado_chart(self, fig_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
         self._declare(fig_id)
         labels = {name: c.label for name, c in self.step.columns(fig_id).items()}

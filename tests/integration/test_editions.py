@@ -73,6 +73,9 @@ def test_each_edition_keeps_its_own_figures_and_vintage(site):
     with (jri / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
         admin = next(r for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
     assert admin["points_revision"] == "2024"  # the 2024 fee schedule, as that paper used
+    # prose naming a figure of the report that this edition leaves out says so, and links the ones it has
+    firm_case = text_of(firm / "notebooks" / "f1_firm_case.html")
+    assert "図 S1（この版には収録していない）" in firm_case and "図 P1（この版" not in firm_case
 
 
 def test_what_changed_pages(site):
@@ -89,7 +92,7 @@ def test_what_changed_pages(site):
     assert "jri-2025" in text
     assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2024 2026" in text
     assert "薬価の再算定ルールの年度（data/repricing_rules.csv の rule_set）（年度） 2024 2026" in text
-    assert "この版で加わった図表：P1、P1-TOR、P2、Q1、T4、T5" in text
+    assert "この版で加わった図表：F1、F2、F3、P1、P1-TOR、P2、Q1、T4、T5" in text
     assert "支払額は患者1人当たり〔 〕 万円 115.9 120.6" in text  # the FY2026 ward fees pay more
     assert "差し引き〔 〕 万円" not in text  # the cost no fee pays does not move: the unpaid steps are unchanged in 2026
     assert "k1_" not in text  # numbers glued for tables are not headlines; no raw names

@@ -21,6 +21,11 @@ TABLES = {  # id: (page, caption text, rows in the CSV)
     "T3": ("notebooks/t2_t3_europe.html", "フランスにおける価格安定性と製造インセンティブ", 4),
     "T4": ("notebooks/t4_access_issues.html", "再生医療等製品を持続的に患者に届けるための課題", 8),
     "T5": ("notebooks/t5_cart_access.html", "CAR-T細胞療法における患者アクセスの課題と対策案", 14),
+    "F1": ("notebooks/f1_firm_case.html", "再生医療等製品の特長・特徴の整理と、FIRMの対応・本書の箇所", 9),
+    "F2": ("notebooks/f1_firm_case.html", "国民に提供しうる再生医療等製品の価値と事例", 7),
+    "F3": ("notebooks/f1_firm_case.html", "FIRMの主張、FIRMが引用する政策文書とFIRMの提言", 6),
+    "F4": ("notebooks/f4_jri_proposals.html", "日本総研の白書が示す提言と、紹介する他団体の提案", 7),
+    "F5": ("notebooks/f4_jri_proposals.html", "再生医療等製品の持続的な患者提供を目指したエコシステムの改善点", 6),
 }
 
 

@@ -26,7 +26,7 @@ def test_every_figure_id_is_declared_once():
     assert set(registry.steps) == set(NOTEBOOKS) == {p.stem for p in (ROOT / "notebooks").glob("*.md")}
     ids = registry.figures
     assert {"M1", "M2", "M3", "O1", "D1", "D2", "A1", "A2", "A3", "S1", "C1", "C1-TOR", "T1", "C2", "Q1", "C2-RP",
-            "C2-RP-1", "C2-TOR", "K1", "K1-MC", "K1-TOR", "E1", "T4", "T5", "P1", "P1-TOR", "P2", "T2", "T3"} == set(ids)
+            "C2-RP-1", "C2-TOR", "K1", "K1-MC", "K1-TOR", "E1", "T4", "T5", "F1", "F2", "F3", "F4", "F5", "P1", "P1-TOR", "P2", "T2", "T3"} == set(ids)
 
 
 def test_declared_tables_exist(shipped):

@@ -41,3 +41,25 @@ def test_a_figure_gets_its_citation_and_the_address_of_its_data():
     assert online.find(".//p/a").get("href") == "https://example.org/e1/_static/figures/M1.csv"
     assert "https://example.org/e1/notebooks/m1.html#fig-m1" in online.findtext(".//div/details/p")
     assert 'og:url" content="https://example.org/e1/notebooks/m1.html"' in str(page(published)["metatags"])
+
+
+def test_prose_naming_a_figure_links_it_or_says_this_edition_leaves_it_out():
+    from docutils import nodes
+    from docutils.frontend import get_default_settings
+    from docutils.parsers.rst import Parser
+    from docutils.utils import new_document
+
+    doc = new_document("m1", get_default_settings(Parser))
+    doc += nodes.paragraph("", "図 M1 と図 S1 と表 X-3 を見よ。図 S1〜M1 は範囲。")
+
+    from types import SimpleNamespace
+
+    app = SimpleNamespace(config=SimpleNamespace(regen_edition=dict(EDITION, figure_ids=["M1", "S1"])),
+                          env=SimpleNamespace(regen_anchors={"fig-m1": "notebooks/m1"}),
+                          builder=SimpleNamespace(get_relative_uri=lambda source, target: target + ".html"))
+    sphinx_ext._link_references(app, doc, "notebooks/c1")
+    para = doc.children[0]
+    assert para.astext() == "図 M1 と図 S1（この版には収録していない） と表 X-3 を見よ。図 S1〜M1 は範囲。"
+    ref = next(para.findall(nodes.reference))
+    assert ref["refuri"] == "notebooks/m1.html#fig-m1" and ref.astext() == "図 M1"
+    assert [n.astext() for n in para.findall(nodes.inline)] == ["（この版には収録していない）"]
