@@ -3,20 +3,21 @@
 Exit codes: 0 done; 2 bad input (a data table, a profile, a parameter: nothing ran, the previous
 output is unchanged); 1 a step failed (a notebook, Jupyter Book or the printer: the previous output
 is unchanged).
+
+The build's modules (pandas, Sphinx, the models) are imported only once a command needs them: a
+``build`` whose inputs have not changed since the last one finished is answered from
+``regenpolicy.builder.noop`` without them.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from regenpolicy.builder.execute import DEFAULT_CELL_TIMEOUT
-from regenpolicy.builder.pipeline import BuildError, Options, build, build_site, log, validate
-from regenpolicy.builder.profile import ProfileError, load_profile
-from regenpolicy.builder.project import Project
-from regenpolicy.builder.registry import StepError, load_registry
-from regenpolicy.data import DataValidationError, printable
+from regenpolicy.builder import noop
+from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 
 
 def _positive(text: str) -> int:
@@ -53,6 +54,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "verify":
         return verify(Path(args.zip))
+    inputs = None
+    if args.command == "build":
+        started = time.monotonic()
+        root, out = Path(args.project).resolve(), Path(args.out or Path(args.project) / "_build").resolve()
+        inputs = noop.fingerprint(root, {"command": "build", "submission": args.submission, "out": str(out),
+                                         "pdf": not args.no_pdf})
+        if noop.up_to_date(out, inputs):
+            print(f"[build] up to date ({time.monotonic() - started:.2f} s): no input changed since the last build "
+                  f"finished and its published files are as it left them", flush=True)
+            return 0
+    return _run(args, inputs)
+
+
+def _run(args: argparse.Namespace, inputs: str | None) -> int:
+    from regenpolicy.builder.pipeline import BuildError, Options, build, build_site, log, validate
+    from regenpolicy.builder.profile import ProfileError, load_profile
+    from regenpolicy.builder.project import Project
+    from regenpolicy.builder.registry import StepError, load_registry
+    from regenpolicy.data import DataValidationError
+
     project = Project(Path(args.project).resolve())
     try:
         if args.command == "validate":
@@ -71,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         registry = load_registry(project)
         profile = load_profile(args.submission, project, registry)
-        build(project, profile, Path(args.out or project.root / "_build").resolve(), options, cache=cache)
+        out = Path(args.out or project.root / "_build").resolve()
+        build(project, profile, out, options, cache=cache)
+        if inputs is not None:
+            noop.remember(out, inputs)
         return 0
     except (DataValidationError, ProfileError, StepError) as exc:
         error(exc, "Nothing was built; the previous output is unchanged.")
@@ -85,6 +109,7 @@ def verify(path: Path) -> int:
     """0 when every file of the data zip has the SHA-256 its stamp lists (and no file is missing or
     added); 1, naming each difference, otherwise."""
     from regenpolicy.builder.editions import verify_data_zip
+    from regenpolicy.data import printable
 
     problems = verify_data_zip(path)
     if problems:
@@ -98,4 +123,6 @@ def verify(path: Path) -> int:
 def error(exc: BaseException, outcome: str) -> None:
     """An error on the terminal: whatever a header, an id or a cell holds, its control characters
     (ESC sequences, bidi controls) are printed as visible escapes (``\\x1b``), never run."""
+    from regenpolicy.data import printable
+
     print(f"error: {printable(exc, lines=True)}\n{outcome}", file=sys.stderr)

@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 import regenpolicy
+from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.kernels import shutdown
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
 
 KERNEL = "regenpolicy"
-DEFAULT_CELL_TIMEOUT = 600  # seconds a cell may run before the build stops it
 
 
 class ExecutionError(Exception):

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from regenpolicy.builder import editions
 from regenpolicy.builder.book import BookError, SphinxWorker, copy_site, jupyter_book, stage_book, tree_hash
+from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
-from regenpolicy.builder.execute import DEFAULT_CELL_TIMEOUT, ExecutionError, Job, Kernels, code_hash, run_notebooks
+from regenpolicy.builder.execute import ExecutionError, Job, Kernels, code_hash, run_notebooks
 from regenpolicy.builder.pdf import PdfError, print_pdf
 from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, resolve_parameters
 from regenpolicy.builder.project import Project

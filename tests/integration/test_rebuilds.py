@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from regenpolicy.builder import noop
 from tests.conftest import SMALL, copy_project, edit, run_cli, tree_digest
 
 NOTEBOOKS = {"m1_market", "c2_unit_cost", "k1_fee_gap", "z1_data_appendix"}
@@ -61,6 +62,9 @@ def build(workspace, *args: str) -> str:
 
 def test_editing_nothing_executes_nothing(workspace):
     before = tree_digest(workspace[1] / "html")
+    stdout = build(workspace)  # answered from the inputs' fingerprint (builder.noop), nothing imported or run
+    assert "up to date" in stdout and executed(stdout) == set() and "[build] data:" not in stdout
+    (workspace[1] / noop.RECORD).unlink()  # without that record: the full path finds every notebook cached
     stdout = build(workspace)
     assert executed(stdout) == set() and reused(stdout) >= NOTEBOOKS
     assert "up to date" in stdout
