@@ -151,7 +151,7 @@ def test_c2rp_repricing(shipped):
 def test_e1_budget(shipped):
     e1 = budget.drug_budget(shipped, budget.E1Parameters())
     base = e1.path[e1.path["fiscal_year"] == 2025]["budget"].tolist()
-    assert base == pytest.approx([9.56] * 2)  # the FY2020 drug expenditure, carried to FY2025
+    assert base == pytest.approx([48.0915 * 0.223] * 2)  # FY2023 国民医療費 × the FY2020 薬剤費比率, at FY2025
 
 
 def test_p1_p2_pricing(shipped):
