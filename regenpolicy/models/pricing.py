@@ -348,7 +348,7 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
     comparator = comparator_price(base["comparator_price"], base["comparator_premium"])
     qaly = p1["life_years"] * base["utility"]
     hta = hta_price(qaly, base["qaly_threshold"], p1["standard_care"])
-    hta_low = hta_price(qaly, 5_000_000, p1["standard_care"])  # the standard reference value (printed)
+    hta_low = hta_price(qaly, base["qaly_threshold_standard"], p1["standard_care"])  # products without 配慮
     added = [k for k in ADDONS if f"addon_{k}" in p1]
     years = int(base["horizon_years"])
     social = [(f"標準治療の医療費（生存で重み付け、{years}年）", p1["standard_care"]),
@@ -393,6 +393,7 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
         "p1_social": (p1["productivity"] + p1["caregiving"]) / 1e4,
         "p1_usefulness": base["addon_usefulness"],
         "p1_utility": base["utility"], "p1_qaly": qaly, "p1_threshold": base["qaly_threshold"] / 1e4,
+        "p1_threshold_standard": base["qaly_threshold_standard"] / 1e4,
         "p1_hta": hta / 1e4, "p1_hta_low": hta_low / 1e4,
         "p1_listed": listed / 1e4, "p1_nhi_low": comparator / 1e4,
         "p1_vs_listed": p1["price"] / listed - 1, "p1_without_vs_listed": p1["price_without_value_addons"] / listed - 1,
