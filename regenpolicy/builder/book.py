@@ -86,6 +86,24 @@ def edition_toc(project: Project, notebooks: list[str], generated: list[str]) ->
     return {**toc, "parts": parts}
 
 
+def edition_contents(project: Project, declared: Mapping[str, list[str]], published: set[str],
+                     drawn: set[str]) -> dict[str, Any]:
+    """What this edition contains, part by part, for the introduction and the chapters' lists of figures
+    (``regen-contents``): each part of ``_toc.yml`` with its chapter and the figure ids its notebooks
+    published in this edition, in reading order. ``declared``: notebook name → its declared figure ids
+    (order of declaration); ``published``: the ids this edition's figure files carry; ``drawn``: those
+    that are charts (図; the others are tables, 表)."""
+    parts = []
+    for part in project.toc().get("parts", []):
+        for chapter in part.get("chapters", []):
+            ids = [f for s in chapter.get("sections", []) if str(s.get("file", "")).startswith("notebooks/")
+                   for f in declared.get(str(s["file"]).split("/", 1)[1], []) if f in published]
+            if ids:
+                parts.append({"caption": str(part.get("caption", "")), "chapter": str(chapter.get("file", "")),
+                              "figures": [{"id": f, "kind": "図" if f in drawn else "表"} for f in ids]})
+    return {"parts": parts}
+
+
 def vega_bundle(cache: Path) -> Path:
     """The site's vega scripts, made once per vl-convert/Altair version and bundling code (it takes a second).
 

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from regenpolicy.builder import editions
-from regenpolicy.builder.book import BookError, SphinxWorker, copy_site, jupyter_book, stage_book, tree_hash
+from regenpolicy.builder.book import (
+    BookError,
+    SphinxWorker,
+    copy_site,
+    edition_contents,
+    jupyter_book,
+    stage_book,
+    tree_hash,
+)
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
 from regenpolicy.builder.execute import ExecutionError, Job, Kernels, code_hash, run_notebooks
@@ -156,6 +164,13 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         changes = editions.changes(previous, inputs, registry)
         pages["changes.json"] = json.dumps(changes, ensure_ascii=False, indent=1).encode("utf-8")
         pages["changes.md"] = "# 前の版からの変更点\n\n```{regen-changes} changes.json\n```\n".encode()
+    # what each notebook published in this edition: its frames (a chart carries an image, a table does not)
+    frames = [json.loads(f.read_text(encoding="utf-8")) for r in results.values()
+              for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}"))]
+    published = {str(x["id"]) for x in frames}
+    drawn = {str(x["id"]) for x in frames if x.get("image") is not None}
+    contents = edition_contents(project, {n: list(registry.steps[n].figures) for n in results}, published, drawn)
+    pages["contents.json"] = json.dumps(contents, ensure_ascii=False, indent=1).encode("utf-8")
     pages["stamp.json"] = json.dumps(record["stamp"], ensure_ascii=False, indent=1).encode("utf-8")
     pages["stamp.md"] = "# 再現性スタンプ\n\n```{regen-stamp} stamp.json\n```\n".encode()
     (result / "meta").mkdir()

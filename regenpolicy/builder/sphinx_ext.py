@@ -27,9 +27,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from docutils import nodes
+from docutils.parsers.rst import directives
 from markupsafe import Markup
 from sphinx.search.ja import JanomeSplitter
 from sphinx.util.docutils import SphinxDirective
@@ -423,6 +424,29 @@ class ChangesDirective(_JsonDirective):
         return out
 
 
+class ContentsDirective(_JsonDirective):
+    """The figures and tables this edition contains (``regenpolicy.builder.book.edition_contents``): with
+    ``:chapter:``, that chapter's as one line; without, one item per part (「市場と産業：図 M1、図 M2」).
+    Built from the edition's own figures, so an introduction never names a figure the edition leaves out."""
+
+    option_spec: ClassVar[dict[str, Any]] = {"chapter": directives.unchanged}
+
+    def run(self) -> list[nodes.Node]:
+        parts = self.data()["parts"]
+        chapter = self.options.get("chapter")
+
+        def names(part: dict[str, Any]) -> str:
+            return "、".join(f"{f['kind']} {f['id']}" for f in part["figures"])
+
+        if chapter is not None:
+            mine = [p for p in parts if p["chapter"] == chapter]
+            return [para("この版のこの章の図表：" + "、".join(names(p) for p in mine))] if mine else []
+        items = nodes.bullet_list()
+        for p in parts:
+            items += nodes.list_item("", para(f"{p['caption']}：{names(p)}"))
+        return [items]
+
+
 class StampDirective(_JsonDirective):
     """「再現性スタンプ」 from the edition's stamp."""
 
@@ -459,4 +483,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("regen_code", "", "html")  # the build's code: a new version rewrites every page
     app.add_directive("regen-changes", ChangesDirective)
     app.add_directive("regen-stamp", StampDirective)
+    app.add_directive("regen-contents", ContentsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

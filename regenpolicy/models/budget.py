@@ -5,8 +5,13 @@ grow along nominal GDP. The budget starts from the drug expenditure series itsel
 printed by 中医協), not from a share of the seed's medical benefit expenditure (約60兆円, which
 no government aggregate matches):
 
-    budget(base_year)  = drug_cost(latest year of the series)     (carried to the base year: an assumption)
+    budget(base_year)  = 国民医療費(latest year printed) × 薬剤費比率(latest year of the series)   (derived; default)
+                      or drug_cost(latest year of the series), carried to the base year (an assumption)
     budget(t)          = budget(t − 1) × (1 + nominal_gdp_growth(t))
+
+The printed drug expenditure stops at FY2020 (9.56兆円); the national medical expenditure is printed
+to FY2023 (48.0915兆円). The default start carries the FY2020 ratio (22.3%) to FY2023: 10.72兆円, a
+derived value that mixes years; ``base_from="series"`` starts from the FY2020 value instead.
 
 ``seed_start`` is what the seed's route gives (60兆円 × the FY2020 ratio 22.3%) for comparison.
 """
@@ -14,6 +19,7 @@ no government aggregate matches):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 
@@ -61,6 +67,8 @@ SERIES = "薬剤費（実績）"
 class E1Parameters(Parameters):
     base_year: int = param(2025, "GDP に連動させる起点の年度", unit="年度", minimum=2000, maximum=2100)
     end_year: int = param(2034, "試算の最終年度", unit="年度", minimum=2000, maximum=2100)
+    base_from: Literal["nme_ratio", "series"] = param(
+        "nme_ratio", "起点の枠：最新の国民医療費×最新の薬剤費比率（導出）か、最新の薬剤費の実績（仮定で起点年度に当てはめる）か")
 
     def problems(self, ds: Dataset) -> list[Problem]:
         latest = int(ds["drug_expenditure"]["fiscal_year"].max())
@@ -90,24 +98,28 @@ def drug_budget(ds: Dataset, p: E1Parameters) -> E1Result:
     """The drug expenditure series, then the budget from its latest value indexed to nominal GDP growth (E1)."""
     series = ds["drug_expenditure"].sort_values("fiscal_year").reset_index(drop=True)
     latest = series.iloc[-1]
-    base = float(latest["drug_cost_cho_yen"])
+    inputs = ds["health_budget_inputs"].set_index("key")
+    drug_cost = float(latest["drug_cost_cho_yen"])
+    ratio = float(latest["drug_cost_ratio_pct"])
+    nme = float(inputs.loc["national_medical_expenditure", "value"])
+    base = base_budget(nme, ratio) if p.base_from == "nme_ratio" else drug_cost
     path = indexed_budget(base, p.base_year, ds["nominal_gdp_growth"], p.end_year)
-    # the base year carries the latest actual forward (assumption); later years are derived from printed
-    # growth (過去投影ケース) or from the assumed growth of the 成長移行ケース
-    path["status"] = ["assumption" if (c == GROWTH_CASE and y > p.base_year) or y == p.base_year else "derived"
+    # the base year is derived (国民医療費 × the latest ratio) or carries the latest actual forward (assumption);
+    # later years are derived from printed growth (過去投影ケース) or from the assumed growth of the 成長移行ケース
+    base_status = "derived" if p.base_from == "nme_ratio" else "assumption"
+    path["status"] = ["assumption" if c == GROWTH_CASE and y > p.base_year
+                      else base_status if y == p.base_year else "derived"
                       for c, y in zip(path["case"], path["fiscal_year"], strict=True)]
     actual = pd.DataFrame({"case": SERIES, "fiscal_year": series["fiscal_year"], "growth_pct": None,
                            "budget": series["drug_cost_cho_yen"], "index": 100 * series["drug_cost_cho_yen"] / base,
                            "status": series["status"]})
     full = pd.concat([actual, path], ignore_index=True)
     full["growth_pct"] = full["growth_pct"].astype(object).where(full["growth_pct"].notna(), None)  # null, not NaN
-    inputs = ds["health_budget_inputs"].set_index("key")
     benefit = float(inputs.loc["medical_benefit", "value"])
-    ratio = float(latest["drug_cost_ratio_pct"])
     end = path[path["fiscal_year"] == p.end_year].set_index("case")
     numbers = {
         "e1_base_year": p.base_year, "e1_end_year": p.end_year, "e1_series_first": int(series["fiscal_year"].min()),
-        "e1_series_year": int(latest["fiscal_year"]), "e1_drug_cost": base, "e1_nme_series": float(latest["national_medical_expenditure_cho_yen"]),
+        "e1_series_year": int(latest["fiscal_year"]), "e1_drug_cost": drug_cost, "e1_nme_series": float(latest["national_medical_expenditure_cho_yen"]),
         "e1_ratio": ratio / 100, "e1_series_min": float(series["drug_cost_cho_yen"].min()),
         "e1_series_max": float(series["drug_cost_cho_yen"].max()), "e1_base": base,
         "e1_benefit": benefit, "e1_benefit_year": int(inputs.loc["medical_benefit", "fiscal_year"]),
@@ -115,6 +127,7 @@ def drug_budget(ds: Dataset, p: E1Parameters) -> E1Result:
         "e1_nme": float(inputs.loc["national_medical_expenditure", "value"]),
         "e1_nme_year": int(inputs.loc["national_medical_expenditure", "fiscal_year"]),
         "e1_seed_base": base_budget(benefit, ratio), "e1_seed_excess": base_budget(benefit, ratio) - base,
+        "e1_base_gap": base - drug_cost, "e1_base_gap_share": base / drug_cost - 1,
         "e1_low": end.loc[PAST_CASE, "budget"], "e1_high": end.loc[GROWTH_CASE, "budget"],
         "e1_low_growth": end.loc[PAST_CASE, "index"] / 100 - 1, "e1_high_growth": end.loc[GROWTH_CASE, "index"] / 100 - 1,
         "e1_gap": end.loc[GROWTH_CASE, "budget"] - end.loc[PAST_CASE, "budget"],

@@ -93,7 +93,7 @@ def qc_shares(ds: Dataset, p: Q1Parameters) -> Q1Result:
     v = parameters.values(frame, "Q1", p.overrides)
     cell_qc = v["cell_release_tests"] + v["cell_reference_samples"]
     products = {
-        "cell": ("細胞製品（バッグ）", cell_qc, p.cell_lot_range, v["cell_lot_size"]),
+        "cell": ("他家細胞製品（A社・平均、バッグ）", cell_qc, p.cell_lot_range, v["cell_lot_size"]),
         "antibody": ("抗体医薬（バイアル）", v["antibody_qc_units"], p.antibody_lot_range, v["antibody_lot_size"]),
     }
     rows = []

@@ -151,7 +151,7 @@ def test_c2rp_repricing(shipped):
 def test_e1_budget(shipped):
     e1 = budget.drug_budget(shipped, budget.E1Parameters())
     base = e1.path[e1.path["fiscal_year"] == 2025]["budget"].tolist()
-    assert base == pytest.approx([9.56] * 2)  # the FY2020 drug expenditure, carried to FY2025
+    assert base == pytest.approx([48.0915 * 0.223] * 2)  # FY2023 国民医療費 × the FY2020 薬剤費比率, at FY2025
 
 
 def test_p1_p2_pricing(shipped):
@@ -197,5 +197,22 @@ def test_tornado_charts_are_sorted_by_swing(shipped):
 
 def test_p1_firm_price_is_the_sum_of_its_steps(shipped):
     p1 = pricing.value_price(shipped, pricing.P1Parameters())
-    firm = p1.waterfall[p1.waterfall["method"].str.startswith("FIRM")].set_index("step")["amount"]
-    assert firm["価格"] == pytest.approx(firm.drop("価格").sum())
+    for method in pricing.P1_METHODS:
+        steps = p1.waterfall[p1.waterfall["method"] == method].set_index("step")["amount"]
+        assert steps["価格"] == pytest.approx(steps.drop("価格").sum()), method
+
+
+def test_p1_default_is_firms_build_up_hand_computed(shipped):
+    """Checked by integrating the survival curves on a fine grid (numpy.interp + trapezoid, 200,000 steps a year)."""
+    n = pricing.value_price(shipped, pricing.P1Parameters()).numbers
+    assert n["p1_standard"] == pytest.approx(827.8569, abs=1e-3)  # 600万円 × survival-weighted years, 5 years, 2%
+    assert n["p1_work_life_years"] == pytest.approx(1.865497, abs=1e-5)  # ages 58–65, ZUMA-1 minus SCHOLAR-1
+    assert n["p1_productivity"] == pytest.approx(637.5708, abs=1e-3)  # 478万円 × 71.5% × 1.8655
+    assert n["p1_caregiving"] == pytest.approx(45.814, abs=1e-3)  # 2,027,168円 × 1 year × (42.6% − 20%)
+    assert n["p1_base"] == pytest.approx(1511.2417, abs=1e-3)  # add-ons off
+    assert n["p1_price"] == pytest.approx(2342.4246, abs=1e-3)  # × (1 + 35% + 10% + 0% + 10%)
+    assert n["p1_life_years"] == pytest.approx(4.680583, abs=1e-5)  # over 23.63 years
+    assert n["p1_hta"] == pytest.approx(3636.2069, abs=1e-3)  # 4.6806 × 0.8 × 750万 + 827.86万
+    assert n["p1_hta_low"] == pytest.approx(2700.0902, abs=1e-3)  # at 500万円/QALY
+    assert n["p1_cond_price"] == pytest.approx(2881.9957, abs=1e-4)  # margin × 0.5, 市場性加算 only
+    assert n["p1_vs_listed"] == pytest.approx(23_424_246.24 / 33_493_407 - 1, abs=1e-6)

@@ -99,15 +99,20 @@ def test_pricing_methods_are_disclosed_in_the_data(shipped, c2rp):
 def test_e1_starts_from_the_drug_expenditure(shipped):
     e1 = budget.drug_budget(shipped, budget.E1Parameters())
     n = e1.numbers
-    assert n["e1_base"] == 9.56 and n["e1_series_year"] == 2020 and n["e1_ratio"] == pytest.approx(0.223)
-    assert n["e1_seed_base"] == pytest.approx(60 * 0.223) and n["e1_seed_excess"] == pytest.approx(60 * 0.223 - 9.56)
+    # the start: FY2023 国民医療費 48.0915兆円 × the FY2020 ratio 22.3% = 10.7244兆円 (derived), 1.16兆円 (12%) above 9.56
+    assert n["e1_base"] == pytest.approx(10.7244045) and n["e1_series_year"] == 2020 and n["e1_ratio"] == pytest.approx(0.223)
+    assert n["e1_drug_cost"] == 9.56 and n["e1_base_gap"] == pytest.approx(1.1644045)
+    assert n["e1_base_gap_share"] == pytest.approx(10.7244045 / 9.56 - 1)  # 12.2%
+    assert n["e1_seed_base"] == pytest.approx(60 * 0.223) and n["e1_seed_excess"] == pytest.approx(60 * 0.223 - 10.7244045)
     past = [1.4, 0.9, 0.9, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7]
-    assert n["e1_low"] == pytest.approx(9.56 * math.prod(1 + g / 100 for g in past))
-    assert n["e1_high"] == pytest.approx(9.56 * 1.028**9)
+    assert n["e1_low"] == pytest.approx(10.7244045 * math.prod(1 + g / 100 for g in past))
+    assert n["e1_high"] == pytest.approx(10.7244045 * 1.028**9)  # 13.76兆円 (was 9.56 × 1.028^9 = 12.27)
+    old = budget.drug_budget(shipped, budget.E1Parameters(base_from="series")).numbers
+    assert old["e1_base"] == 9.56 and old["e1_high"] == pytest.approx(9.56 * 1.028**9)
     assert (n["e1_projection"], n["e1_nme"]) == (48, 48.0915)  # what the seed's 60兆円 can be checked against
     series = e1.path[e1.path["case"] == budget.SERIES]
     assert series["budget"].tolist() == [9.56, 9.22, 9.46, 9.19, 9.58, 9.56]
-    assert e1.path.set_index(["case", "fiscal_year"]).loc[(budget.PAST_CASE, 2025), "status"] == "assumption"
+    assert e1.path.set_index(["case", "fiscal_year"]).loc[(budget.PAST_CASE, 2025), "status"] == "derived"
 
 
 # --- 6. labels ------------------------------------------------------------------------------------
@@ -137,7 +142,7 @@ def test_q1_midpoint(shipped):
     assert q1.numbers["q1_ab_share"] == pytest.approx(250 / 6000)
     assert q1.texts["q1_processes"] == "全体を通じて、更に500以上のプロセスが存在"
     lot = shipped["unit_cost_parameters"].set_index(["product_type", "parameter"]).loc[("conventional", "lot_size")]
-    assert (lot["value"], lot["status"]) == (6000, "derived")
+    assert (lot["value"], lot["status"]) == (6000, "assumption")  # a value chosen inside the printed 0.2〜1万本
 
 
 # --- 7. missing seed content ----------------------------------------------------------------------

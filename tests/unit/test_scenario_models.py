@@ -124,25 +124,54 @@ def test_cost_accounting_price_of_kymriah_to_the_yen():
     assert pricing.comparator_price(32_647_761, 0.0) == 32_647_761
 
 
+def _inputs(**kw):
+    # comparator: everyone dies linearly within the first year; product: everyone lives
+    v = {"standard_care_annual": 1_000_000, "horizon_years": 2, "discount_rate": 0.0, "wage_annual": 4_000_000,
+         "employment_rate": 0.5, "work_years": 2, "care_annual": 2_000_000, "care_years_per_death": 1,
+         "gain_years": 3, "addon_rates": {"usefulness": 0.35, "marketability": 0.1},
+         "survival": ((0.0, 1.0), (1.0, 0.0)), "product_survival": ((0.0, 1.0),), "value_addons": ("usefulness",)}
+    return pricing.ValueInputs(**{**v, **kw})
+
+
 def test_value_based_price_hand_computed():
-    v = pricing.ValueInputs(standard_care_annual=1_000_000, horizon_years=3, discount_rate=0.0,
-                            productivity_annual=4_000_000, work_years_gained=0.5, caregiver_annual=1_000_000,
-                            caregiver_years=1, addon_rates={"a": 0.1, "b": 0.05}, value_addons=())
-    out = pricing.value_based_price(v)  # default survival: everyone lives
-    assert out["standard_care"] == 3_000_000 and out["productivity"] == 2_000_000
-    assert out["addon_a"] == 600_000
-    assert out["price"] == pytest.approx(6_900_000)
+    out = pricing.value_based_price(_inputs())
+    assert out["standard_care"] == pytest.approx(500_000)  # 1,000,000 × (0.5 + 0) years alive
+    assert out["work_life_years"] == pytest.approx(1.5)  # (1 − 0.5) + (1 − 0) in the 2 working years
+    assert out["productivity"] == pytest.approx(3_000_000)  # 4,000,000 × 0.5 × 1.5
+    assert out["cured_share"] == 1 and out["caregiving"] == pytest.approx(2_000_000)
+    assert out["base"] == pytest.approx(5_500_000) and out["life_years"] == pytest.approx(2.5)
+    assert out["addon_usefulness"] == pytest.approx(1_925_000) and out["addon_marketability"] == pytest.approx(550_000)
+    assert out["price"] == pytest.approx(7_975_000)  # FIRM adds every add-on it names: 5.5M × 1.45
 
 
-def test_value_addons_are_not_counted_twice_unless_asked():
-    v = pricing.ValueInputs(standard_care_annual=1_000_000, horizon_years=1, discount_rate=0.0,
-                            productivity_annual=0, work_years_gained=0, caregiver_annual=0, caregiver_years=0,
-                            addon_rates={"usefulness": 0.35, "marketability": 0.1}, value_addons=("usefulness",))
-    out = pricing.value_based_price(v)
-    assert out["price"] == pytest.approx(1_100_000) and "addon_usefulness" not in out
-    assert out["price_with_value_addons"] == pytest.approx(1_450_000)
-    both = pricing.value_based_price(pricing.ValueInputs(**{**v.__dict__, "add_value_addons": True}))
-    assert both["price"] == pytest.approx(1_450_000) and both["addon_usefulness"] == pytest.approx(350_000)
+def test_value_addons_off_leave_the_base_with_the_other_addons():
+    out = pricing.value_based_price(_inputs(add_value_addons=False))
+    assert out["price"] == pytest.approx(6_050_000) and "addon_usefulness" not in out
+    assert out["price_with_value_addons"] == pytest.approx(7_975_000)
+
+
+def test_life_years_gained_discounts_each_year_and_stops_at_the_gain():
+    product, comparator = ((0.0, 1.0),), ((0.0, 1.0), (1.0, 0.0))
+    assert pricing.life_years_gained(product, comparator, 2.5, 0.1) == pytest.approx(0.5 + 1 / 1.1 + 0.5 / 1.21)
+    assert pricing.life_years_gained(product, comparator, 0, 0.1) == 0
+    assert pricing.product_survival_points(25.8, 0.426) == [(0.0, 1.0), (2.15, 0.5), (5.0, 0.426)]
+    with pytest.raises(ValueError):
+        pricing.product_survival_points(25.8, 0.6)  # a 5-year rate above the median's 50%
+
+
+def test_hta_price_and_the_conditional_approval_margin():
+    assert pricing.hta_price(3.0, 7_500_000, 8_000_000) == 30_500_000
+    # Kymriah's printed build-up, margin × 0.5: m = 414 / (2,363 + 414) = 0.149082; m' = 0.074541;
+    # profit = 2,363万 × m' / (1 − m') = 1,903,272円; distribution 2.4487% of (cost + profit);
+    # tax 8.0141% of the three: 28,254,860円; with 市場性加算 10% × 0.2 → 28,819,957円
+    parts = {"cogs": 23_630_000, "operating_profit": 4_140_000, "distribution_cost": 680_000,
+             "consumption_tax": 2_280_000}
+    out = pricing.conditional_cost_price(parts, 0.5)
+    assert out["margin"] == pytest.approx(414 / 2777) and out["margin_conditional"] == pytest.approx(207 / 2777)
+    assert out["operating_profit"] == pytest.approx(1_903_272.37, abs=0.01)
+    assert out["total"] == pytest.approx(28_254_859.92, abs=0.01)
+    assert pricing.premium_price(out["total"], 0.1, 0.2) == 28_819_957
+    assert pricing.conditional_cost_price(parts, 1.0)["total"] == pytest.approx(30_730_000)
 
 
 def test_standard_care_is_weighted_by_survival():

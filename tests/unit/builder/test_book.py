@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from sphinx.config import Config
 
 from regenpolicy.builder import book
+from regenpolicy.builder.project import Project
+from tests.conftest import ROOT
 
 
 def test_the_themes_appends_to_sphinxs_shared_templates_path_are_undone_before_a_build():
@@ -14,3 +18,24 @@ def test_the_themes_appends_to_sphinxs_shared_templates_path_are_undone_before_a
     assert Config().templates_path != []
     book._fresh_sphinx_defaults()
     assert Config().templates_path == []
+
+
+def test_the_introduction_lists_only_the_figures_the_edition_published():
+    # the 2026-11 edition keeps d1_drug_loss for D2 but leaves out the market chapter and A1–A3
+    declared = {"d1_drug_loss": ["D1", "D2"], "p1_value_price": ["P1", "P1-TOR"], "t4_access_issues": ["T4"]}
+    c = book.edition_contents(Project(ROOT), declared, {"D2", "P1", "P1-TOR", "T4"}, {"D2", "P1", "P1-TOR"})
+    assert c["parts"] == [
+        {"caption": "ドラッグ・ロスと承認", "chapter": "book/ch2_access", "figures": [{"id": "D2", "kind": "図"}]},
+        {"caption": "診療報酬と薬剤費", "chapter": "book/ch5_reimbursement", "figures": [{"id": "T4", "kind": "表"}]},
+        {"caption": "価格制度の提案", "chapter": "book/ch6_proposals",
+         "figures": [{"id": "P1", "kind": "図"}, {"id": "P1-TOR", "kind": "図"}]},
+    ]
+
+
+def test_no_page_of_the_book_names_a_figure_in_its_own_text():
+    # the introduction and the chapters list their figures through regen-contents (the edition's own)
+    for page in sorted((ROOT / "book").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"[図表] [A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*", text), page.name
+        if page.name.startswith("ch"):
+            assert f":chapter: book/{page.stem}" in text, page.name
