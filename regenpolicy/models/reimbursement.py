@@ -483,8 +483,7 @@ def step_table(ds: Dataset, b: EditionSettings) -> tuple[pd.DataFrame, dict[str,
     codes3 = ward_codes(b.ward_fee, b.fee_revision)
     ward_code = codes3[0]
     extras = [(c, points_or_zero(fees, c, b.fee_revision)) for c in STAY_EXTRAS[b.ward_fee]]
-    extra_points = sum(n for _, n in extras)
-    extras_label = f"＋入院物価対応料等 {extra_points:,}点/日" if extra_points else ""
+    extras_label = "等" if any(n for _, n in extras) else ""  # R8's per-day extras: said in the prose and a note
     rows = []
     for s in steps.itertuples():
         code: str | None = s.fee_code if isinstance(s.fee_code, str) else None
