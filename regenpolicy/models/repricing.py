@@ -391,19 +391,6 @@ def floor_text(floor: float) -> str:
     return "1/3" if math.isclose(floor, 1 / 3, rel_tol=1e-6) else f"{floor * 100:g}/100"
 
 
-def loss_pockets(changes: Sequence[tuple[int, str]], first: int, last: int) -> list[tuple[int, int]]:
-    """Ranges of whole volumes (from, to) between ``first`` and ``last`` where the margin is negative."""
-    out, start = [], None
-    for v, sign in changes:
-        if first < v <= last:
-            if sign == "loss":
-                start = v
-            elif start is not None:
-                out.append((start, v - 1))
-                start = None
-    return out
-
-
 def _or_nan(value: int | None) -> float:
     return float("nan") if value is None else value
 
