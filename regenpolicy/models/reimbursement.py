@@ -44,6 +44,12 @@ WARD_FEES: dict[WardFee, tuple[str, str, str]] = {  # ward → (daily fee, 入�
     "A100": ("A100 1イ", "A100 注3イ", "A100 注3ロ"),
     "A104": ("A104 1イ", "A104 注3イ(1)", "A104 注3イ(2)"),
 }
+RENUMBERED: dict[str, tuple[tuple[int, str], ...]] = {  # code to 2024 → (first revision, code printed from then on)
+    "A100 1イ": ((2026, "A100 2イ"),),  # R8: 1イ is the new 急性期病院A; 急性期一般入院料1 is 2イ
+}
+STAY_EXTRAS: dict[WardFee, tuple[str, ...]] = {  # paid per ward day from R8: 入院物価対応料, 入院ベースアップ評価料
+    "A100": ("O100 2ニ", "O003 1"), "A104": ("O100 2イス", "O003 1")}
+ICU_EXTRAS = (("O100 2ハカ", "O003 1"), ("O100 2ハヨ", "O003 1"))  # the same on ICU days 1–7 and 8–14
 WARD_JA: dict[WardFee, str] = {"A100": "急性期一般入院料1", "A104": "特定機能病院 7対1"}
 ICU_CODES = ("A301 1イ", "A301 1ロ")  # days 1–7, days 8–14
 ASEPTIC_CODE = "A224 2"
@@ -64,6 +70,27 @@ def points_in_force(fee_schedule: pd.DataFrame, code: str, revision: int) -> tup
                          f"(revisions in the data: {known or 'none'})")
     row = rows.sort_values("revision").iloc[-1]
     return int(row["points"]), int(row["revision"])
+
+
+def code_in_force(code: str, revision: int) -> str:
+    """The code an item carries under ``revision`` (``RENUMBERED``: 急性期一般入院料1 is A100 2イ from R8)."""
+    current = code
+    for first, new in RENUMBERED.get(code, ()):
+        if revision >= first:
+            current = new
+    return current
+
+
+def ward_codes(ward: WardFee, revision: int) -> tuple[str, str, str]:
+    """The daily ward fee and its two 入院期間加算 codes as printed in ``revision``."""
+    fee, add14, add30 = WARD_FEES[ward]
+    return code_in_force(fee, revision), add14, add30
+
+
+def points_or_zero(fee_schedule: pd.DataFrame, code: str, revision: int) -> int:
+    """Points of ``code`` in force at ``revision``, 0 before the item existed (O100/O003 before R8)."""
+    rows = fee_schedule[(fee_schedule["code"] == code) & (fee_schedule["revision"] <= revision)]
+    return points_in_force(fee_schedule, code, revision)[0] if not rows.empty else 0
 
 
 def vial_prices(prices: pd.DataFrame, drug: str, year: int) -> dict[float, float]:
@@ -128,7 +155,12 @@ def expected_min(low: float, mode: float, high: float, cap: float) -> float:
 #   reapheresis_rate                       manufacturing fails: a second apheresis nobody pays
 #   transport_cost, receipt_cost, coordination_cost   unpaid steps (assumed costs)
 #   days_min, days_mode, days_max          days of the infusion stay (triangular law)
-#   ward_fee, ward_add14, ward_add30       ward fee per day and its 入院期間加算 (days 1–14, 15–30)
+#   ward_fee, ward_add14, ward_add30       ward fee per day (from R8 with 入院物価対応料 and 入院ベースアップ評価料)
+#                                          and its 入院期間加算 (days 1–14, 15–30 of the 入院期間)
+#   carryover_days                         days of an earlier admission for the same disease at the same hospital
+#                                          that count toward the 入院期間 (通知 第1章第2部 通則7: the apheresis
+#                                          admission, when the rule applies): the 加算 bands are used up sooner;
+#                                          the cost of the stay does not change
 #   aseptic_fee, aseptic_days              A224 per day, days billed
 #   icu_days, icu_fee_7, icu_fee_8         ICU days of a grade ≥3 patient, A301 per day (≤7, ≥8)
 #   crs12_rate, crs3_rate                  CRS/neurological events by grade
@@ -141,7 +173,7 @@ K1_PARAMETERS = (
     "apheresis_fee", "administration_fee", "reapheresis_rate", "transport_cost", "receipt_cost",
     "coordination_cost", "days_min", "days_mode", "days_max", "ward_fee", "ward_add14", "ward_add30",
     "aseptic_fee", "aseptic_days", "icu_days", "icu_fee_7", "icu_fee_8", "crs12_rate", "crs3_rate",
-    "tocilizumab_dose", "crs12_doses", "crs3_doses", "drugs_paid", "ward_paid_ratio", "icu_paid",
+    "tocilizumab_dose", "crs12_doses", "crs3_doses", "drugs_paid", "ward_paid_ratio", "icu_paid", "carryover_days",
 )
 REGIME_FLAGS = ("drugs_paid", "icu_paid")  # set by the billing regime, not varied in the tornado
 K1_LABELS = {
@@ -157,6 +189,7 @@ K1_LABELS = {
     "tocilizumab_dose": "トシリズマブ1回分の薬価", "crs12_doses": "トシリズマブの回数（グレード1–2）",
     "crs3_doses": "トシリズマブの回数（グレード3以上）", "drugs_paid": "CRS治療薬が別に支払われる（出来高1／DPC0）",
     "ward_paid_ratio": "入院に支払われる額 ÷ 出来高の入院料（DPC 包括点数の倍率）", "icu_paid": "ICU の管理料が支払われる（1／0）",
+    "carryover_days": "入院期間に通算される前の入院の日数（同一傷病）",
 }
 UNPAID_STEPS = {"transport": "transport_cost", "receipt": "receipt_cost", "coordination": "coordination_cost"}
 
@@ -176,6 +209,9 @@ def check_k1(p: Mapping[str, float]) -> None:
     if not 0 <= p["icu_days"] <= min(14, p["days_min"]):
         raise ValueError(f"icu_days must be between 0 and the smaller of 14 (the limit of A301) and days_min, "
                          f"got {p['icu_days']}")
+    if not 0 <= p["carryover_days"] <= 14 - p["icu_days"]:
+        raise ValueError(f"carryover_days must be between 0 and 14 − icu_days (the ICU days replace days of the "
+                         f"first 入院期間加算 band), got {p['carryover_days']}")
     if not 0 <= p["aseptic_days"] <= p["days_min"]:
         raise ValueError(f"aseptic_days must be between 0 and days_min, got {p['aseptic_days']}")
     for name in K1_PARAMETERS:
@@ -189,18 +225,28 @@ def icu_fee(p: Mapping[str, float]) -> float:
     return p["icu_fee_7"] * min(k, 7) + p["icu_fee_8"] * max(k - 7, 0)
 
 
+def ward_bands(p: Mapping[str, float], carried: float) -> float:
+    """The expected ward fee of the stay when ``carried`` days already count toward the 入院期間:
+    fee × (E[D] − k) + add14 × (E[min(D, 14 − c)] − k) + add30 × (E[min(D, 30 − c)] − E[min(D, 14 − c)]) (+ A224),
+    with k the expected ICU days (they replace ward days inside the first band)."""
+    low, mode, high = p["days_min"], p["days_mode"], p["days_max"]
+    e_days = (low + mode + high) / 3
+    e14, e30 = expected_min(low, mode, high, 14 - carried), expected_min(low, mode, high, 30 - carried)
+    icu = p["crs3_rate"] * p["icu_days"]
+    return (p["ward_fee"] * (e_days - icu) + p["ward_add14"] * (e14 - icu) + p["ward_add30"] * (e30 - e14)
+            + p["aseptic_fee"] * p["aseptic_days"])
+
+
 def expected_lines(p: Mapping[str, float]) -> dict[str, tuple[float, float]]:
     """The average CAR-T patient, step by step: step_key → (expected paid, expected cost), 円.
 
     The ward fee of a stay of D days of which k are in the ICU is
     fee × (D − k) + add14 × (min(D, 14) − k) + add30 × (min(D, 30) − min(D, 14)) (+ A224),
-    whose expectation over the triangular law of D is exact (``expected_min``).
+    whose expectation over the triangular law of D is exact (``expected_min``). The cost of the
+    stay is that fee; what is paid counts the 入院期間 from ``carryover_days`` on (``ward_bands``).
     """
     check_k1(p)
-    low, mode, high = p["days_min"], p["days_mode"], p["days_max"]
-    e_days, e14, e30 = (low + mode + high) / 3, expected_min(low, mode, high, 14), expected_min(low, mode, high, 30)
-    ward = (p["ward_fee"] * e_days + p["ward_add14"] * e14 + p["ward_add30"] * (e30 - e14)
-            - p["crs3_rate"] * p["icu_days"] * (p["ward_fee"] + p["ward_add14"]) + p["aseptic_fee"] * p["aseptic_days"])
+    ward_cost, ward_paid = ward_bands(p, 0.0), ward_bands(p, p["carryover_days"])
     drug12 = p["crs12_rate"] * p["crs12_doses"] * p["tocilizumab_dose"]
     drug3 = p["crs3_rate"] * p["crs3_doses"] * p["tocilizumab_dose"]
     icu = p["crs3_rate"] * icu_fee(p)
@@ -210,7 +256,7 @@ def expected_lines(p: Mapping[str, float]) -> dict[str, tuple[float, float]]:
         "reapheresis": (0.0, p["reapheresis_rate"] * apheresis),
         "transport": (0.0, p["transport_cost"]),
         "receipt": (0.0, p["receipt_cost"]),
-        "ward_stay": (ward * p["ward_paid_ratio"], ward),
+        "ward_stay": (ward_paid * p["ward_paid_ratio"], ward_cost),
         "administration": (p["administration_fee"], p["administration_fee"]),
         "coordination": (0.0, p["coordination_cost"]),
         "crs12": (drug12 * p["drugs_paid"], drug12),
@@ -243,12 +289,16 @@ def simulate_gaps(p: Mapping[str, float], patients: int, seed: int) -> np.ndarra
     else:
         days = rng.triangular(p["days_min"], p["days_mode"], p["days_max"], patients)
     icu_days = np.where(grade3, p["icu_days"], 0.0)
-    d14, d30 = np.minimum(days, 14), np.minimum(days, 30)
-    ward = (p["ward_fee"] * (days - icu_days) + p["ward_add14"] * (d14 - icu_days) + p["ward_add30"] * (d30 - d14)
-            + p["aseptic_fee"] * p["aseptic_days"])
+
+    def ward_fee(carried: float) -> np.ndarray:
+        d14, d30 = np.minimum(days, 14 - carried), np.minimum(days, 30 - carried)
+        return np.asarray(p["ward_fee"] * (days - icu_days) + p["ward_add14"] * (d14 - icu_days)
+                          + p["ward_add30"] * (d30 - d14) + p["aseptic_fee"] * p["aseptic_days"], dtype=float)
+
+    ward, ward_paid = ward_fee(0.0), ward_fee(p["carryover_days"])
     drugs = (grade12 * p["crs12_doses"] + grade3 * p["crs3_doses"]) * p["tocilizumab_dose"]
     icu = grade3 * icu_fee(p)
-    paid = (p["apheresis_fee"] + p["administration_fee"] + ward * p["ward_paid_ratio"] + icu * p["icu_paid"]
+    paid = (p["apheresis_fee"] + p["administration_fee"] + ward_paid * p["ward_paid_ratio"] + icu * p["icu_paid"]
             + drugs * p["drugs_paid"])
     cost = (p["apheresis_fee"] * (1 + reapheresis) + p["transport_cost"] + p["receipt_cost"] + p["coordination_cost"]
             + p["administration_fee"] + ward + icu + drugs)
@@ -273,13 +323,25 @@ def apheresis_code(ds: Dataset, product: str) -> str:
     return str(products.loc[product, "apheresis_fee_code"])
 
 
-def k1_parameters(ds: Dataset, b: EditionSettings) -> dict[str, float]:
-    """The per-patient model's parameters (CAR-T) from the data, for one edition's billing choices."""
+def stay_extras(fees: pd.DataFrame, b: EditionSettings) -> tuple[float, float, float]:
+    """What R8's 入院物価対応料 (O100 2) and 入院ベースアップ評価料 (O003) add per day (円): on a ward day,
+    an ICU day 1–7 and an ICU day 8–14; 0 under a revision that has no such items."""
+    def per_day(codes: tuple[str, ...]) -> float:
+        return sum(points_or_zero(fees, c, b.fee_revision) for c in codes) * b.yen_per_point
+    return per_day(STAY_EXTRAS[b.ward_fee]), per_day(ICU_EXTRAS[0]), per_day(ICU_EXTRAS[1])
+
+
+def k1_parameters(ds: Dataset, b: EditionSettings, extras: bool = True) -> dict[str, float]:
+    """The per-patient model's parameters (CAR-T) from the data, for one edition's billing choices.
+
+    ``extras``: count R8's per-day 入院物価対応料 and 入院ベースアップ評価料 (paid during the stay, on
+    ward and ICU days; their cost is taken as equal to what they pay, like every paid item)."""
     steps = ds["care_pathway_steps"]
     car_t = steps[steps["pathway"] == "car_t"].set_index("step_key")
     fees = ds["fee_schedule"]
     extra = parameters.values(ds["model_parameters"], "K1")
-    ward, add14, add30 = WARD_FEES[b.ward_fee]
+    ward, add14, add30 = ward_codes(b.ward_fee, b.fee_revision)
+    extra_ward, extra_icu7, extra_icu8 = stay_extras(fees, b) if extras else (0.0, 0.0, 0.0)
     admin_code = str(car_t.loc["administration", "fee_code"])
     vials = vial_prices(ds["drug_prices"], CRS_DRUG, b.fee_revision)
     dose, _ = dose_cost(extra["body_weight"] * extra["tocilizumab_mg_per_kg"], vials)
@@ -290,14 +352,16 @@ def k1_parameters(ds: Dataset, b: EditionSettings) -> dict[str, float]:
         **{name: float(car_t.loc[key, "hospital_cost_yen"]) * float(car_t.loc[key, "occurrence_rate"])
            for key, name in UNPAID_STEPS.items()},
         "days_min": extra["days_min"], "days_mode": extra["days_mode"], "days_max": extra["days_max"],
-        "ward_fee": _yen(fees, ward, b), "ward_add14": _yen(fees, add14, b), "ward_add30": _yen(fees, add30, b),
+        "ward_fee": _yen(fees, ward, b) + extra_ward, "ward_add14": _yen(fees, add14, b), "ward_add30": _yen(fees, add30, b),
         "aseptic_fee": _yen(fees, ASEPTIC_CODE, b), "aseptic_days": extra["aseptic_days"],
-        "icu_days": extra["icu_days"], "icu_fee_7": _yen(fees, ICU_CODES[0], b), "icu_fee_8": _yen(fees, ICU_CODES[1], b),
+        "icu_days": extra["icu_days"], "icu_fee_7": _yen(fees, ICU_CODES[0], b) + extra_icu7,
+        "icu_fee_8": _yen(fees, ICU_CODES[1], b) + extra_icu8,
         "crs12_rate": float(car_t.loc["crs12", "occurrence_rate"]), "crs3_rate": float(car_t.loc["crs3", "occurrence_rate"]),
         "tocilizumab_dose": dose, "crs12_doses": extra["crs12_doses"], "crs3_doses": extra["crs3_doses"],
         "drugs_paid": 1.0 if b.billing == "出来高" else 0.0,
         "ward_paid_ratio": 1.0 if b.billing == "出来高" else extra["dpc_per_diem_ratio"],
         "icu_paid": 1.0 if b.billing == "出来高" else extra["dpc_icu_outside"],
+        "carryover_days": extra["carryover_days"],
     }
     check_k1(p)
     return p
@@ -315,21 +379,32 @@ def k1_ranges(ds: Dataset, p: Mapping[str, float]) -> dict[str, tuple[float, flo
         if pd.notna(lo) and pd.notna(hi):
             rate = float(car_t.loc[key, "occurrence_rate"])
             ranges[name] = (float(lo) * rate, float(hi) * rate)
-    ranges.update({k: v for k, v in parameters.stated_ranges(frame, "K1").items() if k in p})
+    stated = parameters.stated_ranges(frame, "K1")
+    ranges.update({k: v for k, v in stated.items() if k in p})
+    if p["drugs_paid"] == 0 and "dpc_per_diem_ratio" in stated:  # DPC: the per-diem ÷ ward fee has a range
+        ranges["ward_paid_ratio"] = stated["dpc_per_diem_ratio"]
     return ranges
 
 
 def gap_range(p: Mapping[str, float], ranges: Mapping[str, tuple[float, float]]) -> tuple[float, float]:
-    """The average patient's gap with every stated range at its end: (smallest, largest gap in 円)."""
-    ends = [expected_gap({**p, **{k: r[i] for k, r in ranges.items()}}) for i in (0, 1)]
-    return min(ends), max(ends)
+    """The average patient's gap with every stated range at its end: (smallest, largest gap in 円).
+
+    Each parameter is put at the end that moves the gap the chosen way (a higher DPC per-diem
+    lowers the gap while a higher cost raises it), so the two results are the extremes over the
+    ranges' ends (the gap is monotone in each parameter)."""
+    toward: list[dict[str, float]] = [{}, {}]  # the ends giving the smallest gap, the largest gap
+    for k, (lo, hi) in ranges.items():
+        at_lo, at_hi = expected_gap({**p, k: lo}), expected_gap({**p, k: hi})
+        toward[0][k], toward[1][k] = (lo, hi) if at_lo <= at_hi else (hi, lo)
+    return expected_gap({**p, **toward[0]}), expected_gap({**p, **toward[1]})
 
 
 # --- figure K1 -----------------------------------------------------------------------------------
 def missing_fee_codes(ds: Dataset) -> list[Problem]:
     """The fee codes the K1 model bills that the edition's fee schedule does not hold (e.g. a vintage
     that predates the ward and ICU rows): a problem before anything runs, not a failure halfway."""
-    codes = ({c for codes in WARD_FEES.values() for c in codes} | set(ICU_CODES) | {ASEPTIC_CODE}
+    latest = int(ds["fee_schedule"]["revision"].max())
+    codes = ({c for ward in WARD_FEES for c in ward_codes(ward, latest)} | set(ICU_CODES) | {ASEPTIC_CODE}
              | set(ds["car_t_products"]["apheresis_fee_code"]) | set(ds["care_pathway_steps"]["fee_code"].dropna()))
     missing = sorted(codes - set(ds["fee_schedule"]["code"]))
     if not missing:
@@ -350,7 +425,10 @@ class FeeGapParameters(Parameters):
 def source_ids(ds: Dataset, b: EditionSettings, gaps: pd.DataFrame) -> list[str]:
     """Every source the K1 numbers rest on: steps, fee rows in force, drug prices, the product, K1 parameters."""
     fees = ds["fee_schedule"]
-    codes = set(gaps["fee_code"].dropna()) | set(WARD_FEES[b.ward_fee]) | set(ICU_CODES) | {ASEPTIC_CODE}
+    extras = {c for group in (STAY_EXTRAS[b.ward_fee], *ICU_EXTRAS) for c in group
+              if points_or_zero(fees, c, b.fee_revision)}
+    codes = (set(gaps["fee_code"].dropna()) | set(ward_codes(b.ward_fee, b.fee_revision)) | set(ICU_CODES)
+             | {ASEPTIC_CODE} | extras)
     fee_rows = [fees[(fees["code"] == c) & (fees["revision"] == points_in_force(fees, c, b.fee_revision)[1])]
                 for c in sorted(codes)]  # sorted: the caption lists the sources in the same order on every build
     prices = ds["drug_prices"]
@@ -402,7 +480,10 @@ def step_table(ds: Dataset, b: EditionSettings) -> tuple[pd.DataFrame, dict[str,
     extra = parameters.values(ds["model_parameters"], "K1")
     p = k1_parameters(ds, b)
     lines = expected_lines(p)
-    ward_code = WARD_FEES[b.ward_fee][0]
+    codes3 = ward_codes(b.ward_fee, b.fee_revision)
+    ward_code = codes3[0]
+    extras = [(c, points_or_zero(fees, c, b.fee_revision)) for c in STAY_EXTRAS[b.ward_fee]]
+    extras_label = "等" if any(n for _, n in extras) else ""  # R8's per-day extras: said in the prose and a note
     rows = []
     for s in steps.itertuples():
         code: str | None = s.fee_code if isinstance(s.fee_code, str) else None
@@ -419,7 +500,7 @@ def step_table(ds: Dataset, b: EditionSettings) -> tuple[pd.DataFrame, dict[str,
             wp, used = points_in_force(fees, ward_code, b.fee_revision)
             points_status = "derived"
             label = (("DPC 包括（入院料と同額と仮定）" if b.billing == "DPC" else "")
-                     + f"{WARD_JA[b.ward_fee]} {_fee_label(ward_code, wp, True)}＋入院期間加算")
+                     + f"{WARD_JA[b.ward_fee]} {_fee_label(ward_code, wp, True)}＋入院期間加算{extras_label}")
         elif s.step_key == "crs3":
             ip, used = points_in_force(fees, ICU_CODES[0], b.fee_revision)
             points_status = "derived"
@@ -434,7 +515,7 @@ def step_table(ds: Dataset, b: EditionSettings) -> tuple[pd.DataFrame, dict[str,
             paid, cost = lines[s.step_key]
         elif s.step_key == "ward_stay":
             d = extra["pbsct_days"]
-            cost = sum(_yen(fees, c, b) * n for c, n in zip(WARD_FEES[b.ward_fee], (d, min(d, 14), min(d, 30) - min(d, 14)),
+            cost = d * stay_extras(fees, b)[0] + sum(_yen(fees, c, b) * n for c, n in zip(codes3, (d, min(d, 14), min(d, 30) - min(d, 14)),
                                                            strict=True))
             paid = cost * p["ward_paid_ratio"]
         else:
@@ -497,11 +578,73 @@ def fee_gap(ds: Dataset, b: EditionSettings) -> FeeGapResult:
     })
     numbers.update({f"k1_points_{key}": points_in_force(fees_table, code, b.fee_revision)[0]
                     for key, code in (("fresh", "K921-3 1"), ("frozen", "K921-3 2"))})
-    by_tier = products.groupby("apheresis_fee_code")["name_ja"].agg("、".join)
+    numbers.update(extra_numbers(ds, b, p, gaps))
     texts = {"k1_product": str(products.loc[b.car_t_product, "name_ja"]), "k1_regime": b.billing,
              "k1_ward": WARD_JA[b.ward_fee], "k1_apheresis_code": apheresis_code(ds, b.car_t_product),
-             "k1_fresh_products": str(by_tier.get("K921-3 1", "")), "k1_frozen_products": str(by_tier.get("K921-3 2", ""))}
+             "k1_ward_code": ward_codes(b.ward_fee, b.fee_revision)[0],
+             "k1_fresh_products": tier_products(ds, "K921-3 1"), "k1_frozen_products": tier_products(ds, "K921-3 2"),
+             "k1_extras": extras_text(ds["fee_schedule"], b, numbers["k1_extras_paid"])}
     return FeeGapResult(gaps, totals, carried, numbers, texts, p, source_ids(ds, b, gaps))
+
+
+def tier_products(ds: Dataset, code: str) -> str:
+    """The products billed under a K921-3 tier, each marked by where its tier comes from: the 通知
+    (厚生労働省) names it; a society's explanation; or an assumption."""
+    products = ds["car_t_products"]
+    publisher = ds["sources"].set_index("source_id")["publisher"]
+    out = []
+    for r in products[products["apheresis_fee_code"] == code].itertuples():
+        who = str(publisher.get(r.source_id, ""))
+        mark = ("（区分は仮定）" if r.status == "assumption"
+                else "" if "厚生労働省" in who else f"（区分は{who}の説明による。通知に名前はない）")
+        out.append(f"{r.name_ja}{mark}")
+    return "、".join(out)
+
+
+def extras_text(fees: pd.DataFrame, b: EditionSettings, paid: float) -> str:
+    """What R8's per-day 入院物価対応料 and 入院ベースアップ評価料 add, or that the revision has none."""
+    found = [(c, points_or_zero(fees, c, b.fee_revision)) for c in STAY_EXTRAS[b.ward_fee]]
+    if not any(n for _, n in found):
+        return f"{b.fee_revision} 年度の点数には、入院中の日ごとに加わる入院物価対応料はない（令和8年度に新設）。"
+    (o100, p100), (o003, p003) = found
+    return (f"入院中は日ごとに入院物価対応料（{o100} {p100:,}点）と入院ベースアップ評価料（{o003} {p003:,}点。"
+            f"区分は病院ごとに決まり、最も低い区分を用いた）も支払われ、ICU の日は ICU の区分で支払われる。"
+            f"患者1人当たり {paid:,.1f} 万円で、支払額に含めた（その費用も同額と仮定するため差額は変わらない）。")
+
+
+def extra_numbers(ds: Dataset, b: EditionSettings, p: Mapping[str, float], gaps: pd.DataFrame) -> dict[str, float]:
+    """The numbers the K1 prose argues with: the gap against the product's price, its parts, what the
+    gap becomes if paid steps cost more than they pay, with the 入院期間 carried over, at the top
+    of the DPC range; what R8's per-day payments and the CRS fees pay (万円 unless a share)."""
+    frame = ds["model_parameters"]
+    stated = parameters.stated_ranges(frame, "K1")
+    price = parameters.values(frame, "C2")["autologous_list_price"]
+    gap = -expected_gap(p)
+    lines = expected_lines(p)
+    paid_steps = sum(paid for paid, cost in lines.values() if paid > 0)
+    carry_high = stated.get("carryover_days", (0.0, 0.0))[1]
+    dpc = k1_parameters(ds, _k1_settings(b, billing="DPC"))
+    ratio_high = stated.get("dpc_per_diem_ratio", (1.0, 1.0))[1]
+    fee_for_service = expected_lines(k1_parameters(ds, _k1_settings(b, billing="出来高")))
+    no_extras = expected_gap_paid(k1_parameters(ds, b, extras=False))
+    assumed = sum(p[k] for k in UNPAID_STEPS.values())
+    return {
+        "k1_price": price / 1e4, "k1_gap_price_share": gap / price,
+        "k1_unpaid_assumed": assumed / 1e4, "k1_unpaid_reapheresis": p["reapheresis_rate"] * p["apheresis_fee"] / 1e4,
+        "k1_gap_per10": paid_steps * 0.1 / 1e4, "k1_gap_paid_plus10": gap / 1e4 + paid_steps * 0.1 / 1e4,
+        "k1_carryover_high": carry_high,
+        "k1_gap_carryover": -expected_gap({**p, "carryover_days": carry_high}) / 1e4,
+        "k1_dpc_ratio_high": ratio_high,
+        "k1_gap_dpc_ratio_high": -expected_gap({**dpc, "ward_paid_ratio": ratio_high}) / 1e4,
+        "k1_extras_paid": (expected_gap_paid(p) - no_extras) / 1e4,
+        "k1_crs_drug_paid": (fee_for_service["crs12"][0] + p["crs3_rate"] * p["crs3_doses"] * p["tocilizumab_dose"]) / 1e4,
+        "k1_crs_paid": (fee_for_service["crs12"][0] + fee_for_service["crs3"][0]) / 1e4,
+    }
+
+
+def expected_gap_paid(p: Mapping[str, float]) -> float:
+    """What is paid for the average patient (円)."""
+    return float(sum(paid for paid, _ in expected_lines(p).values()))
 
 
 # --- figure K1-MC --------------------------------------------------------------------------------
@@ -526,15 +669,56 @@ class PatientSimulationParameters(Parameters):
         return out
 
 
+DISCRETE_MAX = 12  # at most this many distinct gaps (whole yen) are shown as they are, not binned
+
+
+def gap_distribution(gaps: np.ndarray, step: int = 50_000, max_values: int = DISCRETE_MAX) -> pd.DataFrame:
+    """The simulated gaps as the chart shows them: bin_start_yen, bin_end_yen, patients, share.
+
+    The gaps are rounded to whole yen first, so a gap of −350,000.0000001 (floating-point noise in
+    a sum of whole-yen fees) counts as −350,000 and lands in the bin [−350,000, −300,000), not the
+    one below. When there are at most ``max_values`` distinct gaps (出来高: a patient either needs
+    a second apheresis or not), each is its own row with start = end: a discrete distribution.
+    Otherwise bins of ``step`` yen, closed on the left, with whole-yen edges.
+    """
+    if gaps.size == 0:
+        raise ValueError("no gaps to count")
+    yen = np.rint(gaps).astype(np.int64)
+    values, counts = np.unique(yen, return_counts=True)
+    if len(values) <= max_values:
+        return pd.DataFrame({"bin_start_yen": values, "bin_end_yen": values, "patients": counts,
+                             "share": counts / yen.size})
+    low, high = int(values[0] // step * step), int(values[-1] // step * step + step)
+    edges = np.arange(low, high + step, step, dtype=np.int64)
+    counts, _ = np.histogram(yen, bins=edges)
+    keep = slice(0, len(counts) - 1) if counts[-1] == 0 else slice(None)  # the top edge is exclusive by construction
+    return pd.DataFrame({"bin_start_yen": edges[:-1][keep], "bin_end_yen": edges[1:][keep], "patients": counts[keep],
+                         "share": counts[keep] / yen.size})
+
+
+def outcomes_text(distribution: pd.DataFrame) -> str:
+    """The distribution in words: each outcome with its share when discrete, else that it is spread."""
+    if not (distribution["bin_start_yen"] == distribution["bin_end_yen"]).all():
+        return "患者ごとの差額は連続的に分布する（入院日数や CRS の治療薬の有無で変わる。図は5万円幅の階級の割合）"
+    parts = [f"{-v / 1e4:,.1f} 万円（{s:.0%}）" for v, s in
+             zip(distribution["bin_start_yen"], distribution["share"], strict=True)][::-1]
+    return f"患者ごとの差額は {'、'.join(parts)} の {len(parts)} 通りしかない（図はそれぞれの値の割合）"
+
+
 @dataclass(frozen=True)
 class PatientSimulationResult:
     gaps: np.ndarray  # 円 per simulated patient (negative: cost no fee pays)
-    histogram: pd.DataFrame  # bin_start_yen, bin_end_yen, patients, share
+    histogram: pd.DataFrame  # bin_start_yen, bin_end_yen, patients, share (start = end: one discrete outcome)
     stats: pd.DataFrame  # value (万円), label: mean, 5th and 95th percentile
     tornado: pd.DataFrame
     table: pd.DataFrame  # K1's rows of model_parameters
     numbers: dict[str, float]
     top_parameter: str
+    outcomes: str  # the distribution in words (glued as k1s_outcomes)
+
+    @property
+    def discrete(self) -> bool:
+        return bool((self.histogram["bin_start_yen"] == self.histogram["bin_end_yen"]).all())
 
 
 def patient_simulation(ds: Dataset, b: EditionSettings, p: PatientSimulationParameters) -> PatientSimulationResult:
@@ -542,7 +726,7 @@ def patient_simulation(ds: Dataset, b: EditionSettings, p: PatientSimulationPara
     frame = ds["model_parameters"]
     table = parameters.table(frame, "K1")
     base = {**k1_parameters(ds, b), **{k: float(v) for k, v in p.overrides.items()}}
-    gaps = simulate_gaps(base, p.patients, p.seed)
+    gaps = np.rint(simulate_gaps(base, p.patients, p.seed))  # whole yen: no floating-point noise at bin edges
     mean, p5, p50, p95 = float(gaps.mean()), *(float(x) for x in np.percentile(gaps, [5, 50, 95]))
     ranges = k1_ranges(ds, base)
     labels = pd.DataFrame([{"parameter": k, "label": K1_LABELS[k], "unit": ""} for k in base])
@@ -553,11 +737,7 @@ def patient_simulation(ds: Dataset, b: EditionSettings, p: PatientSimulationPara
         sensitivity.tornado(lambda q: -expected_gap({**q, **fixed}) / 1e4, varied, ranges), labels)
     tornado = tornado[tornado["swing"] > 0].reset_index(drop=True)
     low, high = gap_range(base, ranges)
-    step = 5e4
-    bins = np.arange(np.floor(gaps.min() / step) * step, np.ceil(gaps.max() / step) * step + step, step)
-    counts, edges = np.histogram(gaps, bins=bins)
-    histogram = pd.DataFrame({"bin_start_yen": edges[:-1], "bin_end_yen": edges[1:], "patients": counts,
-                              "share": counts / p.patients})
+    histogram = gap_distribution(gaps)
     stats = pd.DataFrame({"value": [mean / 1e4, p5 / 1e4, p95 / 1e4], "label": ["平均", "5%点", "95%点"]})
     numbers = {
         "k1s_patients": p.patients, "k1s_mean": -mean / 1e4, "k1s_expected": -expected_gap(base) / 1e4,
@@ -565,4 +745,5 @@ def patient_simulation(ds: Dataset, b: EditionSettings, p: PatientSimulationPara
         "k1s_share_over": float((gaps < -p.burden_threshold * 1e4).mean()),
         "k1s_range_low": -high / 1e4 + 0.0, "k1s_range_high": -low / 1e4 + 0.0,
     }
-    return PatientSimulationResult(gaps, histogram, stats, tornado, table, numbers, str(tornado.iloc[0]["label"]))
+    return PatientSimulationResult(gaps, histogram, stats, tornado, table, numbers, str(tornado.iloc[0]["label"]),
+                                   outcomes_text(histogram))

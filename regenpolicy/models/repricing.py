@@ -21,7 +21,15 @@ the reference is reset).
 What the manufacturer keeps per unit is the price less consumption tax and the distribution
 margin; the margin per unit is that less the unit manufacturing cost. The volumes at which the
 margin changes sign and at which sales cross each rule's threshold are solved exactly over whole
-patients, not read off the chart's grid.
+patients, not read off the chart's grid; the prose rounds them (``about``), because the capacity
+they rest on comes in whole production lines (a step of ``line_capacity`` patients, assumed), so
+a sign change one patient after a new line is a property of the assumed step, not a fact.
+
+Which volume bears the fixed cost is an input: the seed calibrates the unit cost as if the plant
+made only Japan's patients (``world_volume`` = 0); a CAR-T plant serves the world, so the global
+alternative spreads the fixed cost over Japan's volume plus ``world_volume`` patients made
+elsewhere, and re-calibrates the variable cost so that the unit cost at the calibration volume
+(Japan's 216 patients, plus the rest of the world) is the same disclosed cost (``global_costs``).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -213,14 +221,33 @@ def methods(p: Mapping[str, float]) -> dict[str, str]:
     return {kind: METHOD_CODES[int(p[f"{kind}_pricing_method"])] for kind in PRODUCTS}
 
 
+def global_costs(p: mf.CostParameters, calibration_volume: float, world_volume: float) -> mf.CostParameters:
+    """The cost parameters when the plant also makes ``world_volume`` patients a year outside Japan.
+
+    The variable cost is re-calibrated so that the unit cost at the calibration volume (Japan's
+    forecast plus the rest of the world) equals the unit cost the Japan-only model gives at the
+    calibration volume (the disclosed cost the seed calibrates on):
+    variable' = variable + fixed(calibration) − fixed(calibration + world), fixed per unit.
+    """
+    if world_volume < 0 or calibration_volume <= 0:
+        raise ValueError("world_volume must be ≥ 0 and calibration_volume positive")
+    shift = (mf.unit_cost(calibration_volume, p)["fixed"]
+             - mf.unit_cost(calibration_volume + world_volume, p)["fixed"])
+    return mf.CostParameters(**{**vars(p), "variable_cost": p.variable_cost + shift})
+
+
 def outcome(p: Mapping[str, float], kind: str, volume: float, rules: Sequence[Rule],
-            cost_params: mf.CostParameters) -> dict[str, Any]:
-    """Price after the re-pricing revisions, net revenue, unit cost and margin of one product at one volume."""
+            cost_params: mf.CostParameters, world_volume: float = 0.0) -> dict[str, Any]:
+    """Price after the re-pricing revisions, net revenue, unit cost and margin of one product at one volume.
+
+    The plant makes ``volume`` patients for Japan plus ``world_volume`` elsewhere (0: Japan only);
+    only Japan's sales count for re-pricing.
+    """
     path = price_after_revisions(p[f"{kind}_list_price"], volume, p[f"{kind}_forecast_sales"], rules,
                                  int(p["revisions"]))
     price = path[-1]["price"]
     net = net_revenue_per_unit(price, p["consumption_tax"], p["distribution_share"])
-    cost = mf.unit_cost(volume, cost_params)["total"] * 1e4  # 万円 → 円
+    cost = mf.unit_cost(volume + world_volume, cost_params)["total"] * 1e4  # 万円 → 円
     applied_rules = [r for r in path if r["rule"]]
     return {"product_type": kind, "volume": volume, "list_price": p[f"{kind}_list_price"], "price": price,
             "net_revenue": net, "unit_cost": cost, "margin": net - cost,
@@ -230,7 +257,8 @@ def outcome(p: Mapping[str, float], kind: str, volume: float, rules: Sequence[Ru
 
 @dataclass(frozen=True)
 class C2RPResult:
-    curve: pd.DataFrame  # product_type, volume, list_price, price, net_revenue, unit_cost, margin, rules, kind (円)
+    curve: pd.DataFrame  # product_type, volume, list_price, price, net_revenue, unit_cost, margin, rules, kind,
+    #                      unit_cost_global, margin_global (円; the global plant, autologous only)
     headline: dict[str, Any]  # the autologous product at the headline volume
     turn: str  # sentence on where the margin turns and where the 特例 starts
     thresholds: pd.DataFrame  # what, rule_id, kind, volume (whole patients), volume_exact
@@ -239,6 +267,19 @@ class C2RPResult:
     unit_cost_rows: pd.DataFrame  # the autologous rows of unit_cost_parameters (uc_ prefixed)
     rules: pd.DataFrame  # the rule set used
     numbers: dict[str, float]
+    texts: dict[str, str]  # c2r_turn, c2r_scope: sentences for the prose (glued as text)
+
+    MEASURES: ClassVar[dict[str, str]] = {"net_revenue": "再算定後の手取り（税・流通経費を除く）",
+                                          "unit_cost": "製造コスト（工場は日本の患者のみ）",
+                                          "unit_cost_global": "製造コスト（世界の工場）"}
+
+    @property
+    def long(self) -> pd.DataFrame:
+        """One row per product, volume and measure (net revenue, the two unit costs) in 万円: the chart's lines."""
+        long = self.curve.melt(id_vars=["product_type", "volume", "rules", "kind"], value_vars=list(self.MEASURES),
+                               var_name="measure", value_name="yen").dropna(subset=["yen"])
+        return long.assign(product_ja=long["product_type"].map(mf.PRODUCT_TYPES),
+                           measure_ja=long["measure"].map(self.MEASURES), man=long["yen"] / 1e4)
 
 
 def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C2RPResult:
@@ -262,9 +303,18 @@ def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C
             crossings.append({"what": "sales", "rule_id": r.rule_id, "kind": r.kind, "volume": n,
                               "volume_exact": float(_exact(r.min_sales) * 10**8 / _exact(auto_price))})
     every = list(range(p.volume_min, p.volume_max + 1))
-    margins = [net_revenue_per_unit(final_price(auto_price, v, auto_forecast, rules["autologous"], int(base["revisions"])),
-                                    base["consumption_tax"], base["distribution_share"])
-               - mf.unit_cost(v, costs["autologous"])["total"] * 1e4 for v in every]
+    world = base["world_volume"]
+    scopes = {"japan": (costs["autologous"], 0.0),
+              "global": (global_costs(costs["autologous"], base["calibration_volume"], world), world)}
+
+    def margins_over(scope: str) -> list[float]:
+        cost_params, extra = scopes[scope]
+        return [net_revenue_per_unit(final_price(auto_price, v, auto_forecast, rules["autologous"],
+                                                 int(base["revisions"])), base["consumption_tax"],
+                                     base["distribution_share"])
+                - mf.unit_cost(v + extra, cost_params)["total"] * 1e4 for v in every]
+
+    margins = margins_over("japan")
     changes = sign_changes(every, margins)
     for v, sign in changes:
         crossings.append({"what": sign, "rule_id": None, "kind": None, "volume": v, "volume_exact": float(v)})
@@ -273,6 +323,12 @@ def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C
     grid = sorted(set(mf.volume_grid(p.volume_min, p.volume_max, p.volume_points))
                   | {int(v) for v in thresholds["volume"] if p.volume_min <= v <= p.volume_max})
     curve = pd.DataFrame([outcome(base, kind, v, rules[kind], costs[kind]) for kind in PRODUCTS for v in grid])
+    glob = pd.DataFrame([outcome(base, "autologous", v, rules["autologous"], *scopes["global"]) for v in grid])
+    auto = curve["product_type"] == "autologous"
+    curve["unit_cost_global"] = float("nan")
+    curve["margin_global"] = float("nan")
+    curve.loc[auto, "unit_cost_global"] = glob["unit_cost"].to_numpy()
+    curve.loc[auto, "margin_global"] = glob["margin"].to_numpy()
 
     def headline(q: Mapping[str, float]) -> float:
         cost_params = mf.CostParameters(**{k: q[f"uc_{k}"] for k in mf.CostParameters.__dataclass_fields__})
@@ -281,29 +337,53 @@ def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C
     full = {**base, **{f"uc_{k}": v for k, v in vars(costs["autologous"]).items()}}
     uc_rows = unit_params[unit_params["product_type"] == "autologous"].assign(parameter=lambda f: "uc_" + f["parameter"])
     labels = pd.concat([table[["parameter", "label", "unit"]], uc_rows[["parameter", "label", "unit"]]])
-    fixed = {"uc_lot_size": full["uc_lot_size"], "autologous_pricing_method": full["autologous_pricing_method"]}
+    fixed = {k: full[k] for k in ("uc_lot_size", "autologous_pricing_method", "world_volume", "calibration_volume")}
     varied = {k: v for k, v in full.items() if k not in fixed and not k.startswith("conventional_")}
     tornado = parameters.labelled(
         sensitivity.tornado(lambda q: headline({**q, **fixed}), varied, parameters.stated_ranges(frame, "C2")), labels)
     scen = sensitivity.scenarios(headline, full, p.scenarios)
     at = outcome(base, "autologous", base["margin_volume"], rules["autologous"], costs["autologous"])
+    at_global = outcome(base, "autologous", base["margin_volume"], rules["autologous"], *scopes["global"])
 
-    first_profit = next((v for v, m in zip(every, margins, strict=True) if m >= 0), None)
-    last_profit = next((v for v, m in zip(reversed(every), reversed(margins), strict=True) if m >= 0), None)
     special = thresholds[(thresholds["what"] == "sales") & thresholds["kind"].isin(SPECIAL_KINDS)].sort_values("volume")
-    turn = turn_text(p.volume_min, p.volume_max, first_profit, last_profit, changes, special,
-                     {r.rule_id: r for r in rules["autologous"]})
+    sales = thresholds[thresholds["what"] == "sales"].sort_values("volume")
+    by_id = {r.rule_id: r for r in rules["autologous"]}
+    runs = {scope: profit_runs(every, m) for scope, m in (("japan", margins), ("global", margins_over("global")))}
+    run = runs["japan"]
+    loss_rule = None
+    if run["loss_from"] is not None:
+        path = price_after_revisions(auto_price, run["loss_from"], auto_forecast, rules["autologous"],
+                                     int(base["revisions"]))
+        hit = [r["rule"] for r in path if r["rule"]]
+        loss_rule = by_id[hit[0].split("、")[0]] if hit else None
+    first = by_id[str(sales.iloc[0]["rule_id"])] if not sales.empty else None
+    turn = turn_text(p.volume_min, p.volume_max, run, special, by_id, costs["autologous"].line_capacity,
+                     first, int(sales.iloc[0]["volume"]) if first else None, loss_rule)
+    nan = float("nan")
     numbers = {
         "c2r_volume": base["margin_volume"], "c2r_list": base["autologous_list_price"] / 1e4,
         "c2r_price": at["price"] / 1e4, "c2r_net": at["net_revenue"] / 1e4, "c2r_cost": at["unit_cost"] / 1e4,
         "c2r_margin": at["margin"] / 1e4, "c2r_revisions": int(base["revisions"]),
         "c2r_scen_min": scen["output"].min(), "c2r_scen_max": scen["output"].max(),
         "c2r_rule_set": rule_set,
-        "c2r_first_profit": first_profit if first_profit is not None else float("nan"),
-        "c2r_loss_from": last_profit + 1 if last_profit is not None and last_profit < p.volume_max else float("nan"),
-        "c2r_special_from": int(special.iloc[0]["volume"]) if not special.empty else float("nan"),
+        "c2r_first_profit": _or_nan(run["first_profit"]),
+        "c2r_profit_from": _or_nan(run["profit_from"]), "c2r_profit_to": _or_nan(run["profit_to"]),
+        "c2r_loss_from": _or_nan(run["loss_from"]),
+        "c2r_special_from": int(special.iloc[0]["volume"]) if not special.empty else nan,
+        "c2r_first_trigger": int(sales.iloc[0]["volume"]) if first else nan,
+        "c2r_first_trigger_sales": first.min_sales if first else nan,
+        "c2r_loss_sales": loss_rule.min_sales if loss_rule else nan,
+        "c2r_loss_floor": loss_rule.floor if loss_rule else nan,
+        "c2r_line_capacity": costs["autologous"].line_capacity,
+        "c2r_calibration_volume": base["calibration_volume"], "c2r_world": world,
+        "c2r_g_cost": at_global["unit_cost"] / 1e4, "c2r_g_margin": at_global["margin"] / 1e4,
+        "c2r_g_first_profit": _or_nan(runs["global"]["first_profit"]),
+        "c2r_g_loss_from": _or_nan(runs["global"]["loss_from"]),
+        "c2r_g_variable": scopes["global"][0].variable_cost,
     }
-    return C2RPResult(curve, at, turn, thresholds, tornado, table, uc_rows, rules_used, numbers)
+    texts = {"c2r_turn": turn, "c2r_scope": scope_text(numbers, p.volume_min, p.volume_max),
+             "c2r_loss_floor_text": floor_text(loss_rule.floor) if loss_rule else "—"}
+    return C2RPResult(curve, at, turn, thresholds, tornado, table, uc_rows, rules_used, numbers, texts)
 
 
 def floor_text(floor: float) -> str:
@@ -311,37 +391,86 @@ def floor_text(floor: float) -> str:
     return "1/3" if math.isclose(floor, 1 / 3, rel_tol=1e-6) else f"{floor * 100:g}/100"
 
 
-def loss_pockets(changes: Sequence[tuple[int, str]], first: int, last: int) -> list[tuple[int, int]]:
-    """Ranges of whole volumes (from, to) between ``first`` and ``last`` where the margin is negative."""
-    out, start = [], None
-    for v, sign in changes:
-        if first < v <= last:
-            if sign == "loss":
-                start = v
-            elif start is not None:
-                out.append((start, v - 1))
-                start = None
-    return out
+def _or_nan(value: int | None) -> float:
+    return float("nan") if value is None else value
 
 
-def turn_text(volume_min: int, volume_max: int, first_profit: int | None, last_profit: int | None,
-              changes: Sequence[tuple[int, str]], special: pd.DataFrame, rules: Mapping[str, Rule]) -> str:
-    """The sentence on where the margin turns and where the 特例 rules start (exact volumes)."""
-    if first_profit is None or last_profit is None:
+def about(n: float | None) -> str:
+    """A whole-patient threshold rounded to two significant figures, for prose (the capacity steps it
+    rests on are assumed, so the last digits carry no information): 118 → 120, 4,595 → 4,600."""
+    if n is None:
+        return "—"
+    n = int(n)
+    if n < 100:
+        return f"{n:,}"
+    digits = len(str(n)) - 2
+    return f"{round(n, -digits):,}"
+
+
+def profit_runs(volumes: Sequence[int], margins: Sequence[float]) -> dict[str, int | None]:
+    """Where the margin over consecutive whole volumes is positive: the first profitable volume, the
+    start and end of the last profitable run (after any loss pockets a new production line opens)
+    and the first volume after it (the loss from there on); None where there is none."""
+    first = next((v for v, m in zip(volumes, margins, strict=True) if m >= 0), None)
+    last = next((v for v, m in zip(reversed(volumes), reversed(margins), strict=True) if m >= 0), None)
+    if first is None or last is None:
+        return {"first_profit": None, "profit_from": None, "profit_to": None, "loss_from": None, "pocket": None}
+    start = last
+    by_volume = dict(zip(volumes, margins, strict=True))
+    while start - 1 in by_volume and by_volume[start - 1] >= 0:
+        start -= 1
+    pocket = next((v for v in range(first, start) if by_volume[v] < 0), None)
+    return {"first_profit": first, "profit_from": start, "profit_to": last,
+            "loss_from": last + 1 if last < volumes[-1] else None, "pocket": pocket}
+
+
+def turn_text(volume_min: int, volume_max: int, run: Mapping[str, int | None], special: pd.DataFrame,
+              rules: Mapping[str, Rule], line_capacity: float, first: Rule | None, first_volume_: int | None,
+              loss_rule: Rule | None) -> str:
+    """Where the margin is positive, the first rule the product meets and which rule turns it to a loss,
+    with the volumes rounded (``about``) and the capacity step named."""
+    if run["first_profit"] is None:
         return f"年間 {volume_min:,}〜{volume_max:,} 人のどの患者数でも、再算定後の手取りは製造コストを下回る。"
-    pockets = "、".join(f"{a:,}〜{b:,} 人" if a != b else f"{a:,} 人" for a, b in loss_pockets(changes, first_profit, last_profit))
     text = ""
-    if first_profit > volume_min:
-        text += f"年間 {first_profit:,} 人未満では固定費を賄えず赤字である"
-        text += (f"（{pockets}も、製造ラインを1系列増やした直後のため赤字）。" if pockets else "。")
-    elif pockets:
-        text += f"{pockets}では、製造ラインを1系列増やした直後のため赤字となる。"
+    if run["first_profit"] > volume_min:
+        text += f"年間約 {about(run['first_profit'])} 人未満では固定費を賄えず赤字である。"
+    text += (f"製造能力は1系列 {line_capacity:,.0f} 人分の段で増えると仮定したため、利益の符号が変わる患者数はこの段の"
+             f"位置で決まり、1人単位の値には意味がない")
+    text += (f"（ラインを1系列増やした直後の約 {about(run['pocket'])} 人付近では一時的に赤字になる）。" if run["pocket"] else "。")
+    to = "まで" if run["loss_from"] is not None else f"まで（図の右端 {volume_max:,} 人まで）"
+    start, end = run["profit_from"] or run["first_profit"], run["profit_to"] or run["first_profit"]
+    text += f"再算定後も利益が残るのは年間約 {about(start)} 人から約 {about(end)} 人{to}である。"
+    if first is not None and first_volume_ is not None:
+        text += (f"この製品が最初に該当するのは、年間約 {about(first_volume_)} 人で販売額が {first.min_sales:,.0f} 億円を超える"
+                 f"{first.kind}（予想の {first.min_ratio:g} 倍以上、下限 {floor_text(first.floor)}）である。")
     for s in special.itertuples():
         rule = rules[str(s.rule_id)]
-        text += (f"年間 {int(s.volume):,} 人以上では最初の改定時の年間販売額が {rule.min_sales:,.0f} 億円を超え、"
+        if rule is loss_rule:
+            continue  # said below
+        text += (f"年間約 {about(int(s.volume))} 人以上では販売額が {rule.min_sales:,.0f} 億円を超え、"
                  f"{rule.kind}（下限 {floor_text(rule.floor)}）の対象となる。")
-    if last_profit == volume_max:
-        text += f"年間 {volume_max:,} 人までの範囲では、再算定後も利益は残る。"
+    if run["loss_from"] is not None and loss_rule is not None:
+        text += (f"赤字に転じるのは、販売額 {loss_rule.min_sales:,.0f} 億円超の{loss_rule.kind}（下限 {floor_text(loss_rule.floor)}）"
+                 f"に該当する年間約 {about(run['loss_from'])} 人以上だけである。")
+    elif run["loss_from"] is not None:
+        text += f"再算定後の利益は年間約 {about(run['loss_from'])} 人以上で赤字に転じる。"
     else:
-        text += f"再算定後の利益は年間 {last_profit + 1:,} 人以上で赤字に転じる。"
+        text += f"年間 {volume_max:,} 人までの範囲では、再算定後も利益は残る。"
     return text
+
+
+def scope_text(n: Mapping[str, float], volume_min: int, volume_max: int) -> str:
+    """The global plant beside the Japan-only one: the headline margin and where the margin turns."""
+    text = (f"工場が日本以外の患者も年間 {n['c2r_world']:,.0f} 人分製造すると置く（変動費は日本の予測 "
+            f"{n['c2r_calibration_volume']:,.0f} 人と合わせた数量で開示された製造原価に一致するよう "
+            f"{n['c2r_g_variable']:,.0f} 万円に較正し直す）と、年間 {n['c2r_volume']:,.0f} 人での製造コストは "
+            f"{n['c2r_g_cost']:,.0f} 万円、利益は {n['c2r_g_margin']:,.0f} 万円となる。")
+    if math.isnan(n["c2r_g_first_profit"]):
+        return text + f"この場合、年間 {volume_min:,}〜{volume_max:,} 人のどの患者数でも赤字である。"
+    if n["c2r_g_first_profit"] > volume_min:
+        text += f"少ない患者数での赤字は年間約 {about(n['c2r_g_first_profit'])} 人未満に限られ、"
+    else:
+        text += f"図の左端 {volume_min:,} 人から利益が出て（少ない患者数での赤字は日本だけで固定費を賄う仮定から生じる）、"
+    if math.isnan(n["c2r_g_loss_from"]):
+        return text + f"年間 {volume_max:,} 人まで赤字に転じない。"
+    return text + f"赤字に転じるのは年間約 {about(n['c2r_g_loss_from'])} 人以上である。"

@@ -59,7 +59,13 @@ def test_k1_fee_rows_for_2024_and_2026_are_the_printed_ones(ds):
     for code, points in (("K921 2ロ", 17440), ("K921-3 1", 14480), ("K921-3 2", 19410), ("K922 2ロ", 30850),
                          ("K922-2", 30850), ("A100 注3イ", 450), ("A100 注3ロ", 192), ("A224 2", 2000)):
         assert [rb.points_in_force(fees, code, y)[0] for y in (2022, 2024, 2026)] == [points] * 3, code
-    assert [rb.points_in_force(fees, "A100 1イ", y)[0] for y in (2022, 2024, 2026)] == [1650, 1688, 1874]
+    # 急性期一般入院料1: A100 1イ to R6, A100 2イ in R8 (where 1イ is the new 急性期病院A 1,930点)
+    assert [rb.points_in_force(fees, rb.ward_codes("A100", y)[0], y)[0] for y in (2022, 2024, 2026)] == [1650, 1688, 1874]
+    assert [rb.ward_codes("A100", y)[0] for y in (2022, 2024, 2026)] == ["A100 1イ", "A100 1イ", "A100 2イ"]
+    assert rb.points_in_force(fees, "A100 1イ", 2026)[0] == 1930
+    assert [rb.points_or_zero(fees, c, 2026) for c in ("O100 2ニ", "O100 2イス", "O100 2ハカ", "O100 2ハヨ", "O003 1")] \
+        == [58, 84, 262, 233, 1]
+    assert rb.points_or_zero(fees, "O100 2ニ", 2024) == 0
     assert [rb.points_in_force(fees, "A104 1イ", y)[0] for y in (2022, 2024, 2026)] == [1718, 1822, 2016]
     assert [rb.points_in_force(fees, "A301 1イ", y)[0] for y in (2022, 2024, 2026)] == [14211, 14406, 14980]
     assert [rb.points_in_force(fees, "A301 1ロ", y)[0] for y in (2022, 2024, 2026)] == [12633, 12828, 13371]
@@ -128,7 +134,7 @@ def test_unknown_fee_code(data_copy):
     edit(data_copy / "care_pathway_steps.csv", "K922-2,1,1,,", "K999,1,1,,")
     message = problems_for(data_copy)
     assert "care_pathway_steps.csv, line 10, column 'fee_code': unknown fee code 'K999'" in message
-    assert "fee_schedule.csv: A100 1イ, A100 注3イ, A100 注3ロ, A104 1イ" in message
+    assert "fee_schedule.csv: A100 1イ, A100 2イ, A100 注3イ, A100 注3ロ, A104 1イ" in message
 
 
 def test_duplicate_key(data_copy):

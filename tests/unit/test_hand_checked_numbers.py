@@ -38,7 +38,56 @@ def test_margin_sign_changes_are_solved_exactly(c2rp):
     # 121: a sixth line; 128: profitable again; 4,595: sales pass 1,500億円 and the floor falls to 50/100
     assert signs == [["profit", 118], ["loss", 121], ["profit", 128], ["loss", 4595]]
     assert c2rp.numbers["c2r_first_profit"] == 118 and c2rp.numbers["c2r_loss_from"] == 4595
-    assert "121〜127 人" in c2rp.turn and "4,595 人以上で赤字" in c2rp.turn and "3,063 人以上" in c2rp.turn
+    # the last profitable run: 128 (after the sixth line's pocket) to 4,594 (the last volume below 1,500億円)
+    assert c2rp.numbers["c2r_profit_from"] == 128 and c2rp.numbers["c2r_profit_to"] == 4594
+    # the prose rounds them: the sign changes sit on the assumed 24-patient line steps
+    assert "121〜127" not in c2rp.turn and "約 130 人から約 4,600 人まで" in c2rp.turn and "24 人分の段" in c2rp.turn
+    assert "約 3,100 人以上" in c2rp.turn
+
+
+def test_the_first_trigger_and_the_only_loss_tier_are_named(c2rp):
+    n = c2rp.numbers
+    # 150億円 ÷ 32,647,761円 = 459.4 → 460 patients; 2 × the 72億円 forecast = 144億円 is below 150億円
+    assert n["c2r_first_trigger"] == 460 and n["c2r_first_trigger_sales"] == 150
+    assert "約 460 人で販売額が 150 億円を超える市場拡大再算定" in c2rp.turn
+    # only the 1,500億円 tier (floor 50/100) turns the product to a loss
+    assert n["c2r_loss_sales"] == 1500 and n["c2r_loss_floor"] == 0.5 and c2rp.texts["c2r_loss_floor_text"] == "50/100"
+    assert "赤字に転じるのは、販売額 1,500 億円超" in c2rp.turn
+    # the headline: 3 revisions at 1,000 patients; cost (100,000 + 42 lines × 15,000) / 1,000 + 975 + 300 = 2,005万円
+    assert n["c2r_cost"] == pytest.approx(2005)
+    assert n["c2r_margin"] == pytest.approx(n["c2r_price"] / 1.1 * 0.931 - 2005) and round(n["c2r_margin"]) == 191
+
+
+def test_about_rounds_to_two_significant_figures():
+    assert [repricing.about(v) for v in (47, 118, 128, 460, 3063, 4595)] == ["47", "120", "130", "460", "3,100", "4,600"]
+
+
+def test_the_plant_may_serve_the_world(c2rp):
+    n = c2rp.numbers
+    assert n["c2r_world"] == 1000 and n["c2r_calibration_volume"] == 216
+    # variable' = 975 + (100,000 + 9 × 15,000) / 216 − (100,000 + 51 × 15,000) / 1,216
+    variable = 975 + 235_000 / 216 - 865_000 / 1216
+    assert n["c2r_g_variable"] == pytest.approx(variable)
+    # the same disclosed cost at the calibration volume: both give 2,363万円 (to the 975 rounding)
+    japan = 235_000 / 216 + 975 + 300
+    assert 865_000 / 1216 + variable + 300 == pytest.approx(japan)
+    # at 1,000 Japanese patients the plant makes 2,000: 84 lines → (100,000 + 84 × 15,000) / 2,000 = 680
+    assert n["c2r_g_cost"] == pytest.approx(680 + variable + 300)
+    assert n["c2r_g_margin"] == pytest.approx(n["c2r_net"] - (680 + variable + 300))
+    assert n["c2r_g_margin"] < 0 < n["c2r_margin"]
+    auto = c2rp.curve[c2rp.curve["product_type"] == "autologous"]
+    assert auto["unit_cost_global"].notna().all()
+    assert c2rp.curve[c2rp.curve["product_type"] == "conventional"]["unit_cost_global"].isna().all()
+    assert "1,000 人分製造" in c2rp.texts["c2r_scope"]
+    with pytest.raises(ValueError, match="world_volume"):
+        repricing.global_costs(repricing.mf.CostParameters(100_000, 24, 15_000, 975, 1, 300), 216, -1)
+
+
+def test_profit_runs():
+    runs = repricing.profit_runs([1, 2, 3, 4, 5, 6, 7], [-1, 1, -1, 1, 1, -1, -1])
+    assert runs == {"first_profit": 2, "profit_from": 4, "profit_to": 5, "loss_from": 6, "pocket": 3}
+    assert repricing.profit_runs([1, 2], [1, 1])["loss_from"] is None
+    assert repricing.profit_runs([1, 2], [-1, -1])["first_profit"] is None
 
 
 def test_each_point_is_labelled_with_the_rule_that_applies(c2rp):

@@ -41,7 +41,7 @@ def test_a_column_carries_its_type_unit_and_constraints(shipped: Dataset) -> Non
     assert field(year) == {"name": "year", "type": "integer", "unit": "年",
                            "constraints": {"required": True, "minimum": 2000, "maximum": 2100}}
     code = field(shipped.table("fee_schedule").column("code"))
-    assert code["constraints"]["pattern"] == r"[AK]\d{3}(-\d+)?( (\d+|注\d+)[イロハ]?(\(\d\))?)?"
+    assert code["constraints"]["pattern"] == r"[AKO]\d{3}(-\d+)?( (\d+|注\d+)[ァ-ヶ]{0,2}(\(\d\))?)?"
     resource = descriptor(shipped.tables)["resources"]
     fees = next(r for r in resource if r["name"] == "fee_schedule")
     assert fees["schema"]["primaryKey"] == list(shipped.table("fee_schedule").primary_key)

@@ -3,6 +3,7 @@ and K1-MC (the same patient, simulated), hand-checked."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -27,7 +28,7 @@ K1 = {"apheresis_fee": 200_000, "administration_fee": 300_000, "reapheresis_rate
       "ward_fee": 10_000, "ward_add14": 1_000, "ward_add30": 500, "aseptic_fee": 20_000, "aseptic_days": 0,
       "icu_days": 5, "icu_fee_7": 100_000, "icu_fee_8": 90_000, "crs12_rate": 0.3, "crs3_rate": 0.2,
       "tocilizumab_dose": 60_000, "crs12_doses": 1, "crs3_doses": 2, "drugs_paid": 1, "ward_paid_ratio": 1,
-      "icu_paid": 1}
+      "icu_paid": 1, "carryover_days": 0}
 
 
 def test_expected_gap_hand_computed():
@@ -116,7 +117,15 @@ def test_k1_both_regimes_and_the_range(k1_2024):
     assert n["k1_gap_dpc"] == pytest.approx((UNPAID_2024 + 0.702 * DOSE_2024) / 1e4)
     # range: every stated range at its end (re-apheresis 3–15%, transport 5–20万, receipt 10–30万, coordination 5–20万)
     assert n["k1_gap_low"] == pytest.approx((0.03 * 194_100 + 50_000 + 100_000 + 50_000) / 1e4)
-    assert n["k1_gap_high"] == pytest.approx((0.15 * 194_100 + 200_000 + 300_000 + 200_000) / 1e4)
+    # … and the 入院期間 carried over for 3 days (the apheresis admission): the first 加算 band ends 3 days
+    # sooner. E[min(D, c)] = E[D] − (35 − c)^3 / (3 × 21 × 14) for 21 ≤ c ≤ 35, D ~ triangular(14, 21, 35);
+    # min(D, 11) = 11 and min(D, 14) = 14 always. Unpaid: 450点 × 3 + 192点 × ((E30 − 14) − (E27 − 11)), the second term negative
+    e30, e27 = 70 / 3 - 5 ** 3 / 882, 70 / 3 - 8 ** 3 / 882
+    carry = 4_500 * 3 + 1_920 * ((e30 - 14) - (e27 - 11))
+    assert carry == pytest.approx(8_582.45, abs=0.01)
+    assert n["k1_gap_high"] == pytest.approx((0.15 * 194_100 + 200_000 + 300_000 + 200_000 + carry) / 1e4)
+    assert n["k1_gap_carryover"] == pytest.approx((UNPAID_2024 + carry) / 1e4)
+    assert n["k1_carryover_high"] == 3
 
 
 def test_k1_apheresis_tier_by_product(shipped):
@@ -131,11 +140,22 @@ def test_k1_apheresis_tier_by_product(shipped):
 def test_k1_2026_fees_and_prices(shipped):
     k1 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10, billing="DPC"))
     p = k1.p
-    assert (p["ward_fee"], p["icu_fee_7"], p["icu_fee_8"]) == (18_740, 149_800, 133_710)
+    # R8: A100 2イ 1,874点 + 入院物価対応料 O100 2ニ 58点 + 入院ベースアップ評価料 O003 1 1点 a ward day;
+    # A301 1 14,980 / 13,371点 + O100 2ハカ 262 / 2ハヨ 233点 + O003 1 1点 an ICU day
+    assert (p["ward_fee"], p["icu_fee_7"], p["icu_fee_8"]) == (19_330, 152_430, 136_050)
     assert p["tocilizumab_dose"] == DOSE_2026 and p["drugs_paid"] == 0
     assert k1.numbers["k1_gap_car_t"] == pytest.approx((UNPAID_2024 + 0.702 * DOSE_2026) / 1e4)
     a104 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10, ward_fee="A104"))
-    assert a104.p["ward_fee"] == 20_160 and a104.p["ward_add14"] == 7_120  # 特定機能病院C 7対1, the lowest of A/B/C
+    assert a104.p["ward_fee"] == 20_160 + 850 and a104.p["ward_add14"] == 7_120  # 特定機能病院C 7対1 + O100 2イス 84 + O003 1
+    # the extras are paid and cost the same: the gap is unchanged, what is paid rises by
+    # (E[D] − 0.228 × 5) × 590 + 0.228 × 5 × (2,620 + 10) = 22.193… × 590 + 2,998.2
+    fee_for_service = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2026, yen_per_point=10))
+    assert fee_for_service.numbers["k1_extras_paid"] == pytest.approx(((70 / 3 - 1.14) * 590 + 1.14 * 2_630) / 1e4)
+    before = fee_for_service.numbers["k1_reimb_car_t"] - fee_for_service.numbers["k1_extras_paid"]
+    assert round(before, 1) == 120.6 and round(fee_for_service.numbers["k1_reimb_car_t"], 1) == 122.2
+    assert fee_for_service.numbers["k1_gap_car_t"] == pytest.approx(UNPAID_2024 / 1e4)
+    assert fee_for_service.texts["k1_ward_code"] == "A100 2イ" and "O100 2ニ 58点" in fee_for_service.texts["k1_extras"]
+    assert "入院物価対応料はない" in rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2024)).texts["k1_extras"]
 
 
 def test_k1_statuses_are_honest(k1_2024, shipped):
@@ -220,3 +240,72 @@ def test_k1_and_k1mc_share_one_average_patient(shipped):
     assert reimbursement.simulate_gaps(base, 100, 1).mean() == pytest.approx(reimbursement.expected_gap(base), rel=1e-12)
     assert mc.histogram["patients"].sum() == 20_000 and mc.histogram["share"].sum() == pytest.approx(1.0)
     assert mc.tornado["swing"].is_monotonic_decreasing
+
+
+# --- issue 18: what the K1 prose argues with, and K1-MC's distribution --------------------------
+def test_fee_for_service_has_two_outcomes_shown_as_they_are(shipped):
+    b = reimbursement.EditionSettings(fee_revision=2024, yen_per_point=10)
+    mc = reimbursement.patient_simulation(shipped, b, reimbursement.PatientSimulationParameters())
+    # 出来高: every paid item costs what it pays, so a patient's gap is the 35万円 of unpaid steps, plus
+    # 194,100円 when a second apheresis is needed (7%): −350,000 or −544,100, nothing else
+    assert mc.discrete and mc.histogram["bin_start_yen"].tolist() == [-544_100, -350_000]
+    assert mc.histogram["bin_end_yen"].tolist() == [-544_100, -350_000]
+    assert mc.histogram["share"].iloc[0] == pytest.approx(0.07, abs=0.005)
+    assert mc.outcomes.startswith("患者ごとの差額は 35.0 万円（93%）、54.4 万円（7%） の 2 通りしかない")
+    # DPC: the bundled tocilizumab adds 0, 1 or 2 doses (60,025円) on top: six outcomes
+    dpc = reimbursement.patient_simulation(shipped, reimbursement.EditionSettings(fee_revision=2024, billing="DPC"),
+                                           reimbursement.PatientSimulationParameters())
+    assert sorted(-dpc.histogram["bin_start_yen"]) == [350_000 + n * 60_025 + r * 194_100 for r in (0, 1) for n in (0, 1, 2)]
+
+
+def test_binning_in_whole_yen():
+    # floating-point noise just below a bin edge: −350,000.0000001 is −350,000 and belongs to [−350,000, −300,000)
+    noisy = np.array([-350_000.0000001] * 9 + [-350_000.0, -400_000.4, -120_000.0])
+    binned = reimbursement.gap_distribution(noisy, step=50_000, max_values=2)  # 3 distinct values: binned
+    row = binned[binned["bin_start_yen"] == -350_000].iloc[0]
+    assert row["bin_end_yen"] == -300_000 and row["patients"] == 10  # not 1 here and 9 in [−400,000, −350,000)
+    assert binned[binned["bin_start_yen"] == -400_000]["patients"].iloc[0] == 1  # −400,000.4 → −400,000
+    assert binned["bin_start_yen"].tolist() == list(range(-400_000, -100_000, 50_000))
+    assert binned["patients"].sum() == noisy.size and binned["bin_start_yen"].dtype == np.int64
+    # the same values without the binning: discrete, the noise gone
+    discrete = reimbursement.gap_distribution(np.array([-350_000.0000001, -350_000.0, -544_100.0000002]))
+    assert discrete.to_dict("list") == {"bin_start_yen": [-544_100, -350_000], "bin_end_yen": [-544_100, -350_000],
+                                        "patients": [1, 2], "share": [1 / 3, 2 / 3]}
+    with pytest.raises(ValueError):
+        reimbursement.gap_distribution(np.array([]))
+
+
+def test_the_gap_against_the_price_and_its_parts(k1_2024):
+    n = k1_2024.numbers
+    # 10 + 15 + 10万円 assumed, and 7% × 19.41万円 for a second apheresis; the same in 2022, 2024 and 2026
+    assert n["k1_unpaid_assumed"] == 35 and n["k1_unpaid_reapheresis"] == pytest.approx(0.07 * 19.41)
+    assert n["k1_gap_price_share"] == pytest.approx(UNPAID_2024 / 32_647_761) and round(n["k1_gap_price_share"], 3) == 0.011
+    # paid steps 10% above their fee: 10% of what is paid (115.9万円) more unpaid
+    assert n["k1_gap_per10"] == pytest.approx(0.1 * n["k1_reimb_car_t"])
+    assert n["k1_gap_paid_plus10"] == pytest.approx(n["k1_gap_car_t"] + 0.1 * n["k1_reimb_car_t"])
+    # CRS under 出来高: tocilizumab (0.246 × 1 + 0.228 × 2 doses × 60,025円) and the ICU (0.228 × 5 days × 14,406 × 10)
+    assert n["k1_crs_drug_paid"] == pytest.approx(0.702 * DOSE_2024 / 1e4)
+    assert n["k1_crs_paid"] == pytest.approx((0.702 * DOSE_2024 + 0.228 * 5 * 144_060) / 1e4)
+
+
+def test_dpc_per_diem_range_and_extremes(shipped, k1_2024):
+    n = k1_2024.numbers
+    # FY2022 130030 期間I 3,799点 ÷ (1,650 + 450)点 = 1.809 → 1.81 (derived, stated as the range's top)
+    assert n["k1_dpc_ratio_high"] == 1.81 and round(3799 / 2100, 2) == 1.81
+    dpc = rb.k1_parameters(shipped, rb.EditionSettings(fee_revision=2024, billing="DPC"))
+    ward = rb.ward_bands(dpc, 0.0)
+    assert n["k1_gap_dpc_ratio_high"] == pytest.approx((UNPAID_2024 + 0.702 * DOSE_2024 - 0.81 * ward) / 1e4)
+    # the range puts each parameter at the end that moves the gap its way (a higher per-diem lowers it)
+    k1 = rb.fee_gap(shipped, rb.EditionSettings(fee_revision=2024, billing="DPC"))
+    low_costs = 0.03 * 194_100 + 50_000 + 100_000 + 50_000
+    assert k1.numbers["k1_gap_low"] < n["k1_gap_low"]
+    lo, hi = rb.gap_range(dpc, {"ward_paid_ratio": (1.0, 1.81), "transport_cost": (50_000, 200_000)})
+    assert lo == pytest.approx(rb.expected_gap({**dpc, "ward_paid_ratio": 1.0, "transport_cost": 200_000}))
+    assert hi == pytest.approx(rb.expected_gap({**dpc, "ward_paid_ratio": 1.81, "transport_cost": 50_000}))
+    assert low_costs < UNPAID_2024
+
+
+def test_k921_3_tiers_say_where_they_come_from(k1_2024):
+    fresh = k1_2024.texts["k1_fresh_products"]
+    assert fresh.startswith("イエスカルタ、ブレヤンジ、アベクマ（区分は日本造血・免疫細胞療法学会の説明による")
+    assert "カービクティ（区分は仮定）" in fresh and k1_2024.texts["k1_frozen_products"] == "キムリア"
