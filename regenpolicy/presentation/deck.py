@@ -252,6 +252,7 @@ class Chart:
     x_title: str = ""
     y_title: str = ""
     number_format: str = "#,##0"
+    colors: list[str] = field(default_factory=list)  # each series' colour (RRGGBB) from the figure's colour scale
 
 
 @dataclass
@@ -485,10 +486,21 @@ def native_chart(spec: Mapping[str, Any] | None, data: Sequence[Mapping[str, Any
     kind = {("bar", False): "bar" if horizontal else "column", ("bar", True): "bar_stacked" if horizontal else "column_stacked",
             ("line", False): "line"}[(mark, stacked)]
     series = [(n, [values.get((c, n)) for c in categories]) for n in names]
+    colors = _colors(enc.get("color"), names) if cf else []
     axis = enc.get("y" if not horizontal else "x")
     fmt = axis.get("axis", {}).get("format", "") if isinstance(axis, Mapping) and isinstance(axis.get("axis"), Mapping) else ""
     return Chart(kind, categories, series, x_title=_title(enc.get("x"), xf), y_title=_title(enc.get("y"), yf),
-                 number_format=_excel_format(str(fmt)))
+                 number_format=_excel_format(str(fmt)), colors=colors)
+
+
+def _colors(channel: Any, names: Sequence[str]) -> list[str]:
+    """The series' colours as the figure draws them (its colour scale's domain → range), where it names them."""
+    scale = channel.get("scale") if isinstance(channel, Mapping) else None
+    if not isinstance(scale, Mapping) or not isinstance(scale.get("domain"), list) or not isinstance(scale.get("range"), list):
+        return []
+    colors = dict(zip(map(str, scale["domain"]), scale["range"], strict=False))
+    out = [str(colors.get(n, "")).lstrip("#") for n in names]
+    return out if all(re.fullmatch(r"[0-9A-Fa-f]{6}", c) for c in out) else []
 
 
 def _category(value: Any) -> str:

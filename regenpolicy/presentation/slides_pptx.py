@@ -18,6 +18,7 @@ from pptx import Presentation
 from pptx.chart.data import CategoryChartData, XyChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.shapes import MSO_CONNECTOR
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.opc.constants import RELATIONSHIP_TYPE as RT
 from pptx.opc.package import Part
@@ -31,6 +32,7 @@ KINDS = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "column_stacked": XL_CHART_TY
          "bar": XL_CHART_TYPE.BAR_CLUSTERED, "bar_stacked": XL_CHART_TYPE.BAR_STACKED,
          "line": XL_CHART_TYPE.LINE_MARKERS, "scatter": XL_CHART_TYPE.XY_SCATTER}
 PALETTE = ["1F5F8B", "3B8FC4", "7FB8DE", "E07B39", "C9A27E", "A5A5A5", "D9D9D9", "4D7C3A"]
+RULED = ("figure", "table", "agenda", "proposals", "appendix")
 SVG_EXT = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
 SVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
 INK = RGBColor(0x22, 0x22, 0x22)
@@ -100,7 +102,7 @@ def _chart(slide: object, chart: Chart, box: Box) -> None:
         c.plots[0].overlap = 100
     for i, series in enumerate(c.plots[0].series):
         fill = series.format.fill if chart.kind != "line" else None
-        color = RGBColor.from_string(PALETTE[i % len(PALETTE)])
+        color = RGBColor.from_string(chart.colors[i] if chart.colors else PALETTE[i % len(PALETTE)])
         if fill is not None and chart.kind != "scatter":
             fill.solid()
             fill.fore_color.rgb = color
@@ -168,6 +170,14 @@ def write(slides: Sequence[Slide], size: tuple[float, float], out: Path, title: 
     blank = prs.slide_layouts[6]
     for s in slides:
         slide = prs.slides.add_slide(blank)
+        # which declared slide this is (a long table continues on several): "<index> <kind> <figure>"
+        slide._element.cSld.set("name", f"{s.declared} {s.kind} {s.figure}".strip())
+        if s.kind in RULED:  # the line under the headline, as the PDF draws it
+            line = slide.shapes.add_connector(MSO_CONNECTOR.STRAIGHT, Inches(0.5), Inches(1.5),
+                                              Inches(size[0] - 0.5), Inches(1.5))
+            line.name = "rule"
+            line.line.color.rgb = ACCENT
+            line.line.width = Pt(1.5)
         for t in s.texts:
             _text(slide, t)
         if s.chart is not None and s.body is not None:

@@ -159,3 +159,12 @@ def test_figure_outside_the_edition_is_refused():
 def test_form_refuses(bad):
     with pytest.raises(ValueError):
         deck(bad)
+
+
+def test_native_chart_keeps_the_figures_colours():
+    import copy
+
+    spec = copy.deepcopy(SPEC)
+    spec["layer"][0]["encoding"]["color"]["scale"] = {"domain": ["遺伝子", "細胞"], "range": ["#e07b39", "#1f5f8b"]}
+    chart = d.native_chart(spec, DATA)
+    assert chart is not None and chart.colors == ["1f5f8b", "e07b39"]  # in the series' order
