@@ -164,6 +164,7 @@ def test_the_pdf_has_one_page_and_bookmark_per_slide_and_no_text_off_its_page(pr
 
 
 def test_the_pages_link_the_deck_beside_the_pdf(edition):
-    page = lxml.html.parse(str(edition / "html" / "index.html")).getroot()
+    page = lxml.html.parse(str(edition / "html" / "notebooks" / "m1_market.html")).getroot()
     links = [a.get("href") for a in page.iterfind(".//ul[@class='regen-site-links']/li/a")]
-    assert links[:3] == ["report.pdf", f"{EDITION}-deck.pptx", f"{EDITION}-deck.pdf"]
+    assert links[:3] == ["../report.pdf", f"../{EDITION}-deck.pptx", f"../{EDITION}-deck.pdf"]
+    assert all((edition / "html" / link.removeprefix("../")).is_file() for link in links[:3])
