@@ -24,7 +24,7 @@ def test_written_and_read_back(tmp_path):
     form = d.DeckFile.model_validate({"meeting": "中医協", "size": "a4", "slides": [
         {"slide": "title"}, {"slide": "figure", "figure": "M1"}, {"slide": "figure", "figure": "M9", "chart": "picture"},
         {"slide": "figure", "figure": "A2"}]})
-    figures = {"M1": info(), "M9": d.FigureInfo(**{**info("M9").__dict__}), "A2": info("A2", table=True)}
+    figures = {"M1": info(), "M9": info("M9"), "A2": info("A2", table=True)}
     slides = d.slides(form, EDITION, figures, NUMBERS)
     out = tmp_path / "deck.pptx"
     slides_pptx.write(slides, d.SIZES["a4"], out, EDITION.title, EDITION.author, picture)
