@@ -276,6 +276,7 @@ class Slide:
     table: Table | None = None
     glued: list[tuple[str, str]] = field(default_factory=list)  # (glue key, as shown) in the headline
     declared: int = 0  # the index of the slide in the declaration
+    notes: str = ""  # the speaker notes: the figure's title and its 出所 in full
 
     def key(self, extra: str = "") -> str:
         """What the slide's rendering depends on (the figure's drawing is added by the caller)."""
@@ -375,7 +376,7 @@ def declaration_problems(deck: DeckFile, figures: Mapping[str, tuple[str | None,
         if isinstance(s, ClosingSlide) and s.text and fitted_size(s.text, _closing_box(layout), (20, 18, 16, 14)) is None:
             problems.append(Problem((*at, "text"), "the text cannot fit the slide"))
     title_box = _title_box(layout)
-    if fitted_size(edition_title, title_box, (32, 28, 24, 20)) is None:
+    if fitted_size(edition_title, title_box, TITLE_SIZES) is None:
         problems.append(Problem(("title",), "the edition's title cannot fit the deck's title slide"))
     if fitted_size(deck.meeting, _meeting_box(layout), (20, 18, 16)) is None:
         problems.append(Problem(("deck", "meeting"), "cannot fit the title slide"))
@@ -388,8 +389,15 @@ def declaration_problems(deck: DeckFile, figures: Mapping[str, tuple[str | None,
     return problems
 
 
+TITLE_SIZES = (32, 28, 24, 20, 18, 16, 14, 12)
+
+
 def _title_box(layout: Layout) -> Box:
-    return Box(layout.margin + 0.3, 2.0, layout.width - 2 * layout.margin - 0.6, 2.2)
+    return Box(layout.margin + 0.3, 1.9, layout.width - 2 * layout.margin - 0.6, layout.height - 1.9 - 2.1)
+
+
+def _who_box(layout: Layout) -> Box:
+    return Box(layout.margin + 0.3, layout.height - 2.0, layout.width - 2 * layout.margin - 0.6, 1.2)
 
 
 def _meeting_box(layout: Layout) -> Box:
@@ -583,7 +591,9 @@ def table_chunks(columns: Sequence[str], rows: Sequence[Sequence[str]], body: Bo
         current: list[list[str]] = []
         used = head
         ok = True
-        for row in rows:
+        pieces = [p for row in rows for p in (_split_row(row, widths, body, size, head)
+                                               if size == TABLE_SIZES[-1] else [list(row)])]
+        for row in pieces:
             h = height(row, size)
             if head + h > body.h:
                 ok = False
@@ -596,8 +606,28 @@ def table_chunks(columns: Sequence[str], rows: Sequence[Sequence[str]], body: Bo
         if ok:
             chunks.append((current, size, widths))
             if len(chunks) == 1 or size <= 10:
-                return _balanced(chunks, [height(r, size) for r in rows], head, body.h)
-    raise DeckError([Problem(("table",), "a row of the table cannot fit one slide at 8 pt")])
+                return _balanced(chunks, [height(r, size) for r in pieces], head, body.h)
+    raise DeckError([Problem(("table",), "the table's header cannot fit a slide at 8 pt")])
+
+
+def _split_row(row: Sequence[str], widths: Sequence[float], body: Box, size: float, head: float) -> list[list[str]]:
+    """A row too tall for one slide as several rows, each cell's text continued in the next (nothing left out)."""
+    lines = max(1, int((body.h - head - 0.08) / (size * LINE * POINT)))
+    parts: list[list[str]] = []
+    for cell, share in zip(row, widths, strict=True):
+        per_line = (body.w * share - CELL_PAD) / (size * POINT)
+        pieces, current, used = [], "", 0.0
+        for char in str(cell):
+            w = em_width(char)
+            if used + w > per_line * lines - 1:  # keep a character's room for the line breaking
+                pieces.append(current)
+                current, used = "", 0.0
+            current += char
+            used += w if char != "\n" else per_line
+        pieces.append(current)
+        parts.append(pieces)
+    count = max(len(p) for p in parts)
+    return [[p[k] if k < len(p) else "" for p in parts] for k in range(count)]
 
 
 def _balanced(chunks: list[tuple[list[list[str]], float, list[float]]], heights: list[float], head: float,
@@ -642,10 +672,10 @@ def slides(deck: DeckFile, edition: Edition, figures: Mapping[str, FigureInfo],
         at = f"deck.slides.{i}"
         if isinstance(s, TitleSlide):
             texts = [_sized(deck.meeting, _meeting_box(layout), (20, 18, 16), at, role="body"),
-                     _sized(edition.title, _title_box(layout), (32, 28, 24, 20), at, bold=True, role="title")]
+                     _sized(edition.title, _title_box(layout), TITLE_SIZES, at, bold=True, role="title")]
             who = "　".join(x for x in (deck.organisation or edition.author, deck.presenter) if x)
             lines = "\n".join(x for x in (deck.date or edition.date, who) if x)
-            texts.append(_sized(lines, Box(layout.margin + 0.3, 4.6, layout.width - 2 * layout.margin - 0.6, 1.2),
+            texts.append(_sized(lines, _who_box(layout),
                                 (18, 16, 14), at, role="body"))
             out.append(Slide("title", 0, edition.title, texts, declared=i))
         elif isinstance(s, AgendaSlide):
@@ -691,15 +721,18 @@ def slides(deck: DeckFile, edition: Edition, figures: Mapping[str, FigureInfo],
     return out
 
 
-def _source(text: str, layout: Layout, at: str) -> tuple[Text, float]:
-    """The 出所 line at the foot: one line where it fits, else as many as it needs, the chart giving way (≤ 0.6 in)."""
+def _source(text: str, layout: Layout, short: str) -> tuple[Text, float]:
+    """The 出所 at the foot: on one line where it fits, else on as many as it needs, the chart giving
+    way (up to 0.6 in); a 出所 longer still is named by its publishers here and given whole in the
+    slide's notes (``Slide.notes``) and on the figure's page."""
     base = layout.source
-    for extra in (0.0, 0.2, 0.4, 0.6):
-        box = Box(base.x, base.y - extra, base.w, base.h + extra)
-        size = fitted_size(text, box, SOURCE_SIZES)
-        if size is not None:
-            return Text(text, box, size, role="source"), extra
-    raise DeckError([Problem((at,), f"the 出所 ({len(text)} characters) cannot fit the foot of the slide")])
+    for candidate in (text, short):
+        for extra in (0.0, 0.2, 0.4, 0.6):
+            box = Box(base.x, base.y - extra, base.w, base.h + extra)
+            size = fitted_size(candidate, box, SOURCE_SIZES)
+            if size is not None:
+                return Text(candidate, box, size, role="source"), extra
+    return Text("出所：スライドのノートと図のページに記載", base, SOURCE_SIZES[0], role="source"), 0.0
 
 
 def _figure_slides(s: FigureSlide, i: int, layout: Layout, info: FigureInfo,
@@ -708,10 +741,13 @@ def _figure_slides(s: FigureSlide, i: int, layout: Layout, info: FigureInfo,
     template = s.headline or info.headline or ""
     headline, glued = fill_headline(template, numbers.get(info.notebook, {}))
     head = _sized(headline, layout.headline, HEADLINE_SIZES, at, bold=True, role="headline")
-    source, extra = _source(f"出所：{info.source}", layout, at)
+    publishers = list(dict.fromkeys(p.split("「")[0] for p in info.source.split("；") if p))
+    short = f"出所：{'；'.join(publishers)}（全文はノート）"
+    source, extra = _source(f"出所：{info.source}", layout, short)
     caption = Text(info.heading + (f"（単位：{info.unit}）" if info.unit else ""),
                    Box(layout.body.x, layout.body.y, layout.body.w, 0.3), 11, role="caption")
     body = Box(layout.body.x, layout.body.y + 0.35, layout.body.w, layout.body.h - 0.35 - extra)
+    notes = f"{info.heading}\n出所：{info.source}"
     if info.is_table:
         columns = [str(c) for c in info.columns]
         rows = [[_shown(v) for v in r] for r in info.rows]
@@ -721,7 +757,7 @@ def _figure_slides(s: FigureSlide, i: int, layout: Layout, info: FigureInfo,
             cap = Text(caption.text + (f"（{k + 1}/{len(chunks)}）" if len(chunks) > 1 else ""), caption.box, caption.size,
                        role="caption")
             out.append(Slide("table", 0, headline, [head, cap, source], figure=info.id, body=body,
-                             table=Table(columns, chunk, size, widths), glued=glued, declared=i))
+                             table=Table(columns, chunk, size, widths), glued=glued, declared=i, notes=notes))
         return out
     chart = native_chart(info.spec, info.data) if s.chart != "picture" else None
     if s.chart == "native" and chart is None:
@@ -729,7 +765,7 @@ def _figure_slides(s: FigureSlide, i: int, layout: Layout, info: FigureInfo,
                                                 "(bars, stacked bars, lines or scatter of its published columns); "
                                                 "declare chart: picture or auto")])
     return [Slide("figure", 0, headline, [head, caption, source], figure=info.id, body=body, chart=chart,
-                  picture="" if chart else info.id, glued=glued, declared=i)]
+                  picture="" if chart else info.id, glued=glued, declared=i, notes=notes)]
 
 
 def default_deck(figures: Sequence[str], author: str, audience: str) -> dict[str, Any]:
@@ -737,4 +773,7 @@ def default_deck(figures: Sequence[str], author: str, audience: str) -> dict[str
     slides: list[dict[str, Any]] = [{"slide": "title"}]
     slides += [{"slide": "figure", "figure": f} for f in figures]
     slides += [{"slide": "closing"}, {"slide": "appendix"}]
-    return {"meeting": audience or "説明資料", "organisation": author or None, "slides": slides}
+    layout = Layout(*SIZES["16:9"])
+    meeting = audience if audience.strip() and fitted_size(audience, _meeting_box(layout), (20, 18, 16)) else "説明資料"
+    organisation = author if author.strip() and fitted_size(author, _who_box(layout), (18, 16, 14)) else None
+    return {"meeting": meeting, "organisation": organisation, "slides": slides}

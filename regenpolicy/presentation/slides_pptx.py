@@ -188,7 +188,7 @@ def write(slides: Sequence[Slide], size: tuple[float, float], out: Path, title: 
         if s.table is not None and s.body is not None:
             _table(slide, s.table, s.body)
         if s.title:
-            slide.notes_slide.notes_text_frame.text = f"{s.number}. {s.title}"
+            slide.notes_slide.notes_text_frame.text = f"{s.number}. {s.title}" + (f"\n{s.notes}" if s.notes else "")
     tmp = out.with_name(out.name + ".tmp")
     prs.save(str(tmp))
     tmp.replace(out)

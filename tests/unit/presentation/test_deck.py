@@ -168,3 +168,33 @@ def test_native_chart_keeps_the_figures_colours():
     spec["layer"][0]["encoding"]["color"]["scale"] = {"domain": ["遺伝子", "細胞"], "range": ["#e07b39", "#1f5f8b"]}
     chart = d.native_chart(spec, DATA)
     assert chart is not None and chart.colors == ["1f5f8b", "e07b39"]  # in the series' order
+
+
+def test_a_row_taller_than_a_slide_continues_on_the_next_and_nothing_is_left_out():
+    long = "あ" * 6000
+    fig = d.FigureInfo(**{**info("T9", table=True).__dict__, "rows": [["短い", long], ["次", "行"]]})
+    out = d.slides(deck({"slide": "figure", "figure": "T9"}), EDITION, {"T9": fig}, NUMBERS)
+    assert len(out) > 1
+    cells = [r[1] for s in out for r in s.table.rows]
+    assert "".join(cells[:-1]) == long and cells[-1] == "行"
+    for s in out:  # every piece fits its slide by the same estimate
+        widths = s.table.widths
+        height = sum(max(d.wrapped_lines(c, s.body.w * w - d.CELL_PAD, s.table.size) for c, w in zip(r, widths, strict=True))
+                     * s.table.size * d.LINE * d.POINT + 0.08 for r in [s.table.columns, *s.table.rows])
+        assert height <= s.body.h
+
+
+def test_a_source_too_long_for_the_foot_is_named_by_publisher_and_given_whole_in_the_notes():
+    source = "；".join(f"出版者{n}「" + "長い題名" * 40 + "」（2023）" for n in range(8))
+    fig = d.FigureInfo(**{**info().__dict__, "source": source})
+    (slide,) = d.slides(deck({"slide": "figure", "figure": "M1"}), EDITION, {"M1": fig}, NUMBERS)
+    foot = next(t.text for t in slide.texts if t.role == "source")
+    assert foot == "出所：" + "；".join(f"出版者{n}" for n in range(8)) + "（全文はノート）"
+    assert source in slide.notes
+
+
+def test_a_long_edition_title_gets_a_smaller_font_on_the_title_slide():
+    edition = d.Edition("e", "題" * 600, "2026", "")
+    (slide,) = d.slides(deck({"slide": "title"}), edition, {}, NUMBERS)
+    title = next(t for t in slide.texts if t.role == "title")
+    assert title.text == "題" * 600 and title.size < 20 and d.fits(title.text, title.box, title.size)
