@@ -241,7 +241,7 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
             raise BuildError(str(exc)) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log(f"deck: {built.slides} slides, {built.printed} printed afresh; done in {time.monotonic() - started:.1f} s: "
+    log(f"deck: {built.slides} slides, {built.printed} printed afresh (deck {built.seconds:.1f} s); done in {time.monotonic() - started:.1f} s: "
         f"{built.pptx}" + (f", {built.pdf}" if built.pdf else ""))
     return built.pptx
 
