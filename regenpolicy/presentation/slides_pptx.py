@@ -10,6 +10,7 @@ fallback PowerPoint shows where SVG is not supported; a table is a PowerPoint ta
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -37,6 +38,15 @@ SVG_EXT = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
 SVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
 INK = RGBColor(0x22, 0x22, 0x22)
 ACCENT = RGBColor(0x1F, 0x5F, 0x8B)
+
+
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+CORE_MAX = 255  # characters of a document property (title, author) the format allows
+
+
+def _xml(text: str) -> str:
+    """Text as the file can hold it: a character XML cannot carry shown as U+FFFD (the data layer refuses them first)."""
+    return NOT_XML.sub("\ufffd", text)
 
 
 def _font(run_font: object, size: float, bold: bool = False, color: RGBColor = INK) -> None:
@@ -68,25 +78,25 @@ def _text(slide: object, t: Text) -> None:
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         para.alignment = {"left": PP_ALIGN.LEFT, "center": PP_ALIGN.CENTER, "right": PP_ALIGN.RIGHT}[t.align]
         run = para.add_run()
-        run.text = line
+        run.text = _xml(line)
         _font(run.font, t.size, t.bold, ACCENT if t.role in ("headline", "title") else INK)
         if t.role == "link":
-            run.hyperlink.address = t.text
+            run.hyperlink.address = _xml(t.text)
 
 
 def _chart(slide: object, chart: Chart, box: Box) -> None:
     if chart.kind == "scatter":
         xy = XyChartData()
         for (name, ys), xs in zip(chart.series, chart.xs, strict=True):
-            s = xy.add_series(name)
+            s = xy.add_series(_xml(name))
             for x, y in zip(xs, ys, strict=True):
                 s.add_data_point(x, y)
         data: CategoryChartData | XyChartData = xy
     else:
         cat = CategoryChartData(number_format=chart.number_format)
-        cat.categories = chart.categories
+        cat.categories = [_xml(c) for c in chart.categories]
         for name, values in chart.series:
-            cat.add_series(name, values)
+            cat.add_series(_xml(name), values)
         data = cat
     graphic = slide.shapes.add_chart(KINDS[chart.kind], *_box(box), data)  # type: ignore[attr-defined]
     graphic.name = "chart"
@@ -112,7 +122,7 @@ def _chart(slide: object, chart: Chart, box: Box) -> None:
                         (c.value_axis, chart.y_title)):
         if title:
             axis.has_title = True
-            axis.axis_title.text_frame.text = title
+            axis.axis_title.text_frame.text = _xml(title)
             _font(axis.axis_title.text_frame.paragraphs[0].runs[0].font, 11)
     c.value_axis.has_major_gridlines = True
     c.value_axis.tick_labels.number_format = chart.number_format
@@ -156,7 +166,7 @@ def _table(slide: object, table: Table, box: Box) -> None:
             for i, line in enumerate(str(value).split("\n")):
                 para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
                 run = para.add_run()
-                run.text = line
+                run.text = _xml(line)
                 _font(run.font, table.size, bold=r == 0, color=RGBColor(0xFF, 0xFF, 0xFF) if r == 0 else INK)
 
 
@@ -165,8 +175,8 @@ def write(slides: Sequence[Slide], size: tuple[float, float], out: Path, title: 
     """Write the deck to ``out``; ``picture(figure id)`` gives a chart's (SVG, PNG, PNG pixel size)."""
     prs = Presentation()
     prs.slide_width, prs.slide_height = Inches(size[0]), Inches(size[1])
-    prs.core_properties.title = title
-    prs.core_properties.author = author
+    prs.core_properties.title = _xml(title)[:CORE_MAX]  # the slides show it whole
+    prs.core_properties.author = _xml(author)[:CORE_MAX]
     blank = prs.slide_layouts[6]
     for s in slides:
         slide = prs.slides.add_slide(blank)
@@ -188,7 +198,7 @@ def write(slides: Sequence[Slide], size: tuple[float, float], out: Path, title: 
         if s.table is not None and s.body is not None:
             _table(slide, s.table, s.body)
         if s.title:
-            slide.notes_slide.notes_text_frame.text = f"{s.number}. {s.title}" + (f"\n{s.notes}" if s.notes else "")
+            slide.notes_slide.notes_text_frame.text = _xml(f"{s.number}. {s.title}" + (f"\n{s.notes}" if s.notes else ""))
     tmp = out.with_name(out.name + ".tmp")
     prs.save(str(tmp))
     tmp.replace(out)

@@ -45,3 +45,23 @@ def test_written_and_read_back(tmp_path):
                 for run in (r for p in shape.text_frame.paragraphs for r in p.runs):
                     assert run.font.name == "BIZ UDPGothic" and run._r.find(".//{*}ea").get("typeface") == "BIZ UDPGothic"
     assert DATA and SPEC
+
+
+def test_hostile_strings_are_written_as_text(tmp_path):
+    from tests.hostile import payload
+
+    s = payload(False)
+    form = d.DeckFile.model_validate({"meeting": s[:60], "slides": [
+        {"slide": "title"}, {"slide": "section", "title": s[:60]}, {"slide": "figure", "figure": "A2"},
+        {"slide": "closing", "text": s[:100]}]})
+    edition = d.Edition("e1", s[:500], "2026", s[:60], "javascript:alert(1)")
+    table = d.FigureInfo(**{**info("A2", table=True).__dict__, "rows": [[s[:400], "x\x0by"]], "source": s})
+    slides = d.slides(form, edition, {"A2": table}, NUMBERS)
+    out = tmp_path / "deck.pptx"
+    slides_pptx.write(slides, d.SIZES["16:9"], out, edition.title, edition.author, picture)
+    prs = Presentation(str(out))
+    assert prs.core_properties.title == s[:255]  # the format's limit; the title slide shows it whole
+    shown = "\n".join(sh.text_frame.text for sl in prs.slides for sh in sl.shapes if sh.has_text_frame)
+    assert s[:500] in shown.replace("\n", "") or s[:500].replace("\n", "") in shown.replace("\n", "")
+    cells = [c.text for sl in prs.slides for sh in sl.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
+    assert s[:400] in "".join(cells) and "x\ufffdy" in cells
