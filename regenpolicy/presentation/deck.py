@@ -630,6 +630,19 @@ def _split_row(row: Sequence[str], widths: Sequence[float], body: Box, size: flo
     return [[p[k] if k < len(p) else "" for p in parts] for k in range(count)]
 
 
+MAX_PIECES = 12  # slides one declared table may take; the rows beyond are in the last one's notes
+MORE = "表の続きはスライドのノート、図のページとデータ（CSV）に"
+
+
+def _capped(chunks: list[tuple[list[list[str]], float, list[float]]],
+            columns: Sequence[str]) -> tuple[list[tuple[list[list[str]], float, list[float]]], str]:
+    """At most ``MAX_PIECES`` slides of a table; the rows beyond, as text for the last slide's notes."""
+    if len(chunks) <= MAX_PIECES:
+        return chunks, ""
+    rest = [r for chunk, _, _ in chunks[MAX_PIECES:] for r in chunk]
+    return chunks[:MAX_PIECES], "\n".join("\t".join(r) for r in [list(columns), *rest])
+
+
 def _balanced(chunks: list[tuple[list[list[str]], float, list[float]]], heights: list[float], head: float,
               room: float) -> list[tuple[list[list[str]], float, list[float]]]:
     """The same number of pieces, their rows spread evenly (no last slide holding one row)."""
@@ -707,12 +720,15 @@ def slides(deck: DeckFile, edition: Edition, figures: Mapping[str, FigureInfo],
         elif isinstance(s, AppendixSlide):
             columns = ["図", "パラメータ", "値", "単位", "根拠"]
             rows = [list(r) for r in assumptions] or [["—", "この版の図に仮定値はない", "—", "—", "—"]]
-            for k, (chunk, size, widths) in enumerate(table_chunks(columns, rows, layout.body)):
+            chunks, rest = _capped(table_chunks(columns, rows, layout.body), columns)
+            for k, (chunk, size, widths) in enumerate(chunks):
                 title = s.title + (f"（{k + 1}）" if len(rows) and k else "")
+                foot = "モデルの仮定値（data/model_parameters.csv の status が assumption の行）。根拠は各行のとおり"
+                last = k == len(chunks) - 1 and bool(rest)
                 out.append(Slide("appendix", 0, title, [Text(title, layout.headline, 24, bold=True, role="headline"),
-                                                        Text("モデルの仮定値（data/model_parameters.csv の status が assumption の行）。"
-                                                             "根拠は各行のとおり", layout.source, 9, role="source")],
-                                 body=layout.body, table=Table(columns, chunk, size, widths), declared=i))
+                                                        Text(foot + (f"。{MORE}" if last else ""), layout.source, 9, role="source")],
+                                 body=layout.body, table=Table(columns, chunk, size, widths), declared=i,
+                                 notes=rest if last else ""))
     total = len(out)
     for n, slide in enumerate(out, 1):
         slide.number = n
@@ -751,13 +767,15 @@ def _figure_slides(s: FigureSlide, i: int, layout: Layout, info: FigureInfo,
     if info.is_table:
         columns = [str(c) for c in info.columns]
         rows = [[_shown(v) for v in r] for r in info.rows]
-        chunks = table_chunks(columns, rows, body)
+        chunks, rest = _capped(table_chunks(columns, rows, body), columns)
         out = []
         for k, (chunk, size, widths) in enumerate(chunks):
-            cap = Text(caption.text + (f"（{k + 1}/{len(chunks)}）" if len(chunks) > 1 else ""), caption.box, caption.size,
-                       role="caption")
+            last = k == len(chunks) - 1 and bool(rest)
+            cap = Text(caption.text + (f"（{k + 1}/{len(chunks)}）" if len(chunks) > 1 else "") + (f"　{MORE}" if last else ""),
+                       caption.box, caption.size, role="caption")
             out.append(Slide("table", 0, headline, [head, cap, source], figure=info.id, body=body,
-                             table=Table(columns, chunk, size, widths), glued=glued, declared=i, notes=notes))
+                             table=Table(columns, chunk, size, widths), glued=glued, declared=i,
+                             notes=notes + (f"\n{rest}" if last else "")))
         return out
     chart = native_chart(info.spec, info.data) if s.chart != "picture" else None
     if s.chart == "native" and chart is None:

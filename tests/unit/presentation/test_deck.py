@@ -198,3 +198,14 @@ def test_a_long_edition_title_gets_a_smaller_font_on_the_title_slide():
     (slide,) = d.slides(deck({"slide": "title"}), edition, {}, NUMBERS)
     title = next(t for t in slide.texts if t.role == "title")
     assert title.text == "題" * 600 and title.size < 20 and d.fits(title.text, title.box, title.size)
+
+
+def test_a_table_longer_than_twelve_slides_continues_in_the_notes():
+    rows = [[f"行{n}", "あ" * 300] for n in range(200)]
+    fig = d.FigureInfo(**{**info("T9", table=True).__dict__, "rows": rows})
+    out = d.slides(deck({"slide": "figure", "figure": "T9"}), EDITION, {"T9": fig}, NUMBERS)
+    assert len(out) == d.MAX_PIECES
+    shown = [r[0] for s in out for r in s.table.rows]
+    rest = out[-1].notes.split("出所：FIRM「資料」（2023）\n", 1)[1].splitlines()[1:]
+    assert shown + [line.split("\t")[0] for line in rest] == [r[0] for r in rows]  # every row, once
+    assert d.MORE in next(t.text for t in out[-1].texts if t.role == "caption")
