@@ -5,12 +5,16 @@ PORT ?= 8000
 RUNS ?= 5
 PY := .venv/bin/python
 
-.PHONY: setup report site preview test test-fast lint validate bench clean
+.PHONY: setup report deck site preview test test-fast lint validate bench clean
 setup:
 	@scripts/setup.sh
 
 report: setup
 	$(PY) -m regenpolicy build --submission $(SUBMISSION)
+
+# The edition's submission deck: _build/deck/<edition>-deck.pptx (editable, native charts) and -deck.pdf.
+deck: setup
+	$(PY) -m regenpolicy deck --submission $(SUBMISSION)
 
 site: setup
 	$(PY) -m regenpolicy site

@@ -1,4 +1,4 @@
-"""``python -m regenpolicy``: build, site, validate, preview, verify.
+"""``python -m regenpolicy``: build, deck, site, validate, preview, verify.
 
 Exit codes: 0 done; 2 bad input (a data table, a profile, a parameter: nothing ran, the previous
 output is unchanged); 1 a step failed (a notebook, Jupyter Book or the printer: the previous output
@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", parents=[common], help="build one edition: website, PDF and figure files")
     b.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
     b.add_argument("--out", default=None, help="output folder (default: <project>/_build)")
+    d = sub.add_parser("deck", parents=[common], help="build one edition's submission deck: <id>-deck.pptx and <id>-deck.pdf")
+    d.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
+    d.add_argument("--out", default=None, help="output folder (default: <project>/_build/deck)")
     s = sub.add_parser("site", parents=[common], help="build every edition in submissions/ into one static site")
     s.add_argument("--out", default=None, help="site folder (default: <project>/_build/site)")
     sub.add_parser("validate", help="check data/ (every table version) and every submission profile")
@@ -68,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, inputs: str | None) -> int:
-    from regenpolicy.builder.pipeline import BuildError, Options, build, build_site, log, validate
+    from regenpolicy.builder.pipeline import BuildError, Options, build, build_deck_only, build_site, log, validate
     from regenpolicy.builder.profile import ProfileError, load_profile
     from regenpolicy.builder.project import Project
     from regenpolicy.builder.registry import StepError, load_registry
@@ -92,6 +95,10 @@ def _run(args: argparse.Namespace, inputs: str | None) -> int:
             return 0
         registry = load_registry(project)
         profile = load_profile(args.submission, project, registry)
+        if args.command == "deck":
+            build_deck_only(project, profile, Path(args.out or project.root / "_build" / "deck").resolve(), options,
+                            cache=cache)
+            return 0
         out = Path(args.out or project.root / "_build").resolve()
         build(project, profile, out, options, cache=cache)
         if inputs is not None:

@@ -275,8 +275,9 @@ class Printer:
     under the hash of what it was printed from, so that an unchanged part is never printed again.
     The browser is started only when something has to be printed, and once."""
 
-    def __init__(self, html_dir: Path, cache: Path) -> None:
+    def __init__(self, html_dir: Path, cache: Path, page: dict[str, Any] | None = None) -> None:
         self.html_dir = html_dir
+        self.page = page or PAGE  # Chromium's page options (the deck's: its slide size, no margin)
         self.cache = cache
         self.refused: list[str] = []
         self.printed = 0
@@ -287,7 +288,7 @@ class Printer:
         self._context: Any = None
         self._slots: Any = None
         chromium = Path(chromium_path()).resolve()
-        self.identity = f"{chromium} {chromium.stat().st_mtime_ns} {PAGE} {CHROMIUM_ARGS}"
+        self.identity = f"{chromium} {chromium.stat().st_mtime_ns} {self.page} {CHROMIUM_ARGS}"
 
     def _asset_digest(self, document: str) -> str:
         """The files a document loads (stylesheets, images), so that editing one reprints it."""
@@ -354,7 +355,7 @@ class Printer:
                 await page.evaluate("document.fonts.ready")
                 await page.emulate_media(media="print")
                 tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
-                options: dict[str, Any] = dict(PAGE)
+                options: dict[str, Any] = dict(self.page)
                 if header is not None:  # the running header and the page numbers, on empty pages
                     options.update(display_header_footer=True, header_template=header, footer_template=FOOTER,
                                    print_background=False)

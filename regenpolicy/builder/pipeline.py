@@ -20,6 +20,7 @@ import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from regenpolicy.builder import editions
 from regenpolicy.builder.book import (
@@ -61,6 +62,8 @@ class Options:
     # draw every figure's downloads (CSV, Excel, SVG, 2× PNG) now; the preview leaves them to be
     # drawn when a reader asks for one (or the PDF is printed)
     downloads: bool = True
+    # the submission deck (<edition>-deck.pptx, and its PDF when the PDF is printed), linked beside the PDF
+    deck: bool = True
 
 
 @dataclass
@@ -182,7 +185,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition)
     machinery = code_hash(project.root / "requirements.txt", everything=True)
-    key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf}".encode()).hexdigest()
+    key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf} deck={options.deck}".encode()).hexdigest()
     if is_current(out, key):
         return False, inputs
 
@@ -207,8 +210,56 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         shutil.copy2(result / "pdf" / "report.pdf", result / "html" / "report.pdf")  # the site links its PDF
         log(f"PDF printed: {pages_printed} pages, {documents} part(s) reprinted ({time.monotonic() - t0:.1f} s)"
             + (f"; refused {len(refused)} request(s) outside the edition, e.g. {refused[0]}" if refused else ""))
+    if options.deck:
+        _deck(profile, registry, dataset, results, result, cache, options)
     publish(out, result, key, {"submission": profile.id})
     return True, inputs
+
+
+def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[str, Any], result: Path, cache: Path,
+          options: Options) -> None:
+    """The submission deck into ``result/deck``, copied beside the site's PDF (the pages link it)."""
+    from regenpolicy.builder.deck import DeckBuildError, build_deck
+
+    try:
+        built = build_deck(profile, registry, dataset, results, result / "deck", cache, pdf=options.pdf)
+    except DeckBuildError as exc:
+        raise BuildError(str(exc)) from None
+    for f in (built.pptx, built.pdf):
+        if f is not None:
+            shutil.copy2(f, result / "html" / f.name)
+    log(f"deck: {built.slides} slides, {built.printed} printed afresh ({built.seconds:.1f} s): {built.pptx.name}"
+        + (f", {built.pdf.name}" if built.pdf else ""))
+
+
+def build_deck_only(project: Project, profile: Profile, out: Path, options: Options = Options(), *,
+                    cache: Path | None = None) -> Path:
+    """``make deck``: run the edition's notebooks (from the cache when unchanged) and make its deck in ``out``."""
+    from regenpolicy.builder.deck import DeckBuildError, build_deck
+
+    started = time.monotonic()
+    registry = _registry(project)
+    dataset, inputs = prepare(project, profile, registry)
+    cache = cache or project.root / "_build" / ".cache"
+    snapshot = write_snapshot(dataset, cache / "snapshots")
+    jobs = [Job(registry.steps[n], inputs.resolved.parameters[n].values(), inputs.resolved.settings.values())
+            for n in inputs.notebooks]
+    work = out / f".deck-work-{os.getpid()}"
+    try:
+        try:
+            results = run_notebooks(jobs, dataset, snapshot, cache, work, project.root / "requirements.txt",
+                                    options.workers, options.cell_timeout, None)
+        except ExecutionError as exc:
+            raise BuildError(str(exc)) from None
+        try:
+            built = build_deck(profile, registry, dataset, results, out, cache, pdf=options.pdf)
+        except DeckBuildError as exc:
+            raise BuildError(str(exc)) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log(f"deck: {built.slides} slides, {built.printed} printed afresh (deck {built.seconds:.1f} s); done in {time.monotonic() - started:.1f} s: "
+        f"{built.pptx}" + (f", {built.pdf}" if built.pdf else ""))
+    return built.pptx
 
 
 def build_site(project: Project, out: Path, options: Options = Options(), *, cache: Path | None = None) -> None:

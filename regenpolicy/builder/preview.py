@@ -281,7 +281,7 @@ class Preview:
             try:
                 registry = load_registry(self.project)
                 profile = load_profile(self.submission, self.project, registry)
-                build(self.project, profile, self.out, Options(pdf=pdf, workers=2, downloads=pdf),
+                build(self.project, profile, self.out, Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf),
                       cache=self.cache, session=self.session)
             except (DataValidationError, ProfileError, StepError, BuildError) as exc:
                 self._publish_status(state="error", message=f"ビルドできません（前のページを表示しています）:\n{exc}",

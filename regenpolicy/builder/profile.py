@@ -28,6 +28,7 @@ from regenpolicy.data import Dataset, OutsideError, Problem, inside, is_web_url
 from regenpolicy.data.yamlfile import YamlDocument, YamlError, load_yaml
 from regenpolicy.models.declaration import FIGURE_ID
 from regenpolicy.models.parameters import EditionSettings, ParameterError, Parameters, resolve
+from regenpolicy.presentation import deck as slides
 
 LANGUAGES = ("ja",)
 Position = tuple[int, int]
@@ -111,6 +112,7 @@ class ProfileFile(BaseModel):
     data_vintage: dict[Name, Annotated[str, StringConstraints(strict=True, max_length=64)] | int] = {}
     settings: EditionSettings = EditionSettings()
     parameters: Annotated[dict[Name, dict[str, Any] | None], Field(max_length=LIMITS.notebooks)] = {}
+    deck: slides.DeckFile | None = None  # the submission deck (default: slides.default_deck)
 
     @field_validator("id")
     @classmethod
@@ -149,6 +151,7 @@ class Profile:
     data_vintage: dict[str, str] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)  # as written (overrides only)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deck: slides.DeckFile | None = None  # as declared, or the default deck of the edition's figures
     document: YamlDocument = field(default_factory=lambda: YamlDocument(None), repr=False)
     source: bytes | None = field(default=None, repr=False)  # the file's bytes as read and checked
 
@@ -248,7 +251,11 @@ def load_profile(name_or_path: str | Path, project: Project, registry: Registry)
     try:
         form = ProfileFile.model_validate({k: v for k, v in raw.items() if k != "settings"})
     except ValidationError as exc:
-        problems += [profile.problem(tuple(e["loc"]), _message(e)) for e in exc.errors()]
+        errors = exc.errors()
+        # a list whose items failed is also reported as too short (counted after validation): say the items only
+        errors = [e for e in errors if not (e["type"] == "too_short" and any(
+            len(o["loc"]) > len(e["loc"]) and o["loc"][:len(e["loc"])] == e["loc"] for o in errors))]
+        problems += [profile.problem(_loc(e["loc"]), _message(e)) for e in errors]
         raise ProfileError(problems) from None
     problems += _registry_problems(form, profile, registry)
     if problems:
@@ -260,7 +267,22 @@ def load_profile(name_or_path: str | Path, project: Project, registry: Registry)
     profile.data_vintage = {k: str(v) for k, v in form.data_vintage.items()}
     profile.settings = settings
     profile.parameters = {k: dict(v or {}) for k, v in form.parameters.items()}
+    profile.deck = form.deck or _default_deck(form, registry)
     return profile
+
+
+def _loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic location in the file's terms: a deck slide's kind (the union's tag) is no key of the file."""
+    if len(loc) > 3 and loc[:2] == ("deck", "slides") and isinstance(loc[2], int):
+        return loc[:3] + loc[4:]
+    return loc
+
+
+def _default_deck(form: ProfileFile, registry: Registry) -> slides.DeckFile:
+    """The deck of a profile that declares none: title, each figure with a declared headline, closing, appendix."""
+    steps = {f: registry.steps[n] for f, n in registry.figures.items()}
+    figures = [f for f in (form.figures or list(steps)) if steps[f].figures[f].headline]
+    return slides.DeckFile.model_validate(slides.default_deck(figures, form.author, form.audience))
 
 
 def _registry_problems(form: ProfileFile, profile: Profile, registry: Registry) -> list[Problem]:
@@ -270,6 +292,11 @@ def _registry_problems(form: ProfileFile, profile: Profile, registry: Registry) 
         if f not in registry.figures:
             problems.append(profile.problem(("figures", i), f"unknown figure id {f!r}; known: "
                                                             f"{', '.join(sorted(registry.figures))}"))
+    if form.deck is not None:
+        steps = {f: registry.steps[n] for f, n in registry.figures.items()}
+        known = {f: (s.figures[f].headline, s.glue) for f, s in steps.items()}
+        for p in slides.declaration_problems(form.deck, known, form.figures or list(steps), form.title):
+            problems.append(profile.problem(p.path, p.message))
     for nb, values in form.parameters.items():
         if nb not in registry.steps:
             problems.append(profile.problem(("parameters", nb), f"no notebook notebooks/{nb}.md in _toc.yml "

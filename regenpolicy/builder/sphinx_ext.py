@@ -275,9 +275,11 @@ def _footer(edition: dict[str, Any], pathto: Any) -> Markup:
     """The edition, its date and version, links to its PDF and data (when the page can link), a citation."""
     pdf = pathto("report.pdf", 1) if pathto is not None and edition.get("id") else None
     data_zip = pathto(edition["data_zip"], 1) if pathto is not None and edition.get("data_zip") else None
+    deck = (pathto(f"{edition['id']}-deck.pptx", 1), pathto(f"{edition['id']}-deck.pdf", 1)) \
+        if pathto is not None and edition.get("id") else None
     shown = {key: edition.get(key, "") for key in ("title", "date", "id", "version")}
     cite = _cite_block(edition, "", edition.get("site_url", ""), "この報告書を引用")
-    return Markup(SITE.footer(shown, pdf, data_zip, cite))
+    return Markup(SITE.footer(shown, pdf, data_zip, cite, deck))
 
 
 def _plain(value: Any) -> str:

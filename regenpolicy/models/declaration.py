@@ -14,6 +14,7 @@ the words); ``notebooks/k1_fee_gap.yml`` declares, once::
           points: {label: 点数, unit: 点, decimals: 0}
         checks:                               # printed numbers the model's own numbers must reproduce
           - {printed: approvals_total, number: a1_total}
+        headline: "…{k1_gap_car_t:,.0f}点…"     # its finding, as the deck's slide says it (numbers glued)
 
 The registry of figure ids, the download headers (labels and units), the printed-value checks and
 the notebook's cache key read it; nothing else restates it. A declaration that cannot be used is
@@ -88,6 +89,9 @@ class Check(_Strict):
 class Figure(_Strict):
     columns: dict[Name, Column] = Field(default_factory=dict, max_length=60)
     checks: list[Check] = Field(default_factory=list, max_length=40)
+    # the figure's finding as one sentence, its numbers as glue keys of this notebook
+    # ({m1_total_last:,.0f}, formatted as the site formats them): the deck's headline (presentation.deck)
+    headline: str | None = Field(None, min_length=1, max_length=200)
 
 
 class Declaration(_Strict):

@@ -205,6 +205,24 @@ def print_svg(frame_file: Path, cache_dir: Path) -> tuple[str, bool]:
     return (entry / "print.svg").read_text(encoding="utf-8"), drawn
 
 
+def print_png(frame_file: Path, cache_dir: Path) -> tuple[bytes, bool]:
+    """The print SVG rasterised at 2× (the deck's fallback picture where SVG is not shown); (png, drawn afresh)."""
+    svg, _ = print_svg(frame_file, cache_dir)
+    entry = _entry(cache_dir, frame_file.read_bytes(), "print-png")
+    drawn = False
+    if not (entry / "done").exists():
+        def render(folder: Path) -> None:
+            import vl_convert as vlc
+
+            (folder / "print.png").write_bytes(vlc.svg_to_png(svg, scale=2))
+
+        with _LOCK:
+            if not (entry / "done").exists():
+                _store(entry, render)
+                drawn = True
+    return (entry / "print.png").read_bytes(), drawn
+
+
 def fill_print(notebook: Path, frames: Path, cache_dir: Path) -> tuple[bytes, int]:
     """The executed notebook with each chart's print SVG in its place; (bytes, charts drawn afresh).
 

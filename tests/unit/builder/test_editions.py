@@ -13,7 +13,7 @@ def test_the_site_index_lists_editions_newest_first():
     rows = lxml.html.document_fromstring(out).findall(".//tbody/tr")
     assert [r.findtext("td[3]/a") for r in rows] == ["第2版 <新>", "第1版"]
     assert [a.get("href") for a in rows[0].iterfind(".//a")] == [
-        "e2/index.html", "e2/report.pdf", "e2/figures/index.html", "e2/e2-data.zip"]
+        "e2/index.html", "e2/report.pdf", "e2/e2-deck.pptx", "e2/e2-deck.pdf", "e2/figures/index.html", "e2/e2-data.zip"]
 
 
 def test_the_figures_index_links_every_file():

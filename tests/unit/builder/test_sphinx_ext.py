@@ -27,7 +27,8 @@ def test_every_page_says_which_edition_it_is_and_links_its_pdf_and_data():
     assert 'og:url' not in str(context["metatags"])  # no published address: no og:url
     footer = lxml.html.fragment_fromstring(str(context["theme_extra_footer"]), create_parent="div")
     assert footer.findtext(".//p[@class='regen-stamp']") == "白書　2026-01-01 版（e1）・ regenpolicy 0.2.0"
-    assert [a.get("href") for a in footer.iterfind(".//ul/li/a")] == ["../report.pdf", "../e1-data.zip"]
+    assert [a.get("href") for a in footer.iterfind(".//ul/li/a")] == [
+        "../report.pdf", "../e1-deck.pptx", "../e1-deck.pdf", "../e1-data.zip"]
     assert "@techreport{regenpolicy-e1" in footer.findtext(".//pre")
 
 

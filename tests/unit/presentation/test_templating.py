@@ -180,6 +180,23 @@ def test_the_print_edition(s, tmp_path):
     seen("builder/templates/_print.html.j2")
 
 
+@pytest.mark.parametrize("s", HOSTILE)
+def test_a_deck_slide(s):
+    from regenpolicy.builder.deck import slide_html
+    from regenpolicy.presentation import deck
+
+    form = deck.DeckFile.model_validate({"meeting": "m", "slides": [
+        {"slide": "title"}, {"slide": "agenda"}, {"slide": "section", "title": s[:50]},
+        {"slide": "figure", "figure": "T1"}, {"slide": "proposals", "items": [s[:150]]},
+        {"slide": "closing", "text": s[:100]}]})
+    table = deck.FigureInfo("T1", "t1", "見出し", True, s[:100], s[:200], columns=[s[:40], "b"], rows=[[s[:300], 1.5]])
+    for site in ("", "https://example.org/e/", "javascript:alert(1)"):
+        edition = deck.Edition("e1", s[:80], "2026", s[:60], site)
+        for slide in deck.slides(form, edition, {"T1": table}, {}):
+            check(parse(slide_html(slide, (13.333, 7.5), ""), document=True), [t.text for t in slide.texts])
+    seen("presentation/templates/deck_slide.html.j2")
+
+
 def test_every_template_was_rendered_with_the_hostile_corpus():
     """A template without a hostile rendering above fails here (runs last in this module)."""
     assert sorted(rendered) == TEMPLATES
