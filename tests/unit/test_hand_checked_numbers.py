@@ -91,8 +91,10 @@ def test_pricing_methods_are_disclosed_in_the_data(shipped, c2rp):
     assert "85/100" in table.loc["conventional_pricing_method", "label"]
     assert repricing.methods({"conventional_pricing_method": 0, "autologous_pricing_method": 1}) == \
         {"conventional": "comparator", "autologous": "cost"}
-    with pytest.raises(ParameterError, match="must be 0"):
+    with pytest.raises(ParameterError, match="valid integer"):  # the method is a code (C2Data: int, 0–1)
         resolve(repricing.C2RPParameters, {"overrides": {"conventional_pricing_method": 0.5}}, shipped)
+    with pytest.raises(ParameterError, match="outside the range the model accepts: 0〜1 区分"):
+        resolve(repricing.C2RPParameters, {"overrides": {"conventional_pricing_method": 2}}, shipped)
 
 
 # --- 4. E1: from the drug expenditure series ----------------------------------------------------

@@ -21,7 +21,7 @@ def test_a_listed_price_its_premiums_do_not_give_names_its_row(data_copy):
     text = (data_copy / "model_parameters.csv").read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("P1,listed_price,"))
     parts = row.split(",")
-    parts[3] = str(int(float(parts[3])) + 1)
+    parts[2] = str(int(float(parts[2])) + 1)  # model,parameter,value,…
     edit(data_copy / "model_parameters.csv", row, ",".join(parts))
     problems = [str(p) for p in printed_value_problems(load_dataset(data_copy), DECLARATIONS)]
     line = text.splitlines().index(row) + 1

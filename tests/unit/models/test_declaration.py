@@ -65,3 +65,10 @@ def test_a_declaration_error_lists_fifty_problems_and_counts_the_rest():
     assert str(error).count("  - notebooks/x.yml") == MAX_PROBLEMS and str(error).endswith("… and 3 more problem(s) not listed")
     assert str(DeclarationError([Problem("notebooks/x.yml", "one")])) == "notebooks/x.yml: one"
 
+
+def test_a_parameter_error_lists_fifty_problems_and_counts_the_rest():
+    from regenpolicy.data.limits import MAX_PROBLEMS
+    from regenpolicy.models.parameters import ParameterError, Problem
+
+    error = ParameterError([Problem(("overrides", f"k{i}"), "no such parameter") for i in range(MAX_PROBLEMS + 2)])
+    assert len(error.problems) == MAX_PROBLEMS and str(error).endswith("; … and 2 more")
