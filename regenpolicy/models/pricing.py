@@ -363,6 +363,8 @@ class P2Parameters(Parameters):
             if len(flags) != len(self.tranche_years):
                 out.append(Problem(("outcome_scenarios", name), f"needs one flag per tranche year "
                                                                 f"({len(self.tranche_years)}), got {len(flags)}"))
+        if any(p.path[0] == "overrides" for p in out):
+            return out  # the horizon below reads the overrides
         horizon = parameters.values(ds["model_parameters"], P2Data, self.overrides)["horizon_years"]
         if self.tranche_years and max(self.tranche_years) > horizon:
             out.append(Problem(("tranche_years",), f"a tranche after the horizon ({horizon:g} years) is never paid"))
