@@ -7,7 +7,7 @@ import typing
 
 import pytest
 
-from regenpolicy.models import lifetime, pricing, qc, reimbursement, repricing  # noqa: F401 (each declares its data parameters)
+from regenpolicy.models import lifetime, pricing, qc, reimbursement, repricing, sensitivity  # noqa: F401 (each declares its data parameters)
 from regenpolicy.models.parameters import (
     DATA_PARAMETERS,
     MAX_ITEMS,
@@ -125,3 +125,11 @@ def test_k1_labels_come_from_the_patient_parameter_class(shipped):
     assert table.loc["reapheresis_rate", ["min", "max"]].tolist() == [0, 1]
     k1 = reimbursement.fee_gap(shipped, EditionSettings())
     assert list(reimbursement.PatientParameters.model_fields) == list(k1.p)
+
+
+def test_scenarios_reject_unknown_parameters():
+    model = lambda p: p["a"]  # noqa: E731
+    out = sensitivity.scenarios(model, {"a": 1.0}, {"low": {"a": 0.5}, "high": {"a": 2.0}})
+    assert out.set_index("scenario")["output"].to_dict() == {"base": 1.0, "low": 0.5, "high": 2.0}
+    with pytest.raises(KeyError):
+        sensitivity.scenarios(model, {"a": 1.0}, {"low": {"z": 0.5}})

@@ -8,9 +8,7 @@ import pytest
 
 from regenpolicy.builder.project import Project
 from regenpolicy.data import Dataset, load_dataset
-from regenpolicy.models import (
-    reimbursement,
-)
+from regenpolicy.models import reimbursement
 from regenpolicy.models import reimbursement as rb
 from regenpolicy.models.parameters import EditionSettings, ParameterError, resolve
 from tests.conftest import ROOT
@@ -220,3 +218,11 @@ def test_k1_and_k1mc_share_one_average_patient(shipped):
     assert reimbursement.simulate_gaps(base, 100, 1).mean() == pytest.approx(reimbursement.expected_gap(base), rel=1e-12)
     assert mc.histogram["patients"].sum() == 20_000 and mc.histogram["share"].sum() == pytest.approx(1.0)
     assert mc.tornado["swing"].is_monotonic_decreasing
+
+
+def test_cheapest_vials_for_a_dose():
+    vials = {80: 10_603, 200: 24_711, 400: 53_025}
+    # 480 mg: 200 + 200 + 80 (60,025) beats 400 + 80 (63,628) and six 80s (63,618)
+    assert reimbursement.dose_cost(480, vials) == (60_025, {200: 2, 80: 1})
+    assert reimbursement.dose_cost(400, vials)[0] == 49_422  # two 200s are cheaper than one 400
+    assert reimbursement.dose_cost(0, vials) == (0, {})

@@ -1,4 +1,6 @@
-"""Numbers a 中医協 member checks first (K1 gap, C2-RP thresholds, E1 start, P1, M1, Q1), against hand-checked values."""
+"""regenpolicy.models.repricing (C2-RP): market-expansion repricing.
+
+The model functions against hand-checked values, edge cases and invariants."""
 
 from __future__ import annotations
 
@@ -6,20 +8,28 @@ import math
 
 import pytest
 
-from regenpolicy.builder.profile import load_profile, resolve_parameters
-from regenpolicy.builder.project import Project
-from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import Dataset
-from regenpolicy.models import budget, catalog, comparisons, market, qc, repricing
+from regenpolicy.models import repricing
 from regenpolicy.models.parameters import EditionSettings, ParameterError, resolve
-from tests.conftest import ROOT
 
 
-# (K1 and K1-MC: tests/unit/models/test_reimbursement.py)
 # --- 3. C2-RP: exact thresholds, the rule that applies, the FY2026 rules -----------------------
 @pytest.fixture(scope="module")
 def c2rp(shipped: Dataset) -> repricing.C2RPResult:
     return repricing.repricing_margins(shipped, repricing.C2RPParameters(), 2024)
+
+
+# --- C2 re-pricing -----------------------------------------------------------------------------
+RULES = [repricing.Rule("150", 150, 2, 0.75), repricing.Rule("100", 100, 10, 0.75)]
+
+
+def test_c2rp_repricing(shipped):
+    rp = repricing.repricing_margins(shipped, repricing.C2RPParameters())
+    margin = rp.curve.set_index(["product_type", "volume"])["margin"]
+    conventional = margin["conventional"].tolist()
+    first_positive = next(i for i, v in enumerate(conventional) if v > 0)
+    assert all(v > 0 for v in conventional[first_positive:])
+    assert max(margin["autologous"]) > 0 and margin["autologous"].iloc[-1] < 0
 
 
 def test_sales_thresholds_are_solved_exactly(c2rp):
@@ -97,75 +107,24 @@ def test_pricing_methods_are_disclosed_in_the_data(shipped, c2rp):
         resolve(repricing.C2RPParameters, {"overrides": {"conventional_pricing_method": 2}}, shipped)
 
 
-# --- 4. E1: from the drug expenditure series ----------------------------------------------------
-def test_e1_starts_from_the_drug_expenditure(shipped):
-    e1 = budget.drug_budget(shipped, budget.E1Parameters())
-    n = e1.numbers
-    assert n["e1_base"] == 9.56 and n["e1_series_year"] == 2020 and n["e1_ratio"] == pytest.approx(0.223)
-    assert n["e1_seed_base"] == pytest.approx(60 * 0.223) and n["e1_seed_excess"] == pytest.approx(60 * 0.223 - 9.56)
-    past = [1.4, 0.9, 0.9, 0.8, 0.8, 0.8, 0.7, 0.7, 0.7]
-    assert n["e1_low"] == pytest.approx(9.56 * math.prod(1 + g / 100 for g in past))
-    assert n["e1_high"] == pytest.approx(9.56 * 1.028**9)
-    assert (n["e1_projection"], n["e1_nme"]) == (48, 48.0915)  # what the seed's 60兆円 can be checked against
-    series = e1.path[e1.path["case"] == budget.SERIES]
-    assert series["budget"].tolist() == [9.56, 9.22, 9.46, 9.19, 9.58, 9.56]
-    assert e1.path.set_index(["case", "fiscal_year"]).loc[(budget.PAST_CASE, 2025), "status"] == "assumption"
+def test_cut_factor_formula_and_floor():
+    assert repricing.cut_factor(2, 0.75) == pytest.approx(0.9)  # X = 2 → −10%
+    assert repricing.cut_factor(4, 0.75) == pytest.approx(0.81)
+    assert repricing.cut_factor(10, 0.75) == 0.75  # 0.9^3.32 = 0.705, floored
 
 
-# --- 6. labels ------------------------------------------------------------------------------------
-def test_m1_small_labels_are_not_assigned_to_a_series(shipped):
-    seg = shipped["market_global_modality"]
-    small = seg[seg["modality"] == "系列未特定（小さいラベル）"]
-    assert sorted(small["value_oku_yen"]) == [1605, 1867, 2174, 2532] and set(small["status"]) == {"printed"}
-    assert not small["series_assumed"].any()
-    # in vivoウイルス治療 from 1,800億円 (2020) to 2,532億円 (2025) would be 7.1% a year: neither reading of the 2%
-    assert market.cagr(1800, 2532, 5) == pytest.approx(0.0706, abs=5e-4)
-    virus = seg[seg["modality"] == "in vivoウイルス治療"]
-    assert virus["year"].tolist() == [2020]
+def test_price_after_revisions():
+    # 1,000万円 × 1,000 units = 100億円: ratio 2 to a 50億円 forecast but not above 150億円
+    assert [r["price"] for r in repricing.price_after_revisions(1e7, 1000, 50, RULES, 2)] == [1e7, 1e7, 1e7]
+    # 2,000 units: 200億円, ratio 4 → ×0.81 = 810万円; then the reference is 162億円: no further cut
+    path = repricing.price_after_revisions(1e7, 2000, 50, RULES, 2)
+    assert [round(r["price"]) for r in path] == [10_000_000, 8_100_000, 8_100_000]
+    assert path[1]["rule"] == "150"
 
 
-def test_m1_quotes_and_headlines(shipped):
-    m1 = market.global_market(shipped, market.M1Parameters())
-    assert m1.texts == {"m1_quote_10y": "再生医療等製品は今後10年で最も高い成長率が期待される分野",
-                        "m1_quote_20y": "今後20年で10兆円を超える規模まで成長する成長産業である"}
-    assert (m1.numbers["m1_headline_2020"], m1.numbers["m1_headline_2030_cho"], m1.numbers["m1_headline_2040_cho"]) == \
-        (7000, 6.9, 12)
-    assert m1.unassigned_labels == 4 and m1.assumed_labels == 12
+def test_zero_volume_is_never_repriced():
+    assert repricing.price_after_revisions(1e7, 0, 50, RULES, 3)[-1]["price"] == 1e7
 
 
-def test_q1_midpoint(shipped):
-    q1 = qc.qc_shares(shipped, qc.Q1Parameters())
-    assert q1.numbers["q1_ab_lot"] == (2000 + 10000) / 2 == 6000
-    assert q1.numbers["q1_ab_share"] == pytest.approx(250 / 6000)
-    assert q1.texts["q1_processes"] == "全体を通じて、更に500以上のプロセスが存在"
-    lot = shipped["unit_cost_parameters"].set_index(["product_type", "parameter"]).loc[("conventional", "lot_size")]
-    assert (lot["value"], lot["status"]) == (6000, "derived")
-
-
-# --- 7. missing seed content ----------------------------------------------------------------------
-def test_missing_seed_content_is_added_or_listed(shipped):
-    cov = catalog.seed_coverage(shipped, catalog.CoverageParameters())
-    rows = cov.rows.set_index("statement_id")
-    assert rows.loc["jri_processes", "quote"] == "全体を通じて、更に500以上のプロセスが存在"
-    assert rows.loc["firm_ips_papers", "quote"] == "iPS細胞論文数：日本 世界2位"
-    assert rows.loc["firm_ips_patents", "quote"] == "iPS細胞特許数：日本 世界2位"
-    assert rows.loc["jri_access", "coverage"] == "図表で再現" and rows.loc["jri_access", "where_ja"] == "表 T5"
-    assert rows.loc["firm_a3_modality", "coverage"] == "再現せず" and "読み取れない" in rows.loc["firm_a3_modality", "note"]
-    assert cov.numbers["s_not_reproduced"] == 1
-    t5 = comparisons.cart_access(shipped, comparisons.T5Parameters())
-    assert (t5.numbers["t5_issues"], t5.numbers["t5_measures"]) == (9, 5)
-    assert "アフェレーシスが順番待ち" in " ".join(t5.rows["text"])
-
-
-# --- the next submission --------------------------------------------------------------------------
-def test_the_2026_11_edition_runs_on_the_fy2026_rules(shipped):
-    project = Project(ROOT)
-    registry = load_registry(project)
-    profile = load_profile("2026-11", project, registry)
-    settings = resolve_parameters(profile, registry, shipped).settings
-    assert (settings.fee_revision, settings.price_rules, settings.billing) == (2026, 2026, "出来高")
-    previous = load_profile("jri-2025", project, registry)
-    assert previous.date < profile.date < load_profile("default", project, registry).date  # compared with jri-2025
-    assert {"K1", "C2-RP", "E1", "P1", "T5"} <= set(profile.figures or [])
-
-
+def test_net_revenue_per_unit():
+    assert repricing.net_revenue_per_unit(11_000_000, 0.10, 0.069) == pytest.approx(9_310_000)
