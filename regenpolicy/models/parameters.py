@@ -272,6 +272,10 @@ class DataParameters(BaseModel):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.MODEL:
+            other = DATA_PARAMETERS.get(cls.MODEL)
+            if other is not None and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
+                raise TypeError(f"model {cls.MODEL} is declared twice: {other.__module__}.{other.__qualname__} "
+                                f"and {cls.__module__}.{cls.__qualname__}")
             DATA_PARAMETERS[cls.MODEL] = cls
 
     @classmethod

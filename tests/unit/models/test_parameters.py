@@ -133,3 +133,13 @@ def test_scenarios_reject_unknown_parameters():
     assert out.set_index("scenario")["output"].to_dict() == {"base": 1.0, "low": 0.5, "high": 2.0}
     with pytest.raises(KeyError):
         sensitivity.scenarios(model, {"a": 1.0}, {"low": {"z": 0.5}})
+
+
+def test_a_model_declared_twice_is_refused():
+    from regenpolicy.models.parameters import DataParameters, datum
+
+    with pytest.raises(TypeError, match="model K1 is declared twice"):
+        class Again(DataParameters):  # declaring it is the test
+            MODEL = "K1"
+            days_min: int = datum("日数", unit="日", minimum=1, maximum=365)
+    assert DATA_PARAMETERS["K1"] is reimbursement.K1Data
