@@ -51,8 +51,16 @@ def clean_number(value: Any, decimals: int | None = None) -> Any:
         if math.isnan(value):
             return None
         value = float(f"{round(value, 6 if decimals is None else decimals):.10g}")
-        return int(value) if value.is_integer() and abs(value) < 1e15 and not decimals else value
+        return int(value) if value.is_integer() and abs(value) < 1e15 else value
     return value
+
+
+def significant(value: Any) -> Any:
+    """A float to 10 significant digits (integers without ``.0``), for the machine-readable CSV; NaN → None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    value = float(f"{float(value):.10g}")
+    return int(value) if value.is_integer() and abs(value) < 1e15 else value
 
 
 def decimals_of(table: pd.DataFrame) -> dict[str, int]:
@@ -95,16 +103,13 @@ def reader_table(data: pd.DataFrame, units: Mapping[str, str],
 
 
 def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned (with the
-    declared digits after the point)."""
-    digits = [decimals_of(table).get(str(c)) for c in table.columns]
+    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned (rounded to the
+    declared digits after the point; an integral value without ``.0``, as a spreadsheet shows it)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([escape.csv_cell(str(c)) for c in table.columns])
     for record in table.itertuples(index=False, name=None):
-        writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str)
-                         else shown_number(v, d) if d is not None and isinstance(v, (int, float)) and not isinstance(v, bool)
-                         else v for v, d in zip(record, digits, strict=True)])
+        writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str) else v for v in record])
     path.write_bytes("\ufeff".encode() + buffer.getvalue().encode("utf-8"))
 
 

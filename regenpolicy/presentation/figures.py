@@ -52,14 +52,14 @@ def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A download: text cells that a spreadsheet would read as formulas are neutralised; numbers as a
-    reader reuses them (``downloads.clean_number``: 10 significant digits, never 0.30000000000000004)."""
+    """A download: text cells that a spreadsheet would read as formulas are neutralised; numbers to 10
+    significant digits (``downloads.significant``: never 0.30000000000000004, a small share keeps its digits)."""
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(escape.csv_cell)
         elif pd.api.types.is_float_dtype(safe[col]):
-            safe[col] = pd.Series([downloads.clean_number(v) for v in safe[col]], index=safe.index, dtype=object)
+            safe[col] = pd.Series([downloads.significant(v) for v in safe[col]], index=safe.index, dtype=object)
     safe.to_csv(path, index=False, lineterminator="\n")
 
 

@@ -23,7 +23,7 @@ def test_declared_decimals_round_the_reader_table_and_travel_with_it():
     assert downloads.decimals_of(reader) == {"割合［割合］": 1, "費用［万円］": 0}
 
 
-def test_the_csv_text_shows_the_declared_digits(tmp_path):
+def test_the_csv_text_holds_the_numbers_rounded_to_the_declared_digits(tmp_path):
     downloads.write_reader_csv(_reader(), tmp_path / "x.csv")
     lines = (tmp_path / "x.csv").read_bytes().decode("utf-8-sig").split("\r\n")
     assert lines[1:3] == ["0.3,30012,1", "0.3,5,2"]
@@ -31,7 +31,7 @@ def test_the_csv_text_shows_the_declared_digits(tmp_path):
 
 
 def test_the_xlsx_cells_carry_the_declared_number_format(tmp_path):
-    downloads.write_xlsx(_reader(), tmp_path / "x.xlsx", [("図表", "x")])
+    downloads.write_xlsx(_reader(), tmp_path / "x.xlsx", [("図表", "x")])  # Excel shows 0.3 as 0.3, 5 as 5
     sheet = load_workbook(tmp_path / "x.xlsx")["データ"]
     assert sheet["A2"].number_format == "#,##0.0" and sheet["B2"].number_format == "#,##0"
     assert sheet["C2"].number_format == "General"  # undeclared: as cleaned
@@ -45,5 +45,7 @@ def test_the_page_data_table_uses_the_declared_digits_and_never_an_exponent():
 
 
 def test_the_machine_csv_holds_clean_numbers(tmp_path):
-    figures.write_csv(pd.DataFrame({"a": [0.1 + 0.2, 57558144.0, None], "b": ["=1", "x", "y"]}), tmp_path / "d.csv")
-    assert (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines() == ["a,b", "0.3,'=1", "57558144,x", ",y"]
+    frame = pd.DataFrame({"a": [0.1 + 0.2, 57558144.0, None, 0.02110951616988943], "b": ["=1", "x", "y", "z"]})
+    figures.write_csv(frame, tmp_path / "d.csv")
+    assert (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines() == [
+        "a,b", "0.3,'=1", "57558144,x", ",y", "0.02110951617,z"]  # 10 significant digits: a small share keeps its own
