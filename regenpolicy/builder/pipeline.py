@@ -41,7 +41,7 @@ from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
 from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, write_snapshot
-from regenpolicy.models.checks import printed_value_problems
+from regenpolicy.models.checks import data_parameter_problems, printed_value_problems
 from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError
 
 
@@ -80,7 +80,7 @@ def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dat
     """Validate everything an edition needs; raise DataValidationError / ProfileError before anything runs."""
     dataset = load_dataset(project.data_dir, profile.data_vintage, origin=str(profile.path))
     registry.check_tables(dataset.tables)  # a DeclarationError: bad input, exit 2
-    problems = printed_value_problems(dataset, registry.steps.values())
+    problems = data_parameter_problems(dataset) or printed_value_problems(dataset, registry.steps.values())
     if problems:
         raise DataValidationError(problems)
     resolved = resolve_parameters(profile, registry, dataset)

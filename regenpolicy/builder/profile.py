@@ -7,7 +7,7 @@ table), the edition's settings (``EditionSettings``: set once, used by every fig
 them) and per-notebook overrides of the parameters whose defaults live in the parameter classes.
 
 The form is a pydantic model (``ProfileFile``, unknown keys refused), read through the bounded,
-alias-free YAML reader; its limits (``LIMITS``) are declared once and checked before anything
+alias-free YAML reader; its limits (``regenpolicy.data.limits.PROFILE``) are declared once and checked before anything
 runs. Every problem names the file, line and column; none is a traceback.
 """
 
@@ -25,6 +25,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset, OutsideError, Problem, inside, is_web_url
+from regenpolicy.data.limits import PROFILE
+from regenpolicy.data.problems import ProblemsError
 from regenpolicy.data.yamlfile import YamlDocument, YamlError, load_yaml
 from regenpolicy.models.declaration import FIGURE_ID
 from regenpolicy.models.parameters import EditionSettings, ParameterError, Parameters, resolve
@@ -34,29 +36,12 @@ LANGUAGES = ("ja",)
 Position = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """How large a profile may be: refused beyond these, before anything runs."""
-
-    bytes: int = 100_000  # the file
-    depth: int = 12  # nesting of mappings and lists
-    values: int = 5_000  # keys and values in all
-    text: int = 2_000  # characters in one text field
-    figures: int = 100  # ids under figures:
-    notebooks: int = 100  # notebooks under parameters:
-    # list lengths of list parameters, scenarios per model and simulated patients are limits of the
-    # parameter classes themselves (parameters.MAX_ITEMS, Field(le=…) on PatientSimulationParameters.patients)
+LIMITS = PROFILE  # regenpolicy.data.limits: every input's bounds in one place
 
 
-LIMITS = Limits()
-
-
-class ProfileError(Exception):
-    """A submission profile that cannot be used; every problem names the file and, when known, line and column."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(f"  - {p}" for p in problems) if len(problems) > 1 else str(problems[0]))
+class ProfileError(ProblemsError):
+    """A submission profile that cannot be used; every problem names the file and, when known, line and
+    column (the first MAX_PROBLEMS listed, the rest counted)."""
 
 
 def _printable(value: str) -> str:

@@ -35,17 +35,35 @@ class Problem:
         return printable(f"{where}: {self.message}")  # one line, whatever the file name and message quote
 
 
-class DataValidationError(Exception):
-    """Raised with the problems found in the inputs: the first ``MAX_PROBLEMS`` are kept and listed,
-    the rest counted (500,000 bad rows once printed a million lines)."""
+def bounded(problems: list[Any], omitted: int = 0) -> tuple[list[Any], int]:
+    """The first ``MAX_PROBLEMS`` of ``problems`` and how many more were found (500,000 bad rows once
+    printed a million lines)."""
+    return problems[:MAX_PROBLEMS], omitted + max(0, len(problems) - MAX_PROBLEMS)
+
+
+def listing(problems: list[Any], omitted: int = 0, heading: str = "") -> str:
+    """One problem as it is; several (or any under a heading) as an indented list, ending with
+    "… and N more" past ``MAX_PROBLEMS``."""
+    if len(problems) == 1 and not omitted and not heading:
+        return str(problems[0])
+    more = f"\n  … and {omitted:,} more problem(s) not listed" if omitted else ""
+    return heading + "\n".join(f"  - {p}" for p in problems) + more
+
+
+class ProblemsError(Exception):
+    """Problems found in one input, bounded: the first ``MAX_PROBLEMS`` kept and listed, the rest
+    counted. Every collector of problems (data, profiles, declarations, parameters) raises one."""
+
+    def __init__(self, problems: list[Any], omitted: int = 0, heading: str = ""):
+        self.problems, self.omitted = bounded(list(problems), omitted)
+        super().__init__(listing(self.problems, self.omitted, heading))
+
+
+class DataValidationError(ProblemsError):
+    """Raised with the problems found in the input data."""
 
     def __init__(self, problems: list[Problem], omitted: int = 0):
-        self.problems = problems[:MAX_PROBLEMS]
-        self.omitted = omitted + max(0, len(problems) - MAX_PROBLEMS)
-        shown = "\n".join(f"  - {p}" for p in self.problems)
-        more = f"\n  … and {self.omitted:,} more problem(s) not listed" if self.omitted else ""
-        total = len(self.problems) + self.omitted
-        super().__init__(f"{total:,} problem(s) in the input data:\n{shown}{more}")
+        super().__init__(problems, omitted, f"{len(problems) + omitted:,} problem(s) in the input data:\n")
 
 
 def yaml_problem(origin: str, exc: yaml.YAMLError | YamlError) -> Problem:
@@ -101,4 +119,4 @@ def located(origin: str, doc: YamlDocument, found: Iterable[tuple[tuple[str | in
     return [Problem(origin, message, *(doc.position(loc) or (None, None))) for loc, message in found]
 
 
-__all__ = ["DataValidationError", "Problem", "located", "schema_problems", "yaml_problem"]
+__all__ = ["DataValidationError", "Problem", "ProblemsError", "bounded", "listing", "located", "schema_problems", "yaml_problem"]

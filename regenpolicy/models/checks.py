@@ -5,6 +5,7 @@ which of the model's own numbers, how it is rounded), and run by the build after
 failed check stops it before anything runs, naming the file and line of the printed value. Each
 check runs the figure's declared model with its default parameters, so the arithmetic is the
 model's, never restated here; a model that finds its tables inconsistent raises ``Inconsistent``.
+The data parameters' rows are checked against the classes their models declare before that.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regenpolicy.data import Dataset, Problem
+from regenpolicy.models import parameters
 from regenpolicy.models.declaration import Check, Declaration
 from regenpolicy.models.printed import Inconsistent
 
@@ -40,6 +42,13 @@ def _compare(check: Check, figure: str, computed: float, printed: float) -> str 
     elif value != printed:
         return f"{figure} {check.printed}: the seed prints {printed:g} but the data give {value:g}{how}"
     return None
+
+
+def data_parameter_problems(ds: Dataset) -> list[Problem]:
+    """``data/model_parameters.csv`` against the parameter classes beside the models (type, range,
+    every row a declared parameter and every declared parameter a row), at file, line and column."""
+    frame = ds.frames.get("model_parameters")
+    return [] if frame is None else parameters.data_problems(frame)
 
 
 def printed_value_problems(ds: Dataset, declarations: Iterable[Declaration]) -> list[Problem]:

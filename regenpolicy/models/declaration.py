@@ -41,25 +41,22 @@ from pydantic import (
 )
 
 from regenpolicy.data import ALL_TABLES, Problem
+from regenpolicy.data.limits import DECLARATION_MAX_BYTES
+from regenpolicy.data.problems import ProblemsError
 from regenpolicy.data.yamlfile import YamlDocument, YamlError, load_yaml
 from regenpolicy.models.parameters import EditionSettings, Parameters
 
 FIGURE_ID = r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$"
 NAME = r"^[a-z][a-z0-9_]*$"
 DOTTED = r"^[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$"
-MAX_BYTES = 200_000  # a declaration is a page of YAML
 
 FigureId = Annotated[str, StringConstraints(pattern=FIGURE_ID, max_length=32)]
 Name = Annotated[str, StringConstraints(pattern=NAME, max_length=64)]
 Dotted = Annotated[str, StringConstraints(pattern=DOTTED, max_length=100)]
 
 
-class DeclarationError(Exception):
+class DeclarationError(ProblemsError):
     """A figure's declaration that cannot be used; every problem names the file, line and column."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(f"  - {p}" for p in problems) if len(problems) > 1 else str(problems[0]))
 
 
 class _Strict(BaseModel):
@@ -220,7 +217,7 @@ def read_declaration(notebook: Path) -> Declaration:
         raise DeclarationError([Problem(origin, f"no declaration for notebooks/{notebook.name} (a regular file "
                                                 f"{path.name} beside it: figures, tables, parameters, glue)")])
     try:
-        doc = load_yaml(path.read_bytes(), max_bytes=MAX_BYTES)
+        doc = load_yaml(path.read_bytes(), max_bytes=DECLARATION_MAX_BYTES)
     except YamlError as exc:
         raise DeclarationError([Problem(origin, exc.problem.message, exc.problem.line, exc.problem.column)]) from None
     try:

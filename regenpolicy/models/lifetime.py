@@ -17,7 +17,7 @@ import pandas as pd
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.parameters import Parameters, Problem, param
+from regenpolicy.models.parameters import DataParameters, Parameters, Problem, datum, param
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,25 @@ def break_even_year(repeated: pd.DataFrame, once: pd.DataFrame) -> float | None:
 
 
 # --- figure C1 -----------------------------------------------------------------------------------
+class C1Data(DataParameters):
+    """The data parameters of the lifetime cost model (figure C1): each one's type, label, unit and the range the
+    model accepts. Values, stated ranges, status, basis and sources: data/model_parameters.csv (model C1)."""
+
+    MODEL = "C1"
+
+    once_price: float = datum("一度きりの治療の価格", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    once_admission: float = datum("一度きりの治療の投与入院費", unit="円", minimum=0, maximum=10_000_000_000)
+    once_followup_annual: float = datum("一度きりの治療後の経過観察費", unit="円/年", minimum=0, maximum=10_000_000_000)
+    once_indirect_annual: float = datum("一度きりの治療後の間接費用", unit="円/年", minimum=0, maximum=10_000_000_000)
+    repeat_dose_price: float = datum("繰り返す治療の1回薬価", unit="円/回", minimum=0, maximum=10_000_000_000)
+    repeat_doses_first_year: int = datum("1年目の投与回数", unit="回", minimum=0, maximum=100)
+    repeat_doses_later: int = datum("2年目以降の年間投与回数", unit="回/年", minimum=0, maximum=100)
+    repeat_admin_cost: float = datum("1回当たり投与費用", unit="円/回", minimum=0, maximum=10_000_000_000)
+    repeat_indirect_annual: float = datum("繰り返す治療の間接費用", unit="円/年", minimum=0, maximum=10_000_000_000)
+    discount_rate: float = datum("割引率", unit="割合", minimum=0, maximum=1)
+    horizon_years: int = datum("比較期間", unit="年", minimum=1, maximum=50)
+
+
 class C1Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の C1 の値の上書き")
     scenarios: dict[str, dict[str, float]] = param({
@@ -80,9 +99,9 @@ class C1Parameters(Parameters):
 
     def problems(self, ds: Dataset) -> list[Problem]:
         frame = ds["model_parameters"]
-        out = parameters.override_problems(frame, "C1", self.overrides)
+        out = parameters.override_problems(frame, C1Data, self.overrides)
         for name, values in self.scenarios.items():
-            out += parameters.override_problems(frame, "C1", values, ("scenarios", name))
+            out += parameters.override_problems(frame, C1Data, values, ("scenarios", name))
         return out
 
 
@@ -117,12 +136,12 @@ class C1Result:
 def lifetime_costs(ds: Dataset, p: C1Parameters) -> C1Result:
     """Cumulative cost of a repeated and a one-time therapy (C1), its break-even year and sensitivity."""
     frame = ds["model_parameters"]
-    table = parameters.table(frame, "C1")
-    base = parameters.values(frame, "C1", p.overrides)
+    table = parameters.table(frame, C1Data)
+    base = parameters.values(frame, C1Data, p.overrides)
     repeat, once = therapies(base)
     year = break_even_year(repeat, once)
     curves = pd.concat([repeat.assign(therapy="repeat"), once.assign(therapy="once")], ignore_index=True)
-    tornado = parameters.labelled(sensitivity.tornado(break_even, base, parameters.stated_ranges(frame, "C1")), table)
+    tornado = parameters.labelled(sensitivity.tornado(break_even, base, parameters.stated_ranges(frame, C1Data)), table)
     scen = sensitivity.scenarios(break_even, base, p.scenarios)
     numbers = {
         "c1_break_even": year if year is not None else float("nan"), "c1_horizon": int(base["horizon_years"]),

@@ -7,9 +7,11 @@ One system for everything a profile can set:
 - the edition's settings (``EditionSettings``: fee-schedule revision, yen per point, …) are one
   more such model, set once per profile under ``settings:`` and read by every figure that
   declares them;
-- a scenario model's data parameters are rows of ``data/model_parameters.csv`` (value, the range
-  the model accepts, the tornado's range, status and source); a figure's ``overrides`` and
-  ``scenarios`` change their values and are checked here against those rows.
+- a scenario model's data parameters are one more such model beside the model (a subclass of
+  ``DataParameters``: each field's type, label, unit and the range the model accepts), whose
+  values are rows of ``data/model_parameters.csv`` (value, the tornado's range, status, basis and
+  source); a figure's ``overrides`` and ``scenarios`` change those values and are checked here
+  against the class, and the rows themselves are checked against it (``data_problems``).
 
 A submission profile holds overrides only; ``resolve`` checks them (types strictly: ``'10'`` is not
 an integer; finite numbers; bounds; allowed values; dates) and the class's rules across fields or
@@ -18,16 +20,20 @@ against the data (``problems``) before any notebook runs, and says which key is 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 
 from regenpolicy.data import Dataset, is_calendar_date
+from regenpolicy.data import Problem as DataProblem
+from regenpolicy.data.problems import bounded
 
 T = TypeVar("T", bound="Parameters")
 Path = tuple[str, ...]  # where in the parameters a problem is: ("scenarios", "low", "margin_volume")
@@ -75,6 +81,15 @@ def param(default: Any, label: str, *, unit: str = "", minimum: float | None = N
     return Field(default, ge=minimum, le=maximum, json_schema_extra=extra)
 
 
+def _spec(info: FieldInfo) -> Spec:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
+    hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
+    choices = extra.get("choices")
+    return Spec(str(extra.get("label", "")), str(extra.get("unit", "")), lo, hi,
+                tuple(choices) if isinstance(choices, list) else None)
+
+
 @dataclass(frozen=True)
 class Problem:
     path: Path
@@ -85,11 +100,12 @@ class Problem:
 
 
 class ParameterError(ValueError):
-    """Overrides that cannot be used; each problem names its key."""
+    """Overrides that cannot be used; each problem names its key (the first MAX_PROBLEMS, the rest counted)."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(map(str, problems)))
+        self.problems, self.omitted = bounded(problems)
+        more = f"; … and {self.omitted:,} more" if self.omitted else ""
+        super().__init__("; ".join(map(str, self.problems)) + more)
 
 
 class Parameters(BaseModel):
@@ -104,16 +120,8 @@ class Parameters(BaseModel):
     @classmethod
     def specs(cls) -> dict[str, tuple[Spec, Any]]:
         """Field → (spec, default), in declaration order."""
-        out = {}
-        for name, info in cls.model_fields.items():
-            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-            lo = next((m.ge for m in info.metadata if getattr(m, "ge", None) is not None), None)
-            hi = next((m.le for m in info.metadata if getattr(m, "le", None) is not None), None)
-            choices = extra.get("choices")
-            spec = Spec(str(extra.get("label", "")), str(extra.get("unit", "")), lo, hi,
-                        tuple(choices) if isinstance(choices, list) else None)
-            out[name] = (spec, info.get_default(call_default_factory=True))
-        return out
+        return {name: (_spec(info), info.get_default(call_default_factory=True))
+                for name, info in cls.model_fields.items()}
 
     def values(self) -> dict[str, Any]:
         """The parameters as plain data (what the build hands a notebook and keys its cache on)."""
@@ -242,44 +250,109 @@ class EditionSettings(Parameters):
 
 
 # --- a scenario model's data parameters (data/model_parameters.csv) ------------------------------
-def table(frame: pd.DataFrame, model: str) -> pd.DataFrame:
-    """The rows of one model (Q1, C1, C2, K1, P1, P2)."""
-    rows = frame[frame["model"] == model]
+DATA_FILE = "data/model_parameters.csv"
+DATA_PARAMETERS: dict[str, type[DataParameters]] = {}  # model id (K1) → its class, as the model modules define them
+
+
+def datum(label: str, *, unit: str = "", minimum: float | None = None, maximum: float | None = None) -> Any:
+    """A data parameter: its Japanese label, unit and the range the model accepts. Its value, stated
+    range (low/high), status, basis and source are its row of ``data/model_parameters.csv``."""
+    return Field(ge=minimum, le=maximum, json_schema_extra={"label": label, "unit": unit})
+
+
+class DataParameters(BaseModel):
+    """A scenario model's data parameters, declared once beside the model (``reimbursement.K1Data``):
+    one field per row of ``data/model_parameters.csv`` whose ``model`` is ``MODEL``, with its type,
+    label, unit and range. Tornado labels, parameter tables, downloads, the z1 appendix, the checks of
+    the data and of a profile's overrides all read it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # lax: the data's numbers are floats
+    MODEL: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.MODEL:
+            other = DATA_PARAMETERS.get(cls.MODEL)
+            if other is not None and (other.__module__, other.__qualname__) != (cls.__module__, cls.__qualname__):
+                raise TypeError(f"model {cls.MODEL} is declared twice: {other.__module__}.{other.__qualname__} "
+                                f"and {cls.__module__}.{cls.__qualname__}")
+            DATA_PARAMETERS[cls.MODEL] = cls
+
+    @classmethod
+    def specs(cls) -> dict[str, Spec]:
+        """Field → spec (label, unit, minimum, maximum), in the order of the data."""
+        return {name: _spec(info) for name, info in cls.model_fields.items()}
+
+    @classmethod
+    def labels(cls) -> pd.DataFrame:
+        """parameter, label, unit, min, max: one row per field."""
+        return pd.DataFrame([{"parameter": n, "label": s.label, "unit": s.unit, "min": s.minimum, "max": s.maximum}
+                             for n, s in cls.specs().items()], columns=["parameter", "label", "unit", "min", "max"])
+
+
+@functools.cache
+def _adapter(cls: type[DataParameters], name: str) -> TypeAdapter[Any]:
+    info = cls.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, *info.metadata, Field(allow_inf_nan=False)])  # type: ignore[arg-type]
+
+
+def _value_problem(cls: type[DataParameters], name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be the parameter ``name`` of ``cls`` (its type or range), or None."""
+    try:
+        _adapter(cls, name).validate_python(value)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        spec = cls.specs()[name]
+        if error["type"] in ("greater_than_equal", "less_than_equal", "finite_number"):
+            return (f"{value!r} is outside the range the model accepts: "
+                    f"{spec.minimum:g}〜{spec.maximum:g} {spec.unit}")
+        return f"{value!r}: {error['msg'].lower()}"
+    return None
+
+
+def table(frame: pd.DataFrame, cls: type[DataParameters]) -> pd.DataFrame:
+    """The rows of one model (its values, stated ranges, status, basis and source from the data) with
+    each parameter's label, unit and accepted range (from ``cls``)."""
+    rows = frame[frame["model"] == cls.MODEL]
     if rows.empty:
-        raise KeyError(f"model_parameters has no rows for model {model}")
-    return rows.reset_index(drop=True)
+        raise KeyError(f"model_parameters has no rows for model {cls.MODEL}")
+    merged = rows.drop(columns=[c for c in ("label", "unit", "min", "max") if c in rows]).merge(
+        cls.labels(), on="parameter", how="left")
+    first = ["model", "parameter", "label", "value", "unit", "min", "max"]
+    return merged[[*first, *(c for c in merged.columns if c not in first)]].reset_index(drop=True)
 
 
-def override_problems(frame: pd.DataFrame, model: str, overrides: Mapping[str, float],
+def override_problems(frame: pd.DataFrame, cls: type[DataParameters], overrides: Mapping[str, float],
                       path: Path = ("overrides",)) -> list[Problem]:
-    """Overrides that name no parameter of ``model`` or fall outside the range the model accepts."""
-    rows = table(frame, model).set_index("parameter")
+    """Overrides that name no parameter of ``cls`` or that its type and range refuse."""
+    names = list(cls.model_fields)
     problems = []
     for name, value in overrides.items():
-        if name not in rows.index:
-            problems.append(Problem((*path, name), f"model {model} has no parameter '{name}'; parameters: "
-                                                   f"{', '.join(rows.index)}"))
+        if name not in names:
+            problems.append(Problem((*path, name), f"model {cls.MODEL} has no parameter '{name}'; parameters: "
+                                                   f"{', '.join(names)}"))
             continue
-        lo, hi = float(rows.loc[name, "min"]), float(rows.loc[name, "max"])
-        if not (math.isfinite(value) and lo <= value <= hi):
-            problems.append(Problem((*path, name), f"{value!r} is outside the range the model accepts: "
-                                                   f"{lo:g}〜{hi:g} {rows.loc[name, 'unit']}"))
+        message = _value_problem(cls, name, value)
+        if message:
+            problems.append(Problem((*path, name), message))
     return problems
 
 
-def values(frame: pd.DataFrame, model: str, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+def values(frame: pd.DataFrame, cls: type[DataParameters], overrides: Mapping[str, float] | None = None) -> dict[str, float]:
     """Parameter → value for a model, with ``overrides`` (checked by the build) applied."""
-    rows = table(frame, model)
+    rows = frame[frame["model"] == cls.MODEL]
+    if rows.empty:
+        raise KeyError(f"model_parameters has no rows for model {cls.MODEL}")
     base = dict(zip(rows["parameter"], rows["value"].astype(float), strict=True))
-    problems = override_problems(frame, model, overrides or {})
+    problems = override_problems(frame, cls, overrides or {})
     if problems:
         raise KeyError("; ".join(map(str, problems)))
     return {**base, **{k: float(v) for k, v in (overrides or {}).items()}}
 
 
-def stated_ranges(frame: pd.DataFrame, model: str) -> dict[str, tuple[float, float]]:
+def stated_ranges(frame: pd.DataFrame, cls: type[DataParameters]) -> dict[str, tuple[float, float]]:
     """Parameter → (low, high) where the data states a range (the tornado uses ±20% elsewhere)."""
-    rows = table(frame, model).dropna(subset=["low", "high"])
+    rows = frame[frame["model"] == cls.MODEL].dropna(subset=["low", "high"])
     return {str(r.parameter): (float(r.low), float(r.high)) for r in rows.itertuples()}
 
 
@@ -288,6 +361,59 @@ def labelled(frame: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     return frame.merge(labels[["parameter", "label", "unit"]], on="parameter", how="left")
 
 
-__all__ = ["LIMIT", "MAX_ITEMS", "REGIMES", "WARD_FEE_CODES", "CalendarDate", "EditionSettings",
-           "ParameterError", "Parameters", "Problem", "Regime", "Spec", "WardFee", "from_values", "labelled",
-           "override_problems", "param", "resolve", "stated_ranges", "table", "values"]
+def data_problems(frame: pd.DataFrame) -> list[DataProblem]:
+    """``data/model_parameters.csv`` against the classes that declare its models: every row a field
+    of its model's class, every field a row, every value and stated range of the field's type and
+    within its range; each problem at its file, line and column. ``frame`` carries ``_line``."""
+    out: list[DataProblem] = []
+    for model in dict.fromkeys(frame["model"]):
+        if model not in DATA_PARAMETERS:
+            out.append(DataProblem(DATA_FILE, f"no parameter class declares model {model} "
+                                              f"(a DataParameters subclass with MODEL = '{model}')"))
+    for model, cls in DATA_PARAMETERS.items():
+        rows = frame[frame["model"] == model]
+        where = f"{cls.__module__}.{cls.__name__}"
+        for name in cls.model_fields:
+            if name not in set(rows["parameter"]):
+                out.append(DataProblem(DATA_FILE, f"{model} {name}: declared in {where} but no row gives its value"))
+        for r in rows.to_dict("records"):
+            name, line = str(r["parameter"]), int(r["_line"])
+            if name not in cls.model_fields:
+                out.append(DataProblem(DATA_FILE, f"{model} has no parameter '{name}' (declared in {where}); "
+                                                  f"parameters: {', '.join(cls.model_fields)}", line, "parameter"))
+                continue
+            for column in ("value", "low", "high"):
+                if column != "value" and pd.isna(r[column]):
+                    continue
+                message = _value_problem(cls, name, float(r[column]))
+                if message:
+                    out.append(DataProblem(DATA_FILE, f"{model} {name}: {message}", line, column))
+    return out
+
+
+__all__ = [
+    "DATA_PARAMETERS",
+    "LIMIT",
+    "MAX_ITEMS",
+    "REGIMES",
+    "WARD_FEE_CODES",
+    "CalendarDate",
+    "DataParameters",
+    "EditionSettings",
+    "ParameterError",
+    "Parameters",
+    "Problem",
+    "Regime",
+    "Spec",
+    "WardFee",
+    "data_problems",
+    "datum",
+    "from_values",
+    "labelled",
+    "override_problems",
+    "param",
+    "resolve",
+    "stated_ranges",
+    "table",
+    "values",
+]

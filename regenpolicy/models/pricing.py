@@ -39,7 +39,7 @@ from pydantic import Field
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.parameters import Parameters, Problem, param
+from regenpolicy.models.parameters import DataParameters, Parameters, Problem, datum, param
 from regenpolicy.models.printed import Inconsistent
 
 
@@ -254,6 +254,48 @@ P1_METHODS = ("現行：原価計算方式", "現行：類似薬効比較方式"
               "FIRM 案1：加算なし", "照合：費用対効果評価の基準値")
 
 
+class P1Data(DataParameters):
+    """The data parameters of the value-based price model (figure P1): each one's type, label, unit and the range the
+    model accepts. Values, stated ranges, status, basis and sources: data/model_parameters.csv (model P1)."""
+
+    MODEL = "P1"
+
+    standard_care_annual: float = datum("標準治療の年間医療費（生存している患者1人当たり）", unit="円/年", minimum=0, maximum=10_000_000_000)
+    horizon_years: int = datum("標準治療費を積み上げる年数", unit="年", minimum=1, maximum=50)
+    discount_rate: float = datum("割引率", unit="割合", minimum=0, maximum=1)
+    comparator_median_os_months: float = datum("標準治療の全生存期間中央値", unit="か月", minimum=0.1, maximum=120)
+    comparator_os_1y: float = datum("標準治療の1年生存率", unit="割合", minimum=0, maximum=1)
+    comparator_os_2y: float = datum("標準治療の2年生存率", unit="割合", minimum=0, maximum=1)
+    comparator_os_5y: float = datum("標準治療の5年生存率", unit="割合", minimum=0, maximum=1)
+    product_median_os_months: float = datum("製品の全生存期間中央値", unit="か月", minimum=0.1, maximum=59)
+    product_os_5y: float = datum("製品の5年生存率", unit="割合", minimum=0, maximum=0.5)
+    gain_years: float = datum("生存の上乗せが続く年数", unit="年", minimum=0, maximum=60)
+    wage_annual: float = datum("1年分の労働の価値（平均給与）", unit="円/年", minimum=0, maximum=10_000_000_000)
+    employment_rate: float = datum("就業率（60〜64歳）", unit="割合", minimum=0, maximum=1)
+    patient_age: float = datum("治療時の年齢", unit="歳", minimum=0, maximum=120)
+    retirement_age: float = datum("就労をやめる年齢", unit="歳", minimum=0, maximum=120)
+    care_annual: float = datum("1年分の介護の費用（公的介護サービス）", unit="円/年", minimum=0, maximum=10_000_000_000)
+    care_years_per_death: float = datum("死亡に至る患者が介護を要する年数", unit="年", minimum=0, maximum=50)
+    utility: float = datum("長期寛解の生活の質（効用値）", unit="割合", minimum=0, maximum=1)
+    qaly_threshold: float = datum("費用対効果評価の基準値（抗がん剤など配慮が必要な品目）", unit="円/QALY", minimum=0, maximum=100_000_000)
+    qaly_threshold_standard: float = datum("費用対効果評価の基準値（通常の品目）", unit="円/QALY", minimum=0, maximum=100_000_000)
+    margin_factor_conditional: float = datum("条件及び期限付承認品目の営業利益率の係数", unit="割合", minimum=0, maximum=1)
+    addon_usefulness: float = datum("画期性加算・有用性加算の率", unit="割合", minimum=0, maximum=1)
+    addon_marketability: float = datum("市場性加算率", unit="割合", minimum=0, maximum=1)
+    addon_pediatric: float = datum("小児加算率", unit="割合", minimum=0, maximum=1)
+    addon_regenerative: float = datum("再生医療等製品加算率", unit="割合", minimum=0, maximum=1)
+    cogs: float = datum("製造原価", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    operating_profit: float = datum("営業利益", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    distribution_cost: float = datum("流通経費", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    consumption_tax: float = datum("消費税", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    premium_base: float = datum("加算前価格", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    premium_rate: float = datum("加算率（現行）", unit="割合", minimum=0, maximum=1)
+    disclosure_coefficient: float = datum("開示度による加算係数", unit="割合", minimum=0, maximum=1)
+    listed_price: float = datum("キムリアの収載時の価格", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    comparator_price: float = datum("比較薬の価格", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    comparator_premium: float = datum("比較薬方式の加算率", unit="割合", minimum=0, maximum=1)
+
+
 class P1Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の P1 の値の上書き")
     scenarios: dict[str, dict[str, float]] = param({
@@ -267,14 +309,14 @@ class P1Parameters(Parameters):
 
     def problems(self, ds: Dataset) -> list[Problem]:
         frame = ds["model_parameters"]
-        out = parameters.override_problems(frame, "P1", self.overrides)
+        out = parameters.override_problems(frame, P1Data, self.overrides)
         for name, values in self.scenarios.items():
-            out += parameters.override_problems(frame, "P1", values, ("scenarios", name))
+            out += parameters.override_problems(frame, P1Data, values, ("scenarios", name))
         if not out:
             for path, values in [(("overrides",), self.overrides),
                                  *((("scenarios", n), {**self.overrides, **v}) for n, v in self.scenarios.items())]:
                 try:
-                    value_inputs(parameters.values(frame, "P1", values))
+                    value_inputs(parameters.values(frame, P1Data, values))
                 except ValueError as exc:
                     out.append(Problem(path, str(exc)))
         return out
@@ -336,9 +378,9 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
     """The P1 price build-up against the cost-accounting and comparator methods, with the add-ons off
     and the 費用対効果評価 cross-check beside it (P1)."""
     frame = ds["model_parameters"]
-    check_listed_price(parameters.values(frame, "P1"))
-    table = parameters.table(frame, "P1")
-    base = parameters.values(frame, "P1", p.overrides)
+    check_listed_price(parameters.values(frame, P1Data))
+    table = parameters.table(frame, P1Data)
+    base = parameters.values(frame, P1Data, p.overrides)
     inputs = value_inputs(base, p.add_value_addons)
     p1 = value_based_price(inputs)
     components = {"cogs": base["cogs"], "operating_profit": base["operating_profit"],
@@ -369,7 +411,7 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
     cond_premium_rate = base["addon_marketability"]  # 市場性加算 stays; 有用性加算 is not judged at listing
     cond_price = premium_price(cond["total"], cond_premium_rate, base["disclosure_coefficient"])
     tornado = parameters.labelled(sensitivity.tornado(lambda q: p1_price(q, p.add_value_addons), base,
-                                                      parameters.stated_ranges(frame, "P1")), table)
+                                                      parameters.stated_ranges(frame, P1Data)), table)
     tornado = tornado[tornado["swing"] > 0].reset_index(drop=True)
     scen = sensitivity.scenarios(lambda q: p1_price(q, p.add_value_addons), base, p.scenarios)
     unweighted = present_value(base["standard_care_annual"], years, base["discount_rate"])
@@ -406,6 +448,17 @@ def value_price(ds: Dataset, p: P1Parameters) -> P1Result:
     return P1Result(_waterfall(steps), tornado, table, numbers, str(tornado.iloc[0]["label"]))
 
 
+class P2Data(DataParameters):
+    """The data parameters of the staged price model (figure P2): each one's type, label, unit and the range the
+    model accepts. Values, stated ranges, status, basis and sources: data/model_parameters.csv (model P2)."""
+
+    MODEL = "P2"
+
+    listing_addon: float = datum("収載時の加算率", unit="割合", minimum=0, maximum=1)
+    outcome_payment: float = datum("成果連動の支払総額", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    horizon_years: int = datum("成果を確認する年数", unit="年", minimum=1, maximum=50)
+
+
 # --- figure P2 -----------------------------------------------------------------------------------
 P2_SCENARIOS = {"good": "成果が続く", "base": "2年まで成果", "poor": "成果が出ない"}
 
@@ -420,14 +473,16 @@ class P2Parameters(Parameters):
     }, "各判定年に成果が確認されるか（シナリオごと）")
 
     def problems(self, ds: Dataset) -> list[Problem]:
-        out = parameters.override_problems(ds["model_parameters"], "P2", self.overrides)
+        out = parameters.override_problems(ds["model_parameters"], P2Data, self.overrides)
         if sorted(set(self.tranche_years)) != self.tranche_years or not self.tranche_years:
             out.append(Problem(("tranche_years",), "must list distinct years in increasing order"))
         for name, flags in self.outcome_scenarios.items():
             if len(flags) != len(self.tranche_years):
                 out.append(Problem(("outcome_scenarios", name), f"needs one flag per tranche year "
                                                                 f"({len(self.tranche_years)}), got {len(flags)}"))
-        horizon = parameters.values(ds["model_parameters"], "P2", self.overrides)["horizon_years"]
+        if any(p.path[0] == "overrides" for p in out):
+            return out  # the horizon below reads the overrides
+        horizon = parameters.values(ds["model_parameters"], P2Data, self.overrides)["horizon_years"]
         if self.tranche_years and max(self.tranche_years) > horizon:
             out.append(Problem(("tranche_years",), f"a tranche after the horizon ({horizon:g} years) is never paid"))
         return out
@@ -445,9 +500,9 @@ class P2Result:
 def staged_price(ds: Dataset, p: P2Parameters) -> P2Result:
     """Cumulative payment per patient under the staged proposal, by outcome scenario (P2)."""
     frame = ds["model_parameters"]
-    table = parameters.table(frame, "P2")
-    v = parameters.values(frame, "P2", p.overrides)
-    p1 = parameters.values(frame, "P1")
+    table = parameters.table(frame, P2Data)
+    v = parameters.values(frame, P2Data, p.overrides)
+    p1 = parameters.values(frame, P1Data)
     floor = p1["cogs"] + p1["operating_profit"] + p1["distribution_cost"] + p1["consumption_tax"]
     listing = comparator_price(p1["comparator_price"], v["listing_addon"])
     paths = pd.concat([

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters
-from regenpolicy.models.parameters import Parameters, Problem, param
+from regenpolicy.models.parameters import DataParameters, Parameters, Problem, datum, param
 
 
 def shipped_units(lot_size: float, qc_units: float) -> float:
@@ -50,6 +50,19 @@ def smallest_shippable_lot(qc_units: float) -> int:
     return math.floor(qc_units) + 1
 
 
+class Q1Data(DataParameters):
+    """The data parameters of the QC sample model (figure Q1): each one's type, label, unit and the range the
+    model accepts. Values, stated ranges, status, basis and sources: data/model_parameters.csv (model Q1)."""
+
+    MODEL = "Q1"
+
+    cell_lot_size: int = datum("細胞製品のロットサイズ（A社・他家細胞製品・平均）", unit="バッグ/ロット", minimum=1, maximum=10_000)
+    cell_release_tests: int = datum("細胞製品の出荷試験数（A社・他家細胞製品・平均）", unit="バッグ/ロット", minimum=0, maximum=10_000)
+    cell_reference_samples: int = datum("細胞製品の参考品数（A社・他家細胞製品・平均）", unit="バッグ/ロット", minimum=0, maximum=10_000)
+    antibody_lot_size: int = datum("抗体医薬のロットサイズ", unit="バイアル/ロット", minimum=1, maximum=1_000_000)
+    antibody_qc_units: int = datum("抗体医薬の試験用数", unit="バイアル/ロット", minimum=0, maximum=1_000_000)
+
+
 # --- figure Q1 -----------------------------------------------------------------------------------
 class Q1Parameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の Q1 の値の上書き")
@@ -60,14 +73,14 @@ class Q1Parameters(Parameters):
 
     def problems(self, ds: Dataset) -> list[Problem]:
         frame = ds["model_parameters"]
-        out = parameters.override_problems(frame, "Q1", self.overrides)
+        out = parameters.override_problems(frame, Q1Data, self.overrides)
         for name in ("cell_lot_range", "antibody_lot_range"):
             low, high = getattr(self, name)
             if low >= high:
                 out.append(Problem((name,), f"[{low}, {high}] is not a range; the first value must be the smaller"))
         if out:
             return out
-        v = parameters.values(frame, "Q1", self.overrides)
+        v = parameters.values(frame, Q1Data, self.overrides)
         for lot, samples, what in (("cell_lot_size", v["cell_release_tests"] + v["cell_reference_samples"], "出荷試験と参考品"),
                                    ("antibody_lot_size", v["antibody_qc_units"], "試験用")):
             if v[lot] <= samples:
@@ -89,8 +102,8 @@ class Q1Result:
 def qc_shares(ds: Dataset, p: Q1Parameters) -> Q1Result:
     """Share of a lot left to ship after QC, for cell products and antibodies (Q1)."""
     frame = ds["model_parameters"]
-    table = parameters.table(frame, "Q1")
-    v = parameters.values(frame, "Q1", p.overrides)
+    table = parameters.table(frame, Q1Data)
+    v = parameters.values(frame, Q1Data, p.overrides)
     cell_qc = v["cell_release_tests"] + v["cell_reference_samples"]
     products = {
         "cell": ("他家細胞製品（A社・平均、バッグ）", cell_qc, p.cell_lot_range, v["cell_lot_size"]),

@@ -38,7 +38,17 @@ import pandas as pd
 
 from regenpolicy.data import Dataset
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.parameters import REGIMES, EditionSettings, Parameters, Problem, WardFee, param
+from regenpolicy.models.parameters import (
+    REGIMES,
+    DataParameters,
+    EditionSettings,
+    Parameters,
+    Problem,
+    WardFee,
+    datum,
+    param,
+)
+from regenpolicy.models.repricing import C2Data
 
 WARD_FEES: dict[WardFee, tuple[str, str, str]] = {  # ward → (daily fee, 入院期間加算 days 1–14, days 15–30)
     "A100": ("A100 1イ", "A100 注3イ", "A100 注3ロ"),
@@ -149,59 +159,90 @@ def expected_min(low: float, mode: float, high: float, cap: float) -> float:
     return cap - integral_cdf(cap)
 
 
+class K1Data(DataParameters):
+    """The data parameters of the CAR-T per-patient model (figures K1 and K1-MC): each one's type, label, unit and the range the
+    model accepts. Values, stated ranges, status, basis and sources: data/model_parameters.csv (model K1)."""
+
+    MODEL = "K1"
+
+    days_min: int = datum("投与入院の日数（最小）", unit="日", minimum=1, maximum=365)
+    days_mode: int = datum("投与入院の日数（最頻）", unit="日", minimum=1, maximum=365)
+    days_max: int = datum("投与入院の日数（最大）", unit="日", minimum=1, maximum=365)
+    pbsct_days: int = datum("自家末梢血幹細胞移植の入院日数", unit="日", minimum=1, maximum=365)
+    icu_days: int = datum("ICU の日数（グレード3以上のCRS等）", unit="日", minimum=0, maximum=14)
+    body_weight: float = datum("体重", unit="kg", minimum=1, maximum=200)
+    tocilizumab_mg_per_kg: float = datum("トシリズマブの1回量", unit="mg/kg", minimum=0, maximum=20)
+    crs12_doses: int = datum("トシリズマブの回数（グレード1–2）", unit="回", minimum=0, maximum=10)
+    crs3_doses: int = datum("トシリズマブの回数（グレード3以上）", unit="回", minimum=0, maximum=10)
+    aseptic_days: int = datum("無菌治療室管理加算2の日数", unit="日", minimum=0, maximum=90)
+    dpc_per_diem_ratio: float = datum("DPC 包括点数 ÷ 出来高の入院料（投与入院）", unit="倍", minimum=0, maximum=5)
+    dpc_icu_outside: int = datum("DPC 包括でも ICU の管理料を別に算定する（1＝する、0＝しない）", unit="区分", minimum=0, maximum=1)
+    reapheresis_rate_low: float = datum("再アフェレーシス率（下限）", unit="割合", minimum=0, maximum=1)
+    reapheresis_rate_high: float = datum("再アフェレーシス率（上限）", unit="割合", minimum=0, maximum=1)
+    carryover_days: float = datum("入院期間に通算される前の入院の日数（同一傷病・同一医療機関）", unit="日", minimum=0, maximum=14)
+
+
 # --- the per-patient model (CAR-T) --------------------------------------------------------------
-# Parameters, 円 unless stated (fees and prices already × yen per point):
-#   apheresis_fee, administration_fee      K921-3 (by product) and K922-2, paid once
-#   reapheresis_rate                       manufacturing fails: a second apheresis nobody pays
-#   transport_cost, receipt_cost, coordination_cost   unpaid steps (assumed costs)
-#   days_min, days_mode, days_max          days of the infusion stay (triangular law)
-#   ward_fee, ward_add14, ward_add30       ward fee per day (from R8 with 入院物価対応料 and 入院ベースアップ評価料)
-#                                          and its 入院期間加算 (days 1–14, 15–30 of the 入院期間)
-#   carryover_days                         days of an earlier admission for the same disease at the same hospital
-#                                          that count toward the 入院期間 (通知 第1章第2部 通則7: the apheresis
-#                                          admission, when the rule applies): the 加算 bands are used up sooner;
-#                                          the cost of the stay does not change
-#   aseptic_fee, aseptic_days              A224 per day, days billed
-#   icu_days, icu_fee_7, icu_fee_8         ICU days of a grade ≥3 patient, A301 per day (≤7, ≥8)
-#   crs12_rate, crs3_rate                  CRS/neurological events by grade
-#   tocilizumab_dose, crs12_doses, crs3_doses   price of one dose, doses per event
-#   drugs_paid                             1 under 出来高 (tocilizumab billed), 0 under DPC (bundled)
-#   ward_paid_ratio                        what is paid for the stay ÷ the 出来高 ward fee (1 under 出来高;
-#                                          the DPC per-diem ÷ ward fee under DPC, an assumption)
-#   icu_paid                               1 when A301 is paid (出来高; DPC when ICU is outside the bundle)
-K1_PARAMETERS = (
-    "apheresis_fee", "administration_fee", "reapheresis_rate", "transport_cost", "receipt_cost",
-    "coordination_cost", "days_min", "days_mode", "days_max", "ward_fee", "ward_add14", "ward_add30",
-    "aseptic_fee", "aseptic_days", "icu_days", "icu_fee_7", "icu_fee_8", "crs12_rate", "crs3_rate",
-    "tocilizumab_dose", "crs12_doses", "crs3_doses", "drugs_paid", "ward_paid_ratio", "icu_paid", "carryover_days",
-)
+class PatientParameters(DataParameters):
+    """The per-patient model's parameters (CAR-T), 円 unless stated (fees and prices already × yen
+    per point): each one's label, unit and range. ``k1_parameters`` builds them from the care pathway,
+    the fee schedule, drug prices, ``K1Data`` and the edition's billing choices; K1 and K1-MC use them."""
+
+    apheresis_fee: float = datum("アフェレーシスの点数（円）", unit="円", minimum=0)  # K921-3 (by product), paid once
+    administration_fee: float = datum("CAR-T細胞投与の点数（円）", unit="円", minimum=0)  # K922-2, paid once
+    # manufacturing fails: a second apheresis nobody pays
+    reapheresis_rate: float = datum("再アフェレーシス率", unit="割合", minimum=0, maximum=1)
+    # unpaid steps (assumed costs × how often they occur)
+    transport_cost: float = datum("製造業者への輸送対応の費用", unit="円", minimum=0)
+    receipt_cost: float = datum("受け入れ・保管の費用", unit="円", minimum=0)
+    coordination_cost: float = datum("投与体制（コーディネート）の費用", unit="円", minimum=0)
+    # days of the infusion stay (triangular law)
+    days_min: float = datum("投与入院の日数（最小）", unit="日", minimum=0)
+    days_mode: float = datum("投与入院の日数（最頻）", unit="日", minimum=0)
+    days_max: float = datum("投与入院の日数（最大）", unit="日", minimum=0)
+    # ward fee per day (from R8 with 入院物価対応料 and 入院ベースアップ評価料) and its 入院期間加算
+    # (days 1–14, 15–30 of the 入院期間)
+    ward_fee: float = datum("入院基本料（1日）", unit="円/日", minimum=0)
+    ward_add14: float = datum("入院期間加算（14日以内、1日）", unit="円/日", minimum=0)
+    ward_add30: float = datum("入院期間加算（15〜30日、1日）", unit="円/日", minimum=0)
+    aseptic_fee: float = datum("無菌治療室管理加算2（1日）", unit="円/日", minimum=0)  # A224 per day
+    aseptic_days: float = datum("無菌治療室管理加算2の日数", unit="日", minimum=0)  # days billed
+    # ICU days of a grade ≥3 patient, A301 per day (≤7, ≥8)
+    icu_days: float = datum("ICU の日数（グレード3以上）", unit="日", minimum=0)
+    icu_fee_7: float = datum("特定集中治療室管理料1（7日以内、1日）", unit="円/日", minimum=0)
+    icu_fee_8: float = datum("特定集中治療室管理料1（8日以上、1日）", unit="円/日", minimum=0)
+    # CRS/neurological events by grade
+    crs12_rate: float = datum("CRS等（グレード1–2）の発生率", unit="割合", minimum=0, maximum=1)
+    crs3_rate: float = datum("CRS等（グレード3以上）の発生率", unit="割合", minimum=0, maximum=1)
+    # price of one dose, doses per event
+    tocilizumab_dose: float = datum("トシリズマブ1回分の薬価", unit="円/回", minimum=0)
+    crs12_doses: float = datum("トシリズマブの回数（グレード1–2）", unit="回", minimum=0)
+    crs3_doses: float = datum("トシリズマブの回数（グレード3以上）", unit="回", minimum=0)
+    # 1 under 出来高 (tocilizumab billed), 0 under DPC (bundled)
+    drugs_paid: float = datum("CRS治療薬が別に支払われる（出来高1／DPC0）", unit="区分", minimum=0, maximum=1)
+    # what is paid for the stay ÷ the 出来高 ward fee (1 under 出来高; the DPC per-diem ÷ ward fee under DPC, an assumption)
+    ward_paid_ratio: float = datum("入院に支払われる額 ÷ 出来高の入院料（DPC 包括点数の倍率）", unit="倍", minimum=0)
+    # 1 when A301 is paid (出来高; DPC when ICU is outside the bundle)
+    icu_paid: float = datum("ICU の管理料が支払われる（1／0）", unit="区分", minimum=0, maximum=1)
+    # days of an earlier admission for the same disease at the same hospital that count toward the 入院期間
+    # (通知 第1章第2部 通則7: the apheresis admission, when the rule applies): the 加算 bands are used up
+    # sooner; the cost of the stay does not change
+    carryover_days: float = datum("入院期間に通算される前の入院の日数（同一傷病）", unit="日", minimum=0)
+
+
 REGIME_FLAGS = ("drugs_paid", "icu_paid")  # set by the billing regime, not varied in the tornado
-K1_LABELS = {
-    "apheresis_fee": "アフェレーシスの点数（円）", "administration_fee": "CAR-T細胞投与の点数（円）",
-    "reapheresis_rate": "再アフェレーシス率", "transport_cost": "製造業者への輸送対応の費用",
-    "receipt_cost": "受け入れ・保管の費用", "coordination_cost": "投与体制（コーディネート）の費用",
-    "days_min": "投与入院の日数（最小）", "days_mode": "投与入院の日数（最頻）", "days_max": "投与入院の日数（最大）",
-    "ward_fee": "入院基本料（1日）", "ward_add14": "入院期間加算（14日以内、1日）",
-    "ward_add30": "入院期間加算（15〜30日、1日）", "aseptic_fee": "無菌治療室管理加算2（1日）",
-    "aseptic_days": "無菌治療室管理加算2の日数", "icu_days": "ICU の日数（グレード3以上）",
-    "icu_fee_7": "特定集中治療室管理料1（7日以内、1日）", "icu_fee_8": "特定集中治療室管理料1（8日以上、1日）",
-    "crs12_rate": "CRS等（グレード1–2）の発生率", "crs3_rate": "CRS等（グレード3以上）の発生率",
-    "tocilizumab_dose": "トシリズマブ1回分の薬価", "crs12_doses": "トシリズマブの回数（グレード1–2）",
-    "crs3_doses": "トシリズマブの回数（グレード3以上）", "drugs_paid": "CRS治療薬が別に支払われる（出来高1／DPC0）",
-    "ward_paid_ratio": "入院に支払われる額 ÷ 出来高の入院料（DPC 包括点数の倍率）", "icu_paid": "ICU の管理料が支払われる（1／0）",
-    "carryover_days": "入院期間に通算される前の入院の日数（同一傷病）",
-}
 UNPAID_STEPS = {"transport": "transport_cost", "receipt": "receipt_cost", "coordination": "coordination_cost"}
 
 
 def check_k1(p: Mapping[str, float]) -> None:
-    """Raise when the per-patient parameters are missing or inconsistent."""
-    missing = [k for k in K1_PARAMETERS if k not in p]
+    """Raise when the per-patient parameters are missing, outside their range or inconsistent."""
+    missing = [k for k in PatientParameters.model_fields if k not in p]
     if missing:
         raise KeyError(f"missing K1 parameters: {', '.join(missing)}")
-    for rate in ("reapheresis_rate", "crs12_rate", "crs3_rate", "drugs_paid", "icu_paid"):
-        if not 0 <= p[rate] <= 1:
-            raise ValueError(f"{rate} must be between 0 and 1, got {p[rate]}")
+    specs = PatientParameters.specs()
+    for name, spec in specs.items():
+        if spec.maximum is not None and not (spec.minimum or 0) <= p[name] <= spec.maximum:
+            raise ValueError(f"{name} must be between {spec.minimum or 0:g} and {spec.maximum:g}, got {p[name]}")
     if p["crs12_rate"] + p["crs3_rate"] > 1:
         raise ValueError("crs12_rate + crs3_rate must not exceed 1")
     if not 0 < p["days_min"] <= p["days_mode"] <= p["days_max"]:
@@ -214,8 +255,8 @@ def check_k1(p: Mapping[str, float]) -> None:
                          f"first 入院期間加算 band), got {p['carryover_days']}")
     if not 0 <= p["aseptic_days"] <= p["days_min"]:
         raise ValueError(f"aseptic_days must be between 0 and days_min, got {p['aseptic_days']}")
-    for name in K1_PARAMETERS:
-        if p[name] < 0:
+    for name, spec in specs.items():
+        if p[name] < (spec.minimum or 0):
             raise ValueError(f"{name} must not be negative, got {p[name]}")
 
 
@@ -339,7 +380,7 @@ def k1_parameters(ds: Dataset, b: EditionSettings, extras: bool = True) -> dict[
     steps = ds["care_pathway_steps"]
     car_t = steps[steps["pathway"] == "car_t"].set_index("step_key")
     fees = ds["fee_schedule"]
-    extra = parameters.values(ds["model_parameters"], "K1")
+    extra = parameters.values(ds["model_parameters"], K1Data)
     ward, add14, add30 = ward_codes(b.ward_fee, b.fee_revision)
     extra_ward, extra_icu7, extra_icu8 = stay_extras(fees, b) if extras else (0.0, 0.0, 0.0)
     admin_code = str(car_t.loc["administration", "fee_code"])
@@ -372,14 +413,14 @@ def k1_ranges(ds: Dataset, p: Mapping[str, float]) -> dict[str, tuple[float, flo
     steps = ds["care_pathway_steps"]
     car_t = steps[steps["pathway"] == "car_t"].set_index("step_key")
     frame = ds["model_parameters"]
-    extra = parameters.values(frame, "K1")
+    extra = parameters.values(frame, K1Data)
     ranges = {"reapheresis_rate": (extra["reapheresis_rate_low"], extra["reapheresis_rate_high"])}
     for key, name in UNPAID_STEPS.items():
         lo, hi = car_t.loc[key, "cost_low_yen"], car_t.loc[key, "cost_high_yen"]
         if pd.notna(lo) and pd.notna(hi):
             rate = float(car_t.loc[key, "occurrence_rate"])
             ranges[name] = (float(lo) * rate, float(hi) * rate)
-    stated = parameters.stated_ranges(frame, "K1")
+    stated = parameters.stated_ranges(frame, K1Data)
     ranges.update({k: v for k, v in stated.items() if k in p})
     if p["drugs_paid"] == 0 and "dpc_per_diem_ratio" in stated:  # DPC: the per-diem ÷ ward fee has a range
         ranges["ward_paid_ratio"] = stated["dpc_per_diem_ratio"]
@@ -435,7 +476,7 @@ def source_ids(ds: Dataset, b: EditionSettings, gaps: pd.DataFrame) -> list[str]
     price_rows = prices[(prices["drug_id"] == CRS_DRUG) & (prices["fiscal_year"] <= b.fee_revision)]
     latest = price_rows[price_rows["fiscal_year"] == price_rows["fiscal_year"].max()]
     products = ds["car_t_products"].set_index("product_id")
-    k1_rows = parameters.table(ds["model_parameters"], "K1")
+    k1_rows = parameters.table(ds["model_parameters"], K1Data)
     return list(dict.fromkeys([*gaps["source_id"], *pd.concat(fee_rows)["source_id"], *latest["source_id"],
                                str(products.loc[b.car_t_product, "source_id"]), *k1_rows["source_id"]]))
 
@@ -477,7 +518,7 @@ def step_table(ds: Dataset, b: EditionSettings) -> tuple[pd.DataFrame, dict[str,
     """The steps of both pathways with what is paid, the expected cost and the gap per patient."""
     steps = ds["care_pathway_steps"].sort_values(["pathway", "step_order"]).reset_index(drop=True)
     fees = ds["fee_schedule"]
-    extra = parameters.values(ds["model_parameters"], "K1")
+    extra = parameters.values(ds["model_parameters"], K1Data)
     p = k1_parameters(ds, b)
     lines = expected_lines(p)
     codes3 = ward_codes(b.ward_fee, b.fee_revision)
@@ -617,8 +658,8 @@ def extra_numbers(ds: Dataset, b: EditionSettings, p: Mapping[str, float], gaps:
     gap becomes if paid steps cost more than they pay, with the 入院期間 carried over, at the top
     of the DPC range; what R8's per-day payments and the CRS fees pay (万円 unless a share)."""
     frame = ds["model_parameters"]
-    stated = parameters.stated_ranges(frame, "K1")
-    price = parameters.values(frame, "C2")["autologous_list_price"]
+    stated = parameters.stated_ranges(frame, K1Data)
+    price = parameters.values(frame, C2Data)["autologous_list_price"]  # the product price C2-RP also reads
     gap = -expected_gap(p)
     lines = expected_lines(p)
     paid_steps = sum(paid for paid, cost in lines.values() if paid > 0)
@@ -656,8 +697,9 @@ class PatientSimulationParameters(Parameters):
                                     maximum=100_000)
 
     def problems(self, ds: Dataset) -> list[Problem]:
-        out = [Problem(("overrides", key), f"no such K1 parameter; parameters: {', '.join(K1_PARAMETERS)}")
-               for key in self.overrides if key not in K1_PARAMETERS] + missing_fee_codes(ds)
+        names = PatientParameters.model_fields
+        out = [Problem(("overrides", key), f"no such K1 parameter; parameters: {', '.join(names)}")
+               for key in self.overrides if key not in names] + missing_fee_codes(ds)
         if out:
             return out
         revision = int(ds["fee_schedule"]["revision"].max())
@@ -724,12 +766,12 @@ class PatientSimulationResult:
 def patient_simulation(ds: Dataset, b: EditionSettings, p: PatientSimulationParameters) -> PatientSimulationResult:
     """Gap per CAR-T patient when re-apheresis, the CRS grade and the stay vary by patient (K1-MC)."""
     frame = ds["model_parameters"]
-    table = parameters.table(frame, "K1")
+    table = parameters.table(frame, K1Data)
     base = {**k1_parameters(ds, b), **{k: float(v) for k, v in p.overrides.items()}}
     gaps = np.rint(simulate_gaps(base, p.patients, p.seed))  # whole yen: no floating-point noise at bin edges
     mean, p5, p50, p95 = float(gaps.mean()), *(float(x) for x in np.percentile(gaps, [5, 50, 95]))
     ranges = k1_ranges(ds, base)
-    labels = pd.DataFrame([{"parameter": k, "label": K1_LABELS[k], "unit": ""} for k in base])
+    labels = PatientParameters.labels()
     flags = (*REGIME_FLAGS, "ward_paid_ratio") if b.billing == "出来高" else REGIME_FLAGS  # 出来高 pays the ward fee itself
     varied = {k: v for k, v in base.items() if k not in flags}
     fixed = {k: base[k] for k in flags}

@@ -46,7 +46,7 @@ import pandas as pd
 from regenpolicy.data import Dataset
 from regenpolicy.models import manufacturing as mf
 from regenpolicy.models import parameters, sensitivity
-from regenpolicy.models.parameters import Parameters, Problem, param
+from regenpolicy.models.parameters import DataParameters, Parameters, Problem, datum, param
 
 SPECIAL_KINDS = ("持続可能性特例価格調整", "特例拡大再算定")  # labelled first in a tie
 METHOD_COLUMN = {"cost": "floor_cost_method", "comparator": "floor_comparator_method"}
@@ -190,6 +190,26 @@ def sign_changes(volumes: Sequence[int], margins: Sequence[float]) -> list[tuple
 METHOD_CODES = {0: "comparator", 1: "cost"}  # model_parameters *_pricing_method
 
 
+class C2Data(DataParameters):
+    """The data parameters of the repricing model (figure C2-RP): each one's type, label, unit and the range the
+    model accepts. Values, stated ranges, status, basis and sources: data/model_parameters.csv (model C2)."""
+
+    MODEL = "C2"
+
+    autologous_list_price: float = datum("自家細胞製品の価格", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    autologous_forecast_sales: float = datum("自家細胞製品の予想販売額", unit="億円/年", minimum=0, maximum=100_000)
+    conventional_list_price: float = datum("従来の医薬品の価格", unit="円/患者", minimum=0, maximum=10_000_000_000)
+    conventional_forecast_sales: float = datum("従来の医薬品の予想販売額", unit="億円/年", minimum=0, maximum=100_000)
+    conventional_pricing_method: int = datum("従来の医薬品の算定方式（0＝類似薬効比較方式：再算定の下限85/100、1＝原価計算方式：下限75/100）", unit="区分", minimum=0, maximum=1)
+    autologous_pricing_method: int = datum("自家細胞製品の算定方式（0＝類似薬効比較方式、1＝原価計算方式：再算定の下限75/100）", unit="区分", minimum=0, maximum=1)
+    consumption_tax: float = datum("消費税率", unit="割合", minimum=0, maximum=1)
+    distribution_share: float = datum("流通経費率", unit="割合", minimum=0, maximum=1)
+    revisions: int = datum("再算定を判定する改定回数", unit="回", minimum=0, maximum=20)
+    margin_volume: int = datum("見出しの年間患者数", unit="患者/年", minimum=1, maximum=1_000_000)
+    calibration_volume: float = datum("製造原価を較正した年間患者数", unit="患者/年", minimum=1, maximum=1_000_000)
+    world_volume: float = datum("工場が日本以外で製造する年間患者数（世界の工場の場合）", unit="患者/年", minimum=0, maximum=1_000_000)
+
+
 class C2RPParameters(Parameters):
     overrides: dict[str, float] = param({}, "data/model_parameters.csv の C2 の値の上書き")
     volume_min: int = param(100, "グラフの左端の患者数", unit="患者数/年", minimum=1, maximum=10_000_000)
@@ -202,13 +222,13 @@ class C2RPParameters(Parameters):
 
     def problems(self, ds: Dataset) -> list[Problem]:
         frame = ds["model_parameters"]
-        out = parameters.override_problems(frame, "C2", self.overrides)
+        out = parameters.override_problems(frame, C2Data, self.overrides)
         for name, values in self.scenarios.items():
-            out += parameters.override_problems(frame, "C2", values, ("scenarios", name))
+            out += parameters.override_problems(frame, C2Data, values, ("scenarios", name))
         if self.volume_min >= self.volume_max:
             out.append(Problem(("volume_max",), f"must be larger than volume_min ({self.volume_min})"))
         if not out:
-            values = parameters.values(frame, "C2", self.overrides)
+            values = parameters.values(frame, C2Data, self.overrides)
             for kind in PRODUCTS:
                 if values[f"{kind}_pricing_method"] not in METHOD_CODES:
                     out.append(Problem(("overrides", f"{kind}_pricing_method"),
@@ -285,8 +305,8 @@ class C2RPResult:
 def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C2RPResult:
     """Margin per unit after re-pricing against the C2 unit cost, over annual volume (C2-RP)."""
     frame = ds["model_parameters"]
-    table = parameters.table(frame, "C2")
-    base = parameters.values(frame, "C2", p.overrides)
+    table = parameters.table(frame, C2Data)
+    base = parameters.values(frame, C2Data, p.overrides)
     unit_params = ds["unit_cost_parameters"]
     rule_table = ds["repricing_rules"]
     rules_used = rule_table[rule_table["rule_set"] == rule_set].reset_index(drop=True)
@@ -340,7 +360,7 @@ def repricing_margins(ds: Dataset, p: C2RPParameters, rule_set: int = 2024) -> C
     fixed = {k: full[k] for k in ("uc_lot_size", "autologous_pricing_method", "world_volume", "calibration_volume")}
     varied = {k: v for k, v in full.items() if k not in fixed and not k.startswith("conventional_")}
     tornado = parameters.labelled(
-        sensitivity.tornado(lambda q: headline({**q, **fixed}), varied, parameters.stated_ranges(frame, "C2")), labels)
+        sensitivity.tornado(lambda q: headline({**q, **fixed}), varied, parameters.stated_ranges(frame, C2Data)), labels)
     scen = sensitivity.scenarios(headline, full, p.scenarios)
     at = outcome(base, "autologous", base["margin_volume"], rules["autologous"], costs["autologous"])
     at_global = outcome(base, "autologous", base["margin_volume"], rules["autologous"], *scopes["global"])

@@ -37,8 +37,9 @@ FIXED_DATE = (2000, 1, 1, 0, 0, 0)
 FIXED_ISO = "2000-01-01T00:00:00Z"
 
 
-def clean_number(value: Any) -> Any:
-    """A number as a reader reuses it: integers without ``.0``, at most 6 decimals and 10 significant digits."""
+def clean_number(value: Any, decimals: int | None = None) -> Any:
+    """A number as a reader reuses it: integers without ``.0``, at most 6 decimals and 10 significant
+    digits, or rounded to ``decimals`` digits after the point (a column's declared ``decimals``)."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, (bool, np.bool_)):
@@ -49,32 +50,72 @@ def clean_number(value: Any) -> Any:
         value = float(value)
         if math.isnan(value):
             return None
-        value = float(f"{round(value, 6):.10g}")
+        value = float(f"{round(value, 6 if decimals is None else decimals):.10g}")
         return int(value) if value.is_integer() and abs(value) < 1e15 else value
     return value
 
 
+def significant(value: Any) -> Any:
+    """A float to 10 significant digits (integers without ``.0``), for the machine-readable CSV; NaN → None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    value = float(f"{float(value):.10g}")
+    return int(value) if value.is_integer() and abs(value) < 1e15 else value
+
+
+def decimals_of(table: pd.DataFrame) -> dict[str, int]:
+    """Column → declared digits after the point, for the columns of a reader table that declare them."""
+    return dict(table.attrs.get("decimals", {}))
+
+
+def shown_number(value: float, decimals: int | None = None, *, grouped: bool = False) -> str:
+    """A cleaned number as text: ``decimals`` digits after the point when declared, else as many as it
+    has up to 6 (never an exponent, never 0.30000000000000004); thousands separated when ``grouped``."""
+    comma = "," if grouped else ""
+    if decimals is not None:
+        return f"{value:{comma}.{decimals}f}"
+    value = clean_number(value)
+    if isinstance(value, int):
+        return f"{value:{comma}d}"
+    return f"{value:{comma}.6f}".rstrip("0").rstrip(".")
+
+
 def reader_table(data: pd.DataFrame, units: Mapping[str, str],
                  values: Mapping[str, Mapping[Any, str]] | None = None,
-                 names: Mapping[str, str] | None = None) -> pd.DataFrame:
+                 names: Mapping[str, str] | None = None,
+                 decimals: Mapping[str, int] | None = None) -> pd.DataFrame:
     """The figure's data as a reader reads it: Japanese headers (``names``, from the figure's
-    declaration) with units, coded values in words."""
+    declaration) with units, coded values in words, numbers rounded to the declared ``decimals``
+    (kept in ``attrs["decimals"]`` by header for the CSV text, the xlsx number formats and the page)."""
     out = pd.DataFrame(index=range(len(data)))
+    declared = {}
     for col in data.columns:
         series = data[col].reset_index(drop=True)
-        shown = [clean_number(labels.value_label(col, v, values)) for v in series.astype(object)]
-        out[labels.column_label(col, units.get(col), names)] = pd.Series(shown, dtype=object)
+        digits = (decimals or {}).get(col)
+        shown = [clean_number(labels.value_label(col, v, values), digits) for v in series.astype(object)]
+        header = labels.column_label(col, units.get(col), names)
+        out[header] = pd.Series(shown, dtype=object)
+        if digits is not None:
+            declared[header] = digits
+    if declared:
+        out.attrs["decimals"] = declared
     return out
 
 
 def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
-    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned."""
+    """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned (rounded to the
+    declared digits after the point; an integral value without ``.0``, as a spreadsheet shows it)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([escape.csv_cell(str(c)) for c in table.columns])
     for record in table.itertuples(index=False, name=None):
         writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str) else v for v in record])
     path.write_bytes("\ufeff".encode() + buffer.getvalue().encode("utf-8"))
+
+
+def number_format(decimals: int) -> str:
+    """The xlsx number format of a column with ``decimals`` digits after the point: #,##0 / #,##0.0 …"""
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -98,6 +139,7 @@ def write_xlsx(table: pd.DataFrame, path: Path, about: Sequence[tuple[str, str]]
         _text_cell(cell, str(name))
         cell.font = Font(bold=True)
         sheet.column_dimensions[cell.column_letter].width = min(40, max(8, 2 * len(str(name))))
+    formats = [decimals_of(table).get(str(c)) for c in table.columns]
     for i, record in enumerate(table.itertuples(index=False, name=None), start=2):
         for j, value in enumerate(record, start=1):
             cell = sheet.cell(row=i, column=j)
@@ -106,6 +148,9 @@ def write_xlsx(table: pd.DataFrame, path: Path, about: Sequence[tuple[str, str]]
                 cell.alignment = Alignment(wrap_text="\n" in value, vertical="top")
             elif value is not None:
                 cell.value = value
+                digits = formats[j - 1]
+                if digits is not None and not isinstance(value, bool):
+                    cell.number_format = number_format(digits)
     sheet.freeze_panes = "B2"
     info = book.create_sheet("説明")
     info.column_dimensions["A"].width = 12

@@ -56,6 +56,8 @@ def save_frame(out: Path, file_id: str, reader: Any, about: Sequence[tuple[str, 
         "print": print_spec,
         "image": image_spec,
     }
+    if reader.attrs.get("decimals"):  # declared digits after the point, by header (CSV text, xlsx number formats)
+        frame["decimals"] = dict(reader.attrs["decimals"])
     path = out / f"{file_id}{FRAME_SUFFIX}"
     path.write_text(json.dumps(frame, ensure_ascii=False, sort_keys=True, allow_nan=False), encoding="utf-8")
     return path
@@ -91,6 +93,7 @@ def _render(frame: Mapping[str, Any], folder: Path) -> None:
     file_id = frame["id"]
     table = pd.DataFrame(frame["rows"], columns=frame["columns"], dtype=object) if frame["rows"] else \
         pd.DataFrame({c: pd.Series([], dtype=object) for c in frame["columns"]})
+    table.attrs["decimals"] = dict(frame.get("decimals") or {})
     downloads.write_reader_csv(table, folder / f"{file_id}.csv")
     downloads.write_xlsx(table, folder / f"{file_id}.xlsx", [(str(k), str(v)) for k, v in frame["about"]])
     if frame.get("image") is not None:

@@ -15,6 +15,7 @@ autoescaped; the code passes data).
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -51,11 +52,14 @@ def theme(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A download: text cells that a spreadsheet would read as formulas are neutralised."""
+    """A download: text cells that a spreadsheet would read as formulas are neutralised; numbers to 10
+    significant digits (``downloads.significant``: never 0.30000000000000004, a small share keeps its digits)."""
     safe = frame.copy()
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(escape.csv_cell)
+        elif pd.api.types.is_float_dtype(safe[col]):
+            safe[col] = pd.Series([downloads.significant(v) for v in safe[col]], index=safe.index, dtype=object)
     safe.to_csv(path, index=False, lineterminator="\n")
 
 
@@ -132,26 +136,30 @@ def caption_unit(units: Mapping[str, str], unit: str | None) -> str:
 
 
 def data_table(frame: pd.DataFrame, caption: str) -> dict[str, Any]:
-    """A reader table (``downloads.reader_table``) for ``data_table.html.j2``, numbers formatted as on the page."""
-    formats = dict.fromkeys(frame.columns, _shown_number)
+    """A reader table (``downloads.reader_table``) for ``data_table.html.j2``: numbers with thousands
+    separators and the digits after the point the column declares (else as cleaned; never an exponent)."""
+    declared = downloads.decimals_of(frame)
+    formats: dict[str, Format] = {c: functools.partial(_shown_number, decimals=declared.get(str(c))) for c in frame.columns}
     return table_context(frame, caption, formats, classes="regen-table regen-data-table")
 
 
-def _shown_number(value: Any) -> str:
+def _shown_number(value: Any, decimals: int | None = None) -> str:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return number(float(value))
+        return downloads.shown_number(float(value), decimals, grouped=True)
     return str(value)
 
 
 def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame, *, title: str,
             sources: pd.DataFrame, units: Mapping[str, str], notes: Sequence[str] | None = None,
             unit: str | None = None, values: Mapping[str, Mapping[Any, str]] | None = None,
-            labels: Mapping[str, str] | None = None) -> Figure:
+            labels: Mapping[str, str] | None = None, decimals: Mapping[str, int] | None = None) -> Figure:
     """Write the figure's files into ``out`` and return the displayable figure with its caption.
 
     ``units`` are the units of the columns of ``data`` (the downloads' headers); ``unit`` is the
     unit the chart is drawn in, for the caption (default: the columns' units); ``values`` names
-    coded values the downloads should show in words (``{"therapy": {"once": "一度きりの治療"}}``).
+    coded values the downloads should show in words (``{"therapy": {"once": "一度きりの治療"}}``);
+    ``labels`` and ``decimals`` are the columns' Japanese names and digits after the point (the
+    figure's declaration), used by the downloads and the page's data table.
     """
     anchor = f"fig-{fig_id.lower()}"
     fig_no = f"図 {fig_id}"
@@ -160,7 +168,7 @@ def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame
     notes_all = list(notes or []) + caption_notes(data)
     cited = source_text(sources)
     shown_unit = caption_unit(units, unit)
-    reader = downloads.reader_table(data, units, values, labels)
+    reader = downloads.reader_table(data, units, values, labels, decimals)
     spec = chart.to_dict()
     spec["description"] = describe.describe(spec, fig_no, title)
     # the SVG is one labelled image (its description); the values are in the data table and tooltips
@@ -263,7 +271,8 @@ def vega_bundle() -> str:
 
 
 def tornado_chart(out: Path, fig_id: str, frame: pd.DataFrame, *, output_title: str, fmt: str, title: str,
-                  sources: pd.DataFrame, labels: Mapping[str, str] | None = None) -> Figure:
+                  sources: pd.DataFrame, labels: Mapping[str, str] | None = None,
+                  decimals: Mapping[str, int] | None = None) -> Figure:
     """A tornado chart of a one-way sensitivity table (``sensitivity.tornado`` with labels)."""
     base = float(frame["base_output"].iloc[0])
     rows = []
@@ -289,7 +298,7 @@ def tornado_chart(out: Path, fig_id: str, frame: pd.DataFrame, *, output_title: 
                    long[["parameter", "label", "side", "value", "output", "base_output", "swing"]],
                    title=title, sources=sources, units={"value": "パラメータの単位", "output": output_title},
                    unit=_unit_of(output_title), notes=["黒線は基準値での結果。各パラメータを一つずつ変え、他は基準値に固定した"],
-                   labels=labels)
+                   labels=labels, decimals=decimals)
 
 
 def _unit_of(title: str) -> str:

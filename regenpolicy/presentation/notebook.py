@@ -100,7 +100,9 @@ class Context:
             raise KeyError(f"units for undeclared column(s) {', '.join(undeclared)} of {fig_id}")
         units = {name: c.unit for name, c in columns.items() if c.unit} | computed
         labels = {name: c.label for name, c in columns.items()}
-        return figures.publish(self.figures_dir, fig_id, chart, data, units=units, labels=labels, **kwargs)
+        decimals = {name: c.decimals for name, c in columns.items() if c.decimals is not None}
+        return figures.publish(self.figures_dir, fig_id, chart, data, units=units, labels=labels, decimals=decimals,
+                               **kwargs)
 
     def publish_table(self, table_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
         self._declare(table_id)
@@ -116,8 +118,10 @@ class Context:
 
     def tornado_chart(self, fig_id: str, frame: pd.DataFrame, **kwargs: Any) -> figures.Figure:
         self._declare(fig_id)
-        labels = {name: c.label for name, c in self.step.columns(fig_id).items()}
-        return figures.tornado_chart(self.figures_dir, fig_id, frame, labels=labels, **kwargs)
+        columns = self.step.columns(fig_id)
+        labels = {name: c.label for name, c in columns.items()}
+        decimals = {name: c.decimals for name, c in columns.items() if c.decimals is not None}
+        return figures.tornado_chart(self.figures_dir, fig_id, frame, labels=labels, decimals=decimals, **kwargs)
 
 
 def _recorder(path: Path) -> Any:

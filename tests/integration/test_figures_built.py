@@ -1,7 +1,7 @@
 """Every figure and table of the white paper in the built report: its CSV, its page and the PDF.
 
-The values themselves are checked where they are computed (tests/unit/test_figures.py and the
-models' tests); here the built files and pages are checked for what only the notebook and the
+The values themselves are checked where they are computed (tests/unit/models/test_<module>.py,
+beside each model); here the built files and pages are checked for what only the notebook and the
 build add: the words around the numbers, statuses, the pages and the PDF."""
 
 from __future__ import annotations
@@ -57,14 +57,14 @@ def test_tables_have_anchor_caption_source_and_csv_link(built):
 
 
 def test_a1_a2_counts_from_the_product_list(built):
-    a1 = rows(built, "A1")  # (the counts: tests/unit/test_figures.py::test_a1_a2_approvals)
+    a1 = rows(built, "A1")  # (the counts: tests/unit/models/test_approvals.py::test_a1_a2_approvals)
     assert {r["status"] for r in a1} == {"derived"}
     text = text_of(built, "notebooks/a1_approvals.html")
     assert "承認品目は 20 品目" in text and "11 品目は 2021 年以降" in text
 
 
 def test_a3_forecast_is_printed(built):
-    # (the forecast's values: tests/unit/test_figures.py::test_a3_launch_forecast)
+    # (the forecast's values: tests/unit/models/test_approvals.py::test_a3_launch_forecast)
     text = text_of(built, "notebooks/a3_launch_forecast.html")
     assert "累計 31 品目（資料の本文では約 30 品目）" in text
 
@@ -87,14 +87,14 @@ def test_o1_percentages(built):
     for r in o1:
         by_modality[r["modality"]] = by_modality.get(r["modality"], 0) + float(r["share_pct [%]"])
     assert len(by_modality) == 6 and all(99 <= s <= 101 for s in by_modality.values())
-    # (the counts: tests/unit/test_figures.py::test_o1_originators)
+    # (the counts: tests/unit/models/test_approvals.py::test_o1_originators)
     share = {(r["modality"], r["originator"]): float(r["share_pct [%]"]) for r in o1}
     assert share[("細胞治療", "Biotechnology")] == 75 and share[("低分子医薬品", "Specialty")] == 30
     assert sum(r["status"] == "derived" for r in o1) == 4  # the four "–" entries
 
 
 def test_m2_m3_values(built):
-    # (the values: tests/unit/test_figures.py::test_m2_modality_comparison and ::test_m3_cdmo_markets)
+    # (the values: tests/unit/models/test_market.py::test_m2_modality_comparison and test_industry.py::test_m3_cdmo_markets)
     m3 = {(r["segment"], r["region"], r["year"]): r for r in rows(built, "M3")}
     assert m3[("細胞CDMO", "グローバル", "2030")]["status"] == "assumption"
     html = (built / "html" / "notebooks" / "m3_supporting_industry.html").read_text(encoding="utf-8")
@@ -102,7 +102,7 @@ def test_m2_m3_values(built):
 
 
 def test_s1_e1_values(built):
-    # (the values: tests/unit/test_figures.py::test_s1_survival and ::test_e1_budget)
+    # (the values: tests/unit/models/test_survival.py::test_s1_survival and test_budget.py::test_e1_budget)
     s1 = {(r["setting"], r["arm"]): r for r in rows(built, "S1")}
     assert s1[("r/r 3L+ DLBCL", "prior")]["bound"] == "upper"
     text = text_of(built, "notebooks/e1_drug_budget.html")
@@ -137,12 +137,12 @@ def test_pdf_holds_every_new_id(built):
         assert part in compact
 
 
-# Moved to the unit suite (tests/unit/test_figures.py), where the models compute them: Q1's printed lot
-# (::test_q1_qc_share), C1's cumulative costs (::test_c1_lifetime, test_scenario_models.py::
-# test_cumulative_costs_never_decrease), K1-MC's distribution (tests/unit/models/test_reimbursement.py::test_k1_and_k1mc_share_one_average_patient),
-# C2-RP's margins (::test_c2rp_repricing), P1's price build-up (::test_p1_p2_pricing,
+# Moved to the unit suite (tests/unit/models/), where the models compute them: Q1's printed lot
+# (test_qc.py::test_q1_qc_share), C1's cumulative costs (test_lifetime.py::test_c1_lifetime,
+# ::test_cumulative_costs_never_decrease), K1-MC's distribution (test_reimbursement.py::test_k1_and_k1mc_share_one_average_patient),
+# C2-RP's margins (test_repricing.py::test_c2rp_repricing), P1's price build-up (test_pricing.py::test_p1_p2_pricing,
 # ::test_p1_firm_price_is_the_sum_of_its_steps), P2's scenarios (::test_p1_p2_pricing) and the tornado
-# charts' order (::test_tornado_charts_are_sorted_by_swing).
+# charts' order (test_sensitivity.py::test_tornado_charts_are_sorted_by_swing).
 
 
 def test_a_profile_parameter_changes_the_built_figure(built, tmp_path):

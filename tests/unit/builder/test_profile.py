@@ -90,3 +90,13 @@ def test_the_shipped_profiles_read(shipped):
         profile = load_profile(path, PROJECT, REGISTRY)
         resolve_parameters(profile, REGISTRY, shipped)
         assert profile.date and profile.title
+
+
+def test_a_profile_with_many_problems_lists_fifty_and_counts_the_rest(tmp_path):
+    from regenpolicy.data.limits import MAX_PROBLEMS
+
+    body = HEAD + "".join(f"unknown_{i}: 1\n" for i in range(MAX_PROBLEMS + 7))
+    message = problems(tmp_path, body)
+    assert message.count("unknown key") == MAX_PROBLEMS
+    assert message.endswith("… and 7 more problem(s) not listed")
+    assert LIMITS.values == 5_000  # the profile's bounds are regenpolicy.data.limits.PROFILE

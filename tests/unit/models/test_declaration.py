@@ -53,3 +53,22 @@ def test_a_notebook_without_a_declaration_is_named(tmp_path):
     (tmp_path / "x2_none.md").write_text("# x\n", encoding="utf-8")
     with pytest.raises(DeclarationError, match=r"no declaration for notebooks/x2_none\.md"):
         read_declaration(tmp_path / "x2_none.md")
+
+
+def test_a_declaration_error_lists_fifty_problems_and_counts_the_rest():
+    from regenpolicy.data import Problem
+    from regenpolicy.data.limits import MAX_PROBLEMS
+    from regenpolicy.models.declaration import DeclarationError
+
+    error = DeclarationError([Problem("notebooks/x.yml", f"problem {i}", i + 1, 1) for i in range(MAX_PROBLEMS + 3)])
+    assert len(error.problems) == MAX_PROBLEMS and error.omitted == 3
+    assert str(error).count("  - notebooks/x.yml") == MAX_PROBLEMS and str(error).endswith("… and 3 more problem(s) not listed")
+    assert str(DeclarationError([Problem("notebooks/x.yml", "one")])) == "notebooks/x.yml: one"
+
+
+def test_a_parameter_error_lists_fifty_problems_and_counts_the_rest():
+    from regenpolicy.data.limits import MAX_PROBLEMS
+    from regenpolicy.models.parameters import ParameterError, Problem
+
+    error = ParameterError([Problem(("overrides", f"k{i}"), "no such parameter") for i in range(MAX_PROBLEMS + 2)])
+    assert len(error.problems) == MAX_PROBLEMS and str(error).endswith("; … and 2 more")

@@ -9,9 +9,7 @@ import pytest
 
 from regenpolicy.builder.project import Project
 from regenpolicy.data import Dataset, load_dataset
-from regenpolicy.models import (
-    reimbursement,
-)
+from regenpolicy.models import reimbursement
 from regenpolicy.models import reimbursement as rb
 from regenpolicy.models.parameters import EditionSettings, ParameterError, resolve
 from tests.conftest import ROOT
@@ -242,7 +240,14 @@ def test_k1_and_k1mc_share_one_average_patient(shipped):
     assert mc.tornado["swing"].is_monotonic_decreasing
 
 
-# --- issue 18: what the K1 prose argues with, and K1-MC's distribution --------------------------
+def test_cheapest_vials_for_a_dose():
+    vials = {80: 10_603, 200: 24_711, 400: 53_025}
+    # 480 mg: 200 + 200 + 80 (60,025) beats 400 + 80 (63,628) and six 80s (63,618)
+    assert reimbursement.dose_cost(480, vials) == (60_025, {200: 2, 80: 1})
+    assert reimbursement.dose_cost(400, vials)[0] == 49_422  # two 200s are cheaper than one 400
+    assert reimbursement.dose_cost(0, vials) == (0, {})
+
+
 def test_fee_for_service_has_two_outcomes_shown_as_they_are(shipped):
     b = reimbursement.EditionSettings(fee_revision=2024, yen_per_point=10)
     mc = reimbursement.patient_simulation(shipped, b, reimbursement.PatientSimulationParameters())

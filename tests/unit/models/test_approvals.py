@@ -1,12 +1,16 @@
-"""Issue #3: the model functions behind A1/A3, D1, O1, M3 and E1, against hand-computed values."""
+"""regenpolicy.models.approvals (O1, D1, D2, A1–A3): counts, regroupings and the launch forecast.
+
+The model functions against hand-checked values, edge cases and invariants."""
+
+from __future__ import annotations
 
 import datetime as dt
 
 import pandas as pd
 import pytest
 
+from regenpolicy.models import approvals
 from regenpolicy.models import approvals as ap
-from regenpolicy.models import budget, industry
 
 PRODUCTS = pd.DataFrame({
     "product_id": ["a", "b", "c", "d"],
@@ -74,37 +78,33 @@ def test_relative_change_and_shares():
     assert ap.check_shares(mix.assign(share_pct=[60, 41, 50, 49])).to_dict() == {"a": 101, "b": 99}
 
 
-def test_cdmo_markets_hand_computed():
-    seg = pd.DataFrame({
-        "year": [2030] * 5,
-        "modality": ["細胞移植", "組織移植・スキャフォールド治療", "ex vivo遺伝子治療", "in vivo遺伝子治療", "in vivoウイルス治療"],
-        "value_oku_yen": [1000.0, 200.0, 800.0, 500.0, 99.0],
-    })
-    params = {"manufacturing_cost_ratio": 0.5, "outsourcing_ratio": 0.4, "vector_cost_ratio": 0.1, "domestic_ratio": 0.1}
-    out = industry.cdmo_markets(seg, params, [2030]).set_index(["segment", "region"])["value_oku_yen"]
-    # cell: (1,000 × 0.5 + 800 × (0.5 − 0.1)) × 0.4 = 328; tissue and virus are not counted
-    assert out[("細胞CDMO", "グローバル")] == pytest.approx((1000 * 0.5 + 800 * 0.4) * 0.4)
-    assert out[("細胞CDMO", "国内")] == pytest.approx(32.8)
-    assert out[("ウイルスベクターCDMO", "グローバル")] == pytest.approx(1300 * 0.1 * 0.4)  # 52
-    # each yen of the ex vivo market's manufacturing cost is counted once across the two CDMO markets
-    only_ex_vivo = seg.assign(value_oku_yen=[0.0, 0.0, 800.0, 0.0, 0.0])
-    both = industry.cdmo_markets(only_ex_vivo, params, [2030]).set_index(["segment", "region"])["value_oku_yen"]
-    assert both[("細胞CDMO", "グローバル")] + both[("ウイルスベクターCDMO", "グローバル")] == pytest.approx(800 * 0.5 * 0.4)
-    with pytest.raises(ValueError, match="cannot exceed"):
-        industry.cdmo_markets(seg, {**params, "vector_cost_ratio": 0.6}, [2030])
-    with pytest.raises(ValueError, match="M1 has no"):
-        industry.cdmo_markets(seg[seg["modality"] != "細胞移植"], params, [2030])
-    with pytest.raises(ValueError, match=r"cdmo_parameters has no .*domestic_ratio"):
-        industry.parameters_from_table(pd.DataFrame({"parameter": ["outsourcing_ratio"], "value": [0.5]}))
+def test_o1_originators(shipped):
+    o1 = approvals.originator_shares(shipped, approvals.O1Parameters())
+    assert o1.counts.to_dict() == {"低分子医薬品": 3130, "抗体医薬品": 906, "核酸医薬品": 142, "遺伝子治療": 220,
+                                   "遺伝子細胞治療": 210, "細胞治療": 273}
+    assert o1.numbers["o1_focus_young"] == 75 + 11 + 2  # biotech + university + non-profit, 細胞治療
+    assert o1.numbers["o1_dash_count"] == 4
 
 
-def test_indexed_budget_compounds_nominal_growth():
-    assert budget.base_budget(60, 22.3) == pytest.approx(13.38)
-    growth = pd.DataFrame({"case": ["a", "a"], "fiscal_year": [2026, 2027], "growth_pct": [10.0, -5.0]})
-    path = budget.indexed_budget(100, 2025, growth, 2027).set_index("fiscal_year")
-    assert list(path["budget"]) == pytest.approx([100, 110, 104.5])
-    assert path.loc[2027, "index"] == pytest.approx(104.5)
-    with pytest.raises(ValueError, match=r"no nominal GDP growth for fiscal year\(s\) \[2028\]"):
-        budget.indexed_budget(100, 2025, growth, 2028)
-    with pytest.raises(ValueError):
-        budget.base_budget(60, 0)
+def test_d1_d2_drug_loss(shipped):
+    d1 = approvals.drug_loss(shipped, approvals.D1Parameters())
+    n = d1.numbers
+    assert (n["d1_approved_all"], n["d1_approved_jp"], n["d1_p3_all"], n["d1_p3_jp"]) == (56, 19, 135, 20)
+    assert round(n["d1_drop_approved"], 2) == -0.66 and round(n["d1_drop_p3"], 2) == -0.85
+    assert (d1.not_developed, d1.designated) == (37, 9)
+    assert d1.d2["share_pct"].round(1).tolist() == [33.9, 14.8]
+
+
+def test_a1_a2_approvals(shipped):
+    a1 = approvals.approvals_as_of(shipped, approvals.A1Parameters())
+    assert len(a1.approved) == 20 and int(a1.approved["conditional"].sum()) == 4
+    total = a1.yearly.set_index("year")["cumulative"]
+    assert (total[2023], total[2022], total[2020] - total[2007]) == (20, 17, 8)
+    assert a1.numbers["a1_since"] == 11
+
+
+def test_a3_launch_forecast(shipped):
+    a3 = approvals.launch_forecast(shipped, approvals.A3Parameters())
+    assert a3.forecast["launches"].tolist() == [3, 4, 3, 2, 3, 2]
+    assert a3.forecast["cumulative"].tolist() == [17, 21, 24, 26, 29, 31]
+    assert a3.numbers["a3_filed_expected"] == 2

@@ -1,38 +1,29 @@
-"""Model functions against hand-computed values."""
+"""regenpolicy.models.manufacturing (C2): unit cost by volume.
 
+The model functions against hand-checked values, edge cases and invariants."""
 
-import pandas as pd
+from __future__ import annotations
+
 import pytest
 
+from regenpolicy.models import manufacturing
 from regenpolicy.models import manufacturing as mf
-from regenpolicy.models import market
 
 AUTO = mf.CostParameters(facility_fixed_cost=100000, line_capacity=24, line_fixed_cost=15000,
                          variable_cost=975, lot_size=1, qc_cost_per_lot=300)
+
+
 CONV = mf.CostParameters(facility_fixed_cost=300000, line_capacity=1000000, line_fixed_cost=0,
                          variable_cost=5, lot_size=5000, qc_cost_per_lot=1500)
 
 
-def test_cagr_hand_computed():
-    # (68,657 / 6,812) ** (1/10) − 1: ratio 10.07883, ln 2.31044, /10 → e^0.231044 = 1.25992
-    assert market.cagr(6812, 68657, 10) == pytest.approx(0.25992, abs=2e-5)
-    assert market.cagr(100, 121, 2) == pytest.approx(0.10)
-    assert market.cagr(50, 50, 7) == 0.0
-
-
-@pytest.mark.parametrize("start, end, years", [(0, 10, 5), (-1, 10, 5), (10, 20, 0)])
-def test_cagr_rejects_meaningless_input(start, end, years):
-    with pytest.raises(ValueError):
-        market.cagr(start, end, years)
-
-
-def test_check_totals_flags_a_year_that_does_not_add_up():
-    segments = pd.DataFrame({"year": [2020, 2020, 2025], "value_oku_yen": [1.0, 2.0, 5.0]})
-    printed = pd.DataFrame({"year": [2020, 2025], "total_oku_yen": [3.0, 6.0]})
-    with pytest.raises(ValueError, match=r"2025: segments 5\.0 vs printed 6\.0"):
-        market.check_totals(segments, printed)
-    printed.loc[1, "total_oku_yen"] = 5.0
-    assert list(market.check_totals(segments, printed)["difference"]) == [0.0, 0.0]
+def test_c2_unit_costs(shipped):
+    c2 = manufacturing.unit_costs(shipped, manufacturing.C2Parameters())
+    cost = c2.curve.set_index(["product_type", "volume"])["total"]
+    assert cost[("conventional", 10)] / cost[("conventional", 100000)] > 1000
+    assert cost[("autologous", 10)] / cost[("autologous", 100000)] < 10
+    assert cost[("autologous", 100000)] > 1900
+    assert c2.numbers["c2_merit_conventional"] == pytest.approx(0.90, abs=0.01)
 
 
 def test_unit_cost_autologous_at_kymriah_peak_volume():
@@ -73,5 +64,3 @@ def test_volume_grid_is_log_spaced_integers_with_both_ends():
     grid = mf.volume_grid(10, 100000, 5)
     assert grid == [10, 100, 1000, 10000, 100000]
     assert mf.volume_grid(1, 3, 10) == [1, 2, 3]
-
-

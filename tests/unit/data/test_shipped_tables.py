@@ -1,4 +1,5 @@
-"""Issue #3: the new tables are valid, hold the seeds' printed numbers exactly, and bad input is caught."""
+"""The tables behind the seeds' figures (market, approvals, launches, survival, comparisons, costs) are
+valid, hold the seeds' printed numbers exactly, and bad input is caught."""
 
 
 import pytest

@@ -4,6 +4,7 @@ in seconds, not after a build."""
 from __future__ import annotations
 
 import re
+import sys
 
 import jupytext
 import pytest
@@ -11,7 +12,8 @@ import pytest
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.data import ALL_TABLES
-from regenpolicy.models.parameters import resolve
+from regenpolicy.models import parameters
+from regenpolicy.models.parameters import DataParameters, resolve
 from tests.conftest import ROOT
 
 PROJECT = Project(ROOT)
@@ -71,3 +73,23 @@ def test_its_tables_and_checks_refer_to_what_exists(name, shipped):
 def test_the_printed_values_checked_before_a_build():
     checked = {(f, c.printed) for s in REGISTRY.steps.values() for f, spec in s.figures.items() for c in spec.checks}
     assert {f for f, _ in checked} == {"M1", "M2", "D1", "D2", "A1", "E1"} and len(checked) == 17
+
+
+@pytest.mark.parametrize("name", [n for n in NOTEBOOKS if "model_parameters" in REGISTRY.steps[n].tables])
+def test_its_data_parameters_are_declared_beside_its_model_and_fit_their_rows(name, shipped):
+    module = sys.modules[REGISTRY.steps[name].parameters_class().__module__]
+    classes = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, DataParameters) and c.MODEL]
+    assert classes, f"{name} reads model_parameters but {module.__name__} declares no DataParameters"
+    frame = shipped.frames["model_parameters"]
+    for cls in classes:
+        assert list(frame[frame["model"] == cls.MODEL]["parameter"]) == list(cls.model_fields), cls.MODEL
+        assert [p for p in parameters.data_problems(frame) if p.message.startswith(f"{cls.MODEL} ")] == []
+        assert all(s.label and s.unit for s in cls.specs().values()), cls.MODEL
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_its_declared_decimals_are_on_number_columns(name):
+    for figure, spec in REGISTRY.steps[name].figures.items():
+        for column, declared in spec.columns.items():
+            if declared.decimals is not None:
+                assert declared.unit or figure.endswith("-TOR"), f"{figure}.{column}: decimals on a column without a unit"

@@ -1,0 +1,51 @@
+"""regenpolicy.presentation.downloads: a figure's numbers as readers reuse them — the digits after the
+point each column declares (``decimals`` in notebooks/<name>.yml) in the CSV text, the xlsx number
+formats and the page's data table; never a raw float such as 0.30000000000000004."""
+
+from __future__ import annotations
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from regenpolicy.presentation import downloads, figures
+
+
+def _reader() -> pd.DataFrame:
+    data = pd.DataFrame({"share": [0.1 + 0.2, 1 / 3], "cost": [30012.345678, 5.25], "n": [1, 2]})
+    return downloads.reader_table(data, {"share": "割合", "cost": "万円"}, names={"share": "割合", "cost": "費用", "n": "件数"},
+                                  decimals={"share": 1, "cost": 0})
+
+
+def test_declared_decimals_round_the_reader_table_and_travel_with_it():
+    reader = _reader()
+    assert list(reader.columns) == ["割合［割合］", "費用［万円］", "件数"]
+    assert reader["割合［割合］"].tolist() == [0.3, 0.3] and reader["費用［万円］"].tolist() == [30012.0, 5.0]
+    assert downloads.decimals_of(reader) == {"割合［割合］": 1, "費用［万円］": 0}
+
+
+def test_the_csv_text_holds_the_numbers_rounded_to_the_declared_digits(tmp_path):
+    downloads.write_reader_csv(_reader(), tmp_path / "x.csv")
+    lines = (tmp_path / "x.csv").read_bytes().decode("utf-8-sig").split("\r\n")
+    assert lines[1:3] == ["0.3,30012,1", "0.3,5,2"]
+    assert "0.30000000000000004" not in (tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+
+
+def test_the_xlsx_cells_carry_the_declared_number_format(tmp_path):
+    downloads.write_xlsx(_reader(), tmp_path / "x.xlsx", [("図表", "x")])  # Excel shows 0.3 as 0.3, 5 as 5
+    sheet = load_workbook(tmp_path / "x.xlsx")["データ"]
+    assert sheet["A2"].number_format == "#,##0.0" and sheet["B2"].number_format == "#,##0"
+    assert sheet["C2"].number_format == "General"  # undeclared: as cleaned
+
+
+def test_the_page_data_table_uses_the_declared_digits_and_never_an_exponent():
+    table = figures.data_table(_reader(), "図 X のデータ")
+    assert [c[1] for c in table["rows"][0]["cells"]] == ["0.3", "30,012", "1"]
+    undeclared = downloads.reader_table(pd.DataFrame({"v": [30012.3, 0.1 + 0.2, 2539090.909090909]}), {}, names={"v": "値"})
+    assert [r["cells"][0][1] for r in figures.data_table(undeclared, "t")["rows"]] == ["30,012.3", "0.3", "2,539,090.909"]
+
+
+def test_the_machine_csv_holds_clean_numbers(tmp_path):
+    frame = pd.DataFrame({"a": [0.1 + 0.2, 57558144.0, None, 0.02110951616988943], "b": ["=1", "x", "y", "z"]})
+    figures.write_csv(frame, tmp_path / "d.csv")
+    assert (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines() == [
+        "a,b", "0.3,'=1", "57558144,x", ",y", "0.02110951617,z"]  # 10 significant digits: a small share keeps its own
