@@ -56,3 +56,15 @@ def test_firm_deck_follows_the_seed():
     figures = [s.figure for s in profile.deck.slides if isinstance(s, d.FigureSlide)]
     assert figures[:4] == ["M1", "M2", "M3", "D1"]  # the seed's first charts, in its order
     assert figures[-4:] == ["P1", "P1-TOR", "P2", "Q1"]  # the proposals' workings, as the seed's 参考資料
+
+
+def test_the_appendix_lists_each_assumption_with_the_label_and_unit_its_model_declares(shipped):
+    from regenpolicy.builder.deck import assumptions
+    from regenpolicy.models.reimbursement import K1Data
+
+    rows = assumptions(shipped, ["K1"])
+    frame = shipped["model_parameters"]
+    expected = frame[(frame["model"] == "K1") & (frame["status"] == "assumption")]
+    assert len(rows) == len(expected) > 0
+    days_max = next(r for r in rows if r[1] == K1Data.specs()["days_max"].label)
+    assert days_max[0] == "K1" and days_max[3] == "日"
