@@ -2,10 +2,10 @@
  *
  * Text first, charts after: the page paints with its prose, each chart's description and its data
  * table (all in the HTML); a chart is drawn when it nears the screen, and the chart library
- * (vega-bundle.js, this script's data-vega) is loaded when the first chart is.
+ * (the bundle this script's data-vega names) is loaded when the first chart is.
  *
  * Each figure carries its Vega-Lite specification as JSON (<script type="application/json">);
- * this script draws it with the site's own vega-embed (vega-bundle.js, nothing fetched), and:
+ * this script draws it with the site's own vega-embed (the site's vega bundle, nothing fetched from elsewhere), and:
  * - fits it to its box from 360 px up: a chart wider than the screen is redrawn with its side-by-side
  *   panels stacked, then narrower (axis labels shortened), never scaled down into unreadable text;
  * - puts the chart menu in Japanese;
@@ -23,7 +23,7 @@
         var script = document.createElement("script");
         script.src = VEGA;
         script.onload = resolve;
-        script.onerror = function () { reject(new Error("vega-bundle.js did not load")); };
+        script.onerror = function () { reject(new Error("the chart library did not load: " + VEGA)); };
         document.head.appendChild(script);
       });
     }
