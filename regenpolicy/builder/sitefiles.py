@@ -9,9 +9,10 @@
 - a file of ``_static/`` that is byte for byte the same in several editions (the theme's scripts,
   the chart library, images) is published once, in ``<site>/_shared/<sha256>/<name>``
   (content-addressed: a changed file gets a new folder, so a cached old copy is never served for
-  it), and every edition's pages link there. Left in each edition: its figure downloads (their
-  addresses are printed in the PDF), stylesheets that load other files (fonts, images) by relative
-  address, and any file whose name a script or stylesheet mentions (it may be loaded from there);
+  it), and every edition's pages link there: a figure's PNG, SVG and Excel file the same in two
+  editions is published once. Left in each edition: its figures' CSV files (their addresses are
+  printed in the PDF), stylesheets that load other files (fonts, images) by relative address, and
+  any file whose name a script or stylesheet mentions (it may be loaded from there);
 - every text file of 1 KB or more gets a gzip copy beside it (``name.gz``, made without a time
   stamp: the same file gives the same bytes), for static hosts that serve precompressed files.
 """
@@ -27,7 +28,7 @@ from pathlib import Path
 SHARED = "_shared"
 UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
 MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
-SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico"}
+SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
 RELATIVE_URL = re.compile(rb"url\(\s*['\"]?(?!data:|https?:|#)")
 STATIC_REF = re.compile(r'((?:href|src|data-vega)=")((?:\.\./)*)(_static/[^"?#]+)([^"]*")')
 COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".csv", ".txt", ".xml", ".inv", ".map"}
@@ -65,7 +66,7 @@ def _named_in_code(static: Path) -> set[str]:
 
 
 def shareable(path: Path, named: set[str]) -> bool:
-    if path.suffix not in SHAREABLE or path.name in named or "figures" in path.parts:
+    if path.suffix not in SHAREABLE or path.name in named:
         return False
     return not (path.suffix == ".css" and RELATIVE_URL.search(path.read_bytes()))
 

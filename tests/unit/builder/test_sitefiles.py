@@ -21,8 +21,9 @@ def edition(site: Path, name: str, page_text: str = "") -> Path:
         "_static/styles/theme.css": b"@font-face{src:url(../vendor/fa.woff2)}",
         "_static/vendor/fa.woff2": b"font",
         "_static/figures/K1.csv": b"a,b\n" * 400,
+        "_static/figures/K1.png": b"png" * 1000,
         "notebooks/k1.html": ('<script defer data-vega="../_static/vega-bundle.js?v=1" src="../_static/x.js"></script>'
-                              '<a href="../_static/figures/K1.csv">K1</a>' + page_text * 600).encode(),
+                              '<a href="../_static/figures/K1.csv">K1</a><a href="../_static/figures/K1.png" download>K1</a>' + page_text * 600).encode(),
         "index.html": b'<script src="_static/vega-bundle.js"></script>',
     }.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -39,12 +40,15 @@ def test_unread_files_go_shared_files_are_published_once_and_pages_link_there(tm
         assert not (e / "_static/vega-bundle.js").exists()
         # a stylesheet that loads a file by relative address, that file, and the downloads stay
         assert (e / "_static/styles/theme.css").exists() and (e / "_static/vendor/fa.woff2").exists()
-        assert (e / "_static/figures/K1.csv").exists()
+        assert (e / "_static/figures/K1.csv").exists()  # its address is printed in the PDF
+        assert not (e / "_static/figures/K1.png").exists()  # the same image in both: published once
     (shared,) = (tmp_path / sitefiles.SHARED).rglob("vega-bundle.js")
     assert shared.read_bytes() == BUNDLE
     rel = shared.relative_to(tmp_path).as_posix()
     page = (a / "notebooks/k1.html").read_text(encoding="utf-8")
     assert f'data-vega="../../{rel}?v=1"' in page and 'href="../_static/figures/K1.csv"' in page
+    (png,) = (tmp_path / sitefiles.SHARED).rglob("K1.png")
+    assert f'href="../../{png.relative_to(tmp_path).as_posix()}" download' in page
     assert f'src="../{rel}"' in (b / "index.html").read_text(encoding="utf-8")
     (script,) = (tmp_path / sitefiles.SHARED).rglob("bootstrap.js")
     assert script.read_bytes() == b"var b;"  # without the comment naming its source map
