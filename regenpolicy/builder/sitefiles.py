@@ -29,7 +29,7 @@ SHARED = "_shared"
 UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
 MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
 SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
-RELATIVE_URL = re.compile(rb"url\(\s*['\"]?(?!data:|https?:|#)")
+RELATIVE_URL = re.compile(rb"url\(\s*['\"]?(?!data:|https?:|#)|@import")
 STATIC_REF = re.compile(r'((?:href|src|data-vega)=")((?:\.\./)*)(_static/[^"?#]+)([^"]*")')
 COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".csv", ".txt", ".xml", ".inv", ".map"}
 MIN_COMPRESS = 1024

@@ -20,6 +20,7 @@ def edition(site: Path, name: str, page_text: str = "") -> Path:
         "_static/locales/de/LC_MESSAGES/booktheme.mo": b"x",
         "_static/styles/theme.css": b"@font-face{src:url(../vendor/fa.woff2)}",
         "_static/vendor/fa.woff2": b"font",
+        "_static/pygments.css": b'@import "basic.css";',
         "_static/figures/K1.csv": b"a,b\n" * 400,
         "_static/figures/K1.png": b"png" * 1000,
         "notebooks/k1.html": ('<script defer data-vega="../_static/vega-bundle.js?v=1" src="../_static/x.js"></script>'
@@ -40,6 +41,7 @@ def test_unread_files_go_shared_files_are_published_once_and_pages_link_there(tm
         assert not (e / "_static/vega-bundle.js").exists()
         # a stylesheet that loads a file by relative address, that file, and the downloads stay
         assert (e / "_static/styles/theme.css").exists() and (e / "_static/vendor/fa.woff2").exists()
+        assert (e / "_static/pygments.css").exists()
         assert (e / "_static/figures/K1.csv").exists()  # its address is printed in the PDF
         assert not (e / "_static/figures/K1.png").exists()  # the same image in both: published once
     (shared,) = (tmp_path / sitefiles.SHARED).rglob("vega-bundle.js")
