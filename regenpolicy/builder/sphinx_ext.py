@@ -348,7 +348,7 @@ def light_page(page: str, pagename: str) -> str:
 ROOT_PAGE = ('<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8">'
              '<meta name="viewport" content="width=device-width, initial-scale=1">'
              '<title>{title}</title><link rel="icon" href="_static/favicon.svg">'
-             '<meta http-equiv="refresh" content="0; url={url}"><link rel="canonical" href="{url}"></head>'
+             '<meta http-equiv="Refresh" content="0; url={url}"><link rel="canonical" href="{url}"></head>'
              '<body><p><a href="{url}">{title}</a></p></body></html>\n')
 
 
