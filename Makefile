@@ -40,8 +40,10 @@ lint: setup
 validate: setup
 	$(PY) -m regenpolicy validate
 
+# ... and what a phone gets from the published site (Lighthouse, bytes) and its size (bench_site.py: make site first).
 bench: setup
 	$(PY) benchmarks/bench_build.py --runs $(RUNS)
+	$(PY) benchmarks/bench_site.py
 
 clean:
 	rm -rf _build

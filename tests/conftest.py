@@ -42,6 +42,16 @@ def copy_project(target: Path) -> Path:
 
 
 SMALL = ROOT / "tests" / "integration" / "small.yaml"  # a few figures: for the tests that need a build of their own
+# A page's charts are drawn as they near the screen: this condition (for page.wait_for_function, its
+# argument the theme every chart must be drawn in, or null) scrolls to the first chart not yet drawn
+# and holds once every chart is drawn (back at the top of the page, where it opened).
+EVERY_CHART_DRAWN = """theme => {
+  const next = [...document.querySelectorAll('.regen-chart')].find(e => !e.hasAttribute('data-regen-drawn')
+    || (theme && e.getAttribute('data-regen-theme') !== theme));
+  if (next) { next.scrollIntoView({block: 'center'}); return false; }
+  window.scrollTo(0, 0);
+  return true;
+}"""
 SESSION_CACHE: list[Path] = []  # the test session's one notebook cache (set by tests/integration/conftest.py)
 
 

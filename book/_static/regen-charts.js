@@ -1,7 +1,11 @@
-/* The report's charts in the browser (loaded only on pages that have a chart).
+/* The report's charts in the browser (loaded only on pages that have a chart, deferred).
+ *
+ * Text first, charts after: the page paints with its prose, each chart's description and its data
+ * table (all in the HTML); a chart is drawn when it nears the screen, and the chart library
+ * (the bundle this script's data-vega names) is loaded when the first chart is.
  *
  * Each figure carries its Vega-Lite specification as JSON (<script type="application/json">);
- * this script draws it with the site's own vega-embed (vega-bundle.js, nothing fetched), and:
+ * this script draws it with the site's own vega-embed (the site's vega bundle, nothing fetched from elsewhere), and:
  * - fits it to its box from 360 px up: a chart wider than the screen is redrawn with its side-by-side
  *   panels stacked, then narrower (axis labels shortened), never scaled down into unreadable text;
  * - puts the chart menu in Japanese;
@@ -10,6 +14,21 @@
  */
 (function () {
   "use strict";
+  var VEGA = document.currentScript && document.currentScript.getAttribute("data-vega");
+  var library = null;
+  function vegaLoaded() {
+    if (window.vegaEmbed || !VEGA) { return Promise.resolve(); }
+    if (!library) {
+      library = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = VEGA;
+        script.onload = resolve;
+        script.onerror = function () { reject(new Error("the chart library did not load: " + VEGA)); };
+        document.head.appendChild(script);
+      });
+    }
+    return library;
+  }
   var I18N = {
     CLICK_TO_VIEW_ACTIONS: "図の書き出しメニュー",
     COMPILED_ACTION: "Vega の仕様を表示",
@@ -437,19 +456,30 @@
 
   function start() {
     var charts = Array.prototype.slice.call(document.querySelectorAll(".regen-chart[data-spec]"));
+    /* a chart is drawn when it comes within 200 px of the viewport */
+    var near = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (e) {
+        if (e.isIntersecting) { near.unobserve(e.target); e.target._regenDraw(); }
+      });
+    }, { rootMargin: "200px 0px" }) : null;
     charts.forEach(function (el) {
       var source = document.getElementById(el.getAttribute("data-spec"));
       if (!source) { return; }
-      var original = JSON.parse(source.textContent);
+      var original = null, started = false;
       var lastBox = 0, lastDark = null, timer = null;
       function redraw() {
+        if (!started) { return; }
         var box = el.clientWidth, isDark = dark();
         if (Math.abs(box - lastBox) < 24 && isDark === lastDark) { return; }
         lastBox = box; lastDark = isDark;
         el.setAttribute("data-regen-theme", isDark ? "dark" : "light");
+        original = original || JSON.parse(source.textContent);
         draw(el, isDark ? darkened(original) : original).catch(function (e) { console.error(e); });
       }
-      redraw();
+      el._regenDraw = function () {
+        vegaLoaded().then(function () { started = true; redraw(); }).catch(function (e) { console.error(e); });
+      };
+      if (near) { near.observe(el); } else { el._regenDraw(); }
       window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(redraw, 250); });
       /* the reader's light/dark switch redraws the chart in the new colours */
       new MutationObserver(redraw).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });

@@ -8,6 +8,7 @@ network are refused.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 import json
@@ -57,6 +58,51 @@ LINK = re.compile(r'href="([^"]*)"')
 ID_ATTR = re.compile(r'(?<![\w-])id="([^"]+)"')
 FIG_ATTRS = re.compile(r'id="((?:fig|tbl)-[^"]+)" data-regen-kind="([^"]*)" data-regen-id="([^"]*)" '
                        r'data-regen-title="([^"]*)"')
+
+
+CHART = re.compile(r'<figure class="regen-figure"(?P<attrs>[^>]*)>(?P<body>.*?)</figure>', re.S)
+PRINT_SVG = re.compile(r'<div class="regen-print">\s*(<svg\b.*?</svg>)\s*</div>', re.S)
+ALT_TEXT = re.compile(r'<p class="regen-alt"[^>]*>(.*?)</p>', re.S)
+ATTR = re.compile(r'data-regen-(kind|id|title)="([^"]*)"')
+TAGS = re.compile(r"<[^>]+>")
+ON_SITE_ONLY = re.compile(r"[^。]*下の「データ（表）」[^。]*。")  # the site's pointer to its data table
+
+
+def chart_alt(kind: str, fig_id: str, title: str, description: str) -> str:
+    """A chart's alternative text in the PDF: its number and title, then the site's description of
+    it (what it shows and the range of its values), without the site's pointer to the data table
+    below the chart (the PDF gives the data's file under the chart instead)."""
+    text = ON_SITE_ONLY.sub("", description).strip()
+    lead = f"{kind} {fig_id}は、"
+    text = text[len(lead):] if text.startswith(lead) else text
+    return f"{kind} {fig_id}「{title}」。{text}".strip()
+
+
+def _print_chart(m: re.Match[str]) -> str:
+    """A chart for the printer, so that a screen reader gets one Figure with alternative text: its
+    drawing becomes an image (``<img>`` of the print SVG, whose alt is the chart's description) and
+    the ``<figure>`` around it a group (its title stays a heading, its sources a paragraph with
+    links), not a second Figure without alternative text."""
+    attrs, body = m.group("attrs"), m.group("body")
+    found = dict(ATTR.findall(attrs))
+    alt = ALT_TEXT.search(body)
+    description = html.unescape(TAGS.sub("", alt.group(1))) if alt else ""
+    text = chart_alt(html.unescape(found.get("kind", "図")), html.unescape(found.get("id", "")),
+                     html.unescape(found.get("title", "")), description)
+
+    def image(svg: re.Match[str]) -> str:
+        data = base64.b64encode(svg.group(1).encode("utf-8")).decode("ascii")
+        return (f'<div class="regen-print"><img class="regen-print-chart" alt="{escape.attribute(text)}" '
+                f'src="data:image/svg+xml;base64,{data}"></div>')
+
+    body = PRINT_SVG.sub(image, body, count=1)
+    body = body.replace("<figcaption>", '<div class="regen-figcaption">', 1).replace("</figcaption>", "</div>", 1)
+    return f'<div role="group" class="regen-figure"{attrs}>{body}</div>'
+
+
+def print_charts(article: str) -> str:
+    """Every chart of a built page as the printer gets it (:func:`_print_chart`)."""
+    return CHART.sub(_print_chart, article)
 
 
 @dataclass
@@ -111,6 +157,7 @@ def _rewrite(article: str, entry: Entry, pages: dict[str, Entry], site_url: str)
     """A built page's article as part of the print edition: unique ids, same-document links, heading
     levels by its place in the book (front h1, chapter h2, section h3), images from the site's root."""
     slug = entry.slug
+    article = print_charts(article)
     article = ID_ATTR.sub(lambda m: m.group(0) if GLOBAL_ID.match(m.group(1)) else f'id="{slug}--{m.group(1)}"',
                           article)
 
@@ -234,6 +281,36 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
         if wanted[doc.name]:
             doc.body = str(PRINT.targets(sorted(wanted[doc.name]))) + doc.body
     return head, docs
+
+
+LABELLED = re.compile(r'<(h[1-6]|section|tr|li|p|div|span|dt|nav)\b[^>]*?(?<![\w-])id="([^"]+)"[^>]*>', re.S)
+
+
+def destination_labels(docs: list[PrintDocument]) -> dict[str, str]:
+    """What a link to each anchor of the print edition goes to, for the links' descriptions: a
+    figure's or table's number and title, a page's or section's heading, or the start of the text
+    of the element the anchor names (a row of the sources table)."""
+    labels: dict[str, str] = {}
+    for doc in docs:
+        body = doc.body
+        for anchor, kind, fig_id, title in FIG_ATTRS.findall(body):
+            labels[html.unescape(anchor)] = f"{html.unescape(kind)} {html.unescape(fig_id)}　{html.unescape(title)}"
+        for m in LABELLED.finditer(body):
+            anchor = html.unescape(m.group(2))
+            if anchor in labels:
+                continue
+            tag = m.group(1)
+            rest = body[m.end():m.end() + 4000]
+            if tag in ("section", "nav", "div"):
+                heading = re.search(r"<h[1-6][^>]*>(.*?)</h[1-6]>", rest, re.S)
+                text = heading.group(1) if heading else ""
+            else:
+                end = rest.find(f"</{tag}>")
+                text = rest[:end if end >= 0 else 400]
+            text = re.sub(r"\s+", " ", html.unescape(TAGS.sub("", text)).replace("#", "")).strip()
+            if text:
+                labels[anchor] = text if len(text) <= 80 else text[:79] + "…"
+    return labels
 
 
 def print_head(head: str) -> str:
@@ -442,7 +519,8 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     *files, stamp = printed
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
     try:
-        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition), link_prefix=LINK_PREFIX)
+        pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition), link_prefix=LINK_PREFIX,
+                             labels=destination_labels(docs))
     except (ValueError, OSError) as exc:
         raise PdfError(f"joining the printed parts into {pdf_file} failed: {exc}") from None
     printer.prune()

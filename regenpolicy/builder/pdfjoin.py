@@ -14,6 +14,11 @@ the language and the document information. The running header and page numbers a
 the pages last, from one printing of as many empty pages, since only the joined document knows
 the page count. The joining is done by qpdf (pikepdf), which copies each page once and keeps the
 references between the copied objects.
+
+What Chromium's tagging leaves out for PDF/UA-1 is added here: every link annotation says where it
+goes (``/Contents``: the target's title and page, or the web address), the structure types PDF 1.x
+does not define (Chromium's ``Strong``, ``Em``) are mapped to standard ones (``/RoleMap``), and
+the XMP metadata carries the title, the language and the PDF/UA identifier.
 """
 
 from __future__ import annotations
@@ -23,11 +28,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from xml.sax.saxutils import escape
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Pdf
 
 STAMP = "/RegenPageStamp"
+# The structure types of PDF 1.7 (ISO 32000-1, 14.8.4); any other type a printer writes is mapped.
+STANDARD_TYPES = frozenset([
+    "Document", "Part", "Art", "Sect", "Div", "BlockQuote", "Caption", "TOC", "TOCI", "Index", "NonStruct",
+    "Private", "P", "H", "H1", "H2", "H3", "H4", "H5", "H6", "L", "LI", "Lbl", "LBody", "Table", "TR", "TH",
+    "TD", "THead", "TBody", "TFoot", "Span", "Quote", "Note", "Reference", "BibEntry", "Code", "Link", "Annot",
+    "Ruby", "RB", "RT", "RP", "Warichu", "WT", "WP", "Figure", "Formula", "Form"])
+ROLE_MAP = {"Strong": "Span", "Em": "Span", "Sub": "Span", "Title": "H1", "FENote": "Note",
+            "Aside": "Div", "Artifact": "NonStruct"}  # PDF 2.0's types, as PDF 1.7 reads them
 Outline = list[tuple[str, Any, list[Any]]]
 
 
@@ -156,6 +170,31 @@ class _Joined:
                         annot.Rect = Array([0, 0, 0, 0])  # nowhere to go: inert
         self.pdf.Root.Dests = self.pdf.make_indirect(Dictionary({"/" + k: v for k, v in sorted(self.dests.items())}))
 
+    def describe_links(self, labels: dict[str, str]) -> None:
+        """Every link annotation's ``/Contents``: where it goes (PDF/UA-1 7.18.5), as a screen reader
+        announces it: the target's title (``labels``: destination name → title) and page, or the address."""
+        pages = {page.obj.objgen: n for n, page in enumerate(self.pdf.pages, start=1)}
+        for page in self.pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                if annot.get("/Subtype") != Name.Link:
+                    continue
+                action = annot.get("/A")
+                dest = annot.get("/Dest")
+                if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
+                    dest = action.get("/D")
+                if isinstance(action, Dictionary) and "/URI" in action:
+                    text = f"ウェブ：{action.URI}"
+                elif dest is not None:
+                    name = str(dest).lstrip("/") if not isinstance(dest, Array) else ""
+                    target = self.dests.get(name) if name else dest
+                    where = pages.get(target[0].objgen) if isinstance(target, Array) and len(target) else None
+                    title = labels.get(name, "")
+                    text = "、".join(x for x in (title, f"{where}ページ" if where else "") if x) or "文書内"
+                    text = f"文書内：{text}"
+                else:
+                    text = "リンク先なし"
+                annot.Contents = pikepdf.String(text)
+
     def merge_structure(self) -> None:
         """One Document element holding every part's structure, with one parent tree and id tree."""
         pdf = self.pdf
@@ -168,6 +207,7 @@ class _Joined:
             inner = element.get("/K") if element.get("/S") == Name.Document else None
             kids.extend([element] if inner is None else _as_list(inner))
         document.K = kids
+        _caption_tables(pdf, document)
         _set_parents(document)
 
         root.K = document
@@ -178,8 +218,83 @@ class _Joined:
         if self.ids:
             root.IDTree = pdf.make_indirect(Dictionary(Names=Array(
                 [x for name, element in sorted(self.ids, key=lambda kv: kv[0]) for x in (pikepdf.String(name), element)])))
+        used = _types(document)
+        unknown = sorted(t for t in used if t not in STANDARD_TYPES and t not in ROLE_MAP)
+        if unknown:
+            raise ValueError(f"structure types PDF 1.7 does not define and no mapping for: {', '.join(unknown)}")
+        mapped = {k: v for k, v in ROLE_MAP.items() if k in used}
+        if mapped:
+            root.RoleMap = Dictionary({"/" + k: Name("/" + v) for k, v in sorted(mapped.items())})
         pdf.Root.StructTreeRoot = root
         pdf.Root.MarkInfo = Dictionary(Marked=True)
+
+
+def _kids(node: Any) -> list[Any]:
+    """A structure element's kids (/K: one kid or an array of them)."""
+    kids = node.get("/K")
+    return list(kids) if isinstance(kids, Array) else [] if kids is None else [kids]
+
+
+ROWS = {"/TR", "/THead", "/TBody", "/TFoot", "/Caption"}
+
+
+def _caption_tables(pdf: Pdf, element: Any) -> None:
+    """A table's title as its Caption: Chromium tags a ``<caption>`` holding a heading as the bare
+    heading inside the Table, where only rows (and a caption) belong; those elements are wrapped in
+    one Caption element, in the place of the first."""
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if not (isinstance(node, Dictionary) and "/S" in node):
+            continue
+        kids = _kids(node)
+        stack.extend(kids)
+        if Name.Table != node.S:
+            continue
+        loose = [i for i, k in enumerate(kids) if isinstance(k, Dictionary) and "/S" in k and str(k.S) not in ROWS]
+        if not loose:
+            continue
+        caption = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Caption, P=node,
+                                               K=Array([kids[i] for i in loose])))
+        rest = [k for i, k in enumerate(kids) if i not in loose]
+        node.K = Array([*rest[:loose[0]], caption, *rest[loose[0]:]])
+
+
+def _types(element: Any) -> set[str]:
+    """The structure types used at and below ``element``."""
+    out: set[str] = set()
+    stack = [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Dictionary) and "/S" in node:
+            out.add(str(node.S).lstrip("/"))
+            stack.extend(_kids(node))
+    return out
+
+
+XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+ xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">
+<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{title}</rdf:li></rdf:Alt></dc:title>
+<dc:creator><rdf:Seq><rdf:li>{author}</rdf:li></rdf:Seq></dc:creator>
+<dc:description><rdf:Alt><rdf:li xml:lang="x-default">{subject}</rdf:li></rdf:Alt></dc:description>
+<dc:language><rdf:Bag><rdf:li>{lang}</rdf:li></rdf:Bag></dc:language>
+<dc:format>application/pdf</dc:format>
+<pdf:Keywords>{keywords}</pdf:Keywords>
+<xmp:CreatorTool>{creator}</xmp:CreatorTool>
+<pdfuaid:part>1</pdfuaid:part>
+</rdf:Description></rdf:RDF></x:xmpmeta>
+<?xpacket end="w"?>"""
+
+
+def xmp(info: dict[str, str], lang: str) -> bytes:
+    """The XMP metadata packet: the document information as Dublin Core, the language and the
+    PDF/UA-1 identifier (written by hand, so the same inputs give the same bytes: no dates)."""
+    def field(key: str) -> str:
+        return escape(info.get(key, ""))
+    return XMP.format(title=field("/Title"), author=field("/Author"), subject=field("/Subject"),
+                      keywords=field("/Keywords"), creator=field("/Creator"), lang=escape(lang)).encode("utf-8")
 
 
 def _stamp(pdf: Pdf, stamps: Pdf) -> None:
@@ -208,9 +323,11 @@ def _items(items: Outline) -> list[pikepdf.OutlineItem]:
     return out
 
 
-def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, str], link_prefix: str) -> int:
+def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, str], link_prefix: str,
+         labels: dict[str, str] | None = None) -> int:
     """Join the printed ``parts`` into ``out`` (written atomically); return its page count. Links to
-    ``link_prefix`` + name become links to the named destination ``name`` of any part."""
+    ``link_prefix`` + name become links to the named destination ``name`` of any part; ``labels``
+    (destination name → title) are what the links' descriptions call their targets."""
     sources: list[Pdf] = []  # qpdf copies stream data when saving: the sources stay open till then
     pdf = Pdf.new()
     try:
@@ -219,6 +336,7 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
             sources.append(Pdf.open(path))
             joined.add(n, sources[-1])
         joined.resolve_links(link_prefix)
+        joined.describe_links(labels or {})
         if joined.structure:
             joined.merge_structure()
         pdf.Root.Lang = pikepdf.String(joined.lang)
@@ -230,6 +348,7 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
             sources.append(Pdf.open(overlay))
             _stamp(pdf, sources[-1])
         pdf.docinfo = pdf.make_indirect(Dictionary({k: pikepdf.String(v) for k, v in info.items()}))
+        pdf.Root.Metadata = pdf.make_stream(xmp(info, joined.lang), Type=Name.Metadata, Subtype=Name.XML)
         tmp = out.with_name(out.name + ".tmp")
         pdf.save(tmp, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         tmp.replace(out)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from regenpolicy.builder import editions
+from regenpolicy.builder import editions, sitefiles
 from regenpolicy.builder.book import (
     BookError,
     SphinxWorker,
@@ -287,12 +287,16 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
             for profile in profiles:
                 edition = root / "editions" / profile.id
                 shutil.copytree(edition / "html", site / profile.id)
-                shutil.copytree(edition / "figures", site / profile.id / "figures")
+                # the figure files once: the list links to the copies the pages link to (_static/figures)
+                (site / profile.id / "figures").mkdir()
                 (site / profile.id / "figures" / "index.html").write_text(
                     editions.figures_index(profile, sorted(p.name for p in (edition / "figures").iterdir())),
                     encoding="utf-8")
                 shutil.copy2(edition / "meta" / "edition.json", site / profile.id / "edition.json")
             (site / "index.html").write_text(editions.site_index(records), encoding="utf-8")
+            done = sitefiles.prepare(site, [p.id for p in profiles])
+            log(f"site files: {done['dropped'] / 1e6:.1f} MB unread left out, {done['shared'] / 1e6:.1f} MB shared "
+                f"between editions, {done['compressed'] / 1e6:.1f} MB of .gz copies")
             _publish_site(out, site)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

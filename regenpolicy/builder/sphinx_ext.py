@@ -24,8 +24,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -297,10 +299,83 @@ def _translate_ui(app: Any) -> None:
         out = str(render(template, context))
         for english, japanese in UI_JA.items():
             out = out.replace(english, japanese)
-        return out
+        return light_page(out, str(context.get("pagename", "")))
 
     templates.render = render_ja
     templates._regen_wrapped = True
+
+
+# --- what a page loads before it paints ----------------------------------------------------------------
+SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*_static/searchtools\.js[^"]*"></script>\s*'
+                            r'<script src="[^"]*_static/language_data\.js[^"]*"></script>\s*'
+                            r'<script src="[^"]*searchindex\.js[^"]*"></script>')
+FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+ICON = re.compile(r'<i class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></i>')
+HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|sphinx-book-theme|'
+                         r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
+UNUSED_CSS = re.compile(r'\s*<link rel="stylesheet" type="text/css" href="[^"]*_static/sphinx-thebe\.css[^"]*" />')
+CHART_TAGS = re.compile(r'<script src="([^"]*vega-bundle\.js[^"]*)"></script>(\s*)<script src="([^"]*regen-charts\.js[^"]*)">')
+
+
+@functools.cache
+def _icons() -> dict[str, Any]:
+    text = resources.files("regenpolicy.builder").joinpath("templates/fa-icons.json").read_text(encoding="utf-8")
+    return dict(json.loads(text)["icons"])
+
+
+def _icon(m: re.Match[str]) -> str:
+    """A Font Awesome ``<i>`` as the inline SVG its script would have made of it (same classes and attributes)."""
+    classes, attrs = m.group(1), m.group(2)
+    names = [c[3:] for c in classes.split() if c.startswith("fa-") and c[3:] in _icons()]
+    if not names:
+        raise ValueError(f"no icon for <i class=\"{classes}\">: add it to templates/fa-icons.json")
+    icon = _icons()[names[0]]
+    paths = "".join(f'<path fill="currentColor" d="{d}"></path>' for d in icon["paths"])
+    return (f'<svg class="svg-inline--fa {" ".join(classes.split())}"{attrs} aria-hidden="true" focusable="false" '
+            f'role="img" xmlns="http://www.w3.org/2000/svg" viewBox="{icon["viewBox"]}">{paths}</svg>')
+
+
+def light_page(page: str, pagename: str) -> str:
+    """A page that paints before its scripts have loaded:
+    - the search index (1.5 MB) and Sphinx's search scripts only on the search page, which searches
+      (the search box of every other page sends the words to it);
+    - the theme's icons drawn as inline SVG (of the few used, ``templates/fa-icons.json``) instead of by
+      fontawesome.js (1.5 MB, every icon there is);
+    - the chart script deferred, and the chart library (vega-bundle.js) loaded by it when the first chart
+      nears the screen (``data-vega``);
+    - the themes' and extensions' scripts deferred (they run in the same order, before the page's
+      DOMContentLoaded; documentation_options.js, which the page's inline scripts use, stays);
+    - no stylesheet of the notebook runner (thebe), which the report never starts."""
+    if pagename != "search":
+        page = SEARCH_SCRIPTS.sub("", page)
+        head, sep, rest = page.partition("</head>")
+        page = HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head) + sep + rest
+    page = UNUSED_CSS.sub("", page)
+    page = ICON.sub(_icon, FONTAWESOME.sub("", page))
+    return CHART_TAGS.sub(lambda m: f'<script defer data-vega="{m.group(1)}" src="{m.group(3)}">', page)
+
+
+ROOT_PAGE = ('<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8">'
+             '<meta name="viewport" content="width=device-width, initial-scale=1">'
+             '<title>{title}</title><link rel="icon" href="_static/favicon.svg">'
+             '<meta http-equiv="Refresh" content="0; url={url}"><link rel="canonical" href="{url}"></head>'
+             '<body><p><a href="{url}">{title}</a></p></body></html>\n')
+
+
+def _root_page(app: Any, exception: Exception | None) -> None:
+    """The edition's root ``index.html``: a page (doctype, language, title, icon) that forwards to the
+    front page, in place of the one-line redirect the table of contents' extension writes when none
+    is there (it runs after this)."""
+    if exception is not None or app.builder.name != "html":
+        return
+    import html
+
+    out = Path(app.outdir) / "index.html"
+    if app.config.master_doc == "index" or (out.exists() and "<!DOCTYPE" in out.read_text(encoding="utf-8")[:100]):
+        return
+    url = html.escape(app.config.master_doc + ".html")
+    title = html.escape(str(_edition(app).get("title") or app.config.project))
+    out.write_text(ROOT_PAGE.format(title=title, url=url), encoding="utf-8")
 
 
 JS_MESSAGES_JA = {  # messages of Sphinx's search page that its Japanese catalogue leaves empty
@@ -477,6 +552,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _page_context, priority=800)
     app.connect("builder-inited", _translate_ui)
     app.connect("build-finished", _fill_js_messages)
+    app.connect("build-finished", _root_page, priority=400)
     app.connect("doctree-read", _collect_anchors)
     app.connect("env-purge-doc", _purge_anchors)
     app.connect("env-merge-info", _merge_anchors)

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from tests.conftest import EVERY_CHART_DRAWN
 from tests.integration.test_reader import read, site_pages, wait_for_charts
 
 
@@ -86,12 +87,10 @@ def test_in_dark_mode_charts_are_drawn_dark_with_contrast_and_follow_the_switch(
     context = browser.new_context(viewport={"width": 1000, "height": 900}, color_scheme="dark")
     context.add_init_script("localStorage.setItem('mode', 'dark')")
     page = context.new_page()
-    drawn = "() => [...document.querySelectorAll('.regen-chart')].every(e => e.getAttribute('data-regen-theme') === '{}'" \
-            " && e.hasAttribute('data-regen-drawn'))"
     charts = 0
     for path in pages:
         page.goto(f"{served}/{path}", wait_until="load")
-        page.wait_for_function(drawn.format("dark"))
+        page.wait_for_function(EVERY_CHART_DRAWN, arg="dark")
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         for chart in page.evaluate(CONTRAST, bg):
             charts += 1
@@ -99,5 +98,5 @@ def test_in_dark_mode_charts_are_drawn_dark_with_contrast_and_follow_the_switch(
             assert chart["text"] >= 4.5 and chart["marks"] >= 3, (path, chart)  # WCAG 1.4.3 text, 1.4.11 graphics
     assert charts >= 17
     page.evaluate("document.documentElement.setAttribute('data-theme', 'light')")  # what the theme switch does
-    page.wait_for_function(drawn.format("light"))
+    page.wait_for_function(EVERY_CHART_DRAWN, arg="light")
     context.close()

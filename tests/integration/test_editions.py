@@ -67,9 +67,12 @@ def test_site_lists_every_edition_newest_first(site):
 
 
 def test_each_edition_keeps_its_own_figures_and_vintage(site):
-    firm, jri = site / "firm-2023-07", site / "jri-2025"
+    firm, jri = site / "firm-2023-07" / "_static", site / "jri-2025" / "_static"
     assert (firm / "figures" / "A1.csv").exists() and not (firm / "figures" / "K1.csv").exists()
     assert (jri / "figures" / "K1.csv").exists() and not (jri / "figures" / "A1.csv").exists()
+    # each file once: the edition's list of figure files links to the files its pages link to
+    assert [p.name for p in (site / "jri-2025" / "figures").iterdir()] == ["index.html"]
+    assert 'href="../_static/figures/K1.csv"' in (site / "jri-2025" / "figures" / "index.html").read_text(encoding="utf-8")
     with (jri / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
         admin = next(r for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
     assert admin["points_revision"] == "2024"  # the 2024 fee schedule, as that paper used

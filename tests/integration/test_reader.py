@@ -18,7 +18,7 @@ import pytest
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
-from tests.conftest import ROOT
+from tests.conftest import EVERY_CHART_DRAWN, ROOT
 
 SERIOUS = ("serious", "critical")
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -45,8 +45,7 @@ def figure_blocks(built: Path) -> dict[str, tuple[str, str]]:
 
 
 def wait_for_charts(page) -> None:
-    page.wait_for_function("() => [...document.querySelectorAll('.regen-chart')]"
-                           ".every(e => e.hasAttribute('data-regen-drawn'))", timeout=30000)
+    page.wait_for_function(EVERY_CHART_DRAWN, arg=None, timeout=30000)
 
 
 def open_page(page, url: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from tests.conftest import ROOT, run_cli, tree_digest
+from tests.conftest import EVERY_CHART_DRAWN, ROOT, run_cli, tree_digest
 
 FIGURES = {
     "M1": ("notebooks/m1_market.html", "再生医療等製品のグローバル市場規模推計"),
@@ -136,14 +136,13 @@ def test_chart_draws_in_chromium_offline(site, browser, fig_id):
 
     page.route("**/*", route)
     page.goto(f"{site}/{page_path}", wait_until="load")
+    page.wait_for_function(EVERY_CHART_DRAWN, arg=None)  # drawn as they near the screen
     chart = page.locator(f"#fig-{fig_id.lower()}-chart svg")
     chart.first.wait_for(state="visible", timeout=15000)
     # vega has drawn its marks: Japanese text in the chart itself, not only in the caption
     page.wait_for_function(
         "id => Array.from(document.querySelectorAll(`#${id}-chart svg text`)).some(t => /[\u3040-\u30ff\u4e00-\u9fff]/.test(t.textContent))",
         arg=f"fig-{fig_id.lower()}", timeout=15000)
-    page.wait_for_function("() => [...document.querySelectorAll('.regen-chart')]"
-                           ".every(e => e.hasAttribute('data-regen-drawn'))")  # every chart of the page drawn
     assert chart.first.bounding_box()["width"] > 300
     assert page.locator(f"#fig-{fig_id.lower()} .regen-fig-foot").inner_text().count("出所") == 1
     assert errors == [], errors

@@ -49,3 +49,30 @@ def test_the_edition_title_is_printed_as_written(tmp_path):
     assert header.text == title
     document = pdf._html_document(head, docs[1].body)
     assert document.startswith('<!DOCTYPE html>\n<html lang="ja"><head>') and document.endswith("</html>\n")
+
+
+CHART_HTML = ('<figure class="regen-figure" id="fig-k1" data-regen-kind="図" data-regen-id="K1" '
+              'data-regen-title="費用 &amp; 点数"><figcaption><h2>図 K1 費用</h2></figcaption>'
+              '<div class="regen-chart"></div><div class="regen-print"><svg xmlns="http://www.w3.org/2000/svg" '
+              'width="10" height="10"><text>1</text></svg></div>'
+              '<p class="regen-alt" id="fig-k1-alt">図 K1は、費用（万円）を示す棒グラフ。値は 0〜44.2。'
+              '各値は下の「データ（表）」に示す。</p></figure>')
+
+
+def test_a_chart_prints_as_one_image_whose_alt_is_its_title_and_description():
+    import base64
+
+    printed = lxml.html.fromstring(pdf.print_charts(CHART_HTML))
+    assert printed.tag == "div" and printed.get("role") == "group" and not printed.xpath("//figure|//figcaption")
+    (img,) = printed.xpath("//img")
+    assert img.get("alt") == "図 K1「費用 & 点数」。費用（万円）を示す棒グラフ。値は 0〜44.2。"
+    assert base64.b64decode(img.get("src").split(",", 1)[1]).startswith(b"<svg")
+    assert not printed.xpath("//svg")
+
+
+def test_the_links_targets_are_named_by_their_titles():
+    doc = pdf.PrintDocument("part-1", '<section id="page-x"><h2>第1章 市場<a>#</a></h2>'
+                            '<tr id="src-a"><td>厚生労働省「告示」</td></tr>' + CHART_HTML + "</section>", set())
+    labels = pdf.destination_labels([doc])
+    assert labels == {"fig-k1": "図 K1　費用 & 点数", "page-x": "第1章 市場", "src-a": "厚生労働省「告示」",
+                      "fig-k1-alt": labels["fig-k1-alt"]}

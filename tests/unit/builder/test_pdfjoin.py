@@ -68,3 +68,44 @@ def test_pdfjoin_does_not_import_the_print_edition():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert not {m for m in imported if m and m.startswith("regenpolicy")}
+
+
+def test_every_link_says_where_it_goes(tmp_path):
+    a = part(tmp_path / "a.pdf", links=[PREFIX + "fig-k1", "https://www.mhlw.go.jp/"])
+    b = part(tmp_path / "b.pdf", dests=["fig-k1"], pages=2)
+    out = tmp_path / "joined.pdf"
+    pdfjoin.join([a, b], out, overlay=None, info={}, link_prefix=PREFIX, labels={"fig-k1": "図 K1　診療報酬"})
+    with pikepdf.open(out) as pdf:
+        to_k1, web = pdf.pages[0].obj.Annots
+        assert str(to_k1.Contents) == "文書内：図 K1　診療報酬、2ページ"
+        assert str(web.Contents) == "ウェブ：https://www.mhlw.go.jp/"
+
+
+def tagged(path: Path, kids: list[str]) -> Path:
+    """A part with a tag structure: a Document holding a Table whose kids have the given types."""
+    pdf = Pdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    table = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Table))
+    table.K = Array([pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name("/" + k), P=table)) for k in kids])
+    doc = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array([table])))
+    pdf.Root.StructTreeRoot = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=doc, ParentTreeNextKey=0))
+    pdf.save(path)
+    return path
+
+
+def test_undefined_types_are_mapped_and_a_tables_heading_becomes_its_caption(tmp_path):
+    out = tmp_path / "joined.pdf"
+    pdfjoin.join([tagged(tmp_path / "a.pdf", ["H4", "TR", "Strong"])], out, overlay=None,
+                 info={"/Title": "白書 <&>"}, link_prefix=PREFIX)
+    with pikepdf.open(out) as pdf:
+        root = pdf.Root.StructTreeRoot
+        assert dict(root.RoleMap) == {"/Strong": Name.Span}
+        (table,) = root.K.K
+        assert [str(k.S) for k in table.K] == ["/Caption", "/TR"]
+        caption = table.K[0]
+        assert [str(k.S) for k in caption.K] == ["/H4", "/Strong"] and caption.K[0].P.objgen == caption.objgen
+        meta = pdf.open_metadata()
+        assert meta["dc:title"] == "白書 <&>" and meta["pdfuaid:part"] == "1"
+        assert "ja" in str(meta["dc:language"])
+    with pytest.raises(ValueError, match="no mapping for: Bogus"):
+        pdfjoin.join([tagged(tmp_path / "b.pdf", ["Bogus"])], out, overlay=None, info={}, link_prefix=PREFIX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lxml.html
+import pytest
 
 from regenpolicy.builder import sphinx_ext
 
@@ -64,3 +65,24 @@ def test_prose_naming_a_figure_links_it_or_says_this_edition_leaves_it_out():
     ref = next(para.findall(nodes.reference))
     assert ref["refuri"] == "notebooks/m1.html#fig-m1" and ref.astext() == "図 M1"
     assert [n.astext() for n in para.findall(nodes.inline)] == ["（この版には収録していない）"]
+
+
+def test_a_page_paints_before_its_scripts_load():
+    from regenpolicy.builder.sphinx_ext import light_page
+
+    head = ('<head><script src="../_static/documentation_options.js?v=1"></script>'
+            '<script src="../_static/doctools.js?v=2"></script>'
+            '<script defer src="../_static/scripts/fontawesome.js?digest=3"></script>'
+            '<script src="../_static/vega-bundle.js?v=4"></script>\n<script src="../_static/regen-charts.js?v=5"></script>'
+            '<script src="../_static/searchtools.js"></script>\n<script src="../_static/language_data.js"></script>\n'
+            '<script src="../searchindex.js"></script></head>')
+    body = '<body><i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="ライト"></i></body>'
+    page = light_page(head + body, "notebooks/k1")
+    assert "searchindex" not in page and "fontawesome" not in page and "<i " not in page
+    assert '<script src="../_static/documentation_options.js?v=1">' in page  # the inline scripts use it
+    assert '<script defer src="../_static/doctools.js?v=2">' in page
+    assert '<script defer data-vega="../_static/vega-bundle.js?v=4" src="../_static/regen-charts.js?v=5">' in page
+    assert '<svg class="svg-inline--fa theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="ライト"' in page
+    assert "searchindex.js" in light_page(head, "search")  # the search page searches
+    with pytest.raises(ValueError, match="fa-unknown"):
+        light_page('<i class="fa-solid fa-unknown"></i>', "x")

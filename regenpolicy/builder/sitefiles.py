@@ -1,0 +1,137 @@
+"""The published site's files: each once, what editions share in one place, compressed beside.
+
+``make site`` puts every edition's website in ``<site>/<edition>/``. Before the site is published:
+
+- what no reader loads is left out: the theme's source maps (``*.map``, and the comments that name
+  them), Sphinx's translations of its own messages for every language (``_static/locales``: the
+  pages are built with them, readers never load them) and fontawesome.js (the pages draw their icons
+  as inline SVG, ``sphinx_ext.light_page``);
+- a file of ``_static/`` that is byte for byte the same in several editions (the theme's scripts,
+  the chart library, images) is published once, in ``<site>/_shared/<sha256>/<name>``
+  (content-addressed: a changed file gets a new folder, so a cached old copy is never served for
+  it), and every edition's pages link there: a figure's PNG, SVG and Excel file the same in two
+  editions is published once. Left in each edition: its figures' CSV files (their addresses are
+  printed in the PDF), stylesheets that load other files (fonts, images) by relative address, and
+  any file whose name a script or stylesheet mentions (it may be loaded from there);
+- every text file of 1 KB or more gets a gzip copy beside it (``name.gz``, made without a time
+  stamp: the same file gives the same bytes), for static hosts that serve precompressed files.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+SHARED = "_shared"
+UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
+MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
+SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
+RELATIVE_URL = re.compile(rb"url\(\s*['\"]?(?!data:|https?:|#)|@import")
+STATIC_REF = re.compile(r'((?:href|src|data-vega)=")((?:\.\./)*)(_static/[^"?#]+)([^"]*")')
+COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".csv", ".txt", ".xml", ".inv", ".map"}
+MIN_COMPRESS = 1024
+
+
+def drop_unread(edition: Path) -> int:
+    """Remove what no reader of the edition loads; return the bytes removed."""
+    removed = 0
+    for name in UNREAD:
+        path = edition / name
+        if path.is_dir():
+            removed += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+            shutil.rmtree(path)
+        elif path.is_file():
+            removed += path.stat().st_size
+            path.unlink()
+    static = edition / "_static"
+    for path in sorted(static.rglob("*.map")) if static.is_dir() else []:
+        removed += path.stat().st_size
+        path.unlink()
+    for path in sorted(static.rglob("*")) if static.is_dir() else []:
+        if path.suffix in (".js", ".css") and path.is_file():
+            data = path.read_bytes()
+            if b"sourceMappingURL" in data:
+                path.write_bytes(MAP_COMMENT.sub(b"", data))
+    return removed
+
+
+def _named_in_code(static: Path) -> set[str]:
+    """Names of files that a script or stylesheet of ``static`` mentions (it may load them itself)."""
+    code = b"\n".join(p.read_bytes() for p in static.rglob("*") if p.suffix in (".js", ".css") and p.is_file())
+    return {p.name for p in static.rglob("*")
+            if p.is_file() and re.search(rb"[\"'/(]" + re.escape(p.name.encode()), code)}
+
+
+def shareable(path: Path, named: set[str]) -> bool:
+    if path.suffix not in SHAREABLE or path.name in named:
+        return False
+    return not (path.suffix == ".css" and RELATIVE_URL.search(path.read_bytes()))
+
+
+def share(site: Path, editions: list[str]) -> int:
+    """Publish once, in ``<site>/_shared/``, the ``_static`` files several editions have byte for byte,
+    and point those editions' pages there; return the bytes saved."""
+    where: dict[str, dict[str, Path]] = {}  # sha256 → {edition: file}
+    for edition in editions:
+        static = site / edition / "_static"
+        if not static.is_dir():
+            continue
+        named = _named_in_code(static)
+        for path in sorted(static.rglob("*")):
+            if path.is_file() and shareable(path, named):
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                where.setdefault(digest, {})[edition] = path
+    moved: dict[str, dict[str, str]] = {e: {} for e in editions}  # edition → {"_static/…": shared path}
+    saved = 0
+    for digest, copies in sorted(where.items()):
+        if len(copies) < 2:
+            continue
+        first = next(iter(copies.values()))
+        target = site / SHARED / digest[:32] / first.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(first, target)
+        for edition, path in copies.items():
+            saved += path.stat().st_size
+            moved[edition][path.relative_to(site / edition).as_posix()] = target.relative_to(site).as_posix()
+            path.unlink()
+        saved -= target.stat().st_size
+    for edition, paths in moved.items():
+        if paths:
+            for page in (site / edition).rglob("*.html"):
+                relink(page, paths)
+    return saved
+
+
+def relink(page: Path, paths: dict[str, str]) -> None:
+    """A page's links to edition files that moved to the shared folder (``paths``: edition path →
+    site path): up to the site's root, then there."""
+    def moved(m: re.Match[str]) -> str:
+        attr, up, path, rest = m.groups()
+        return f"{attr}{up}../{paths[path]}{rest}" if path in paths else m.group(0)
+
+    text = page.read_text(encoding="utf-8")
+    new = STATIC_REF.sub(moved, text)
+    if new != text:
+        page.write_text(new, encoding="utf-8")
+
+
+def compress(site: Path) -> int:
+    """A gzip copy beside every text file of at least ``MIN_COMPRESS`` bytes; return the bytes written."""
+    written = 0
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and not path.is_symlink() and path.suffix in COMPRESSED and path.stat().st_size >= MIN_COMPRESS:
+            packed = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+            if len(packed) < path.stat().st_size:
+                (path.parent / (path.name + ".gz")).write_bytes(packed)
+                written += len(packed)
+    return written
+
+
+def prepare(site: Path, editions: list[str]) -> dict[str, int]:
+    """Everything above, on an assembled site before it is published; the bytes each step changed."""
+    dropped = sum(drop_unread(site / e) for e in editions)
+    saved = share(site, editions)
+    return {"dropped": dropped, "shared": saved, "compressed": compress(site)}

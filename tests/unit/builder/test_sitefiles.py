@@ -1,0 +1,68 @@
+"""The published site's files: unread files left out, shared files once, gzip copies beside."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from regenpolicy.builder import sitefiles
+
+BUNDLE = b"/* vega */ var x = 1;" * 100
+
+
+def edition(site: Path, name: str, page_text: str = "") -> Path:
+    root = site / name
+    for path, data in {
+        "_static/vega-bundle.js": BUNDLE,
+        "_static/scripts/bootstrap.js": b"var b;\n//# sourceMappingURL=bootstrap.js.map",
+        "_static/scripts/bootstrap.js.map": b"{}",
+        "_static/scripts/fontawesome.js": b"x" * 5000,
+        "_static/locales/de/LC_MESSAGES/booktheme.mo": b"x",
+        "_static/styles/theme.css": b"@font-face{src:url(../vendor/fa.woff2)}",
+        "_static/vendor/fa.woff2": b"font",
+        "_static/pygments.css": b'@import "basic.css";',
+        "_static/figures/K1.csv": b"a,b\n" * 400,
+        "_static/figures/K1.png": b"png" * 1000,
+        "notebooks/k1.html": ('<script defer data-vega="../_static/vega-bundle.js?v=1" src="../_static/x.js"></script>'
+                              '<a href="../_static/figures/K1.csv">K1</a><a href="../_static/figures/K1.png" download>K1</a>' + page_text * 600).encode(),
+        "index.html": b'<script src="_static/vega-bundle.js"></script>',
+    }.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_bytes(data)
+    return root
+
+
+def test_unread_files_go_shared_files_are_published_once_and_pages_link_there(tmp_path):
+    a, b = edition(tmp_path, "a", "甲"), edition(tmp_path, "b", "乙")
+    done = sitefiles.prepare(tmp_path, ["a", "b"])
+    for e in (a, b):
+        assert not (e / "_static/locales").exists() and not (e / "_static/scripts/fontawesome.js").exists()
+        assert not (e / "_static/scripts/bootstrap.js.map").exists()
+        assert not (e / "_static/vega-bundle.js").exists()
+        # a stylesheet that loads a file by relative address, that file, and the downloads stay
+        assert (e / "_static/styles/theme.css").exists() and (e / "_static/vendor/fa.woff2").exists()
+        assert (e / "_static/pygments.css").exists()
+        assert (e / "_static/figures/K1.csv").exists()  # its address is printed in the PDF
+        assert not (e / "_static/figures/K1.png").exists()  # the same image in both: published once
+    (shared,) = (tmp_path / sitefiles.SHARED).rglob("vega-bundle.js")
+    assert shared.read_bytes() == BUNDLE
+    rel = shared.relative_to(tmp_path).as_posix()
+    page = (a / "notebooks/k1.html").read_text(encoding="utf-8")
+    assert f'data-vega="../../{rel}?v=1"' in page and 'href="../_static/figures/K1.csv"' in page
+    (png,) = (tmp_path / sitefiles.SHARED).rglob("K1.png")
+    assert f'href="../../{png.relative_to(tmp_path).as_posix()}" download' in page
+    assert f'src="../{rel}"' in (b / "index.html").read_text(encoding="utf-8")
+    (script,) = (tmp_path / sitefiles.SHARED).rglob("bootstrap.js")
+    assert script.read_bytes() == b"var b;"  # without the comment naming its source map
+    assert done["shared"] >= len(BUNDLE) and done["dropped"] >= 5000
+    # gzip copies beside the text files, the same bytes each time
+    packed = a / "notebooks/k1.html.gz"
+    assert gzip.decompress(packed.read_bytes()).decode("utf-8") == page
+    again = gzip.compress(page.encode("utf-8"), compresslevel=9, mtime=0)
+    assert packed.read_bytes() == again
+
+
+def test_a_file_only_one_edition_has_stays_in_it(tmp_path):
+    a = edition(tmp_path, "a")
+    sitefiles.prepare(tmp_path, ["a"])
+    assert (a / "_static/vega-bundle.js").exists() and not (tmp_path / sitefiles.SHARED).exists()
