@@ -311,6 +311,7 @@ class Layout:
 
 HEADLINE_SIZES = (24, 22, 20, 18)
 SOURCE_SIZES = (10, 9, 8, 7)
+MAX_PUBLISHERS = 6  # a 出所 too long for the foot names this many publishers, then ほかN件
 FOOTER_SIZE = 8
 TABLE_SIZES = (14, 12, 11, 10, 9, 8)
 
@@ -742,10 +743,12 @@ def _source(text: str, layout: Layout, short: str) -> tuple[Text, float]:
     way (up to 0.6 in); a 出所 longer still is named by its publishers here and given whole in the
     slide's notes (``Slide.notes``) and on the figure's page."""
     base = layout.source
-    for candidate in (text, short):
-        for extra in (0.0, 0.2, 0.4, 0.6):
+    # the whole 出所 only where it stays readable (8 pt or more) and takes at most 0.2 in from the chart;
+    # else its publishers, which may take a little more
+    for candidate, extras, sizes in ((text, (0.0, 0.2), SOURCE_SIZES[:3]), (short, (0.0, 0.2, 0.4, 0.6), SOURCE_SIZES)):
+        for extra in extras:
             box = Box(base.x, base.y - extra, base.w, base.h + extra)
-            size = fitted_size(candidate, box, SOURCE_SIZES)
+            size = fitted_size(candidate, box, sizes)
             if size is not None:
                 return Text(candidate, box, size, role="source"), extra
     return Text("出所：スライドのノートと図のページに記載", base, SOURCE_SIZES[0], role="source"), 0.0
@@ -758,7 +761,8 @@ def _figure_slides(s: FigureSlide, i: int, layout: Layout, info: FigureInfo,
     headline, glued = fill_headline(template, numbers.get(info.notebook, {}))
     head = _sized(headline, layout.headline, HEADLINE_SIZES, at, bold=True, role="headline")
     publishers = list(dict.fromkeys(p.split("「")[0] for p in info.source.split("；") if p))
-    short = f"出所：{'；'.join(publishers)}（全文はノート）"
+    named = publishers[:MAX_PUBLISHERS] + ([f"ほか{len(publishers) - MAX_PUBLISHERS}件"] if len(publishers) > MAX_PUBLISHERS else [])
+    short = f"出所：{'；'.join(named)}（全文はノート）"
     source, extra = _source(f"出所：{info.source}", layout, short)
     caption = Text(info.heading + (f"（単位：{info.unit}）" if info.unit else ""),
                    Box(layout.body.x, layout.body.y, layout.body.w, 0.3), 11, role="caption")

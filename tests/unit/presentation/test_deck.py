@@ -189,7 +189,7 @@ def test_a_source_too_long_for_the_foot_is_named_by_publisher_and_given_whole_in
     fig = d.FigureInfo(**{**info().__dict__, "source": source})
     (slide,) = d.slides(deck({"slide": "figure", "figure": "M1"}), EDITION, {"M1": fig}, NUMBERS)
     foot = next(t.text for t in slide.texts if t.role == "source")
-    assert foot == "出所：" + "；".join(f"出版者{n}" for n in range(8)) + "（全文はノート）"
+    assert foot == "出所：" + "；".join(f"出版者{n}" for n in range(6)) + "；ほか2件（全文はノート）"
     assert source in slide.notes
 
 
