@@ -19,6 +19,7 @@ that cannot fit is refused before anything runs, a glued one after the notebooks
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -478,8 +479,9 @@ def native_chart(spec: Mapping[str, Any] | None, data: Sequence[Mapping[str, Any
     cat, cat_agg, val, val_agg = (yf, ya, xf, xa) if horizontal else (xf, xa, yf, ya)
     if cat_agg or val_agg not in ("", "sum") or (mark == "line" and horizontal):
         return None
-    if not horizontal and not (xt in ("nominal", "ordinal", "temporal") or (mark == "line" and xt == "quantitative")):
-        return None
+    if not horizontal and not (xt in ("nominal", "ordinal", "temporal") or (mark == "line" and xt == "quantitative")
+                               or (xt == "quantitative" and _evenly_spaced([r[xf] for r in data]))):
+        return None  # bars on a number scale with uneven steps (2020, 2025, 2026): a category axis would misplace them
     categories = list(dict.fromkeys(_category(r[cat]) for r in data))
     names = list(dict.fromkeys(str(r[cf]) for r in data)) if cf else [_title(enc.get("x" if horizontal else "y"), val)]
     values: dict[tuple[str, str], float | None] = {}
@@ -510,6 +512,16 @@ def _colors(channel: Any, names: Sequence[str]) -> list[str]:
     colors = dict(zip(map(str, scale["domain"]), scale["range"], strict=False))
     out = [str(colors.get(n, "")).lstrip("#") for n in names]
     return out if all(re.fullmatch(r"[0-9A-Fa-f]{6}", c) for c in out) else []
+
+
+def _evenly_spaced(values: Sequence[Any]) -> bool:
+    """The distinct values are numbers one step apart (years 2020, 2025, 2030): on a category axis each
+    stands where a number axis would put it."""
+    found = {_number(v) for v in values}
+    numbers = sorted(n for n in found if n is not None)
+    if len(numbers) < 2 or None in found:
+        return False
+    return len({round(b - a, 9) for a, b in itertools.pairwise(numbers)}) == 1
 
 
 def _category(value: Any) -> str:

@@ -209,3 +209,14 @@ def test_a_table_longer_than_twelve_slides_continues_in_the_notes():
     rest = out[-1].notes.split("出所：FIRM「資料」（2023）\n", 1)[1].splitlines()[1:]
     assert shown + [line.split("\t")[0] for line in rest] == [r[0] for r in rows]  # every row, once
     assert d.MORE in next(t.text for t in out[-1].texts if t.role == "caption")
+
+
+def test_bars_on_a_year_scale_are_native_only_where_the_years_are_evenly_spaced():
+    import copy
+
+    spec = copy.deepcopy(SPEC)
+    spec["layer"][0]["encoding"]["x"].update(type="quantitative")
+    chart = d.native_chart(spec, DATA)  # 2020 and 2025: one step, so a category axis places them truly
+    assert chart is not None and chart.categories == ["2020", "2025"]
+    uneven = [*DATA, {**DATA[0], "year": 2026}]  # 2020, 2025, 2026: a category axis would put 2026 a step after 2025
+    assert d.native_chart(spec, uneven) is None
