@@ -71,13 +71,13 @@ def test_each_edition_keeps_its_own_figures_and_vintage(site):
     assert (firm / "figures" / "A1.csv").exists() and not (firm / "figures" / "K1.csv").exists()
     assert (jri / "figures" / "K1.csv").exists() and not (jri / "figures" / "A1.csv").exists()
     # each file once: the edition's list of figure files links to the files its pages link to
-    assert [p.name for p in (site / "jri-2025" / "figures").iterdir()] == ["index.html"]
+    assert sorted(p.name for p in (site / "jri-2025" / "figures").iterdir()) == ["index.html", "index.html.gz"]
     assert 'href="../_static/figures/K1.csv"' in (site / "jri-2025" / "figures" / "index.html").read_text(encoding="utf-8")
     with (jri / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
         admin = next(r for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
     assert admin["points_revision"] == "2024"  # the 2024 fee schedule, as that paper used
     # prose naming a figure of the report that this edition leaves out says so, and links the ones it has
-    firm_case = text_of(firm / "notebooks" / "f1_firm_case.html")
+    firm_case = text_of(site / "firm-2023-07" / "notebooks" / "f1_firm_case.html")
     assert "図 S1（この版には収録していない）" in firm_case and "図 P1（この版" not in firm_case
 
 
@@ -96,7 +96,7 @@ def test_what_changed_pages(site):
     assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2024 2026" in text
     assert "薬価の再算定ルールの年度（data/repricing_rules.csv の rule_set）（年度） 2024 2026" in text
     assert "この版で加わった図表：F1、F2、F3、P1、P1-TOR、P2、Q1、T4、T5" in text
-    assert "支払額は患者1人当たり〔 〕 万円 115.9 120.6" in text  # the FY2026 ward fees pay more
+    assert "支払額は患者1人当たり〔 〕 万円 115.9 122.2" in text  # the FY2026 ward fees and R8's per-day payments pay more
     assert "差し引き〔 〕 万円" not in text  # the cost no fee pays does not move: the unpaid steps are unchanged in 2026
     assert "k1_" not in text  # numbers glued for tables are not headlines; no raw names
 
@@ -105,7 +105,7 @@ def test_the_changes_page_reports_moved_headlines_in_words(site):
     """The default edition uses the 2022 fee schedule where the 2026-11 edition uses 2026: what K1 pays moved."""
     text = text_of(site / "default" / "book" / "_generated" / "changes.html")
     assert "見出しの数値" in text and "動いた数値はない" not in text
-    assert "支払額は患者1人当たり〔 〕 万円 120.6 114.8" in text  # named by the words around it on the page
+    assert "支払額は患者1人当たり〔 〕 万円 122.2 114.8" in text  # named by the words around it on the page
     assert not re.search(r"parameters\.[a-z0-9_]+\.", text) and "data_vintage." not in text  # no raw keys
     assert not re.search(r"(\S+) → \1", text)  # nothing listed that did not change
 
@@ -114,10 +114,10 @@ def test_site_links_resolve_in_chromium(site, browser):
     page = browser.new_page()
     page.goto((site / "index.html").as_uri())
     hrefs = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
-    assert len(hrefs) == 16  # per edition (4): its site, PDF, figure data and data zip
+    assert len(hrefs) == 24  # per edition (4): its site, PDF, deck (PPTX and PDF), figure data and data zip
     for href in hrefs:
         assert Path(href.removeprefix("file://")).exists(), href
-        if href.endswith(".zip"):
+        if href.endswith((".zip", ".pptx")):
             continue  # a download
         page.goto(href)
         if href.endswith(".html"):

@@ -66,7 +66,7 @@ def test_a1_a2_counts_from_the_product_list(built):
 def test_a3_forecast_is_printed(built):
     # (the forecast's values: tests/unit/models/test_approvals.py::test_a3_launch_forecast)
     text = text_of(built, "notebooks/a3_launch_forecast.html")
-    assert "累計 31 品目（資料の本文では約 30 品目）" in text
+    assert "累計 31 品目（資料の本文では「30 品目まで」）" in text  # as the seed prints it, not 約30
 
 
 def test_d1_d2_printed_counts_and_shares(built):
