@@ -98,6 +98,7 @@ SCRIPT = """(function () {
       if (charts) {  // draws the charts of the new <main>
         var again = document.createElement("script");
         again.src = charts.src.split("?")[0] + "?swap=" + Date.now();
+        if (charts.hasAttribute("data-vega")) { again.setAttribute("data-vega", charts.getAttribute("data-vega")); }  // where the chart library is
         document.body.appendChild(again);
       }
     }).catch(function () { location.reload(); });

@@ -90,6 +90,7 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     edit(fees, "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
     page.wait_for_function("() => !!document.body && document.body.innerText.includes('40,000点')", timeout=180000)
     assert page.evaluate("window.regenNotReloaded === true"), "the changed page is swapped in place, not reloaded"
+    page.locator("#fig-k1-chart").scroll_into_view_if_needed()  # charts are drawn as they near the screen
     page.wait_for_function("() => !!document.querySelector('#fig-k1-chart svg, #fig-k1-chart canvas')",
                            timeout=60000)  # the swapped page's chart is drawn again
 
