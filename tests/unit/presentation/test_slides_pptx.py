@@ -65,3 +65,19 @@ def test_hostile_strings_are_written_as_text(tmp_path):
     assert s[:500] in shown.replace("\n", "") or s[:500].replace("\n", "") in shown.replace("\n", "")
     cells = [c.text for sl in prs.slides for sh in sl.shapes if sh.has_table for r in sh.table.rows for c in r.cells]
     assert s[:400] in "".join(cells) and "x\ufffdy" in cells
+
+
+def test_the_same_deck_is_the_same_bytes(tmp_path):
+    import time
+
+    from regenpolicy.presentation import deck as d
+    from regenpolicy.presentation import slides_pptx
+
+    chart = d.Chart("column_stacked", ["2020", "2025"], [("細胞", [10.0, 20.0]), ("遺伝子", [5.0, 7.5])])
+    slide = d.Slide(number=1, declared=0, kind="figure", figure="M1", title="市場", texts=[],
+                    body=d.Box(0.5, 1.6, 12.3, 4.5), chart=chart)
+    first, second = tmp_path / "a.pptx", tmp_path / "b.pptx"
+    slides_pptx.write([slide], (13.333, 7.5), first, "白書", "団体", lambda fig: (b"", b"", (1, 1)))
+    time.sleep(2.1)  # a zip entry's time has a 2-second step: a clock in the file would show
+    slides_pptx.write([slide], (13.333, 7.5), second, "白書", "団体", lambda fig: (b"", b"", (1, 1)))
+    assert first.read_bytes() == second.read_bytes()
