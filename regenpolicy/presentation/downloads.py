@@ -167,11 +167,14 @@ def write_xlsx(table: pd.DataFrame, path: Path, about: Sequence[tuple[str, str]]
 
 
 def stable_zip(data: bytes) -> bytes:
-    """A zip (xlsx) rewritten with fixed dates, so that the same content gives the same bytes."""
+    """A zip (xlsx, pptx) rewritten with fixed dates, so that the same content gives the same bytes; a
+    workbook inside it (a PowerPoint chart's data) is rewritten the same way."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             content = src.read(info.filename)
+            if info.filename.endswith(".xlsx"):
+                content = stable_zip(content)
             if info.filename == "docProps/core.xml":
                 content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
                                  rb"\g<1>" + FIXED_ISO.encode() + rb"\g<2>", content)

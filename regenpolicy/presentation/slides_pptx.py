@@ -9,10 +9,8 @@ fallback PowerPoint shows where SVG is not supported; a table is a PowerPoint ta
 
 from __future__ import annotations
 
-import datetime
 import io
 import re
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from pptx.oxml.ns import qn
 from pptx.util import Inches, Length, Pt
 
 from regenpolicy.presentation.deck import CELL_PAD, FONT, Box, Chart, Slide, Table, Text
+from regenpolicy.presentation.downloads import stable_zip
 
 KINDS = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "column_stacked": XL_CHART_TYPE.COLUMN_STACKED,
          "bar": XL_CHART_TYPE.BAR_CLUSTERED, "bar_stacked": XL_CHART_TYPE.BAR_STACKED,
@@ -43,7 +42,6 @@ ACCENT = RGBColor(0x1F, 0x5F, 0x8B)
 
 
 NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-FIXED_TIME = datetime.datetime(1980, 1, 1)  # written as the deck's creation and change time: no clock
 CORE_MAX = 255  # characters of a document property (title, author) the format allows
 
 
@@ -203,35 +201,9 @@ def write(slides: Sequence[Slide], size: tuple[float, float], out: Path, title: 
         if s.title:
             slide.notes_slide.notes_text_frame.text = _xml(f"{s.number}. {s.title}" + (f"\n{s.notes}" if s.notes else ""))
     # same inputs, same bytes: no clock in the file (python-pptx stamps the save time in the core
-    # properties and in every zip entry)
-    prs.core_properties.created = prs.core_properties.modified = FIXED_TIME
-    prs.core_properties.revision = 1
+    # properties and in every zip entry; the native charts' workbooks carry theirs)
     buffer = io.BytesIO()
     prs.save(buffer)
     tmp = out.with_name(out.name + ".tmp")
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            data = src.read(info.filename)
-            if info.filename.startswith("ppt/embeddings/") and info.filename.endswith(".xlsx"):
-                data = _unstamped(data)  # a native chart's workbook (XlsxWriter stamps its creation time)
-            dst.writestr(entry, data)
+    tmp.write_bytes(stable_zip(buffer.getvalue()))
     tmp.replace(out)
-
-
-STAMP = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-
-
-def _unstamped(xlsx: bytes) -> bytes:
-    """The workbook with its creation and modification times fixed and its zip entries undated."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(xlsx)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                data = STAMP.sub(rb"\g<1>1980-01-01T00:00:00Z\g<2>", data)
-            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(entry, data)
-    return out.getvalue()
