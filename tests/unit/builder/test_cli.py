@@ -63,3 +63,15 @@ def test_bad_input_leaves_the_last_good_output(tmp_path, capsys, nothing_runs):
 def test_exit_codes_are_documented():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "exit code 2" in readme and "exit code 1" in readme
+
+
+def test_a_second_site_build_goes_where_the_first_went_not_into_its_release(tmp_path, monkeypatch):
+    """``_build/site`` is a link to the published release: the next ``make site`` builds beside it, with the
+    same cache and editions (it used to resolve the link and build inside the release folder)."""
+    seen: list[Path] = []
+    monkeypatch.setattr("regenpolicy.builder.pipeline.build_site", lambda project, out, options, cache: seen.append(out))
+    releases = tmp_path / "_build" / "site-releases" / "20260101-000000-1"
+    releases.mkdir(parents=True)
+    (tmp_path / "_build" / "site").symlink_to("site-releases/20260101-000000-1")
+    assert main(["--project", str(tmp_path), "site", "--no-pdf"]) == 0
+    assert seen == [tmp_path.resolve() / "_build" / "site"]
