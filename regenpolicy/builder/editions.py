@@ -318,9 +318,11 @@ def parameter_changes(old: EditionInputs, new: EditionInputs, registry: Registry
 
 
 def figure_changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[str, list[dict[str, str]]]:
-    """The figures the new edition adds and leaves out, each with its heading (「図 K1 …」) as its edition shows it."""
-    old_figs = set(old.profile.figures or registry.figures)
-    new_figs = set(new.profile.figures or registry.figures)
+    """The figures the new edition adds and leaves out, each with its heading (「図 K1 …」) as its edition shows it:
+    those each edition published (a notebook publishes all its figures: D1 beside D2), else those it declares."""
+    published = bool(old.headings and new.headings)
+    old_figs = set(old.headings) if published else set(old.profile.figures or registry.figures)
+    new_figs = set(new.headings) if published else set(new.profile.figures or registry.figures)
 
     def named(ids: set[str], inputs: EditionInputs) -> list[dict[str, str]]:
         order = list(registry.figures)

@@ -277,7 +277,8 @@ def _link_references(app: Any, doctree: nodes.document, docname: str) -> None:
         ref["refuri"] = f"{target}#{anchor}"
     for text in list(doctree.findall(nodes.Text)):
         parent = text.parent
-        if parent is None or any(isinstance(a, SKIP) for a in _ancestors(parent)):
+        if parent is None or any(isinstance(a, SKIP) or "regen-nolink" in a.get("classes", ())
+                                 for a in _ancestors(parent)):
             continue
         value = str(text)
         if not REFERENCE.search(value):
@@ -632,8 +633,8 @@ def figure_list(figures: list[dict[str, str]], *, linked: bool) -> nodes.bullet_
             ref = nodes.reference("", "", internal=True, refuri="#", classes=["regen-xref"], regen_figure=f["id"])
             ref += nodes.Text(f["heading"])
             p += ref
-        else:
-            p += nodes.Text(f["heading"])
+        else:  # a figure this edition leaves out: named, not linked, not marked absent again
+            p += nodes.inline(f["heading"], f["heading"], classes=["regen-nolink"])
         items += nodes.list_item("", p)
     return items
 

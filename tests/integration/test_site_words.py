@@ -85,8 +85,15 @@ def test_a_changes_page_names_products_and_gives_a_fee_s_points_before_and_after
     url = f"{site_url}/jri-2025/book/_generated/changes.html"
     assert page_width(page, url) <= 360
     links = page.eval_on_selector_all("ul.regen-figure-list a", "els => els.map(e => [e.textContent, e.href])")
-    assert len(links) == 15 and links[0][0].startswith("図 D2 ") and "#fig-d2" in links[0][1]
+    figures = {e: json.loads((site / e / "edition.json").read_text(encoding="utf-8"))["figures"]
+               for e in ("firm-2023-07", "jri-2025")}
+    before = {f["id"] for f in figures["firm-2023-07"]}
+    added = [f for f in figures["jri-2025"] if f["id"] not in before]  # what the edition published, not only its list
+    assert [t for t, _ in links] == [f["heading"] for f in added] and len(added) >= 15
     assert any(t.startswith("図 K1 現行の診療報酬制度の課題") for t, _ in links)
+    removed = page.locator("ul.regen-figure-list").nth(1)
+    assert removed.locator("a").count() == 0 and "この版には収録していない" not in removed.inner_text()
+    assert "図 M1 " in removed.inner_text() and "図 D1 " not in removed.inner_text()  # D1: published beside D2
     for _, href in links:
         assert target_exists(page, href), href
     page.close()
@@ -108,7 +115,7 @@ def test_the_figure_data_index_groups_files_by_figure_with_titles(site, site_url
         meta: [...s.querySelectorAll('li .regen-file-meta')].map(m => m.textContent)}))""")
     # every figure of the edition in reading order, by its number and title, then its files
     assert [g["heading"] for g in groups] == [f["heading"] for f in record["figures"]]
-    assert groups[0]["heading"].startswith("図 D2 ") and all(g["files"] for g in groups)
+    assert groups[0]["heading"].startswith("図 D1 ") and all(g["files"] for g in groups)
     k1 = next(g for g in groups if g["heading"].startswith("図 K1 "))
     assert [label for label, _ in k1["files"]][:3] == ["CSV・計算したままの値（プログラム向け）",
                                                        "CSV・日本語の列名と単位（Excel 向け）", "Excel ブック"]

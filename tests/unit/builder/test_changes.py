@@ -47,6 +47,12 @@ def test_what_changed_lists_exactly_the_changes(tmp_path, data_copy):
     assert c["parameters"] == [["M1", "年平均成長率（CAGR）の終点（年）", "2030", "2035"]]
     # a new figure by its heading as this edition shows it (the page links it)
     assert c["figures_added"] == [{"id": "C2", "heading": "図 C2 製造コスト"}] and c["figures_removed"] == []
+    # what each edition published, when both were run (a notebook publishes all its figures)
+    published = EditionInputs(old.profile, old.dataset, old.resolved, old.notebooks, old.numbers,
+                              {"K1": "図 K1 課題", "K1-MC": "図 K1-MC 患者ごと", "M1": "図 M1 市場"})
+    c = changes(published, new, load_registry(PROJECT))
+    assert c["figures_added"] == [{"id": "C2", "heading": "図 C2 製造コスト"}]
+    assert c["figures_removed"] == [{"id": "M1", "heading": "図 M1 市場"}, {"id": "K1-MC", "heading": "図 K1-MC 患者ごと"}]
     [fee] = c["data"]
     # in words: the fee by its code and name, its points before → after by revision (a new revision row), a row
     # no longer there; the row's own values revised, by the column's label and unit
