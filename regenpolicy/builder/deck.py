@@ -70,13 +70,13 @@ def assumptions(dataset: Dataset, figures: list[str]) -> list[list[str]]:
     frame = dataset.frames.get("model_parameters")
     if frame is None:
         return []
-    from regenpolicy.models import checks  # noqa: F401  (imports every model, so each declares its data parameters)
-    from regenpolicy.models.parameters import DATA_PARAMETERS
+    from regenpolicy.models.parameters import declared
 
+    classes = declared()
     rows = frame[(frame["status"] == "assumption") & frame["model"].isin(figures)]
     out = []
     for r in rows.itertuples():
-        spec = DATA_PARAMETERS[str(r.model)].specs()[str(r.parameter)]  # label and unit: the model's class
+        spec = classes[str(r.model)].specs()[str(r.parameter)]  # label and unit: the model's class
         out.append([str(r.model), spec.label, model._shown(r.value), spec.unit, str(r.basis)])
     return out
 

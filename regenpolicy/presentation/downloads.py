@@ -102,7 +102,7 @@ def reader_table(data: pd.DataFrame, units: Mapping[str, str],
     return out
 
 
-def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
+def reader_csv(table: pd.DataFrame) -> bytes:
     """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned (rounded to the
     declared digits after the point; an integral value without ``.0``, as a spreadsheet shows it)."""
     buffer = io.StringIO()
@@ -110,7 +110,12 @@ def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
     writer.writerow([escape.csv_cell(str(c)) for c in table.columns])
     for record in table.itertuples(index=False, name=None):
         writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str) else v for v in record])
-    path.write_bytes("\ufeff".encode() + buffer.getvalue().encode("utf-8"))
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
+    """``reader_csv`` written to ``path``."""
+    path.write_bytes(reader_csv(table))
 
 
 def number_format(decimals: int) -> str:
