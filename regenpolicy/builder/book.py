@@ -147,6 +147,7 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     """
     config = project.config()
     config["title"] = title
+    config.pop("site_url", None)  # ours (where the site is published), read by edition_info; not Jupyter Book's
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     if edition is not None:
         sphinx_config["regen_edition"] = dict(edition)

@@ -248,7 +248,7 @@ def figures_index(profile: Profile, files: list[str]) -> str:
 
 
 def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str,
-                 figure_ids: Sequence[str] = ()) -> dict[str, Any]:
+                 figure_ids: Sequence[str] = (), site_url: str = "") -> dict[str, Any]:
     """What every page of the edition says about it (``regen_edition`` of the Sphinx extension).
 
     The pages link the edition's PDF whether or not this build printed it (``--no-pdf`` is a
@@ -256,8 +256,15 @@ def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str,
     figure of the report (the registry's), so that prose naming one this edition leaves out says so."""
     return {"id": profile.id, "title": profile.title, "date": profile.date,
             "author": profile.author or str(config.get("author", "")), "description": profile.description,
-            "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip,
-            "figure_ids": sorted(figure_ids)}
+            "version": version("regenpolicy"), "site_url": profile.site_url or edition_url(site_url, profile.id),
+            "data_zip": data_zip, "figure_ids": sorted(figure_ids)}
+
+
+def edition_url(site_url: str, edition_id: str) -> str:
+    """Where ``make site`` publishes the edition: ``<site_url><id>/`` (``site_url`` of ``_config.yml``,
+    ``Project.site_url``), or "" when the project does not say where its site is published (then
+    citations carry no address and the PDF's data lines are not links)."""
+    return f"{site_url}{edition_id}/" if site_url else ""
 
 
 STAMP = "stamp.json"

@@ -78,6 +78,7 @@ class Session:
 
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
     """Validate everything an edition needs; raise DataValidationError / ProfileError before anything runs."""
+    project.site_url()  # a ProfileError naming _config.yml's line if it is not an address
     dataset = load_dataset(project.data_dir, profile.data_vintage, origin=str(profile.path))
     registry.check_tables(dataset.tables)  # a DeclarationError: bad input, exit 2
     problems = data_parameter_problems(dataset) or printed_value_problems(dataset, registry.steps.values())
@@ -180,7 +181,8 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     editions.write_json(result / "meta" / "edition.json", record)
 
     data_zip = f"{profile.id}-data.zip"
-    edition = editions.edition_info(profile, project.config(), data_zip=data_zip, figure_ids=list(registry.figures))
+    edition = editions.edition_info(profile, project.config(), data_zip=data_zip, figure_ids=list(registry.figures),
+                                   site_url=project.site_url())
     book = session.book or out / ".book" / profile.id  # per output folder: Sphinx's working files are not shareable
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition)

@@ -204,15 +204,31 @@ def _year(date: str) -> str:
     return date[:4] if date else ""
 
 
+def _japanese_date(date: str) -> str:
+    """``2026-11-27`` → 2026年11月27日, ``2026-11`` → 2026年11月, ``2026`` → 2026年 (as given otherwise)."""
+    parts = date.split("-")
+    if not all(p.isdigit() for p in parts) or not 1 <= len(parts) <= 3:
+        return date
+    return "".join(f"{int(p) if i else p}{unit}" for i, (p, unit) in enumerate(zip(parts, "年月日"[:len(parts)], strict=True)))
+
+
 def citation(edition: dict[str, Any], what: str = "", url: str = "") -> tuple[str, str]:
-    """A reference to the report (or one of its figures), as text and as BibTeX (plain strings)."""
+    """A reference to the report (or one of its figures) as a journal prints one — author (the
+    submitting organisation), year, title, the part cited, the date of issue and the address when
+    the edition is published — as text and as BibTeX (plain strings). The edition's id and the
+    generator's version are the stamp's business, not the reader's."""
     author = edition.get("author") or "—"
     date, year, title = edition.get("date", ""), _year(edition.get("date", "")), edition.get("title", "")
-    version = f"{edition.get('id', '')} 版（{date}）、regenpolicy {edition.get('version', '')}"
-    text = f"{author}（{year}）『{title}』" + (f"{what}。" if what else "。") + f"{version}。" + (f" {url}" if url else "")
+    issued = _japanese_date(date) if date and date != year else ""
+    text = (f"{author}（{year}）『{title}』" + (what or "") + (f"、{issued}発行" if issued else "") + "。"
+            + (f"{url}" if url else ""))
     key = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9-]", "-", f"regenpolicy-{edition.get('id', '')}-{what.split('「')[0]}"))
     fields = [("author", "{" + bibtex(author) + "}"), ("title", bibtex(title + (f"：{what}" if what else ""))),
-              ("year", bibtex(year)), ("note", bibtex(version))] + ([("url", bibtex(url))] if url else [])
+              ("institution", bibtex(author)), ("year", bibtex(year))]
+    if len(date) >= 7 and date[5:7].isdigit():
+        fields.append(("month", date[5:7].lstrip("0")))
+    if url:
+        fields.append(("url", bibtex(url)))
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
     return text, f"@techreport{{{key.strip('-')},\n{body},\n  language = {{japanese}}\n}}"
 

@@ -25,3 +25,19 @@ def test_the_figures_index_links_every_file():
     assert [a.get("href") for a in tree.iterfind(".//ul/li/a")] == ["../_static/figures/K1.csv",
                                                                     "../_static/figures/K1.xlsx"]
     assert tree.findtext(".//title") == "図のデータ — 白書"
+
+
+def test_each_edition_is_cited_at_its_address_under_the_projects_site_url(tmp_path):
+    import pytest
+
+    from regenpolicy.builder.profile import ProfileError
+    from regenpolicy.builder.project import Project
+
+    assert editions.edition_url("https://example.org/report/", "2026-11") == "https://example.org/report/2026-11/"
+    assert editions.edition_url("", "2026-11") == ""  # unpublished: no address is claimed
+    (tmp_path / "_config.yml").write_text("title: t\nsite_url: https://example.org/r\n", encoding="utf-8")
+    assert Project(tmp_path).site_url() == "https://example.org/r/"
+    (tmp_path / "_config.yml").write_text("title: t\n\nsite_url: javascript:alert(1)\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as refused:
+        Project(tmp_path).site_url()
+    assert "_config.yml, line 3" in str(refused.value) and "https://" in str(refused.value)

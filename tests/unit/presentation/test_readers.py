@@ -117,8 +117,12 @@ def test_search_indexes_compounds_and_codes_as_typed():
 def test_citations_escape_bibtex_and_name_the_edition():
     edition = {"id": "e1", "title": "白書 {x} 100%", "date": "2026-11-27", "author": "団体 & 会", "version": "0.2.0"}
     text, bib = sphinx_ext.citation(edition, "図 K1「題」", "https://example.org/e1/p.html#fig-k1")
-    assert text.startswith("団体 & 会（2026）『白書 {x} 100%』図 K1「題」。e1 版（2026-11-27）")
+    # as a journal prints it: no edition id, no generator version
+    assert text == "団体 & 会（2026）『白書 {x} 100%』図 K1「題」、2026年11月27日発行。https://example.org/e1/p.html#fig-k1"
     assert "\\{x\\} 100\\%" in bib and "団体 \\& 会" in bib and bib.count("{") == bib.count("}")
+    assert "institution = {団体 \\& 会}" in bib and "month = {11}" in bib and "0.2.0" not in bib and "e1 版" not in bib
+    assert sphinx_ext.citation({**edition, "date": "2025"})[0] == "団体 & 会（2025）『白書 {x} 100%』。"
+    assert sphinx_ext.citation({**edition, "date": "2023-07"})[0] == "団体 & 会（2023）『白書 {x} 100%』、2023年7月発行。"
 
 
 @pytest.mark.parametrize("href, expected", [
