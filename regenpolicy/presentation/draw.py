@@ -200,17 +200,28 @@ TEXT_CONFIG = {"axis": ("labelFontSize", "titleFontSize"), "legend": ("labelFont
 DEFAULT_FONT_PX = 11.0
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _at_least(spec: Any, px: float) -> Any:
-    """The spec with every font size (``fontSize``, ``labelFontSize``…) at least ``px``."""
-    if isinstance(spec, dict):
-        return {k: max(float(v), px) if (k == "fontSize" or k.endswith("FontSize")) and isinstance(v, (int, float))
-                and not isinstance(v, bool) else _at_least(v, px) for k, v in spec.items()}
+    """The spec with every font size (``fontSize``, ``labelFontSize``…) at least ``px``; a text's
+    width limit (``limit``, ``labelLimit``) grows with its font, so that no more of it is cut."""
     if isinstance(spec, list):
         return [_at_least(v, px) for v in spec]
-    return spec
+    if not isinstance(spec, dict):
+        return spec
+    out = {k: _at_least(v, px) for k, v in spec.items()}
+    for key, value in spec.items():
+        if (key == "fontSize" or key.endswith("FontSize")) and _number(value) and value < px:
+            out[key] = px
+            limit = "limit" if key == "fontSize" else key.removesuffix("FontSize") + "Limit"
+            if _number(spec.get(limit)) and spec[limit] > 0:
+                out[limit] = round(float(spec[limit]) * px / float(value), 1)
+    return out
 
 
-def legible_print(spec: Mapping[str, Any], draw_svg: Callable[[dict[str, Any]], str], rounds: int = 4) -> str:
+def legible_print(spec: Mapping[str, Any], draw_svg: Callable[[dict[str, Any]], str], rounds: int = 8) -> str:
     """The chart drawn for print (``draw_svg``: spec → SVG) so that, scaled to the page's box, no text
     is below ``PRINT_MIN_PT``: when it would be (a wide chart, or a label set at 10 px), every font size
     below the size needed is raised to it and the chart drawn again (its layout follows its text)."""
@@ -229,7 +240,7 @@ def legible_print(spec: Mapping[str, Any], draw_svg: Callable[[dict[str, Any]], 
         need = PRINT_MIN_PT / 0.75 / scale  # px before scaling
         if min(sizes) >= need - 0.01:
             return svg
-        drawn = _at_least(drawn, round(need + 0.05, 1))
+        drawn = _at_least(drawn, round(need * 1.03 + 0.05, 1))  # a little more: its layout grows with it
         svg = draw_svg(drawn)
     return svg
 
