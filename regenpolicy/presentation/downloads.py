@@ -206,7 +206,7 @@ def _width(char: str) -> int:
 NO_START = frozenset("、。，．,.:;!?）)]｝}〕〉》」』】〙〗〟’”｠»・：；！？ー～‐゠–〜ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ%％‰℃")
 NO_END = frozenset("（([｛{〔〈《「『【〘〖〝‘“｟«")
 OPEN_CLOSE = {"（": "）", "(": ")", "［": "］", "[": "]"}
-UNIT_AFTER_NUMBER = frozenset("万億兆千百十円件人年月日回倍歳点品目％%")
+UNIT_AFTER_NUMBER = frozenset("万億兆千百十円件人年月日回倍歳点品目号条項名社例床台枚％%")
 HELD_GROUP = 24  # a parenthesised group up to this width (half-width columns) is never broken
 
 
@@ -218,9 +218,11 @@ def _atoms(text: str) -> list[str]:
     piece after it."""
     atoms: list[str] = []
     for char in text:
-        if (atoms and char.isascii() and not char.isspace() and atoms[-1][-1].isascii()
-                and not atoms[-1][-1].isspace()) or (atoms and char in UNIT_AFTER_NUMBER and any(c.isdigit() for c in atoms[-1]) and (
-                atoms[-1][-1].isdigit() or atoms[-1][-1] in UNIT_AFTER_NUMBER)):
+        word = atoms and char.isascii() and not char.isspace() and atoms[-1][-1].isascii() \
+            and not atoms[-1][-1].isspace()
+        unit = atoms and char in UNIT_AFTER_NUMBER and any(c.isdigit() for c in atoms[-1]) \
+            and (atoms[-1][-1].isdigit() or atoms[-1][-1] in UNIT_AFTER_NUMBER)  # 1,800億円, 第54号
+        if word or unit or (atoms and char.isdigit() and atoms[-1][-1] == "第"):
             atoms[-1] += char
         else:
             atoms.append(char)
