@@ -297,13 +297,14 @@ def xmp(info: dict[str, str], lang: str) -> bytes:
                       keywords=field("/Keywords"), creator=field("/Creator"), lang=escape(lang)).encode("utf-8")
 
 
-def _stamp(pdf: Pdf, stamps: Pdf) -> None:
-    """The running header and page numbers over every page: each stamp page as a form drawn over the
-    page, marked as pagination (not content) for assistive technology; a fixed resource name keeps
-    the output byte for byte the same."""
+def _stamp(pdf: Pdf, stamps: Pdf, bare: int = 0) -> None:
+    """The running header and page numbers over every page but the first ``bare`` (the cover): each
+    stamp page as a form drawn over the page, marked as pagination (not content) for assistive
+    technology; a fixed resource name keeps the output byte for byte the same. A page keeps its
+    number when an earlier one is bare (the cover is page 1, as the contents count it)."""
     if len(stamps.pages) != len(pdf.pages):
         raise ValueError(f"overlay has {len(stamps.pages)} pages for {len(pdf.pages)}")
-    for page, stamp in zip(pdf.pages, stamps.pages, strict=True):
+    for page, stamp in list(zip(pdf.pages, stamps.pages, strict=True))[bare:]:
         form = pdf.copy_foreign(stamp.as_form_xobject())
         if "/Resources" not in page.obj:
             page.obj.Resources = Dictionary()
@@ -324,10 +325,11 @@ def _items(items: Outline) -> list[pikepdf.OutlineItem]:
 
 
 def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, str], link_prefix: str,
-         labels: dict[str, str] | None = None) -> int:
+         labels: dict[str, str] | None = None, bare: int = 0) -> int:
     """Join the printed ``parts`` into ``out`` (written atomically); return its page count. Links to
     ``link_prefix`` + name become links to the named destination ``name`` of any part; ``labels``
-    (destination name → title) are what the links' descriptions call their targets."""
+    (destination name → title) are what the links' descriptions call their targets; the first
+    ``bare`` pages (the cover) get no running header or page number from ``overlay``."""
     sources: list[Pdf] = []  # qpdf copies stream data when saving: the sources stay open till then
     pdf = Pdf.new()
     try:
@@ -346,7 +348,7 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
             o.root.extend(_items(joined.outline))
         if overlay is not None:
             sources.append(Pdf.open(overlay))
-            _stamp(pdf, sources[-1])
+            _stamp(pdf, sources[-1], bare)
         pdf.docinfo = pdf.make_indirect(Dictionary({k: pikepdf.String(v) for k, v in info.items()}))
         pdf.Root.Metadata = pdf.make_stream(xmp(info, joined.lang), Type=Name.Metadata, Subtype=Name.XML)
         tmp = out.with_name(out.name + ".tmp")

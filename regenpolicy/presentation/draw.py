@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -187,6 +187,64 @@ def _prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
 
 
+# The print edition's box for a chart (report.css: the A4 page's 178 mm by at most 200 mm, in CSS px)
+# and the smallest text it may print: a chart wider or taller is scaled down to fit, its text with it.
+PRINT_BOX = (178 / 25.4 * 96, 200 / 25.4 * 96)
+PRINT_MIN_PT = 8.0
+FONT_SIZE = re.compile(r'font-size(?:="|:\s*)([\d.]+)(?:px)?')
+SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
+# the chart parts whose text Vega-Lite sizes by a default unless the spec says: every one is set
+TEXT_CONFIG = {"axis": ("labelFontSize", "titleFontSize"), "legend": ("labelFontSize", "titleFontSize"),
+               "header": ("labelFontSize", "titleFontSize"), "title": ("fontSize", "subtitleFontSize"),
+               "text": ("fontSize",), "mark": ("fontSize",)}
+DEFAULT_FONT_PX = 11.0
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _at_least(spec: Any, px: float) -> Any:
+    """The spec with every font size (``fontSize``, ``labelFontSize``…) at least ``px``; a text's
+    width limit (``limit``, ``labelLimit``) grows with its font, so that no more of it is cut."""
+    if isinstance(spec, list):
+        return [_at_least(v, px) for v in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {k: _at_least(v, px) for k, v in spec.items()}
+    for key, value in spec.items():
+        if (key == "fontSize" or key.endswith("FontSize")) and _number(value) and value < px:
+            out[key] = px
+            limit = "limit" if key == "fontSize" else key.removesuffix("FontSize") + "Limit"
+            if _number(spec.get(limit)) and spec[limit] > 0:
+                out[limit] = round(float(spec[limit]) * px / float(value), 1)
+    return out
+
+
+def legible_print(spec: Mapping[str, Any], draw_svg: Callable[[dict[str, Any]], str], rounds: int = 8) -> str:
+    """The chart drawn for print (``draw_svg``: spec → SVG) so that, scaled to the page's box, no text
+    is below ``PRINT_MIN_PT``: when it would be (a wide chart, or a label set at 10 px), every font size
+    below the size needed is raised to it and the chart drawn again (its layout follows its text)."""
+    drawn: dict[str, Any] = dict(spec)
+    config = dict(drawn.get("config") or {})
+    for part, keys in TEXT_CONFIG.items():  # Vega's defaults (10 px axis labels…) made explicit
+        config[part] = {**dict.fromkeys(keys, DEFAULT_FONT_PX), **dict(config.get(part) or {})}
+    drawn["config"] = config
+    svg = draw_svg(drawn)
+    for _ in range(rounds):
+        size = SVG_SIZE.search(svg)
+        sizes = [float(x) for x in FONT_SIZE.findall(svg)]
+        if size is None or not sizes:
+            return svg
+        scale = min(1.0, PRINT_BOX[0] / float(size.group(1)), PRINT_BOX[1] / float(size.group(2)))
+        need = PRINT_MIN_PT / 0.75 / scale  # px before scaling
+        if min(sizes) >= need - 0.01:
+            return svg
+        drawn = _at_least(drawn, round(need * 1.03 + 0.05, 1))  # a little more: its layout grows with it
+        svg = draw_svg(drawn)
+    return svg
+
+
 def print_svg(frame_file: Path, cache_dir: Path) -> tuple[str, bool]:
     """The chart as the page prints it (inline SVG, ids prefixed by its anchor); (svg, drawn afresh)."""
     frame_bytes = frame_file.read_bytes()
@@ -198,7 +256,7 @@ def print_svg(frame_file: Path, cache_dir: Path) -> tuple[str, bool]:
         def render(folder: Path) -> None:
             import vl_convert as vlc
 
-            svg = vlc.vegalite_to_svg(json.dumps(frame["print"], ensure_ascii=False))
+            svg = legible_print(frame["print"], lambda spec: vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False)))
             (folder / "print.svg").write_text(_prefix_ids(svg, f"fig-{frame['id'].lower()}"), encoding="utf-8")
 
         with _LOCK:

@@ -24,6 +24,37 @@ def test_the_contents_nest_parts_chapters_and_sections():
         ("第II部", [("付録", [])])]
 
 
+def test_a_part_whose_one_chapter_has_its_title_is_one_line_of_the_contents():
+    """市場と産業 > 市場と産業 was two lines (and two bookmarks): the part is its chapter."""
+    book = [pdf.Entry("index", 0, "表紙"), pdf.Entry("b", 1, "市場と産業", part="市場と産業", alone=True),
+            pdf.Entry("c", 2, "M1"), pdf.Entry("d", 1, "価格", part="価格制度", alone=True), pdf.Entry("e", 2, "P1")]
+    items = pdf.contents(book)
+    assert [(i["title"], i["part"]) for i in items] == [("表紙", False), ("市場と産業", True), ("価格制度", True)]
+    assert [k["title"] for k in items[1]["kids"]] == ["M1"] and items[1]["id"] == "page-b"
+    assert [k["title"] for k in items[2]["kids"]] == ["価格"]  # a chapter titled otherwise stays under its part
+    assert book[1].is_part and not book[3].is_part
+    assert not pdf.Entry("f", 1, "市場", part="市場", alone=False).is_part  # one of several chapters
+
+
+def test_a_part_that_is_its_chapter_prints_one_heading_and_its_sections_one_level_up(tmp_path):
+    def page(name, heading):
+        (tmp_path / f"{name}.html").write_text(f'<html><head><title>x</title></head><body><article class="bd-article">'
+                                               f"<h1>{heading}</h1><h2>小見出し</h2></article></body></html>",
+                                               encoding="utf-8")
+    page("index", "表紙")
+    page("ch", "市場と産業")
+    page("m1", "世界市場")
+    toc = tmp_path / "_toc.yml"
+    toc.write_text(json.dumps({"root": "index", "parts": [{"caption": "市場と産業", "chapters": [
+        {"file": "ch", "sections": [{"file": "m1"}]}]}]}), encoding="utf-8")
+    _, docs = pdf.print_documents(tmp_path, toc, {"title": "白書"}, "")
+    body = docs[2].body
+    headings = [(h.tag, h.text_content()) for h in lxml.html.fragment_fromstring(body, create_parent="div").iter(
+        "h1", "h2", "h3", "h4")]
+    assert headings == [("h1", "市場と産業"), ("h2", "小見出し"), ("h2", "世界市場"), ("h3", "小見出し")]
+    assert "regen-part-title" not in body and "regen-print-part" in body
+
+
 def test_the_front_matter_links_each_line_to_its_page():
     front = pdf._front(entries(), {"title": "白書", "date": "2026-01-01", "id": "e1", "version": "0.2.0"}, "委員会",
                        '<div id="fig-m1" data-regen-kind="図" data-regen-id="M1" data-regen-title="市場 &lt;規模&gt;">',
