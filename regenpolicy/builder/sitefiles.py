@@ -13,17 +13,28 @@
   editions is published once. Left in each edition: its figures' CSV files (their addresses are
   printed in the PDF), stylesheets that load other files (fonts, images) by relative address, and
   any file whose name a script or stylesheet mentions (it may be loaded from there);
+- the stylesheets keep only the rules the site's pages can use (``cssprune``: the theme's 400 KB
+  stylesheet is what a phone waited for before it painted);
+- the site's root has a ``favicon.ico`` (browsers ask for it there whatever the page says), drawn from
+  ``favicon.svg``;
 - every text file of 1 KB or more gets a gzip copy beside it (``name.gz``, made without a time
-  stamp: the same file gives the same bytes), for static hosts that serve precompressed files.
+  stamp) and a Brotli copy (``name.br``, Google's ``brotli`` at quality 11), each kept only when
+  smaller: the same file gives the same bytes, for static hosts that serve precompressed files.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import brotli
+
+from regenpolicy.builder import cssprune
 
 SHARED = "_shared"
 UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
@@ -119,19 +130,56 @@ def relink(page: Path, paths: dict[str, str]) -> None:
 
 
 def compress(site: Path) -> int:
-    """A gzip copy beside every text file of at least ``MIN_COMPRESS`` bytes; return the bytes written."""
+    """A gzip and a Brotli copy beside every text file of at least ``MIN_COMPRESS`` bytes (each when
+    smaller than the file); return the bytes written."""
     written = 0
     for path in sorted(site.rglob("*")):
         if path.is_file() and not path.is_symlink() and path.suffix in COMPRESSED and path.stat().st_size >= MIN_COMPRESS:
-            packed = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
-            if len(packed) < path.stat().st_size:
-                (path.parent / (path.name + ".gz")).write_bytes(packed)
-                written += len(packed)
+            data = path.read_bytes()
+            for suffix, packed in ((".gz", gzip.compress(data, compresslevel=9, mtime=0)),
+                                   (".br", brotli.compress(data, quality=11))):
+                if len(packed) < len(data):
+                    (path.parent / (path.name + suffix)).write_bytes(packed)
+                    written += len(packed)
     return written
+
+
+def favicon_ico(svg: bytes) -> bytes:
+    """``favicon.ico`` (16, 32 and 48 px) drawn from the site's ``favicon.svg``, which is made of
+    rectangles (``<rect>``: x, y, width, height, rx, fill); anything else in it is an error."""
+    from PIL import Image, ImageDraw
+
+    root = ET.fromstring(svg)
+    box = [float(v) for v in root.attrib["viewBox"].split()]
+    size, scale = 192, 192 / box[2]
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    for element in root:
+        if element.tag.rsplit("}", 1)[-1] != "rect":
+            raise ValueError(f"favicon.svg: only <rect> elements can be drawn as favicon.ico, not {element.tag}")
+        a = element.attrib
+        x, y = (float(a.get("x", 0)) - box[0]) * scale, (float(a.get("y", 0)) - box[1]) * scale
+        w, h = float(a["width"]) * scale, float(a["height"]) * scale
+        pen.rounded_rectangle((x, y, x + w - 1, y + h - 1), radius=float(a.get("rx", 0)) * scale, fill=a.get("fill", "#000"))
+    out = io.BytesIO()
+    image.save(out, "ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return out.getvalue()
+
+
+def root_favicon(site: Path, editions: list[str]) -> int:
+    """``<site>/favicon.ico`` from the first edition's ``_static/favicon.svg``; its size (0 if none)."""
+    svg = next((site / e / "_static" / "favicon.svg" for e in editions if (site / e / "_static" / "favicon.svg").is_file()), None)
+    if svg is None:
+        return 0
+    ico = favicon_ico(svg.read_bytes())
+    (site / "favicon.ico").write_bytes(ico)
+    return len(ico)
 
 
 def prepare(site: Path, editions: list[str]) -> dict[str, int]:
     """Everything above, on an assembled site before it is published; the bytes each step changed."""
     dropped = sum(drop_unread(site / e) for e in editions)
+    pruned = cssprune.prune_site(site, editions)
+    root_favicon(site, editions)
     saved = share(site, editions)
-    return {"dropped": dropped, "shared": saved, "compressed": compress(site)}
+    return {"dropped": dropped, "pruned": pruned, "shared": saved, "compressed": compress(site)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pytest
+
 from regenpolicy.builder import sitefiles
 
 BUNDLE = b"/* vega */ var x = 1;" * 100
@@ -66,3 +68,36 @@ def test_a_file_only_one_edition_has_stays_in_it(tmp_path):
     a = edition(tmp_path, "a")
     sitefiles.prepare(tmp_path, ["a"])
     assert (a / "_static/vega-bundle.js").exists() and not (tmp_path / sitefiles.SHARED).exists()
+
+
+def test_brotli_copies_beside_the_gzip_ones_the_same_bytes_each_time(tmp_path):
+    import brotli
+
+    a = edition(tmp_path, "a", "甲")
+    sitefiles.prepare(tmp_path, ["a"])
+    page = (a / "notebooks/k1.html").read_bytes()
+    packed = (a / "notebooks/k1.html.br").read_bytes()
+    assert brotli.decompress(packed) == page and packed == brotli.compress(page, quality=11)
+    assert len(packed) <= len((a / "notebooks/k1.html.gz").read_bytes())
+    assert not (a / "index.html.br").exists()  # under 1 KB: served as it is
+
+
+def test_the_root_favicon_ico_is_drawn_from_the_svg(tmp_path):
+    from PIL import Image
+
+    a = edition(tmp_path, "a")
+    (a / "_static/favicon.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f5f8b"/>'
+        '<rect x="21" y="6" width="5" height="20" fill="#e8a36f"/></svg>', encoding="utf-8")
+    sitefiles.prepare(tmp_path, ["a"])
+    icon = Image.open(tmp_path / "favicon.ico")
+    assert icon.format == "ICO" and {(16, 16), (32, 32), (48, 48)} <= set(icon.info["sizes"])
+    icon.size = (32, 32)
+    image = icon.convert("RGBA")
+    def near(xy: tuple[int, int], rgb: tuple[int, int, int]) -> bool:  # scaled down from 192 px: edges blend
+        return all(abs(a - b) <= 4 for a, b in zip(image.getpixel(xy)[:3], rgb, strict=True))
+
+    assert near((16, 3), (0x1F, 0x5F, 0x8B)) and near((23, 16), (0xE8, 0xA3, 0x6F))
+    assert image.getpixel((0, 0))[3] < 255  # the rounded corner
+    with pytest.raises(ValueError, match="only <rect>"):
+        sitefiles.favicon_ico(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle r="3"/></svg>')
