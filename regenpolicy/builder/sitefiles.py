@@ -15,6 +15,9 @@
   any file whose name a script or stylesheet mentions (it may be loaded from there);
 - the stylesheets keep only the rules the site's pages can use (``cssprune``: the theme's 400 KB
   stylesheet is what a phone waited for before it painted);
+- a page's stylesheets, each of which blocked its first paint, are one file (``_static/styles/
+  bundle-<sha>.css``: the same files in the same order, joined), so a phone makes one request for
+  them instead of eleven;
 - the site's root has a ``favicon.ico`` (browsers ask for it there whatever the page says), drawn from
   ``favicon.svg``;
 - every text file of 1 KB or more gets a gzip copy beside it (``name.gz``, made without a time
@@ -27,6 +30,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import posixpath
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -144,6 +148,58 @@ def compress(site: Path) -> int:
     return written
 
 
+STYLESHEET = re.compile(r'<link (?=[^>]*\brel="stylesheet")[^>]*?\bhref="([^"?#]+)[^"]*"[^>]*?/?>')
+
+
+def bundle_styles(edition: Path) -> int:
+    """Each page's stylesheets joined into one file, in their order (only stylesheets of ``_static``
+    that load nothing by relative address, with no ``media``); return how many pages changed.
+
+    A stylesheet no page or script names any more is removed."""
+    static = edition / "_static"
+    made: dict[tuple[str, ...], str] = {}  # the stylesheets (edition paths) → the bundle's edition path
+    replaced: set[str] = set()
+    changed = 0
+    for page in sorted(edition.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        head, sep, rest = text.partition("</head>")
+        links = list(STYLESHEET.finditer(head))
+        up = page.parent.relative_to(edition)
+        paths: list[str] = []
+        for m in links:
+            target = (edition / up / m.group(1)).resolve()
+            inside = target.is_relative_to(static.resolve()) and target.is_file()
+            if not inside or "media=" in m.group(0) or RELATIVE_URL.search(target.read_bytes()):
+                paths = []
+                break
+            paths.append(target.relative_to(edition.resolve()).as_posix())
+        if len(paths) < 2:
+            continue
+        key = tuple(paths)
+        if key not in made:
+            data = b"\n".join((edition / p).read_bytes() for p in paths)
+            name = f"_static/styles/bundle-{hashlib.sha256(data).hexdigest()[:16]}.css"
+            (edition / name).parent.mkdir(parents=True, exist_ok=True)
+            (edition / name).write_bytes(data)
+            made[key] = name
+        href = posixpath.relpath(made[key], up.as_posix() or ".")
+        pieces, pos = [], 0
+        for i, m in enumerate(links):
+            pieces.append(head[pos:m.start()])
+            if i == 0:
+                pieces.append(f'<link rel="stylesheet" href="{href}" />')
+            pos = m.end()
+        new = "".join(pieces) + head[pos:]
+        page.write_text(new + sep + rest, encoding="utf-8")
+        replaced.update(paths)
+        changed += 1
+    mentions = b"\n".join(p.read_bytes() for p in edition.rglob("*") if p.suffix in (".html", ".js") and p.is_file())
+    for path in sorted(replaced):
+        if Path(path).name.encode() not in mentions:
+            (edition / path).unlink()
+    return changed
+
+
 def favicon_ico(svg: bytes) -> bytes:
     """``favicon.ico`` (16, 32 and 48 px) drawn from the site's ``favicon.svg``, which is made of
     rectangles (``<rect>``: x, y, width, height, rx, fill); anything else in it is an error."""
@@ -180,6 +236,8 @@ def prepare(site: Path, editions: list[str]) -> dict[str, int]:
     """Everything above, on an assembled site before it is published; the bytes each step changed."""
     dropped = sum(drop_unread(site / e) for e in editions)
     pruned = cssprune.prune_site(site, editions)
+    for edition in editions:
+        bundle_styles(site / edition)
     root_favicon(site, editions)
     saved = share(site, editions)
     return {"dropped": dropped, "pruned": pruned, "shared": saved, "compressed": compress(site)}

@@ -101,3 +101,28 @@ def test_the_root_favicon_ico_is_drawn_from_the_svg(tmp_path):
     assert image.getpixel((0, 0))[3] < 255  # the rounded corner
     with pytest.raises(ValueError, match="only <rect>"):
         sitefiles.favicon_ico(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle r="3"/></svg>')
+
+
+def test_a_pages_stylesheets_are_one_file_in_their_order(tmp_path):
+    e = tmp_path / "a"
+    for path, data in {"_static/styles/theme.css": ".a{color:red}", "_static/report.css": ".b{color:blue}",
+                       "_static/print.css": ".c{}", "_static/fonts.css": "@font-face{src:url(f.woff2)}"}.items():
+        (e / path).parent.mkdir(parents=True, exist_ok=True)
+        (e / path).write_text(data, encoding="utf-8")
+    links = ('<link href="../_static/styles/theme.css?digest=1" rel="stylesheet" />\n'
+             '<link rel="stylesheet" type="text/css" href="../_static/report.css?v=2" />')
+    (e / "notebooks").mkdir()
+    (e / "notebooks/k1.html").write_text(f"<html><head>{links}<title>K1</title></head><body></body></html>", encoding="utf-8")
+    (e / "index.html").write_text("<html><head>" + links.replace("../", "") + "</head></html>", encoding="utf-8")
+    (e / "fonts.html").write_text('<head><link rel="stylesheet" href="_static/fonts.css" />'
+                                  '<link rel="stylesheet" href="_static/print.css" /></head>', encoding="utf-8")
+    assert sitefiles.bundle_styles(e) == 2
+    (bundle,) = (e / "_static/styles").glob("bundle-*.css")
+    assert bundle.read_text(encoding="utf-8") == ".a{color:red}\n.b{color:blue}"
+    page = (e / "notebooks/k1.html").read_text(encoding="utf-8")
+    assert f'<link rel="stylesheet" href="../_static/styles/{bundle.name}" />' in page and "report.css" not in page
+    assert page.index("bundle-") < page.index("<title>")
+    assert f'href="_static/styles/{bundle.name}"' in (e / "index.html").read_text(encoding="utf-8")
+    assert not (e / "_static/report.css").exists() and not (e / "_static/styles/theme.css").exists()
+    # a stylesheet that loads a file by relative address stays as it was, with those of its page
+    assert (e / "_static/fonts.css").exists() and "print.css" in (e / "fonts.html").read_text(encoding="utf-8")
