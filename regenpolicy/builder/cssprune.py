@@ -31,6 +31,10 @@ from tinycss2 import ast
 WORD = re.compile(rb"[A-Za-z0-9_-]+")
 PRUNED_AT = {"media", "supports", "container", "layer", "document", "-moz-document", "scope"}
 CONTENT = {".html", ".js"}
+# the pages draw the theme's icons as inline SVG (sphinx_ext.light_page), so its icon fonts are never
+# loaded: their @font-face rules go (and with them the stylesheet's last file loaded by relative
+# address, so it can be shared and joined), and sitefiles leaves the font files out
+UNUSED_FONTS = ("Font Awesome",)
 
 
 def site_words(files: Iterable[Path]) -> set[str]:
@@ -111,7 +115,18 @@ def _squeeze(tokens: list[ast.Node]) -> str:
     return str(tinycss2.serialize(out))
 
 
-def _prune_rules(rules: list[ast.Node], words: set[str]) -> str:
+def _unused_font(rule: ast.Node, fonts: tuple[str, ...]) -> bool:
+    """An ``@font-face`` rule for one of ``fonts`` (its family names one of them)."""
+    if rule.lower_at_keyword != "font-face" or rule.content is None:
+        return False
+    for declaration in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True, skip_comments=True):
+        if declaration.type == "declaration" and declaration.lower_name == "font-family":
+            family = tinycss2.serialize(declaration.value)
+            return any(name in family for name in fonts)
+    return False
+
+
+def _prune_rules(rules: list[ast.Node], words: set[str], fonts: tuple[str, ...] = ()) -> str:
     parts: list[str] = []
     for rule in rules:
         if rule.type == "qualified-rule":
@@ -119,12 +134,14 @@ def _prune_rules(rules: list[ast.Node], words: set[str]) -> str:
             if prelude is not None:
                 parts.append(_squeeze(prelude) + "{" + _squeeze(rule.content) + "}")
         elif rule.type == "at-rule":
+            if _unused_font(rule, fonts):
+                continue
             head = "@" + rule.at_keyword + (" " + _squeeze(rule.prelude) if _squeeze(rule.prelude) else "")
             if rule.content is None:
                 parts.append(head + ";")
             elif rule.lower_at_keyword in PRUNED_AT:
                 inner = _prune_rules(tinycss2.parse_rule_list(rule.content, skip_whitespace=True,
-                                                              skip_comments=True), words)
+                                                              skip_comments=True), words, fonts)
                 if inner:
                     parts.append(head + "{" + inner + "}")
             else:
@@ -134,10 +151,11 @@ def _prune_rules(rules: list[ast.Node], words: set[str]) -> str:
     return "".join(parts)
 
 
-def prune(css: str, words: set[str]) -> str:
-    """``css`` without the rules whose every selector names something not in ``words``."""
+def prune(css: str, words: set[str], fonts: tuple[str, ...] = UNUSED_FONTS) -> str:
+    """``css`` without the rules whose every selector names something not in ``words``, and without
+    the ``@font-face`` rules of ``fonts``."""
     rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
-    return _prune_rules(rules, words)
+    return _prune_rules(rules, words, fonts)
 
 
 def prune_site(site: Path, editions: list[str]) -> int:

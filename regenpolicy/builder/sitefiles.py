@@ -4,8 +4,8 @@
 
 - what no reader loads is left out: the theme's source maps (``*.map``, and the comments that name
   them), Sphinx's translations of its own messages for every language (``_static/locales``: the
-  pages are built with them, readers never load them) and fontawesome.js (the pages draw their icons
-  as inline SVG, ``sphinx_ext.light_page``);
+  pages are built with them, readers never load them) and fontawesome.js and its fonts (the pages
+  draw their icons as inline SVG, ``sphinx_ext.light_page``);
 - a file of ``_static/`` that is byte for byte the same in several editions (the theme's scripts,
   the chart library, images) is published once, in ``<site>/_shared/<sha256>/<name>``
   (content-addressed: a changed file gets a new folder, so a cached old copy is never served for
@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import io
@@ -41,10 +42,11 @@ import brotli
 from regenpolicy.builder import cssprune
 
 SHARED = "_shared"
-UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
+UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt",
+          "_static/vendor/fontawesome")  # the icon fonts: the icons are inline SVG, their @font-face rules pruned
 MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
 SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
-RELATIVE_URL = re.compile(rb"url\(\s*['\"]?(?!data:|https?:|#)|@import")
+RELATIVE_URL = re.compile(rb"url\(\s*+(?!['\"]?(?:data:|https?:|#))|@import")  # (a quoted data: URL is not relative)
 STATIC_REF = re.compile(r'((?:href|src|data-vega)=")((?:\.\./)*)(_static/[^"?#]+)([^"]*")')
 COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".csv", ".txt", ".xml", ".inv", ".map"}
 MIN_COMPRESS = 1024
@@ -151,52 +153,85 @@ def compress(site: Path) -> int:
 STYLESHEET = re.compile(r'<link (?=[^>]*\brel="stylesheet")[^>]*?\bhref="([^"?#]+)[^"]*"[^>]*?/?>')
 
 
-def bundle_styles(edition: Path) -> int:
-    """Each page's stylesheets joined into one file, in their order (only stylesheets of ``_static``
-    that load nothing by relative address, with no ``media``); return how many pages changed.
+IMPORT = re.compile(rb"""@import\s+(?:url\(\s*)?(['"]?)([^'")\s;]+)\1\s*\)?\s*;""")
+CSS_URL = re.compile(rb"""url\(\s*+(?!['"]?(?:data:|https?:|#|/))(['"]?)([^'")]+)\1\s*\)""")
+INLINE_MAX = 4096  # an image a stylesheet loads, up to this size, goes into it as a data: URL
+MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif", ".jpg": "image/jpeg"}
 
-    A stylesheet no page or script names any more is removed."""
+
+def _standalone_css(path: Path, static: Path, seen: frozenset[Path] = frozenset()) -> bytes | None:
+    """A stylesheet of ``static`` that loads nothing by relative address: what it imports put in the
+    place of its ``@import`` (as the browser reads it), the small images it loads as ``data:`` URLs;
+    None when it loads anything else (a font, a large image) or something outside ``static``."""
+    path = path.resolve()
+    if path in seen or not path.is_file() or not path.is_relative_to(static.resolve()):
+        return None
+    data = path.read_bytes()
+    failed = False
+
+    def imported(m: re.Match[bytes]) -> bytes:
+        nonlocal failed
+        inner = _standalone_css(path.parent / m.group(2).decode(), static, seen | {path})
+        failed = failed or inner is None
+        return inner or b""
+
+    def inline(m: re.Match[bytes]) -> bytes:
+        nonlocal failed
+        target = (path.parent / m.group(2).decode()).resolve()
+        if (target.suffix not in MIME or not target.is_file() or target.stat().st_size > INLINE_MAX
+                or not target.is_relative_to(static.resolve())):
+            failed = True
+            return m.group(0)
+        return b'url("data:' + MIME[target.suffix].encode() + b";base64," + base64.b64encode(target.read_bytes()) + b'")'
+
+    data = CSS_URL.sub(inline, IMPORT.sub(imported, data))
+    return None if failed else data
+
+
+def bundle_styles(edition: Path) -> int:
+    """Each page's stylesheets joined into one file, in their order (``_standalone_css``: stylesheets
+    of ``_static`` with what they import and the small images they load inside; without ``media``);
+    return how many pages changed. A stylesheet no page or script names any more is removed."""
     static = edition / "_static"
     made: dict[tuple[str, ...], str] = {}  # the stylesheets (edition paths) → the bundle's edition path
-    replaced: set[str] = set()
+    replaced: set[Path] = set()
     changed = 0
     for page in sorted(edition.rglob("*.html")):
         text = page.read_text(encoding="utf-8")
         head, sep, rest = text.partition("</head>")
         links = list(STYLESHEET.finditer(head))
         up = page.parent.relative_to(edition)
-        paths: list[str] = []
-        for m in links:
-            target = (edition / up / m.group(1)).resolve()
-            inside = target.is_relative_to(static.resolve()) and target.is_file()
-            if not inside or "media=" in m.group(0) or RELATIVE_URL.search(target.read_bytes()):
-                paths = []
-                break
-            paths.append(target.relative_to(edition.resolve()).as_posix())
-        if len(paths) < 2:
+        paths = [(edition / up / m.group(1)).resolve() for m in links]
+        if len(links) < 2 or any("media=" in m.group(0) for m in links):
             continue
-        key = tuple(paths)
+        key = tuple(p.as_posix() for p in paths)
         if key not in made:
-            data = b"\n".join((edition / p).read_bytes() for p in paths)
-            name = f"_static/styles/bundle-{hashlib.sha256(data).hexdigest()[:16]}.css"
-            (edition / name).parent.mkdir(parents=True, exist_ok=True)
-            (edition / name).write_bytes(data)
-            made[key] = name
+            parts = [_standalone_css(p, static) for p in paths]
+            if any(part is None for part in parts):
+                made[key] = ""
+            else:
+                data = b"\n".join(part or b"" for part in parts)
+                name = f"_static/styles/bundle-{hashlib.sha256(data).hexdigest()[:16]}.css"
+                (edition / name).parent.mkdir(parents=True, exist_ok=True)
+                (edition / name).write_bytes(data)
+                made[key] = name
+        if not made[key]:
+            continue
         href = posixpath.relpath(made[key], up.as_posix() or ".")
-        pieces, pos = [], 0
+        pieces: list[str] = []
+        pos = 0
         for i, m in enumerate(links):
             pieces.append(head[pos:m.start()])
             if i == 0:
                 pieces.append(f'<link rel="stylesheet" href="{href}" />')
             pos = m.end()
-        new = "".join(pieces) + head[pos:]
-        page.write_text(new + sep + rest, encoding="utf-8")
+        page.write_text("".join(pieces) + head[pos:] + sep + rest, encoding="utf-8")
         replaced.update(paths)
         changed += 1
     mentions = b"\n".join(p.read_bytes() for p in edition.rglob("*") if p.suffix in (".html", ".js") and p.is_file())
     for path in sorted(replaced):
-        if Path(path).name.encode() not in mentions:
-            (edition / path).unlink()
+        if path.name.encode() not in mentions:
+            path.unlink()
     return changed
 
 

@@ -21,6 +21,7 @@ video { width: 100% }
 @media (max-width: 960px) { .only-unused { display: none } }
 @supports (display: grid) { .bd-sidebar.show { display: grid } }
 @font-face { font-family: X; src: url(data:font/woff2;base64,AA==) }
+@font-face { font-family: "Font Awesome 6 Free"; src: url("../vendor/fontawesome/webfonts/fa-solid-900.woff2") }
 @keyframes spin { from { transform: rotate(0) } to { transform: rotate(360deg) } }
 .sd-\\:escaped { color: blue }
 """
@@ -43,7 +44,8 @@ def test_rules_naming_only_what_pages_or_scripts_have_are_kept():
     assert "@media print{.bd-header{display: none}}" in out and ".never" not in out
     assert "max-width: 960px" not in out  # an emptied @media block goes with its rules
     assert "@supports (display: grid){.bd-sidebar.show{" in out  # a class a script adds is kept
-    assert "@font-face{" in out and "@keyframes spin{" in out
+    assert "@font-face{font-family: X;" in out and "@keyframes spin{" in out
+    assert "Font Awesome" not in out and "url(\"../" not in out  # the icons are inline SVG: no icon font
     assert "escaped" in out  # an escaped name is not read: kept
     assert "/*" not in out
     assert cssprune.prune(CSS, words(page, script)) == out  # same input, same bytes

@@ -105,7 +105,8 @@ def test_the_root_favicon_ico_is_drawn_from_the_svg(tmp_path):
 
 def test_a_pages_stylesheets_are_one_file_in_their_order(tmp_path):
     e = tmp_path / "a"
-    for path, data in {"_static/styles/theme.css": ".a{color:red}", "_static/report.css": ".b{color:blue}",
+    for path, data in {"_static/styles/theme.css": '@import "../basic.css";\n.a{color:red}', "_static/basic.css": ".s{background:url(file.png)}",
+                       "_static/file.png": "PNG", "_static/report.css": ".b{color:blue}",
                        "_static/print.css": ".c{}", "_static/fonts.css": "@font-face{src:url(f.woff2)}"}.items():
         (e / path).parent.mkdir(parents=True, exist_ok=True)
         (e / path).write_text(data, encoding="utf-8")
@@ -118,7 +119,9 @@ def test_a_pages_stylesheets_are_one_file_in_their_order(tmp_path):
                                   '<link rel="stylesheet" href="_static/print.css" /></head>', encoding="utf-8")
     assert sitefiles.bundle_styles(e) == 2
     (bundle,) = (e / "_static/styles").glob("bundle-*.css")
-    assert bundle.read_text(encoding="utf-8") == ".a{color:red}\n.b{color:blue}"
+    # what theme.css imports in the place of its @import, the small image it loads inside it
+    assert bundle.read_text(encoding="utf-8") == '.s{background:url("data:image/png;base64,UE5H")}\n.a{color:red}\n.b{color:blue}'
+    assert not sitefiles.RELATIVE_URL.search(bundle.read_bytes())  # nothing loaded by relative address: shareable
     page = (e / "notebooks/k1.html").read_text(encoding="utf-8")
     assert f'<link rel="stylesheet" href="../_static/styles/{bundle.name}" />' in page and "report.css" not in page
     assert page.index("bundle-") < page.index("<title>")
