@@ -313,6 +313,9 @@ FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesom
 ICON = re.compile(r'<i class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></i>')
 HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|sphinx-book-theme|'
                          r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
+# the theme's head asks for its two deferred scripts early (preload); they run after the page is parsed
+# anyway, and fetched early they share the phone's bandwidth with the stylesheet the first paint waits for
+PRELOAD_SCRIPT = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />')
 UNUSED_CSS = re.compile(r'\s*<link rel="stylesheet" type="text/css" href="[^"]*_static/sphinx-thebe\.css[^"]*" />')
 CHART_TAGS = re.compile(r'<script src="([^"]*vega-bundle\.js[^"]*)"></script>(\s*)<script src="([^"]*regen-charts\.js[^"]*)">')
 
@@ -345,12 +348,13 @@ def light_page(page: str, pagename: str) -> str:
       nears the screen (``data-vega``);
     - the themes' and extensions' scripts deferred (they run in the same order, before the page's
       DOMContentLoaded; documentation_options.js, which the page's inline scripts use, stays);
-    - no stylesheet of the notebook runner (thebe), which the report never starts."""
+    - no stylesheet of the notebook runner (thebe), which the report never starts;
+    - no early fetch (preload) of the theme's deferred scripts before the stylesheet."""
     if pagename != "search":
         page = SEARCH_SCRIPTS.sub("", page)
         head, sep, rest = page.partition("</head>")
         page = HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head) + sep + rest
-    page = UNUSED_CSS.sub("", page)
+    page = PRELOAD_SCRIPT.sub("", UNUSED_CSS.sub("", page))
     page = ICON.sub(_icon, FONTAWESOME.sub("", page))
     return CHART_TAGS.sub(lambda m: f'<script defer data-vega="{m.group(1)}" src="{m.group(3)}">', page)
 
