@@ -76,6 +76,9 @@ def test_a_chart_prints_as_one_image_whose_alt_is_its_title_and_description():
     (table,) = printed.xpath("//div[@class='regen-print-table']//table")
     assert [c.tag for c in table.iter("th", "td")] == ["th", "th", "th", "td"]
     assert printed.xpath("//img/following::table")
+    rows = "".join(f"<tr><th>{y}</th><td>1</td></tr>" for y in range(pdf.PRINT_TABLE_ROWS + 1))
+    long = lxml.html.fromstring(pdf.print_charts(CHART_HTML.replace("<tr><th scope=\"row\">2022</th><td>44.2</td></tr>", rows)))
+    assert not long.xpath("//div[@class='regen-print-table']") and long.xpath("//details")  # pages of numbers: left to its file
 
 
 def test_the_links_targets_are_named_by_their_titles():
