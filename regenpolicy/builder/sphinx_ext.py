@@ -310,7 +310,9 @@ SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*_static/searchtools\.js[^"]*"
                             r'<script src="[^"]*_static/language_data\.js[^"]*"></script>\s*'
                             r'<script src="[^"]*searchindex\.js[^"]*"></script>')
 FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
-ICON = re.compile(r'<i class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></i>')
+# an icon the theme writes as an empty <i> or <span> with Font Awesome's classes (the menu buttons' ☰ is a
+# <span class="fa-solid fa-bars">: drawn by the icon font until that was left out)
+ICON = re.compile(r'<(i|span) class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></\1>')
 HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|sphinx-book-theme|'
                          r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
 # the theme's head asks for its two deferred scripts early (preload); they run after the page is parsed
@@ -328,7 +330,7 @@ def _icons() -> dict[str, Any]:
 
 def _icon(m: re.Match[str]) -> str:
     """A Font Awesome ``<i>`` as the inline SVG its script would have made of it (same classes and attributes)."""
-    classes, attrs = m.group(1), m.group(2)
+    classes, attrs = m.group(2), m.group(3)
     names = [c[3:] for c in classes.split() if c.startswith("fa-") and c[3:] in _icons()]
     if not names:
         raise ValueError(f"no icon for <i class=\"{classes}\">: add it to templates/fa-icons.json")
