@@ -7,7 +7,8 @@ until it has loaded, so what a phone waits for is mostly rules that never match.
 What is kept is decided the way PurgeCSS decides it (its default extractor): the site's words are
 every run of ``[A-Za-z0-9_-]`` in its pages *and in its scripts* (a class a script adds — the phone
 menu's ``show``, Bootstrap's ``collapsing``, the theme's dark mode — is named in the script), and a
-selector is kept when every class, id and element name at its top level is one of those words.
+selector is kept when every class, id and element name at its top level is one of those words
+(or a class a script composes from parts: ``COMPOSED``).
 What a selector holds inside ``:not()``, ``:is()``, ``:where()``, ``:has()`` or an attribute test
 (``html[data-theme=dark]``) does not decide; at-rules are kept (``@media``, ``@supports``,
 ``@container`` and ``@layer`` blocks are pruned inside and dropped when empty; ``@font-face``,
@@ -35,6 +36,9 @@ CONTENT = {".html", ".js"}
 # loaded: their @font-face rules go (and with them the stylesheet's last file loaded by relative
 # address, so it can be shared and joined), and sitefiles leaves the font files out
 UNUSED_FONTS = ("Font Awesome",)
+# classes a script builds from parts, so no page or script has the whole name: Bootstrap's
+# `bs-${this.constructor.NAME}-auto` (the tooltips' and popovers' placement: their arrows)
+COMPOSED = ("bs-tooltip-", "bs-popover-")
 
 
 def site_words(files: Iterable[Path]) -> set[str]:
@@ -85,7 +89,7 @@ def _keep_selectors(prelude: list[ast.Node], words: set[str]) -> list[ast.Node] 
     kept = []
     for selector in _split_selectors(prelude):
         needs = _needs(selector)
-        if needs is None or needs <= words:
+        if needs is None or all(n in words or n.startswith(COMPOSED) for n in needs):
             kept.append(selector)
     if not kept:
         return None

@@ -17,6 +17,7 @@ html[data-theme=dark] .bd-sidebar { color: #fff; }
 #nowhere { margin: 2em }
 table.dataframe td { padding: 0 }
 video { width: 100% }
+.bs-tooltip-auto[data-popper-placement^=top] .tooltip-arrow { bottom: 0 }
 @media print { .bd-header { display: none } .never { display: none } }
 @media (max-width: 960px) { .only-unused { display: none } }
 @supports (display: grid) { .bd-sidebar.show { display: grid } }
@@ -39,6 +40,8 @@ def test_rules_naming_only_what_pages_or_scripts_have_are_kept():
     assert "html[data-theme=dark] .bd-sidebar{color: #fff;}" in out  # dark mode: the attribute does not decide
     assert ".unused-widget" not in out and ".bd-sidebar > a:hover::before{color: red;}" in out  # only the used selector
     assert ".sd-card" not in out and "#nowhere" not in out and "video" not in out
+    assert ".bs-tooltip-auto" not in out  # its .tooltip-arrow is in no page nor script here
+    assert ".bs-tooltip-auto" in cssprune.prune(CSS, words(page, script, "tooltip-arrow"))  # composed by Bootstrap
     assert "#main-content p:not(.skip){" in out  # what :not() names does not decide
     assert "table.dataframe td{" in out
     assert "@media print{.bd-header{display: none}}" in out and ".never" not in out
