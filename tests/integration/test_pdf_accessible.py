@@ -116,21 +116,30 @@ def test_each_charts_data_table_is_a_tagged_table_after_its_figure(built):
     printed = "".join(d.body for d in documents[1:]).count('<div class="regen-print-table">')
     assert printed >= 12
     with pikepdf.open(pdf_file(built)) as pdf:
-        order = [e for e in elements(pdf) if e.S in (pikepdf.Name.Figure, pikepdf.Name.Table)]
-        alts = [str(e.get("/Alt", "")) for e in order if pikepdf.Name.Figure == e.S]
+        figures = [e for e in elements(pdf) if pikepdf.Name.Figure == e.S]
+        alts = [str(e.get("/Alt", "")) for e in figures]
         followed = 0
-        for i, element in enumerate(order):
-            after = order[i + 1] if i + 1 < len(order) else None
-            if pikepdf.Name.Figure != element.S or after is None or pikepdf.Name.Table != after.S:
+        for figure in figures:
+            # the chart's group (its title, the Figure, sources, notes, the data table) holds the Table
+            siblings = kids(figure.P)
+            after = [e for k in siblings[siblings.index(figure) + 1:] for e in elements_below(k)]
+            tables = [e for e in after if pikepdf.Name.Table == e.S]
+            if not tables:
                 continue
             followed += 1
-            assert "/Caption" in kinds(after)
-            rows = [e for e in elements_below(after) if pikepdf.Name.TR == e.S]
+            assert "/Caption" in kinds(tables[0])
+            rows = [e for e in elements_below(tables[0]) if pikepdf.Name.TR == e.S]
             assert rows and any("/TH" in kinds(r) for r in rows) and any("/TD" in kinds(r) for r in rows)
     assert followed == printed
     (e1,) = [a for a in alts if a.startswith("図 E1「")]
     assert re.search(r"値は [\d.,]+〜[\d.,]+。", e1), e1
     assert all(re.search(r"\d", a.split("」。", 1)[1]) for a in alts if "値は" in a)
+
+
+def kids(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
+    found = element.get("/K")
+    found = list(found) if isinstance(found, pikepdf.Array) else [found] if found is not None else []
+    return [k for k in found if isinstance(k, pikepdf.Dictionary) and "/S" in k]
 
 
 def elements_below(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
