@@ -66,6 +66,8 @@ ALT_TEXT = re.compile(r'<p class="regen-alt"[^>]*>(.*?)</p>', re.S)
 ATTR = re.compile(r'data-regen-(kind|id|title)="([^"]*)"')
 TAGS = re.compile(r"<[^>]+>")
 ON_SITE_ONLY = re.compile(r"[^。]*下の「データ（表）」[^。]*。")  # the site's pointer to its data table
+DATA_TABLE = re.compile(r'<details class="regen-data"><summary>.*?</summary>(.*?)</details>', re.S)
+PRINT_TABLE_ROWS = 40  # a chart's data table of more rows is not printed (pages of numbers): its file is named under it
 
 
 def chart_alt(kind: str, fig_id: str, title: str, description: str) -> str:
@@ -80,9 +82,9 @@ def chart_alt(kind: str, fig_id: str, title: str, description: str) -> str:
 
 def _print_chart(m: re.Match[str]) -> str:
     """A chart for the printer, so that a screen reader gets one Figure with alternative text: its
-    drawing becomes an image (``<img>`` of the print SVG, whose alt is the chart's description) and
-    the ``<figure>`` around it a group (its title stays a heading, its sources a paragraph with
-    links), not a second Figure without alternative text."""
+    drawing becomes an image (``<img>`` of the print SVG, whose alt is the chart's description), its
+    data table is printed after it (a Table; up to ``PRINT_TABLE_ROWS`` rows), and the ``<figure>`` around them a group (its title
+    stays a heading, its sources a paragraph with links), not a second Figure without alternative text."""
     attrs, body = m.group("attrs"), m.group("body")
     found = dict(ATTR.findall(attrs))
     alt = ALT_TEXT.search(body)
@@ -96,6 +98,11 @@ def _print_chart(m: re.Match[str]) -> str:
                 f'src="data:image/svg+xml;base64,{data}"></div>')
 
     body = PRINT_SVG.sub(image, body, count=1)
+    # the data table (on the site behind 「データ（表）」, a closed <details>) printed after the chart: a
+    # screen reader of the PDF reads it as a Table with its header cells; a long one (Q1: 314 rows) is
+    # left to its data file, which the PDF names under the chart
+    body = DATA_TABLE.sub(lambda t: f'<div class="regen-print-table">{t.group(1)}</div>'
+                          if t.group(1).count("<tr") - 1 <= PRINT_TABLE_ROWS else t.group(0), body, count=1)
     body = body.replace("<figcaption>", '<div class="regen-figcaption">', 1).replace("</figcaption>", "</div>", 1)
     return f'<div role="group" class="regen-figure"{attrs}>{body}</div>'
 

@@ -326,9 +326,14 @@ SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*_static/searchtools\.js[^"]*"
                             r'<script src="[^"]*_static/language_data\.js[^"]*"></script>\s*'
                             r'<script src="[^"]*searchindex\.js[^"]*"></script>')
 FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
-ICON = re.compile(r'<i class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></i>')
+# an icon the theme writes as an empty <i> or <span> with Font Awesome's classes (the menu buttons' ☰ is a
+# <span class="fa-solid fa-bars">: drawn by the icon font until that was left out)
+ICON = re.compile(r'<(i|span) class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></\1>')
 HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|sphinx-book-theme|'
                          r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
+# the theme's head asks for its two deferred scripts early (preload); they run after the page is parsed
+# anyway, and fetched early they share the phone's bandwidth with the stylesheet the first paint waits for
+PRELOAD_SCRIPT = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />')
 UNUSED_CSS = re.compile(r'\s*<link rel="stylesheet" type="text/css" href="[^"]*_static/sphinx-thebe\.css[^"]*" />')
 CHART_TAGS = re.compile(r'<script src="([^"]*vega-bundle\.js[^"]*)"></script>(\s*)<script src="([^"]*regen-charts\.js[^"]*)">')
 
@@ -341,7 +346,7 @@ def _icons() -> dict[str, Any]:
 
 def _icon(m: re.Match[str]) -> str:
     """A Font Awesome ``<i>`` as the inline SVG its script would have made of it (same classes and attributes)."""
-    classes, attrs = m.group(1), m.group(2)
+    classes, attrs = m.group(2), m.group(3)
     names = [c[3:] for c in classes.split() if c.startswith("fa-") and c[3:] in _icons()]
     if not names:
         raise ValueError(f"no icon for <i class=\"{classes}\">: add it to templates/fa-icons.json")
@@ -361,12 +366,13 @@ def light_page(page: str, pagename: str) -> str:
       nears the screen (``data-vega``);
     - the themes' and extensions' scripts deferred (they run in the same order, before the page's
       DOMContentLoaded; documentation_options.js, which the page's inline scripts use, stays);
-    - no stylesheet of the notebook runner (thebe), which the report never starts."""
+    - no stylesheet of the notebook runner (thebe), which the report never starts;
+    - no early fetch (preload) of the theme's deferred scripts before the stylesheet."""
     if pagename != "search":
         page = SEARCH_SCRIPTS.sub("", page)
         head, sep, rest = page.partition("</head>")
         page = HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head) + sep + rest
-    page = UNUSED_CSS.sub("", page)
+    page = PRELOAD_SCRIPT.sub("", UNUSED_CSS.sub("", page))
     page = ICON.sub(_icon, FONTAWESOME.sub("", page))
     return CHART_TAGS.sub(lambda m: f'<script defer data-vega="{m.group(1)}" src="{m.group(3)}">', page)
 

@@ -68,7 +68,43 @@ def renderer() -> str:
     """What the drawn files depend on besides the frame: the renderers' versions and this code."""
     here = Path(__file__).parent
     code = hashlib.sha256((here / "draw.py").read_bytes() + (here / "downloads.py").read_bytes()).hexdigest()[:16]
-    return f"vl-convert {version('vl-convert-python')} openpyxl {version('openpyxl')} code {code}"
+    return (f"vl-convert {version('vl-convert-python')} openpyxl {version('openpyxl')} pillow {version('pillow')} "
+            f"code {code}")
+
+
+def compact_png(data: bytes) -> bytes:
+    """The same picture in fewer bytes, pixel for pixel (vl-convert writes fast, lightly compressed PNGs).
+
+    A chart has few colours: with at most 256 (the usual case: flat fills, text in a few colours) the
+    picture is written with a palette (its transparency in the palette), else as it was; both at zlib level 6
+    (level 9 takes twice as long for 1% less). Same picture, same bytes; about a fifth of the size."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    out = io.BytesIO()
+    colours = image.getcolors(256) if image.mode in ("RGBA", "RGB") else None
+    if colours:
+        pixels = np.asarray(image)
+        channels = pixels.shape[2]
+        packed: Any = np.zeros(pixels.shape[:2], dtype=np.uint32)
+        for c in range(channels):
+            packed = (packed << 8) | pixels[:, :, c].astype(np.uint32)
+        palette = np.unique(packed)  # sorted: the same picture gives the same palette
+        indexed = Image.fromarray(np.searchsorted(palette, packed).astype(np.uint8), mode="P")
+        rgba = [[int(v >> (8 * (channels - 1 - c))) & 0xFF for c in range(channels)] for v in palette]
+        indexed.putpalette([x for colour in rgba for x in colour[:3]], rawmode="RGB")
+        if channels == 4:
+            indexed.save(out, "PNG", compress_level=6, transparency=bytes(colour[3] for colour in rgba))
+        else:
+            indexed.save(out, "PNG", compress_level=6)
+    else:
+        image.save(out, "PNG", compress_level=6)
+    packed_bytes = out.getvalue()
+    return packed_bytes if len(packed_bytes) < len(data) else data
 
 
 def key(frame_bytes: bytes, what: str = "downloads") -> str:
@@ -100,7 +136,7 @@ def _render(frame: Mapping[str, Any], folder: Path) -> None:
         svg = vlc.vegalite_to_svg(json.dumps(frame["image"], ensure_ascii=False))
         (folder / f"{file_id}.svg").write_text(svg, encoding="utf-8")
         # rasterised from the SVG just drawn: the same bytes as vegalite_to_png, without drawing it twice
-        (folder / f"{file_id}.png").write_bytes(vlc.svg_to_png(svg, scale=2))
+        (folder / f"{file_id}.png").write_bytes(compact_png(vlc.svg_to_png(svg, scale=2)))
 
 
 def _entry(cache_dir: Path, frame_bytes: bytes, what: str) -> Path:
@@ -275,7 +311,7 @@ def print_png(frame_file: Path, cache_dir: Path) -> tuple[bytes, bool]:
         def render(folder: Path) -> None:
             import vl_convert as vlc
 
-            (folder / "print.png").write_bytes(vlc.svg_to_png(svg, scale=2))
+            (folder / "print.png").write_bytes(compact_png(vlc.svg_to_png(svg, scale=2)))
 
         with _LOCK:
             if not (entry / "done").exists():

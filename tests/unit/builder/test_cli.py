@@ -63,3 +63,16 @@ def test_bad_input_leaves_the_last_good_output(tmp_path, capsys, nothing_runs):
 def test_exit_codes_are_documented():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "exit code 2" in readme and "exit code 1" in readme
+
+
+def test_a_second_site_build_works_where_the_first_did_not_inside_its_release(tmp_path, monkeypatch):
+    """``_build/site`` is a link to the current release; the next build must get the link's own place."""
+    import regenpolicy.builder.pipeline as pipeline
+
+    called: list[Path] = []
+    monkeypatch.setattr(pipeline, "build_site", lambda project, out, options, cache=None: called.append(out))
+    build = tmp_path / "_build"
+    (build / "site-releases" / "20260101-000000-1").mkdir(parents=True)
+    (build / "site").symlink_to("site-releases/20260101-000000-1")
+    assert main(["--project", str(ROOT), "site", "--out", str(build / "site")]) == 0
+    assert called == [build.resolve() / "site"]

@@ -87,7 +87,10 @@ CHART_HTML = ('<figure class="regen-figure" id="fig-k1" data-regen-kind="図" da
               '<div class="regen-chart"></div><div class="regen-print"><svg xmlns="http://www.w3.org/2000/svg" '
               'width="10" height="10"><text>1</text></svg></div>'
               '<p class="regen-alt" id="fig-k1-alt">図 K1は、費用（万円）を示す棒グラフ。値は 0〜44.2。'
-              '各値は下の「データ（表）」に示す。</p></figure>')
+              '各値は下の「データ（表）」に示す。</p><details class="regen-data"><summary>図 K1 のデータ（表）</summary>'
+              '<div class="regen-table-scroll"><table class="regen-data-table"><caption>図 K1 のデータ</caption>'
+              '<thead><tr><th scope="col">年</th><th scope="col">費用</th></tr></thead>'
+              '<tbody><tr><th scope="row">2022</th><td>44.2</td></tr></tbody></table></div></details></figure>')
 
 
 def test_a_chart_prints_as_one_image_whose_alt_is_its_title_and_description():
@@ -99,6 +102,14 @@ def test_a_chart_prints_as_one_image_whose_alt_is_its_title_and_description():
     assert img.get("alt") == "図 K1「費用 & 点数」。費用（万円）を示す棒グラフ。値は 0〜44.2。"
     assert base64.b64decode(img.get("src").split(",", 1)[1]).startswith(b"<svg")
     assert not printed.xpath("//svg")
+    # the data table follows the chart, shown (not in a closed <details>), with its header cells
+    assert not printed.xpath("//details|//summary")
+    (table,) = printed.xpath("//div[@class='regen-print-table']//table")
+    assert [c.tag for c in table.iter("th", "td")] == ["th", "th", "th", "td"]
+    assert printed.xpath("//img/following::table")
+    rows = "".join(f"<tr><th>{y}</th><td>1</td></tr>" for y in range(pdf.PRINT_TABLE_ROWS + 1))
+    long = lxml.html.fromstring(pdf.print_charts(CHART_HTML.replace("<tr><th scope=\"row\">2022</th><td>44.2</td></tr>", rows)))
+    assert not long.xpath("//div[@class='regen-print-table']") and long.xpath("//details")  # pages of numbers: left to its file
 
 
 def test_the_links_targets_are_named_by_their_titles():
