@@ -19,6 +19,7 @@ Lighthouse and serve are npm packages, installed once where ``--lighthouse`` poi
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import socket
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +60,7 @@ def serve(lighthouse: Path, folder: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("serve did not start")
 
 
-def lighthouse_run(lighthouse: Path, url: str) -> dict[str, float]:
+def lighthouse_run(lighthouse: Path, url: str, keep: Path | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         subprocess.run([str(lighthouse / "node_modules" / ".bin" / "lighthouse"), url, "--quiet",
@@ -67,6 +69,8 @@ def lighthouse_run(lighthouse: Path, url: str) -> dict[str, float]:
                        check=True, env={**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")},
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         report = json.loads(out.read_text(encoding="utf-8"))
+        if keep is not None:
+            save_report(report, keep)
     audits = report["audits"]
     fcp = audits["first-contentful-paint"]["numericValue"]
     requests = audits["network-requests"]["details"]["items"]
@@ -77,7 +81,23 @@ def lighthouse_run(lighthouse: Path, url: str) -> dict[str, float]:
             "accessibility": 100 * report["categories"]["accessibility"]["score"],
             "fcp_s": fcp / 1000, "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
             "tbt_ms": audits["total-blocking-time"]["numericValue"],
-            "transferred_kb": audits["total-byte-weight"]["numericValue"] / 1024, "before_paint_kb": early / 1024}
+            "transferred_kb": audits["total-byte-weight"]["numericValue"] / 1024, "before_paint_kb": early / 1024,
+            # Lighthouse's measure of the machine's speed at the time (higher is faster; a loaded machine scores low)
+            "benchmark_index": float(report.get("environment", {}).get("benchmarkIndex", 0))}
+
+
+def save_report(report: dict[str, Any], keep: Path) -> None:
+    """Lighthouse's report (JSON) and its filmstrip: the page as the throttled phone showed it while it
+    loaded (``screenshot-thumbnails``, JPEG frames named by milliseconds) and at the end."""
+    keep.mkdir(parents=True, exist_ok=True)
+    (keep / "report.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    frames = report["audits"].get("screenshot-thumbnails", {}).get("details", {}).get("items", [])
+    final = report["audits"].get("final-screenshot", {}).get("details", {})
+    for frame in [*frames, {"timing": "final", **final}]:
+        data = str(frame.get("data", ""))
+        if data.startswith("data:image/"):
+            name = f"{frame['timing']:05d}ms" if isinstance(frame["timing"], int | float) else str(frame["timing"])
+            (keep / f"{name}.jpg").write_bytes(base64.b64decode(data.split(",", 1)[1]))
 
 
 def folder_size(folder: Path, suffixes: tuple[str, ...] = ()) -> int:
@@ -101,6 +121,8 @@ def main() -> None:
                         help="folder where lighthouse@12.2.3 and serve are installed (npm)")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--pages", nargs="*", default=list(PAGES), help="which pages (names of PAGES)")
+    parser.add_argument("--reports", type=Path, default=None,
+                        help="keep each page's last Lighthouse report and filmstrip (JPEG frames) in this folder")
     args = parser.parse_args()
     site = args.site.resolve()
     if not site.is_dir():
@@ -117,14 +139,16 @@ def main() -> None:
     server = serve(args.lighthouse, site, port)
     try:
         print(f"\nLighthouse 12.2.3, mobile, served compressed (median of {args.runs}):")
-        print(f"{'page':<18} {'perf':>5} {'a11y':>5} {'FCP s':>6} {'LCP s':>6} {'TBT ms':>7} {'KB':>7} {'KB<paint':>8}")
+        print(f"{'page':<18} {'perf':>5} {'a11y':>5} {'FCP s':>6} {'LCP s':>6} {'TBT ms':>7} {'KB':>7} {'KB<paint':>8} "
+              f"{'CPU':>5}  (CPU: Lighthouse's benchmark index of the machine then; higher is faster)")
         for name in pages:
             url = f"http://127.0.0.1:{port}/" + PAGES[name].format(e=edition)
-            runs = [lighthouse_run(args.lighthouse, url) for _ in range(args.runs)]
+            keep = args.reports / name.replace(" ", "-").replace("(", "").replace(")", "") if args.reports else None
+            runs = [lighthouse_run(args.lighthouse, url, keep) for _ in range(args.runs)]
             m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             met = all((m[k] >= v) if k != "before_paint_kb" else (m[k] <= v) for k, v in TARGETS.items())
             print(f"{name:<18} {m['performance']:5.0f} {m['accessibility']:5.0f} {m['fcp_s']:6.1f} {m['lcp_s']:6.1f} "
-                  f"{m['tbt_ms']:7.0f} {m['transferred_kb']:7.0f} {m['before_paint_kb']:8.0f}  "
+                  f"{m['tbt_ms']:7.0f} {m['transferred_kb']:7.0f} {m['before_paint_kb']:8.0f} {m['benchmark_index']:5.0f}  "
                   f"{'met' if met else 'NOT met'}")
             sys.stdout.flush()
     finally:

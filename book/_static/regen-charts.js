@@ -307,7 +307,8 @@
       renderer: "svg",
       actions: { export: true, source: false, compiled: false, editor: false },
       i18n: I18N,
-      downloadFileName: el.getAttribute("data-name") || "chart",
+      /* the menu saves the chart alone: <ID>-chart-only.svg/.png, never the name of the captioned download */
+      downloadFileName: el.getAttribute("data-name") || "chart-only",
       scaleFactor: 2,
       /* the tooltip stands beside the mark it describes (above it, else below or at a side), never
          over it, whether the mark was reached by the mouse or by the keyboard */

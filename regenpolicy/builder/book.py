@@ -147,6 +147,7 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     """
     config = project.config()
     config["title"] = title
+    config.pop("site_url", None)  # ours (where the site is published), read by edition_info; not Jupyter Book's
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     if edition is not None:
         sphinx_config["regen_edition"] = dict(edition)
@@ -273,8 +274,24 @@ def _fresh_sphinx_defaults() -> None:
         default.clear()
 
 
+def _keep_search_index() -> None:
+    """Later preview builds leave the search index as the first build wrote it: indexing a
+    Japanese page (its word splitter) and loading and dumping the whole index took about 2 s of
+    each rebuild, more than writing the changed page. The pages are written as before (the search
+    box and page stay); only a word the author added since the preview started is not found by
+    the preview's search until it restarts. ``make report`` and ``make site`` index as ever."""
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    def nothing(self: Any, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    for name in ("load_indexer", "index_page", "dump_search_index"):
+        setattr(StandaloneHTMLBuilder, name, nothing)
+
+
 def _worker() -> None:
-    """The child: one JSON request a line (source and output folders), one JSON reply a line."""
+    """The child: one JSON request a line (source and output folders), one JSON reply a line.
+    After its first good build, the search index is kept as that build wrote it (_keep_search_index)."""
     import contextlib
     import io
     import signal
@@ -283,6 +300,7 @@ def _worker() -> None:
 
     from jupyter_book.sphinx import build_sphinx
 
+    indexed = False
     for line in sys.stdin:
         src, out = (Path(p) for p in json.loads(line))
         _fresh_sphinx_defaults()
@@ -299,6 +317,9 @@ def _worker() -> None:
             except Exception as exc:  # a failed build is reported, and the worker stays for the next one
                 print(f"{type(exc).__name__}: {exc}")
                 code = 1
+        if code == 0 and not indexed:
+            _keep_search_index()
+            indexed = True
         print(json.dumps({"code": code, "log": log.getvalue()}), flush=True)
 
 

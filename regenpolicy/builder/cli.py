@@ -91,10 +91,10 @@ def _run(args: argparse.Namespace, inputs: str | None) -> int:
         options = Options(pdf=not args.no_pdf, workers=args.jobs, cell_timeout=args.cell_timeout)
         cache = Path(args.cache_dir).resolve() if args.cache_dir else None
         if args.command == "site":
-            # the site folder is a link to its current release: resolve where it is, not where it points (else a
-            # second `make site` built into the release folder, with a cache and editions of its own)
-            out = Path(args.out or project.root / "_build" / "site").absolute()
-            build_site(project, out.parent.resolve() / out.name, options, cache=cache)
+            # the site folder is a link to its current release: resolved, a second build would work
+            # inside the release folder (its editions and releases beside the old site)
+            site = Path(args.out or project.root / "_build" / "site")
+            build_site(project, site.parent.resolve() / site.name, options, cache=cache)
             return 0
         registry = load_registry(project)
         profile = load_profile(args.submission, project, registry)

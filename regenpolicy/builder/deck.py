@@ -3,11 +3,14 @@
 Built from what the edition's build already has: the profile's deck (``Profile.deck``), the executed
 notebooks' glue store (their ``numbers``), each figure's published data (``<ID>.data.csv``) and
 frame (``<ID>.figure.json``: the readers' table, its 出所, the print specification). The slide model
-(``regenpolicy.presentation.deck``) is written twice: as PowerPoint (``slides_pptx``) and as one
-HTML page per slide (``deck_slide.html.j2``) that Chromium prints the way it prints the report
-(``pdf.Printer``: fonts embedded, one bookmark per slide, each slide's page kept in the cache under
-the hash of what it was printed from) and that ``pdfjoin`` joins. An edit reprints only the slides
-whose content changed; the charts' pictures are drawn once per figure content (``draw``).
+(``regenpolicy.presentation.deck``) is written twice: as PowerPoint (``slides_pptx``) and as HTML, a
+page per slide (``deck_slide.html.j2``), that Chromium prints the way it prints the report
+(``pdf.Printer``: fonts embedded, one bookmark per slide) and that ``pdfjoin`` joins. The slides are
+printed in runs of ``SLIDES_PER_DOCUMENT`` a document, the documents at the same time: a browser
+page costs more than the slides on it, so printing each slide alone took four times as long; each
+document is kept in the cache under the hash of what it was printed from, so an edit reprints only
+the runs whose slides changed. The charts' pictures are the print SVGs the pages already drew
+(``draw``, the build's cache), rasterised once per figure content for the PowerPoint file.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from regenpolicy.presentation import draw, slides_pptx
 from regenpolicy.presentation.templating import render
 
 UNIT = re.compile(r"^(.*) \[[^\]]*\]$")
+SLIDES_PER_DOCUMENT = 12  # slides printed in one browser page (44 slides: 4 documents, printed at once)
 
 
 class DeckBuildError(Exception):
@@ -43,7 +47,8 @@ class Built:
     pptx: Path
     pdf: Path | None
     slides: int
-    printed: int  # slides Chromium printed afresh (the rest came from the cache)
+    printed: int  # documents (runs of slides) Chromium printed afresh (the rest came from the cache)
+    documents: int  # documents the deck's PDF was joined from
     seconds: float
 
 
@@ -70,13 +75,13 @@ def assumptions(dataset: Dataset, figures: list[str]) -> list[list[str]]:
     frame = dataset.frames.get("model_parameters")
     if frame is None:
         return []
-    from regenpolicy.models import checks  # noqa: F401  (imports every model, so each declares its data parameters)
-    from regenpolicy.models.parameters import DATA_PARAMETERS
+    from regenpolicy.models.parameters import declared
 
+    classes = declared()
     rows = frame[(frame["status"] == "assumption") & frame["model"].isin(figures)]
     out = []
     for r in rows.itertuples():
-        spec = DATA_PARAMETERS[str(r.model)].specs()[str(r.parameter)]  # label and unit: the model's class
+        spec = classes[str(r.model)].specs()[str(r.parameter)]  # label and unit: the model's class
         out.append([str(r.model), spec.label, model._shown(r.value), spec.unit, str(r.basis)])
     return out
 
@@ -108,7 +113,7 @@ def build_deck(profile: Profile, registry: Registry, dataset: Dataset, results: 
     size = model.SIZES[profile.deck.size]
     owners = registry.figures
     out.mkdir(parents=True, exist_ok=True)
-    drawn = cache / "figures-drawn"
+    drawn = cache  # the print SVGs the pages drew (draw.print_svg), not drawn again
 
     def frame_file(fig: str) -> Path:
         return results[owners[fig]].figures / f"{fig}{draw.FRAME_SUFFIX}"
@@ -123,23 +128,30 @@ def build_deck(profile: Profile, registry: Registry, dataset: Dataset, results: 
 
     pptx = out / f"{profile.id}-deck.pptx"
     slides_pptx.write(slides, size, pptx, profile.title, profile.author, picture)
-    printed = 0
+    printed = documents = 0
     pdf_file: Path | None = None
     if pdf:
         pdf_file = out / f"{profile.id}-deck.pdf"
-        printed = _print(slides, size, pdf_file, profile, cache / "deck-pdf" / profile.id, frame_file, drawn)
-    return Built(pptx, pdf_file, len(slides), printed, time.monotonic() - started)
+        printed, documents = _print(slides, size, pdf_file, profile, cache / "deck-pdf" / profile.id, frame_file, drawn)
+    return Built(pptx, pdf_file, len(slides), printed, documents, time.monotonic() - started)
 
 
 def slide_html(slide: model.Slide, size: tuple[float, float], svg: str) -> str:
+    """One slide as a page for the printer."""
+    return slides_html([(slide, svg)], size, slide.title)
+
+
+def slides_html(pages: list[tuple[model.Slide, str]], size: tuple[float, float], title: str) -> str:
+    """Slides (each with its chart's print SVG, or "") as one document for the printer, a page a slide."""
     from markupsafe import Markup
 
-    return str(render("deck_slide.html.j2", slide=slide, width=size[0], height=size[1], font=model.FONT,
-                      svg=Markup(svg) if svg else ""))
+    return str(render("deck_slide.html.j2", pages=[(s, Markup(svg) if svg else "") for s, svg in pages],
+                      title=title, width=size[0], height=size[1], font=model.FONT))
 
 
 def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path, profile: Profile, cache: Path,
-           frame_file: Any, drawn: Path) -> int:
+           frame_file: Any, drawn: Path) -> tuple[int, int]:
+    """Print the deck's PDF; (documents printed afresh, documents joined)."""
     from regenpolicy.builder import pdfjoin
     from regenpolicy.builder.kernels import run_async
 
@@ -148,10 +160,10 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
     page = {"width": f"{size[0]}in", "height": f"{size[1]}in", "margin": {"top": "0", "bottom": "0", "left": "0", "right": "0"},
             "prefer_css_page_size": True}
     printer = Printer(work, cache, page=page)
-    jobs: list[tuple[str, str, str | None]] = []
-    for s in slides:
-        svg = draw.print_svg(frame_file(s.figure), drawn)[0] if s.figure and not s.table else ""
-        jobs.append((f"slide-{s.number}", slide_html(s, size, svg), None))
+    shown = [(s, draw.print_svg(frame_file(s.figure), drawn)[0] if s.figure and not s.table else "") for s in slides]
+    runs = [shown[i:i + SLIDES_PER_DOCUMENT] for i in range(0, len(shown), SLIDES_PER_DOCUMENT)]
+    jobs: list[tuple[str, str, str | None]] = [
+        (f"slides-{part[0][0].number}", slides_html(part, size, profile.title), None) for part in runs]
 
     async def run() -> list[Path]:
         try:
@@ -173,7 +185,7 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
     if pages != len(slides):
         raise DeckBuildError(f"the deck printed {pages} pages for {len(slides)} slides: a slide overflows its page")
     printer.prune()
-    return printer.printed
+    return printer.printed, len(jobs)
 
 
 __all__ = ["Built", "DeckBuildError", "Problem", "build_deck", "slide_list"]

@@ -486,7 +486,7 @@ def figures_index(profile: Profile, files: dict[str, int], figures: Sequence[dic
 
 
 def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str,
-                 figure_ids: Sequence[str] = ()) -> dict[str, Any]:
+                 figure_ids: Sequence[str] = (), site_url: str = "") -> dict[str, Any]:
     """What every page of the edition says about it (``regen_edition`` of the Sphinx extension).
 
     The pages link the edition's PDF whether or not this build printed it (``--no-pdf`` is a
@@ -494,12 +494,45 @@ def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str,
     figure of the report (the registry's), so that prose naming one this edition leaves out says so."""
     return {"id": profile.id, "title": profile.title, "date": profile.date,
             "author": profile.author or str(config.get("author", "")), "description": profile.description,
-            "version": version("regenpolicy"), "site_url": profile.site_url, "data_zip": data_zip,
-            "figure_ids": sorted(figure_ids)}
+            "version": version("regenpolicy"), "site_url": profile.site_url or edition_url(site_url, profile.id),
+            "data_zip": data_zip, "figure_ids": sorted(figure_ids)}
+
+
+def edition_url(site_url: str, edition_id: str) -> str:
+    """Where ``make site`` publishes the edition: ``<site_url><id>/`` (``site_url`` of ``_config.yml``,
+    ``Project.site_url``), or "" when the project does not say where its site is published (then
+    citations carry no address and the PDF's data lines are not links)."""
+    return f"{site_url}{edition_id}/" if site_url else ""
 
 
 STAMP = "stamp.json"
 SUMS = "SHA256SUMS"
+
+
+PARAMETER_SHEET = "model_parameters_labelled.csv"
+
+
+def parameter_sheet(frame: pd.DataFrame) -> bytes:
+    """``data/model_parameters.csv`` as a reader opens it in Excel: each parameter with the Japanese
+    label, unit and accepted range its model's class declares (``K1Data`` …), its status in words,
+    numbers as a spreadsheet shows them, formulas neutralised. The data file stays byte for byte."""
+    from regenpolicy.models.parameters import declared, table
+    from regenpolicy.presentation.downloads import clean_number, reader_csv
+    from regenpolicy.presentation.labels import STATUS_WORDS
+
+    columns = {"model": "図表", "parameter": "パラメータ（プログラム名）", "label": "名称", "value": "値",
+               "unit": "単位", "low": "幅の下限", "high": "幅の上限", "status": "値の種類", "basis": "根拠",
+               "source_id": "出所ID", "min": "モデルが受け付ける最小", "max": "モデルが受け付ける最大"}
+    classes = declared()
+    parts = [table(frame, classes[m]) for m in dict.fromkeys(frame["model"]) if m in classes]
+    if not parts:
+        return reader_csv(pd.DataFrame(columns=list(columns.values())))
+    rows = pd.concat(parts, ignore_index=True)[list(columns)]
+    rows["status"] = rows["status"].map(lambda v: STATUS_WORDS.get(v, v))
+    out = pd.DataFrame({columns[c]: pd.Series([None if pd.isna(v) else clean_number(v) if isinstance(v, (int, float))
+                                               else v for v in rows[c].astype(object)], dtype=object)
+                        for c in columns})
+    return reader_csv(out)
 
 
 def write_data_zip(path: Path, dataset: Dataset, figures: Path, profile: Profile, stamp_record: dict[str, Any]) -> None:
@@ -514,6 +547,8 @@ def write_data_zip(path: Path, dataset: Dataset, figures: Path, profile: Profile
     for f in sorted(figures.iterdir()):
         if f.suffix in (".csv", ".xlsx"):
             files[f"figures/{f.name}"] = f.read_bytes()
+    if "model_parameters" in dataset.frames:
+        files[PARAMETER_SHEET] = parameter_sheet(dataset.frames["model_parameters"])
     files["datapackage.json"] = datapackage_json(dataset.tables, dataset.frames.get("sources"), title=profile.title)
     files["README.txt"] = (
         f"{profile.title}（{profile.date}、{profile.id}）のデータ\r\n\r\n"
@@ -522,6 +557,8 @@ def write_data_zip(path: Path, dataset: Dataset, figures: Path, profile: Profile
         "submissions/ この版のプロファイル\r\n"
         "figures/     図表ごとのデータ：<ID>.csv（Excel 向け、日本語の列名と単位）、<ID>.xlsx、"
         "<ID>.data.csv（計算したままの値、プログラム向け）\r\n"
+        f"{PARAMETER_SHEET}  data/model_parameters.csv に、各パラメータの日本語の名称・単位・モデルが"
+        "受け付ける範囲（モデルのコードで宣言したもの）と値の種類を添えた表（Excel 向け）\r\n"
         "datapackage.json  data/ の表の Frictionless Data Package（型・単位・制約・主キー・外部キー）\r\n"
         "stamp.json   再現性スタンプ（コミット、プロファイル、データの SHA-256、パッケージ）と、"
         "この zip の全ファイルの SHA-256（files）\r\n"

@@ -119,14 +119,25 @@ def _module_imports(path: str, name: str, is_package: bool, stamp: tuple[int, in
 
 
 def _module_graph(package: Path) -> dict[str, frozenset[str]]:
-    """Each module of the package → the package's modules it imports."""
-    graph = {}
+    """Each module of the package → the package's modules it imports (memoised on the package's
+    files, their modification times and sizes: asked once per notebook, worked out once per change)."""
+    files = []
     for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        files.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return _graph(str(package), tuple(files))
+
+
+@functools.lru_cache(maxsize=4)
+def _graph(package_dir: str, files: tuple[tuple[str, int, int], ...]) -> dict[str, frozenset[str]]:
+    package = Path(package_dir)
+    graph = {}
+    for file, mtime, size in files:
+        path = Path(file)
         rel = path.relative_to(package.parent).with_suffix("")
         parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
         name = ".".join(parts)
-        stat = path.stat()
-        imported = _module_imports(str(path), name, rel.name == "__init__", (stat.st_mtime_ns, stat.st_size))
+        imported = _module_imports(file, name, rel.name == "__init__", (mtime, size))
         graph[name] = frozenset(m for m in imported if _module_file(package, m) is not None)
     return graph
 

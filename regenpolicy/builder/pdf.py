@@ -66,6 +66,8 @@ ALT_TEXT = re.compile(r'<p class="regen-alt"[^>]*>(.*?)</p>', re.S)
 ATTR = re.compile(r'data-regen-(kind|id|title)="([^"]*)"')
 TAGS = re.compile(r"<[^>]+>")
 ON_SITE_ONLY = re.compile(r"[^。]*下の「データ（表）」[^。]*。")  # the site's pointer to its data table
+DATA_TABLE = re.compile(r'<details class="regen-data"><summary>.*?</summary>(.*?)</details>', re.S)
+PRINT_TABLE_ROWS = 40  # a chart's data table of more rows is not printed (pages of numbers): its file is named under it
 
 
 def chart_alt(kind: str, fig_id: str, title: str, description: str) -> str:
@@ -80,9 +82,9 @@ def chart_alt(kind: str, fig_id: str, title: str, description: str) -> str:
 
 def _print_chart(m: re.Match[str]) -> str:
     """A chart for the printer, so that a screen reader gets one Figure with alternative text: its
-    drawing becomes an image (``<img>`` of the print SVG, whose alt is the chart's description) and
-    the ``<figure>`` around it a group (its title stays a heading, its sources a paragraph with
-    links), not a second Figure without alternative text."""
+    drawing becomes an image (``<img>`` of the print SVG, whose alt is the chart's description), its
+    data table is printed after it (a Table; up to ``PRINT_TABLE_ROWS`` rows), and the ``<figure>`` around them a group (its title
+    stays a heading, its sources a paragraph with links), not a second Figure without alternative text."""
     attrs, body = m.group("attrs"), m.group("body")
     found = dict(ATTR.findall(attrs))
     alt = ALT_TEXT.search(body)
@@ -96,6 +98,11 @@ def _print_chart(m: re.Match[str]) -> str:
                 f'src="data:image/svg+xml;base64,{data}"></div>')
 
     body = PRINT_SVG.sub(image, body, count=1)
+    # the data table (on the site behind 「データ（表）」, a closed <details>) printed after the chart: a
+    # screen reader of the PDF reads it as a Table with its header cells; a long one (Q1: 314 rows) is
+    # left to its data file, which the PDF names under the chart
+    body = DATA_TABLE.sub(lambda t: f'<div class="regen-print-table">{t.group(1)}</div>'
+                          if t.group(1).count("<tr") - 1 <= PRINT_TABLE_ROWS else t.group(0), body, count=1)
     body = body.replace("<figcaption>", '<div class="regen-figcaption">', 1).replace("</figcaption>", "</div>", 1)
     return f'<div role="group" class="regen-figure"{attrs}>{body}</div>'
 
@@ -107,12 +114,27 @@ def print_charts(article: str) -> str:
 
 @dataclass
 class Entry:
-    """A page of the print edition: its file, its level (0 front, 1 chapter, 2 section) and title."""
+    """A page of the print edition: its file, its level (0 front, 1 chapter, 2 section) and title;
+    a part's first chapter carries the part's caption (``part``), and ``alone`` when it is the part's
+    only chapter. A part whose only chapter has the part's title is that chapter (:attr:`is_part`)."""
 
     file: str
     level: int
     title: str = ""
     part: str = ""
+    alone: bool = False
+    in_part: bool = False  # its chapter is its part (is_part): its headings are one level higher
+
+    @property
+    def is_part(self) -> bool:
+        """The chapter is its part: the part's only chapter, of the same title (one heading, one bookmark)."""
+        return self.level == 1 and self.alone and self.part != "" and self.part == self.title
+
+    @property
+    def shift(self) -> int:
+        """How many levels its headings move down in the book: front h1, chapter h2, section h3,
+        one fewer inside a part that is its chapter."""
+        return self.level - 1 if self.in_part else self.level
 
     @property
     def slug(self) -> str:
@@ -123,8 +145,10 @@ def _entries(toc: dict[str, Any]) -> list[Entry]:
     entries = [Entry(toc["root"], 0)]
     for part in toc.get("parts", []):
         first = True
-        for chapter in part.get("chapters", []):
-            entries.append(Entry(chapter["file"], 1, part=part.get("caption", "") if first else ""))
+        chapters = part.get("chapters", [])
+        for chapter in chapters:
+            entries.append(Entry(chapter["file"], 1, part=part.get("caption", "") if first else "",
+                                 alone=len(chapters) == 1))
             first = False
             entries += [Entry(s["file"], 2) for s in chapter.get("sections", [])]
     return entries
@@ -167,7 +191,7 @@ def _rewrite(article: str, entry: Entry, pages: dict[str, Entry], site_url: str)
 
     article = LINK.sub(link, article)
     article = article.replace('src="../', 'src="')
-    shift = entry.level
+    shift = entry.shift
     article = HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + shift)}", article)
     first = f"<h{1 + shift}"
     return article.replace(first, f'{first} class="regen-page-title"', 1)
@@ -187,10 +211,12 @@ def contents(entries: list[Entry]) -> list[dict[str, Any]]:
     part: dict[str, Any] | None = None
     chapter: dict[str, Any] | None = None
     for e in entries:
-        item = {"id": e.slug, "title": e.title, "part": False, "kids": [] if e.level == 1 else None}
+        item = {"id": e.slug, "title": e.title, "part": e.is_part, "kids": [] if e.level == 1 else None}
         if e.level == 1:
             chapter = None
-            if e.part:
+            if e.is_part:  # the part is this chapter: one line
+                part = None
+            elif e.part:
                 part = {"id": e.slug + "--part", "title": e.part, "part": True, "kids": []}
                 top.append(part)
         where = chapter if chapter is not None else part
@@ -244,16 +270,22 @@ def print_documents(html_dir: Path, toc_file: Path, edition: dict[str, Any], aud
     head = print_head(head)
     site_url = str(edition.get("site_url", ""))
     groups: list[list[str]] = []
+    merged = False  # the current part is its one chapter
     for entry in entries:
         page = (html_dir / f"{entry.file}.html").read_text(encoding="utf-8")
         match = ARTICLE.search(page)
         if match is None:
             raise PdfError(f"{entry.file}.html has no article to print")
         entry.title = _heading_text(match.group(1))
+        if entry.level == 1:
+            merged = entry.is_part
+        entry.in_part = entry.level > 0 and merged
         article = _rewrite(match.group(1), entry, pages, site_url)
         kind = {0: "regen-front", 1: "regen-print-chapter", 2: "regen-print-section"}[entry.level]
+        if entry.is_part:
+            kind += " regen-print-part"
         # the article is the built site's own page, rewritten by _rewrite
-        section = str(PRINT.section(kind, entry.slug, entry.part, Markup(article)))
+        section = str(PRINT.section(kind, entry.slug, "" if entry.is_part else entry.part, Markup(article)))
         if entry.level == 0 or entry.part or not groups:
             groups.append([])  # a part title (and the opening page) starts a printed page
         groups[-1].append(section)
@@ -341,7 +373,8 @@ def allowed_request(url: str, root: Path) -> bool:
 
 
 PAGE = {"format": "A4", "margin": {"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"}}
-FOOTER = ('<div style="font-size:8px;width:100%;text-align:center;font-family:\'BIZ UDPGothic\'">'
+COVER_PAGES = 1  # the cover: no running header, no page number (it is still page 1)
+FOOTER = ('<div style="font-size:10px;width:100%;text-align:center;font-family:\'BIZ UDPGothic\'">'
           '<span class="pageNumber"></span> / <span class="totalPages"></span></div>')
 BLANK_PAGES = ('<!DOCTYPE html><html lang="ja"><head><style>html,body{{margin:0;background:transparent}}'
                'div{{break-after:page;height:1px}}</style></head><body>{pages}</body></html>')
@@ -520,7 +553,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
     try:
         pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition), link_prefix=LINK_PREFIX,
-                             labels=destination_labels(docs))
+                             labels=destination_labels(docs), bare=COVER_PAGES)
     except (ValueError, OSError) as exc:
         raise PdfError(f"joining the printed parts into {pdf_file} failed: {exc}") from None
     printer.prune()

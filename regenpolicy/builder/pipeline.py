@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,7 @@ class Session:
 
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
     """Validate everything an edition needs; raise DataValidationError / ProfileError before anything runs."""
+    project.site_url()  # a ProfileError naming _config.yml's line if it is not an address
     dataset = load_dataset(project.data_dir, profile.data_vintage, origin=str(profile.path))
     registry.check_tables(dataset.tables)  # a DeclarationError: bad input, exit 2
     problems = data_parameter_problems(dataset) or printed_value_problems(dataset, registry.steps.values())
@@ -189,7 +191,8 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     editions.write_json(result / "meta" / "edition.json", record)
 
     data_zip = f"{profile.id}-data.zip"
-    edition = editions.edition_info(profile, project.config(), data_zip=data_zip, figure_ids=list(registry.figures))
+    edition = editions.edition_info(profile, project.config(), data_zip=data_zip, figure_ids=list(registry.figures),
+                                   site_url=project.site_url())
     book = session.book or out / ".book" / profile.id  # per output folder: Sphinx's working files are not shareable
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition)
@@ -198,6 +201,24 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     if is_current(out, key):
         return False, inputs
 
+    # The deck needs only the notebooks' results: it is made (PowerPoint, then its PDF in a browser
+    # of its own) while Sphinx builds the website and the report's PDF is printed; leaving the pool
+    # waits for it, also when the website failed, so nothing writes into the staging folder after.
+    with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
+        deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options) \
+            if options.deck else None
+        _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache, options)
+        if deck is not None:
+            for f in deck.result():
+                shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
+    publish(out, result, key, {"submission": profile.id})
+    return True, inputs
+
+
+def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, dataset: Dataset, figures: Path,
+                     profile: Profile, record: dict[str, Any], data_zip: str, edition: dict[str, Any], cache: Path,
+                     options: Options) -> None:
+    """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF."""
     t0 = time.monotonic()
     try:
         html = jupyter_book(src, book / "html", session.sphinx)
@@ -219,26 +240,21 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         shutil.copy2(result / "pdf" / "report.pdf", result / "html" / "report.pdf")  # the site links its PDF
         log(f"PDF printed: {pages_printed} pages, {documents} part(s) reprinted ({time.monotonic() - t0:.1f} s)"
             + (f"; refused {len(refused)} request(s) outside the edition, e.g. {refused[0]}" if refused else ""))
-    if options.deck:
-        _deck(profile, registry, dataset, results, result, cache, options)
-    publish(out, result, key, {"submission": profile.id})
-    return True, inputs
 
 
-def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[str, Any], result: Path, cache: Path,
-          options: Options) -> None:
-    """The submission deck into ``result/deck``, copied beside the site's PDF (the pages link it)."""
+def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[str, Any], out: Path, cache: Path,
+          options: Options) -> list[Path]:
+    """The submission deck into ``out``; its files (PPTX, and its PDF when the PDF is printed)."""
     from regenpolicy.builder.deck import DeckBuildError, build_deck
 
     try:
-        built = build_deck(profile, registry, dataset, results, result / "deck", cache, pdf=options.pdf)
+        built = build_deck(profile, registry, dataset, results, out, cache, pdf=options.pdf)
     except DeckBuildError as exc:
         raise BuildError(str(exc)) from None
-    for f in (built.pptx, built.pdf):
-        if f is not None:
-            shutil.copy2(f, result / "html" / f.name)
-    log(f"deck: {built.slides} slides, {built.printed} printed afresh ({built.seconds:.1f} s): {built.pptx.name}"
+    log(f"deck: {built.slides} slides, {built.printed} of {built.documents} print documents printed afresh "
+        f"({built.seconds:.1f} s): {built.pptx.name}"
         + (f", {built.pdf.name}" if built.pdf else ""))
+    return [f for f in (built.pptx, built.pdf) if f is not None]
 
 
 def build_deck_only(project: Project, profile: Profile, out: Path, options: Options = Options(), *,
@@ -266,7 +282,8 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
             raise BuildError(str(exc)) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    log(f"deck: {built.slides} slides, {built.printed} printed afresh (deck {built.seconds:.1f} s); done in {time.monotonic() - started:.1f} s: "
+    log(f"deck: {built.slides} slides, {built.printed} of {built.documents} print documents printed afresh "
+        f"(deck {built.seconds:.1f} s); done in {time.monotonic() - started:.1f} s: "
         f"{built.pptx}" + (f", {built.pdf}" if built.pdf else ""))
     return built.pptx
 
@@ -306,8 +323,9 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
                 shutil.copy2(edition / "meta" / "edition.json", site / profile.id / "edition.json")
             (site / "index.html").write_text(editions.site_index(records), encoding="utf-8")
             done = sitefiles.prepare(site, [p.id for p in profiles])
-            log(f"site files: {done['dropped'] / 1e6:.1f} MB unread left out, {done['shared'] / 1e6:.1f} MB shared "
-                f"between editions, {done['compressed'] / 1e6:.1f} MB of .gz copies")
+            log(f"site files: {done['dropped'] / 1e6:.1f} MB unread left out, {done['pruned'] / 1e6:.1f} MB of CSS rules "
+                f"no page uses, {done['shared'] / 1e6:.1f} MB shared between editions, "
+                f"{done['compressed'] / 1e6:.1f} MB of .gz/.br copies")
             _publish_site(out, site)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -131,6 +131,59 @@ SECURITY_HEADERS = (
 )
 
 
+# What a reader of the preview sees when a request fails: Japanese, whatever the request (the
+# status line keeps HTTP's English reason; the command line's log stays English).
+ERRORS_JA = {
+    400: ("アドレスが正しくありません", "このアドレスは読み取れません。"),
+    403: ("この操作はできません", "PDF の作成は、このプレビューのページからだけ頼めます。"),
+    404: ("ページが見つかりません", "このプレビューに、そのアドレスのページやファイルはありません。"),
+    414: ("アドレスが長すぎます", "このアドレスは長すぎて読み取れません。"),
+    421: ("このアドレスでは表示しません",
+          "このプレビューは http://127.0.0.1:ポート番号/ か http://localhost:ポート番号/ で開いてください。"),
+}
+PDF_NOT_MADE = ("PDF はまだ作成されていません。プレビューは速さを優先して PDF を作りません。"
+                "ページ下の「PDF を作成」を押すと作成します（数分かかります）。"
+                "コマンドラインでは make report で作成できます。")
+ERROR_PAGE = ('<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8"><title>{title}</title></head>'
+              '<body style="font-family:\'BIZ UDPGothic\',sans-serif;max-width:40em;margin:2em auto;padding:0 1em">'
+              '<h1>{title}</h1><p>{text}</p><p><a href="/">表紙に戻る</a></p><p style="color:#555">（HTTP {code}）</p>'
+              '</body></html>')
+
+
+def error_page(code: int, text: str | None = None) -> bytes:
+    """The page of a failed request, in Japanese: what went wrong and what to do."""
+    from html import escape
+
+    title, default = ERRORS_JA.get(code, ("表示できません", "このページは表示できません。"))
+    return ERROR_PAGE.format(title=escape(title), text=escape(text or default), code=code).encode("utf-8")
+
+
+def banner_text(exc: BaseException) -> str:
+    """A refused build as the preview's banner says it: Japanese around the problems, each at its
+    file, line and column (行・列); the problems' own words are the checks'."""
+    from regenpolicy.data.problems import Problem, ProblemsError
+
+    lead = "ビルドできません（前の版のページを表示しています）。"
+    if not isinstance(exc, ProblemsError):
+        return f"{lead}\n{exc}"
+
+    def where(p: Any) -> str:
+        if not isinstance(p, Problem):
+            return str(p)
+        place = p.file + (f" の {p.line} 行目" if p.line is not None else "")
+        if isinstance(p.column, int):
+            place += f" {p.column} 文字目"
+        elif p.column is not None:
+            place += f"（列「{p.column}」）"
+        return f"{place}：{p.message}"
+
+    lines = [f"{lead}直す必要のある箇所が {len(exc.problems) + exc.omitted:,} 件あります："]
+    lines += [f"・{where(p)}" for p in exc.problems]
+    if exc.omitted:
+        lines.append(f"（ほかに {exc.omitted:,} 件。最初の {len(exc.problems)} 件を表示しています）")
+    return "\n".join(lines)
+
+
 class PreviewServer(http.server.ThreadingHTTPServer):
     """A thread per connection, at most ``max_connections`` at once: beyond that a connection is
     closed at once; every connection times out when silent (the handler's ``timeout``). A failed
@@ -285,12 +338,12 @@ class Preview:
                 build(self.project, profile, self.out, Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf),
                       cache=self.cache, session=self.session)
             except (DataValidationError, ProfileError, StepError, BuildError) as exc:
-                self._publish_status(state="error", message=f"ビルドできません（前のページを表示しています）:\n{exc}",
-                                     pdf_busy=False)
+                self._publish_status(state="error", message=banner_text(exc), pdf_busy=False)
                 log(f"preview: the build failed; the page shows the error:\n{exc}")
                 continue
             except Exception:
-                self._publish_status(state="error", message=traceback.format_exc(), pdf_busy=False)
+                self._publish_status(state="error", message="予期しないエラーでビルドが止まりました（前の版のページを"
+                                     "表示しています）。開発者向けの詳細：\n" + traceback.format_exc(), pdf_busy=False)
                 continue
             moved = published_key(self.out) != before  # a new release: the open pages it changed are swapped
             changed = changed_pages(pages_before, page_hashes(self.out / "current" / "html")) if moved else []
@@ -352,6 +405,20 @@ class Preview:
                 for name, value in SECURITY_HEADERS:  # on every response, errors included
                     self.send_header(name, value)
                 super().end_headers()
+
+            def send_error(self, code: int, message: str | None = None, explain: str | None = None,
+                           *, text: str | None = None) -> None:
+                """A failed request's page in Japanese (``error_page``; ``text`` says what to do)."""
+                content = error_page(code, text)
+                self.send_response(code, message)
+                self.send_header("Connection", "close")
+                self.close_connection = True
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(content)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                    self.wfile.write(content)
 
             def _host_ok(self) -> bool:
                 """Only 127.0.0.1:PORT / localhost:PORT / [::1]:PORT: a page of another site that
@@ -434,7 +501,7 @@ class Preview:
                 if not found:
                     drawn = preview.drawn(target)  # a download not drawn yet: drawn now, once
                     if drawn is None:
-                        return self.send_error(404)
+                        return self.send_error(404, text=PDF_NOT_MADE if path.startswith("/pdf/") else None)
                     kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
                     return self.send(drawn, kind, body)
                 content = target.read_bytes()

@@ -33,6 +33,21 @@ class Project:
     def submissions_dir(self) -> Path:
         return self.root / "submissions"
 
+    def site_url(self) -> str:
+        """``site_url`` of ``_config.yml``: the address where ``make site`` is published (https://…/),
+        or "". Each edition is then at ``<site_url><edition id>/`` (``editions.edition_url``)."""
+        from regenpolicy.builder.profile import ProfileError
+        from regenpolicy.data import Problem, is_web_url
+
+        value = self.config().get("site_url") or ""
+        if value and (not isinstance(value, str) or len(value) > 500 or not is_web_url(value)):
+            text = (self.root / "_config.yml").read_text(encoding="utf-8").splitlines()
+            line = next((i for i, t in enumerate(text, 1) if t.startswith("site_url:")), None)
+            raise ProfileError([Problem("_config.yml", f"site_url: must be the address where the site is published, "
+                                                        f"an absolute http(s) URL (https://…/); got {str(value)[:80]!r}",
+                                         line, "site_url")], heading="The project's configuration cannot be used:\n")
+        return value.rstrip("/") + "/" if value else ""
+
     def config(self) -> dict[str, Any]:
         return dict(yaml.load((self.root / "_config.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
 

@@ -4,8 +4,8 @@
 
 - what no reader loads is left out: the theme's source maps (``*.map``, and the comments that name
   them), Sphinx's translations of its own messages for every language (``_static/locales``: the
-  pages are built with them, readers never load them) and fontawesome.js (the pages draw their icons
-  as inline SVG, ``sphinx_ext.light_page``);
+  pages are built with them, readers never load them) and fontawesome.js and its fonts (the pages
+  draw their icons as inline SVG, ``sphinx_ext.light_page``);
 - a file of ``_static/`` that is byte for byte the same in several editions (the theme's scripts,
   the chart library, images) is published once, in ``<site>/_shared/<sha256>/<name>``
   (content-addressed: a changed file gets a new folder, so a cached old copy is never served for
@@ -13,23 +13,40 @@
   editions is published once. Left in each edition: its figures' CSV files (their addresses are
   printed in the PDF), stylesheets that load other files (fonts, images) by relative address, and
   any file whose name a script or stylesheet mentions (it may be loaded from there);
+- the stylesheets keep only the rules the site's pages can use (``cssprune``: the theme's 400 KB
+  stylesheet is what a phone waited for before it painted);
+- a page's stylesheets, each of which blocked its first paint, are one file (``_static/styles/
+  bundle-<sha>.css``: the same files in the same order, joined), so a phone makes one request for
+  them instead of eleven;
+- the site's root has a ``favicon.ico`` (browsers ask for it there whatever the page says), drawn from
+  ``favicon.svg``;
 - every text file of 1 KB or more gets a gzip copy beside it (``name.gz``, made without a time
-  stamp: the same file gives the same bytes), for static hosts that serve precompressed files.
+  stamp) and a Brotli copy (``name.br``, Google's ``brotli`` at quality 11), each kept only when
+  smaller: the same file gives the same bytes, for static hosts that serve precompressed files.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
+import io
+import posixpath
 import re
 import shutil
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import brotli
+
+from regenpolicy.builder import cssprune
+
 SHARED = "_shared"
-UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
+UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt",
+          "_static/vendor/fontawesome")  # the icon fonts: the icons are inline SVG, their @font-face rules pruned
 MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
 SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
-RELATIVE_URL = re.compile(rb"url\(\s*['\"]?(?!data:|https?:|#)|@import")
+RELATIVE_URL = re.compile(rb"url\(\s*+(?!['\"]?(?:data:|https?:|#))|@import")  # (a quoted data: URL is not relative)
 STATIC_REF = re.compile(r'((?:href|src|data-vega)=")((?:\.\./)*)(_static/[^"?#]+)([^"]*")')
 COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".csv", ".txt", ".xml", ".inv", ".map"}
 MIN_COMPRESS = 1024
@@ -119,19 +136,143 @@ def relink(page: Path, paths: dict[str, str]) -> None:
 
 
 def compress(site: Path) -> int:
-    """A gzip copy beside every text file of at least ``MIN_COMPRESS`` bytes; return the bytes written."""
+    """A gzip and a Brotli copy beside every text file of at least ``MIN_COMPRESS`` bytes (each when
+    smaller than the file); return the bytes written."""
     written = 0
     for path in sorted(site.rglob("*")):
         if path.is_file() and not path.is_symlink() and path.suffix in COMPRESSED and path.stat().st_size >= MIN_COMPRESS:
-            packed = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
-            if len(packed) < path.stat().st_size:
-                (path.parent / (path.name + ".gz")).write_bytes(packed)
-                written += len(packed)
+            data = path.read_bytes()
+            for suffix, packed in ((".gz", gzip.compress(data, compresslevel=9, mtime=0)),
+                                   (".br", brotli.compress(data, quality=11))):
+                if len(packed) < len(data):
+                    (path.parent / (path.name + suffix)).write_bytes(packed)
+                    written += len(packed)
     return written
+
+
+STYLESHEET = re.compile(r'<link (?=[^>]*\brel="stylesheet")[^>]*?\bhref="([^"?#]+)[^"]*"[^>]*?/?>')
+
+
+IMPORT = re.compile(rb"""@import\s+(?:url\(\s*)?(['"]?)([^'")\s;]+)\1\s*\)?\s*;""")
+CSS_URL = re.compile(rb"""url\(\s*+(?!['"]?(?:data:|https?:|#|/))(['"]?)([^'")]+)\1\s*\)""")
+INLINE_MAX = 4096  # an image a stylesheet loads, up to this size, goes into it as a data: URL
+MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif", ".jpg": "image/jpeg"}
+
+
+def _standalone_css(path: Path, static: Path, seen: frozenset[Path] = frozenset()) -> bytes | None:
+    """A stylesheet of ``static`` that loads nothing by relative address: what it imports put in the
+    place of its ``@import`` (as the browser reads it), the small images it loads as ``data:`` URLs;
+    None when it loads anything else (a font, a large image) or something outside ``static``."""
+    path = path.resolve()
+    if path in seen or not path.is_file() or not path.is_relative_to(static.resolve()):
+        return None
+    data = path.read_bytes()
+    failed = False
+
+    def imported(m: re.Match[bytes]) -> bytes:
+        nonlocal failed
+        inner = _standalone_css(path.parent / m.group(2).decode(), static, seen | {path})
+        failed = failed or inner is None
+        return inner or b""
+
+    def inline(m: re.Match[bytes]) -> bytes:
+        nonlocal failed
+        target = (path.parent / m.group(2).decode()).resolve()
+        if (target.suffix not in MIME or not target.is_file() or target.stat().st_size > INLINE_MAX
+                or not target.is_relative_to(static.resolve())):
+            failed = True
+            return m.group(0)
+        return b'url("data:' + MIME[target.suffix].encode() + b";base64," + base64.b64encode(target.read_bytes()) + b'")'
+
+    data = CSS_URL.sub(inline, IMPORT.sub(imported, data))
+    return None if failed else data
+
+
+def bundle_styles(edition: Path) -> int:
+    """Each page's stylesheets joined into one file, in their order (``_standalone_css``: stylesheets
+    of ``_static`` with what they import and the small images they load inside; without ``media``);
+    return how many pages changed. A stylesheet no page or script names any more is removed."""
+    static = edition / "_static"
+    made: dict[tuple[str, ...], str] = {}  # the stylesheets (edition paths) → the bundle's edition path
+    replaced: set[Path] = set()
+    changed = 0
+    for page in sorted(edition.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        head, sep, rest = text.partition("</head>")
+        links = list(STYLESHEET.finditer(head))
+        up = page.parent.relative_to(edition)
+        paths = [(edition / up / m.group(1)).resolve() for m in links]
+        if len(links) < 2 or any("media=" in m.group(0) for m in links):
+            continue
+        key = tuple(p.as_posix() for p in paths)
+        if key not in made:
+            parts = [_standalone_css(p, static) for p in paths]
+            if any(part is None for part in parts):
+                made[key] = ""
+            else:
+                data = b"\n".join(part or b"" for part in parts)
+                name = f"_static/styles/bundle-{hashlib.sha256(data).hexdigest()[:16]}.css"
+                (edition / name).parent.mkdir(parents=True, exist_ok=True)
+                (edition / name).write_bytes(data)
+                made[key] = name
+        if not made[key]:
+            continue
+        href = posixpath.relpath(made[key], up.as_posix() or ".")
+        pieces: list[str] = []
+        pos = 0
+        for i, m in enumerate(links):
+            pieces.append(head[pos:m.start()])
+            if i == 0:
+                pieces.append(f'<link rel="stylesheet" href="{href}" />')
+            pos = m.end()
+        page.write_text("".join(pieces) + head[pos:] + sep + rest, encoding="utf-8")
+        replaced.update(paths)
+        changed += 1
+    mentions = b"\n".join(p.read_bytes() for p in edition.rglob("*") if p.suffix in (".html", ".js") and p.is_file())
+    for path in sorted(replaced):
+        if path.name.encode() not in mentions:
+            path.unlink()
+    return changed
+
+
+def favicon_ico(svg: bytes) -> bytes:
+    """``favicon.ico`` (16, 32 and 48 px) drawn from the site's ``favicon.svg``, which is made of
+    rectangles (``<rect>``: x, y, width, height, rx, fill); anything else in it is an error."""
+    from PIL import Image, ImageDraw
+
+    root = ET.fromstring(svg)
+    box = [float(v) for v in root.attrib["viewBox"].split()]
+    size, scale = 192, 192 / box[2]
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    for element in root:
+        if element.tag.rsplit("}", 1)[-1] != "rect":
+            raise ValueError(f"favicon.svg: only <rect> elements can be drawn as favicon.ico, not {element.tag}")
+        a = element.attrib
+        x, y = (float(a.get("x", 0)) - box[0]) * scale, (float(a.get("y", 0)) - box[1]) * scale
+        w, h = float(a["width"]) * scale, float(a["height"]) * scale
+        pen.rounded_rectangle((x, y, x + w - 1, y + h - 1), radius=float(a.get("rx", 0)) * scale, fill=a.get("fill", "#000"))
+    out = io.BytesIO()
+    image.save(out, "ICO", sizes=[(16, 16), (32, 32), (48, 48)])
+    return out.getvalue()
+
+
+def root_favicon(site: Path, editions: list[str]) -> int:
+    """``<site>/favicon.ico`` from the first edition's ``_static/favicon.svg``; its size (0 if none)."""
+    svg = next((site / e / "_static" / "favicon.svg" for e in editions if (site / e / "_static" / "favicon.svg").is_file()), None)
+    if svg is None:
+        return 0
+    ico = favicon_ico(svg.read_bytes())
+    (site / "favicon.ico").write_bytes(ico)
+    return len(ico)
 
 
 def prepare(site: Path, editions: list[str]) -> dict[str, int]:
     """Everything above, on an assembled site before it is published; the bytes each step changed."""
     dropped = sum(drop_unread(site / e) for e in editions)
+    pruned = cssprune.prune_site(site, editions)
+    for edition in editions:
+        bundle_styles(site / edition)
+    root_favicon(site, editions)
     saved = share(site, editions)
-    return {"dropped": dropped, "shared": saved, "compressed": compress(site)}
+    return {"dropped": dropped, "pruned": pruned, "shared": saved, "compressed": compress(site)}

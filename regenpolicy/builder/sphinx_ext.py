@@ -368,15 +368,31 @@ def _year(date: str) -> str:
     return date[:4] if date else ""
 
 
+def _japanese_date(date: str) -> str:
+    """``2026-11-27`` → 2026年11月27日, ``2026-11`` → 2026年11月, ``2026`` → 2026年 (as given otherwise)."""
+    parts = date.split("-")
+    if not all(p.isdigit() for p in parts) or not 1 <= len(parts) <= 3:
+        return date
+    return "".join(f"{int(p) if i else p}{unit}" for i, (p, unit) in enumerate(zip(parts, "年月日"[:len(parts)], strict=True)))
+
+
 def citation(edition: dict[str, Any], what: str = "", url: str = "") -> tuple[str, str]:
-    """A reference to the report (or one of its figures), as text and as BibTeX (plain strings)."""
+    """A reference to the report (or one of its figures) as a journal prints one — author (the
+    submitting organisation), year, title, the part cited, the date of issue and the address when
+    the edition is published — as text and as BibTeX (plain strings). The edition's id and the
+    generator's version are the stamp's business, not the reader's."""
     author = edition.get("author") or "—"
     date, year, title = edition.get("date", ""), _year(edition.get("date", "")), edition.get("title", "")
-    version = f"{edition.get('id', '')} 版（{date}）、regenpolicy {edition.get('version', '')}"
-    text = f"{author}（{year}）『{title}』" + (f"{what}。" if what else "。") + f"{version}。" + (f" {url}" if url else "")
+    issued = _japanese_date(date) if date and date != year else ""
+    text = (f"{author}（{year}）『{title}』" + (what or "") + (f"、{issued}発行" if issued else "") + "。"
+            + (f"{url}" if url else ""))
     key = re.sub(r"-+", "-", re.sub(r"[^A-Za-z0-9-]", "-", f"regenpolicy-{edition.get('id', '')}-{what.split('「')[0]}"))
     fields = [("author", "{" + bibtex(author) + "}"), ("title", bibtex(title + (f"：{what}" if what else ""))),
-              ("year", bibtex(year)), ("note", bibtex(version))] + ([("url", bibtex(url))] if url else [])
+              ("institution", bibtex(author)), ("year", bibtex(year))]
+    if len(date) >= 7 and date[5:7].isdigit():
+        fields.append(("month", date[5:7].lstrip("0")))
+    if url:
+        fields.append(("url", bibtex(url)))
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
     return text, f"@techreport{{{key.strip('-')},\n{body},\n  language = {{japanese}}\n}}"
 
@@ -474,9 +490,14 @@ SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*_static/searchtools\.js[^"]*"
                             r'<script src="[^"]*_static/language_data\.js[^"]*"></script>\s*'
                             r'<script src="[^"]*searchindex\.js[^"]*"></script>')
 FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
-ICON = re.compile(r'<i class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></i>')
+# an icon the theme writes as an empty <i> or <span> with Font Awesome's classes (the menu buttons' ☰ is a
+# <span class="fa-solid fa-bars">: drawn by the icon font until that was left out)
+ICON = re.compile(r'<(i|span) class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></\1>')
 HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|sphinx-book-theme|'
                          r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
+# the theme's head asks for its two deferred scripts early (preload); they run after the page is parsed
+# anyway, and fetched early they share the phone's bandwidth with the stylesheet the first paint waits for
+PRELOAD_SCRIPT = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />')
 UNUSED_CSS = re.compile(r'\s*<link rel="stylesheet" type="text/css" href="[^"]*_static/sphinx-thebe\.css[^"]*" />')
 CHART_TAGS = re.compile(r'<script src="([^"]*vega-bundle\.js[^"]*)"></script>(\s*)<script src="([^"]*regen-charts\.js[^"]*)">')
 
@@ -489,7 +510,7 @@ def _icons() -> dict[str, Any]:
 
 def _icon(m: re.Match[str]) -> str:
     """A Font Awesome ``<i>`` as the inline SVG its script would have made of it (same classes and attributes)."""
-    classes, attrs = m.group(1), m.group(2)
+    classes, attrs = m.group(2), m.group(3)
     names = [c[3:] for c in classes.split() if c.startswith("fa-") and c[3:] in _icons()]
     if not names:
         raise ValueError(f"no icon for <i class=\"{classes}\">: add it to templates/fa-icons.json")
@@ -509,12 +530,13 @@ def light_page(page: str, pagename: str) -> str:
       nears the screen (``data-vega``);
     - the themes' and extensions' scripts deferred (they run in the same order, before the page's
       DOMContentLoaded; documentation_options.js, which the page's inline scripts use, stays);
-    - no stylesheet of the notebook runner (thebe), which the report never starts."""
+    - no stylesheet of the notebook runner (thebe), which the report never starts;
+    - no early fetch (preload) of the theme's deferred scripts before the stylesheet."""
     if pagename != "search":
         page = SEARCH_SCRIPTS.sub("", page)
         head, sep, rest = page.partition("</head>")
         page = HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head) + sep + rest
-    page = UNUSED_CSS.sub("", page)
+    page = PRELOAD_SCRIPT.sub("", UNUSED_CSS.sub("", page))
     page = ICON.sub(_icon, FONTAWESOME.sub("", page))
     return CHART_TAGS.sub(lambda m: f'<script defer data-vega="{m.group(1)}" src="{m.group(3)}">', page)
 

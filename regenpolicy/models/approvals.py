@@ -107,9 +107,11 @@ def check_forecast(forecast: pd.DataFrame) -> None:
     rows = forecast.sort_values("year")
     first = rows.iloc[0]
     expected = cumulative_from(int(first["cumulative"] - first["launches"]), rows["launches"])
-    bad = [f"{y}: printed {c} vs {e}" for y, c, e in zip(rows["year"], rows["cumulative"], expected, strict=True) if c != e]
-    if bad:
-        raise Inconsistent("launch_forecast", f"cumulative launches do not add up ({'; '.join(bad)})")
+    wrong = [(y, c, e) for y, c, e in zip(rows["year"], rows["cumulative"], expected, strict=True) if c != e]
+    if wrong:
+        bad = [f"{y}: printed {c} vs {e}" for y, c, e in wrong]
+        raise Inconsistent("launch_forecast", f"cumulative launches do not add up ({'; '.join(bad)})",
+                           {"year": wrong[0][0]}, "cumulative")
 
 
 def relative_change(before: float, after: float) -> float:
@@ -129,7 +131,8 @@ def check_shares(mix: pd.DataFrame, tolerance: float = 1.0) -> pd.Series:
     sums = share_sums(mix)
     bad = sums[(sums - 100).abs() > tolerance]
     if not bad.empty:
-        raise Inconsistent("originator_mix", "shares do not sum to 100%: " + ", ".join(f"{m} {s:g}%" for m, s in bad.items()))
+        raise Inconsistent("originator_mix", "shares do not sum to 100%: " + ", ".join(f"{m} {s:g}%" for m, s in bad.items()),
+                           {"modality": bad.index[0]}, "share_pct")
     return sums
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from regenpolicy.data import Dataset, Problem
+from regenpolicy.data.limits import DECLARATION_MAX_BYTES
+from regenpolicy.data.yamlfile import YamlError, load_yaml
 from regenpolicy.models import parameters
 from regenpolicy.models.declaration import Check, Declaration
 from regenpolicy.models.printed import Inconsistent
@@ -29,6 +31,21 @@ def _line(ds: Dataset, table: str, row: dict[str, object]) -> int | None:
         mask = mask & (frame[key] == value)
     found = frame[mask]
     return int(found["_line"].iloc[0]) if len(found) else None
+
+
+def _declaration_file(declaration: Declaration) -> str:
+    path = declaration.path.with_suffix(".yml")
+    return f"{path.parent.name}/{path.name}"
+
+
+def _declared_at(declaration: Declaration, loc: tuple[str | int, ...]) -> tuple[int | None, int | None]:
+    """Line and column of ``loc`` in a figure's declaration (``notebooks/<name>.yml``), read again
+    for its positions (a refusal names where the author wrote what is refused)."""
+    try:
+        doc = load_yaml(declaration.path.with_suffix(".yml").read_bytes(), max_bytes=DECLARATION_MAX_BYTES)
+    except (OSError, YamlError):
+        return None, None
+    return doc.position(loc) or (None, None)
 
 
 def _compare(check: Check, figure: str, computed: float, printed: float) -> str | None:
@@ -65,11 +82,18 @@ def printed_value_problems(ds: Dataset, declarations: Iterable[Declaration]) -> 
         except Inconsistent as exc:
             problems.append(Problem(f"data/{exc.table}.csv", str(exc), _line(ds, exc.table, exc.row), exc.column))
             continue
+        except (ValueError, KeyError, LookupError) as exc:  # the model refused the data some other way
+            line, column = _declared_at(declaration, ("model",))
+            problems.append(Problem(_declaration_file(declaration), f"the model {declaration.model} cannot run on "
+                                    f"the data: {exc}", line, column))
+            continue
         for figure, spec in declaration.figures.items():
-            for check in spec.checks:
+            for n, check in enumerate(spec.checks):
                 if (figure, check.printed) not in printed:
-                    problems.append(Problem(PRINTED, f"{figure} {check.printed}: no such printed headline "
-                                                     f"(declared in {declaration.path.with_suffix('.yml').name})"))
+                    line, column = _declared_at(declaration, ("figures", figure, "checks", n, "printed"))
+                    problems.append(Problem(_declaration_file(declaration),
+                                            f"{figure} {check.printed}: no such printed headline in {PRINTED}",
+                                            line, column))
                     continue
                 value, line = printed[(figure, check.printed)]
                 message = _compare(check, figure, float(numbers[check.number]), value)

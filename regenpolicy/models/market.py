@@ -36,9 +36,14 @@ def check_totals(segments: pd.DataFrame, printed: pd.DataFrame, tolerance: float
     table["difference"] = table["segment_sum"] - table["total_oku_yen"]
     bad = table[table["difference"].isna() | (table["difference"].abs() > tolerance)]
     if not bad.empty:
-        years = ", ".join(f"{y}: segments {r.segment_sum} vs printed {r.total_oku_yen}"
+        years = ", ".join(f"{y}: segments {r.segment_sum:g} vs printed {r.total_oku_yen:g}"
                           for y, r in bad.iterrows())
-        raise Inconsistent("market_global_modality", f"the modality segments do not add up to the printed totals ({years})")
+        year = bad.index[0]
+        message = (f"the modality segments (market_global_modality.csv) do not add up to the printed totals "
+                   f"(market_global_total.csv) ({years})")
+        if pd.isna(bad.iloc[0]["total_oku_yen"]):  # segments of a year without a printed total
+            raise Inconsistent("market_global_modality", message, {"year": year}, "year")
+        raise Inconsistent("market_global_total", message, {"year": year}, "total_oku_yen")
     return table.reset_index()
 
 

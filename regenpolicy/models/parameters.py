@@ -290,6 +290,19 @@ class DataParameters(BaseModel):
                              for n, s in cls.specs().items()], columns=["parameter", "label", "unit", "min", "max"])
 
 
+def declared() -> dict[str, type[DataParameters]]:
+    """Model id → its data-parameter class, every model module imported first (a class registers
+    itself when its module is imported, so a caller that has imported only some models sees all)."""
+    import importlib
+    import pkgutil
+
+    import regenpolicy.models
+
+    for info in pkgutil.iter_modules(regenpolicy.models.__path__, "regenpolicy.models."):
+        importlib.import_module(info.name)
+    return dict(DATA_PARAMETERS)
+
+
 @functools.cache
 def _adapter(cls: type[DataParameters], name: str) -> TypeAdapter[Any]:
     info = cls.model_fields[name]
@@ -366,11 +379,12 @@ def data_problems(frame: pd.DataFrame) -> list[DataProblem]:
     of its model's class, every field a row, every value and stated range of the field's type and
     within its range; each problem at its file, line and column. ``frame`` carries ``_line``."""
     out: list[DataProblem] = []
+    classes = declared()
     for model in dict.fromkeys(frame["model"]):
-        if model not in DATA_PARAMETERS:
+        if model not in classes:
             out.append(DataProblem(DATA_FILE, f"no parameter class declares model {model} "
                                               f"(a DataParameters subclass with MODEL = '{model}')"))
-    for model, cls in DATA_PARAMETERS.items():
+    for model, cls in classes.items():
         rows = frame[frame["model"] == model]
         where = f"{cls.__module__}.{cls.__name__}"
         for name in cls.model_fields:
@@ -408,6 +422,7 @@ __all__ = [
     "WardFee",
     "data_problems",
     "datum",
+    "declared",
     "from_values",
     "labelled",
     "override_problems",

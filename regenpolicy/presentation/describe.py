@@ -51,6 +51,15 @@ def _frame(spec: Mapping[str, Any], data: Any) -> pd.DataFrame | None:
     return None
 
 
+def _measured(spec: Mapping[str, Any], unit: Mapping[str, Any], data: Any) -> bool:
+    """The unit's quantitative channel (y, else x) has a title and a field that its data has."""
+    enc = unit.get("encoding", {})
+    channel = next((enc[c] for c in ("y", "x") if isinstance(enc.get(c), Mapping)
+                    and enc[c].get("type") == "quantitative"), None)
+    frame = _frame(spec, data)
+    return bool(channel and _title(channel) and frame is not None and channel.get("field") in frame.columns)
+
+
 def _fmt(value: float) -> str:
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
@@ -59,8 +68,10 @@ def _fmt(value: float) -> str:
 
 def describe(spec: Mapping[str, Any], fig_no: str, title: str) -> str:
     """``図 M1（…）は、年ごとの市場規模（億円）を示す積み上げ棒グラフ。値は 6,812〜117,018。``"""
-    units = list(_units(spec))
-    main = next(((u, d) for u, d in units if _mark(u) in MARKS), None)
+    units = [(u, d) for u, d in _units(spec) if _mark(u) in MARKS]
+    # the unit whose measured values are columns of its data (a band drawn from a pivot's columns,
+    # like E1's range between two cases, names fields its data does not have); else the first
+    main = next(((u, d) for u, d in units if _measured(spec, u, d)), units[0] if units else None)
     if main is None:
         return f"{fig_no}「{title}」。データは下の表に示す。"
     unit, data = main

@@ -102,7 +102,7 @@ def reader_table(data: pd.DataFrame, units: Mapping[str, str],
     return out
 
 
-def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
+def reader_csv(table: pd.DataFrame) -> bytes:
     """UTF-8 with BOM, CRLF (what Excel writes), formulas neutralised, numbers as cleaned (rounded to the
     declared digits after the point; an integral value without ``.0``, as a spreadsheet shows it)."""
     buffer = io.StringIO()
@@ -110,7 +110,12 @@ def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
     writer.writerow([escape.csv_cell(str(c)) for c in table.columns])
     for record in table.itertuples(index=False, name=None):
         writer.writerow(["" if v is None else escape.csv_cell(v) if isinstance(v, str) else v for v in record])
-    path.write_bytes("\ufeff".encode() + buffer.getvalue().encode("utf-8"))
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
+
+def write_reader_csv(table: pd.DataFrame, path: Path) -> None:
+    """``reader_csv`` written to ``path``."""
+    path.write_bytes(reader_csv(table))
 
 
 def number_format(decimals: int) -> str:
@@ -201,18 +206,87 @@ def _width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F", "A") else 1
 
 
+# Japanese line breaking (kinsoku, JIS X 4051): characters a line may not start with (closing
+# brackets, punctuation, small kana, the long-vowel mark, middle dots) and may not end with (opening brackets).
+NO_START = frozenset("、。，．,.:;!?）)]｝}〕〉》」』】〙〗〟’”｠»・：；！？ー～‐゠–〜ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ%％‰℃")
+NO_END = frozenset("（([｛{〔〈《「『【〘〖〝‘“｟«")
+OPEN_CLOSE = {"（": "）", "(": ")", "［": "］", "[": "]"}
+UNIT_AFTER_NUMBER = frozenset("万億兆千百十円件人年月日回倍歳点品目号条項名社例床台枚％%")
+HELD_GROUP = 24  # a parenthesised group up to this width (half-width columns) is never broken
+
+
+def _atoms(text: str) -> list[str]:
+    """The pieces a line may break between: a run of half-width letters, digits and signs (a word,
+    a number such as 1,800 or 20/25, an address) with the unit characters that follow a number
+    (1,800億円), a short parenthesised group (（20/25）), each other character alone, and a space;
+    a character a line may not start with joins the piece before it, one it may not end with the
+    piece after it."""
+    atoms: list[str] = []
+    for char in text:
+        word = atoms and char.isascii() and not char.isspace() and atoms[-1][-1].isascii() \
+            and not atoms[-1][-1].isspace()
+        unit = atoms and char in UNIT_AFTER_NUMBER and any(c.isdigit() for c in atoms[-1]) \
+            and (atoms[-1][-1].isdigit() or atoms[-1][-1] in UNIT_AFTER_NUMBER)  # 1,800億円, 第54号
+        if word or unit or (atoms and char.isdigit() and atoms[-1][-1] == "第"):
+            atoms[-1] += char
+        else:
+            atoms.append(char)
+    held: list[str] = []
+    i = 0
+    while i < len(atoms):
+        closing = OPEN_CLOSE.get(atoms[i], "")
+        end = None
+        for j in range(i + 1, len(atoms)) if closing else ():
+            if atoms[j].isspace() or _text_width("".join(atoms[i:j + 1])) > HELD_GROUP:
+                break
+            if closing in atoms[j]:
+                end = j
+                break
+        if end is None:
+            held.append(atoms[i])
+            i += 1
+        else:
+            held.append("".join(atoms[i:end + 1]))
+            i = end + 1
+    glued: list[str] = []
+    for atom in held:
+        if glued and (atom[0] in NO_START or glued[-1][-1] in NO_END) and not glued[-1].isspace():
+            glued[-1] += atom
+        else:
+            glued.append(atom)
+    return glued
+
+
+def _text_width(text: str) -> int:
+    return sum(_width(c) for c in text)
+
+
 def wrap(text: str, columns: int = 100) -> list[str]:
-    """Lines of at most ``columns`` half-width columns (a Japanese character counts two)."""
+    """Lines of at most ``columns`` half-width columns (a Japanese character counts two), broken
+    the way Japanese text is set: never inside a number, a word or a short parenthesised group, no
+    line starting with a closing bracket or punctuation (。、）」…) nor ending with an opening one
+    (（「…), spaces at a break dropped. A piece wider than a line (a long address) is cut by width."""
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
         line, used = "", 0
-        for char in paragraph:
-            if used + _width(char) > columns and line:
-                lines.append(line)
+        for atom in _atoms(paragraph):
+            size = _text_width(atom)
+            if used + size > columns and line.strip():
+                lines.append(line.rstrip())
                 line, used = "", 0
-            line += char
-            used += _width(char)
-        lines.append(line)
+            if not line and atom.isspace():
+                continue
+            while size > columns:  # wider than a line on its own: cut by width
+                cut, width = 0, 0
+                while width + _width(atom[cut]) <= columns - used:
+                    width += _width(atom[cut])
+                    cut += 1
+                lines.append(line + atom[:cut])
+                line, used, atom = "", 0, atom[cut:]
+                size = _text_width(atom)
+            line += atom
+            used += size
+        lines.append(line.rstrip())
     return lines
 
 

@@ -135,17 +135,22 @@ def caption_unit(units: Mapping[str, str], unit: str | None) -> str:
     return unit if unit is not None else "、".join(sorted(set(units.values())))
 
 
+YEAR_HEADER = re.compile(r"(?:年|年度)$")  # a column of years (年, 年度, 承認年): 2020, not 2,020
+
+
 def data_table(frame: pd.DataFrame, caption: str) -> dict[str, Any]:
     """A reader table (``downloads.reader_table``) for ``data_table.html.j2``: numbers with thousands
-    separators and the digits after the point the column declares (else as cleaned; never an exponent)."""
+    separators (not years) and the digits after the point the column declares (else as cleaned; never
+    an exponent)."""
     declared = downloads.decimals_of(frame)
-    formats: dict[str, Format] = {c: functools.partial(_shown_number, decimals=declared.get(str(c))) for c in frame.columns}
+    formats: dict[str, Format] = {c: functools.partial(_shown_number, decimals=declared.get(str(c)),
+                                                       grouped=not YEAR_HEADER.search(str(c))) for c in frame.columns}
     return table_context(frame, caption, formats, classes="regen-table regen-data-table")
 
 
-def _shown_number(value: Any, decimals: int | None = None) -> str:
+def _shown_number(value: Any, decimals: int | None = None, grouped: bool = True) -> str:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return downloads.shown_number(float(value), decimals, grouped=True)
+        return downloads.shown_number(float(value), decimals, grouped=grouped)
     return str(value)
 
 

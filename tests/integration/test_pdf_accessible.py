@@ -105,3 +105,50 @@ def test_every_structure_type_is_defined_every_link_says_where_it_goes_and_the_x
         assert inside and all(re.search(r"\d+ページ", c) for c in inside)
         meta = pdf.open_metadata()
         assert meta["pdfuaid:part"] == "1" and meta["dc:title"] and "ja" in str(meta["dc:language"])
+
+
+def test_each_charts_data_table_is_a_tagged_table_after_its_figure(built):
+    """A chart's Figure is followed by its data table (up to ``PRINT_TABLE_ROWS`` rows; a longer one is
+    left to the data file the PDF names): a Table with a Caption and rows of header (TH) and data (TD)
+    cells; every chart's Figure names numbers when its site description does (E1's band under its
+    lines once hid them)."""
+    _, documents = print_documents(built / "html", ROOT / "_toc.yml", {"title": ""}, "")
+    printed = "".join(d.body for d in documents[1:]).count('<div class="regen-print-table">')
+    assert printed >= 12
+    with pikepdf.open(pdf_file(built)) as pdf:
+        figures = [e for e in elements(pdf) if pikepdf.Name.Figure == e.S]
+        alts = [str(e.get("/Alt", "")) for e in figures]
+        followed = 0
+        for figure in figures:
+            # the chart's group (its title, the Figure, sources, notes, the data table) holds the Table
+            siblings = kids(figure.P)
+            after = [e for k in siblings[siblings.index(figure) + 1:] for e in elements_below(k)]
+            tables = [e for e in after if pikepdf.Name.Table == e.S]
+            if not tables:
+                continue
+            followed += 1
+            assert "/Caption" in kinds(tables[0])
+            rows = [e for e in elements_below(tables[0]) if pikepdf.Name.TR == e.S]
+            assert rows and any("/TH" in kinds(r) for r in rows) and any("/TD" in kinds(r) for r in rows)
+    assert followed == printed
+    (e1,) = [a for a in alts if a.startswith("図 E1「")]
+    assert re.search(r"値は [\d.,]+〜[\d.,]+。", e1), e1
+    assert all(re.search(r"\d", a.split("」。", 1)[1]) for a in alts if "値は" in a)
+
+
+def kids(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
+    found = element.get("/K")
+    found = list(found) if isinstance(found, pikepdf.Array) else [found] if found is not None else []
+    return [k for k in found if isinstance(k, pikepdf.Dictionary) and "/S" in k]
+
+
+def elements_below(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
+    out, stack = [], [element]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary) and "/S" in node:
+            out.append(node)
+            kids = node.get("/K")
+            if kids is not None:
+                stack.extend(reversed(list(kids)) if isinstance(kids, pikepdf.Array) else [kids])
+    return out

@@ -101,7 +101,8 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
         "() => (document.getElementById('regen-preview-banner') || {innerText: ''}).innerText.includes('fee_schedule.csv')",
         timeout=180000)
     text = banner.inner_text()
-    assert "data/fee_schedule.csv, line" in text and "column 'points'" in text and "'forty thousand' is not valid" in text
+    assert "data/fee_schedule.csv の" in text and "行目（列「points」）" in text and "'forty thousand' is not valid" in text
+    assert text.startswith("ビルドできません")
     assert "40,000点" in page.inner_text("body")  # the last good page stays
 
     edit(fees, ",forty thousand,", ",41000,")  # fixing the file clears the banner

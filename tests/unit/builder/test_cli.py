@@ -65,13 +65,14 @@ def test_exit_codes_are_documented():
     assert "exit code 2" in readme and "exit code 1" in readme
 
 
-def test_a_second_site_build_goes_where_the_first_went_not_into_its_release(tmp_path, monkeypatch):
-    """``_build/site`` is a link to the published release: the next ``make site`` builds beside it, with the
-    same cache and editions (it used to resolve the link and build inside the release folder)."""
-    seen: list[Path] = []
-    monkeypatch.setattr("regenpolicy.builder.pipeline.build_site", lambda project, out, options, cache: seen.append(out))
-    releases = tmp_path / "_build" / "site-releases" / "20260101-000000-1"
-    releases.mkdir(parents=True)
-    (tmp_path / "_build" / "site").symlink_to("site-releases/20260101-000000-1")
-    assert main(["--project", str(tmp_path), "site", "--no-pdf"]) == 0
-    assert seen == [tmp_path.resolve() / "_build" / "site"]
+def test_a_second_site_build_works_where_the_first_did_not_inside_its_release(tmp_path, monkeypatch):
+    """``_build/site`` is a link to the current release; the next build must get the link's own place."""
+    import regenpolicy.builder.pipeline as pipeline
+
+    called: list[Path] = []
+    monkeypatch.setattr(pipeline, "build_site", lambda project, out, options, cache=None: called.append(out))
+    build = tmp_path / "_build"
+    (build / "site-releases" / "20260101-000000-1").mkdir(parents=True)
+    (build / "site").symlink_to("site-releases/20260101-000000-1")
+    assert main(["--project", str(ROOT), "site", "--out", str(build / "site")]) == 0
+    assert called == [build.resolve() / "site"]

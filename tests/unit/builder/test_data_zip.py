@@ -147,3 +147,41 @@ def test_not_a_zip_is_refused(tmp_path):
     path = tmp_path / "x.zip"
     path.write_bytes(b"not a zip")
     assert cli.main(["verify", str(path)]) == 1
+
+
+def test_the_zip_labels_each_model_parameter_in_japanese_as_its_class_declares(built):
+    """The data file stays as validated; beside it a sheet for Excel gives each parameter the label,
+    unit and accepted range its model's class declares, and its status in words."""
+    import csv
+    import io
+
+    out, _, _ = built
+    with zipfile.ZipFile(out) as z:
+        sheet = z.read("model_parameters_labelled.csv")
+        readme = z.read("README.txt").decode()
+    assert sheet.startswith(b"\xef\xbb\xbf") and b"\r\n" in sheet
+    rows = list(csv.DictReader(io.StringIO(sheet.decode("utf-8-sig"))))
+    k1 = {r["パラメータ（プログラム名）"]: r for r in rows if r["図表"] == "K1"}
+    assert k1["days_mode"]["名称"] == "投与入院の日数（最頻）" and k1["days_mode"]["単位"] == "日"
+    assert (k1["days_mode"]["値"], k1["days_mode"]["値の種類"]) == ("21", "導出")  # data row: 21, derived
+    assert (k1["icu_days"]["幅の下限"], k1["icu_days"]["幅の上限"], k1["icu_days"]["値の種類"]) == ("3", "10", "仮定")
+    assert k1["days_mode"]["モデルが受け付ける最小"] == "1" and k1["days_mode"]["モデルが受け付ける最大"] == "365"
+    c2 = {r["パラメータ（プログラム名）"]: r for r in rows if r["図表"] == "C2"}
+    assert c2["autologous_list_price"]["値"] == "32647761" and c2["autologous_list_price"]["幅の下限"] == ""
+    assert len(rows) == sum(1 for _ in csv.DictReader(io.StringIO((ROOT / "data/model_parameters.csv").read_text(
+        encoding="utf-8-sig"))))
+    assert "model_parameters_labelled.csv" in readme
+
+
+def test_a_formula_in_a_parameters_basis_reaches_the_sheet_as_text():
+    from regenpolicy.builder.editions import parameter_sheet
+
+    dataset = load_dataset(ROOT / "data", {})
+    frame = dataset.frames["model_parameters"].copy()
+    frame.loc[frame.index[0], "basis"] = "=HYPERLINK(\"http://x\",\"y\")"
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(parameter_sheet(frame).decode("utf-8-sig"))))
+    basis = [r["根拠"] for r in rows if "HYPERLINK" in r["根拠"]]
+    assert basis == ["'=HYPERLINK(\"http://x\",\"y\")"]

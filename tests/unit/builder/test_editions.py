@@ -41,3 +41,19 @@ def test_the_figures_index_groups_files_by_figure_with_titles_and_sizes():
                   ("図（PNG、2倍の解像度）", "../_static/figures/K1.png", "K1.png・1.2 MB")]
     assert sections[2].findtext("h2") == "そのほかのファイル"
     assert [li.findtext("span") for li in sections[2].iterfind(".//li")] == ["K1-MC.csv・100 バイト"]
+
+
+def test_each_edition_is_cited_at_its_address_under_the_projects_site_url(tmp_path):
+    import pytest
+
+    from regenpolicy.builder.profile import ProfileError
+    from regenpolicy.builder.project import Project
+
+    assert editions.edition_url("https://example.org/report/", "2026-11") == "https://example.org/report/2026-11/"
+    assert editions.edition_url("", "2026-11") == ""  # unpublished: no address is claimed
+    (tmp_path / "_config.yml").write_text("title: t\nsite_url: https://example.org/r\n", encoding="utf-8")
+    assert Project(tmp_path).site_url() == "https://example.org/r/"
+    (tmp_path / "_config.yml").write_text("title: t\n\nsite_url: javascript:alert(1)\n", encoding="utf-8")
+    with pytest.raises(ProfileError) as refused:
+        Project(tmp_path).site_url()
+    assert "_config.yml, line 3" in str(refused.value) and "https://" in str(refused.value)

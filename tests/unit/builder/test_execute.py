@@ -76,6 +76,26 @@ def test_a_module_imported_inside_a_function_or_relatively_counts(tmp_path):
     assert {"models/helper.py", "models/extra.py"} <= names
 
 
+def test_the_import_graph_is_worked_out_again_when_a_module_changes(tmp_path):
+    """The graph is memoised on the package's files: asked again unchanged it is not parsed again,
+    and a module that gains an import (or a new module) is seen at once."""
+    package = tmp_path / "regenpolicy"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    q1 = read_step(ROOT / "notebooks" / "q1_qc_share.md")
+
+    def names() -> set[str]:
+        return {p.relative_to(package).as_posix() for p in notebook_modules(q1, package)}
+
+    before = names()
+    assert "models/extra.py" not in before and names() == before
+    (package / "models" / "extra.py").write_text("X = 1\n", encoding="utf-8")
+    assert names() == before  # a new module nothing imports
+    edit(package / "models" / "qc.py", '"""', '"""An edit. ')
+    (package / "models" / "qc.py").write_text((package / "models" / "qc.py").read_text(encoding="utf-8")
+                                              + "\nfrom regenpolicy.models.extra import X  # noqa\n", encoding="utf-8")
+    assert names() == before | {"models/extra.py"}
+
+
 def test_editing_a_table_changes_the_key_of_exactly_its_readers(edition, tmp_path):
     project = copy_project(tmp_path / "project")
     edit(project / "data" / "fee_schedule.csv", FEE, FEE.replace("30850", "40000"))

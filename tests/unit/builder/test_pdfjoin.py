@@ -55,6 +55,15 @@ def test_the_page_stamp_must_have_one_page_for_each_page(tmp_path):
         assert all(pdfjoin.STAMP in page.obj.Resources.XObject for page in pdf.pages)
 
 
+def test_the_cover_carries_no_running_header_and_no_page_number(tmp_path):
+    a = part(tmp_path / "a.pdf", pages=3)
+    stamp = part(tmp_path / "stamp.pdf", pages=3)
+    pdfjoin.join([a], tmp_path / "x.pdf", overlay=stamp, info={}, link_prefix=PREFIX, bare=1)
+    with pikepdf.open(tmp_path / "x.pdf") as pdf:
+        stamped = [pdfjoin.STAMP in page.obj.get("/Resources", {}).get("/XObject", {}) for page in pdf.pages]
+        assert stamped == [False, True, True]
+
+
 def test_joining_is_reproducible(tmp_path):
     parts = [part(tmp_path / "a.pdf", links=[PREFIX + "x"]), part(tmp_path / "b.pdf", dests=["x"])]
     pdfjoin.join(parts, tmp_path / "1.pdf", overlay=None, info={}, link_prefix=PREFIX)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pytest
+
 from regenpolicy.builder import sitefiles
 
 BUNDLE = b"/* vega */ var x = 1;" * 100
@@ -66,3 +68,64 @@ def test_a_file_only_one_edition_has_stays_in_it(tmp_path):
     a = edition(tmp_path, "a")
     sitefiles.prepare(tmp_path, ["a"])
     assert (a / "_static/vega-bundle.js").exists() and not (tmp_path / sitefiles.SHARED).exists()
+
+
+def test_brotli_copies_beside_the_gzip_ones_the_same_bytes_each_time(tmp_path):
+    import brotli
+
+    a = edition(tmp_path, "a", "甲")
+    sitefiles.prepare(tmp_path, ["a"])
+    page = (a / "notebooks/k1.html").read_bytes()
+    packed = (a / "notebooks/k1.html.br").read_bytes()
+    assert brotli.decompress(packed) == page and packed == brotli.compress(page, quality=11)
+    assert len(packed) <= len((a / "notebooks/k1.html.gz").read_bytes())
+    assert not (a / "index.html.br").exists()  # under 1 KB: served as it is
+
+
+def test_the_root_favicon_ico_is_drawn_from_the_svg(tmp_path):
+    from PIL import Image
+
+    a = edition(tmp_path, "a")
+    (a / "_static/favicon.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#1f5f8b"/>'
+        '<rect x="21" y="6" width="5" height="20" fill="#e8a36f"/></svg>', encoding="utf-8")
+    sitefiles.prepare(tmp_path, ["a"])
+    icon = Image.open(tmp_path / "favicon.ico")
+    assert icon.format == "ICO" and {(16, 16), (32, 32), (48, 48)} <= set(icon.info["sizes"])
+    icon.size = (32, 32)
+    image = icon.convert("RGBA")
+    def near(xy: tuple[int, int], rgb: tuple[int, int, int]) -> bool:  # scaled down from 192 px: edges blend
+        return all(abs(a - b) <= 4 for a, b in zip(image.getpixel(xy)[:3], rgb, strict=True))
+
+    assert near((16, 3), (0x1F, 0x5F, 0x8B)) and near((23, 16), (0xE8, 0xA3, 0x6F))
+    assert image.getpixel((0, 0))[3] < 255  # the rounded corner
+    with pytest.raises(ValueError, match="only <rect>"):
+        sitefiles.favicon_ico(b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle r="3"/></svg>')
+
+
+def test_a_pages_stylesheets_are_one_file_in_their_order(tmp_path):
+    e = tmp_path / "a"
+    for path, data in {"_static/styles/theme.css": '@import "../basic.css";\n.a{color:red}', "_static/basic.css": ".s{background:url(file.png)}",
+                       "_static/file.png": "PNG", "_static/report.css": ".b{color:blue}",
+                       "_static/print.css": ".c{}", "_static/fonts.css": "@font-face{src:url(f.woff2)}"}.items():
+        (e / path).parent.mkdir(parents=True, exist_ok=True)
+        (e / path).write_text(data, encoding="utf-8")
+    links = ('<link href="../_static/styles/theme.css?digest=1" rel="stylesheet" />\n'
+             '<link rel="stylesheet" type="text/css" href="../_static/report.css?v=2" />')
+    (e / "notebooks").mkdir()
+    (e / "notebooks/k1.html").write_text(f"<html><head>{links}<title>K1</title></head><body></body></html>", encoding="utf-8")
+    (e / "index.html").write_text("<html><head>" + links.replace("../", "") + "</head></html>", encoding="utf-8")
+    (e / "fonts.html").write_text('<head><link rel="stylesheet" href="_static/fonts.css" />'
+                                  '<link rel="stylesheet" href="_static/print.css" /></head>', encoding="utf-8")
+    assert sitefiles.bundle_styles(e) == 2
+    (bundle,) = (e / "_static/styles").glob("bundle-*.css")
+    # what theme.css imports in the place of its @import, the small image it loads inside it
+    assert bundle.read_text(encoding="utf-8") == '.s{background:url("data:image/png;base64,UE5H")}\n.a{color:red}\n.b{color:blue}'
+    assert not sitefiles.RELATIVE_URL.search(bundle.read_bytes())  # nothing loaded by relative address: shareable
+    page = (e / "notebooks/k1.html").read_text(encoding="utf-8")
+    assert f'<link rel="stylesheet" href="../_static/styles/{bundle.name}" />' in page and "report.css" not in page
+    assert page.index("bundle-") < page.index("<title>")
+    assert f'href="_static/styles/{bundle.name}"' in (e / "index.html").read_text(encoding="utf-8")
+    assert not (e / "_static/report.css").exists() and not (e / "_static/styles/theme.css").exists()
+    # a stylesheet that loads a file by relative address stays as it was, with those of its page
+    assert (e / "_static/fonts.css").exists() and "print.css" in (e / "fonts.html").read_text(encoding="utf-8")

@@ -72,13 +72,17 @@ def test_a_page_paints_before_its_scripts_load():
 
     head = ('<head><script src="../_static/documentation_options.js?v=1"></script>'
             '<script src="../_static/doctools.js?v=2"></script>'
+            '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=3" />\n'
             '<script defer src="../_static/scripts/fontawesome.js?digest=3"></script>'
             '<script src="../_static/vega-bundle.js?v=4"></script>\n<script src="../_static/regen-charts.js?v=5"></script>'
             '<script src="../_static/searchtools.js"></script>\n<script src="../_static/language_data.js"></script>\n'
             '<script src="../searchindex.js"></script></head>')
-    body = '<body><i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="ライト"></i></body>'
+    body = ('<body><i class="theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="ライト"></i>'
+            '<label class="sidebar-toggle primary-toggle"><span class="fa-solid fa-bars"></span></label></body>')
     page = light_page(head + body, "notebooks/k1")
-    assert "searchindex" not in page and "fontawesome" not in page and "<i " not in page
+    assert "searchindex" not in page and "fontawesome" not in page and "<i " not in page and "<span" not in page
+    assert '<svg class="svg-inline--fa fa-solid fa-bars" aria-hidden="true"' in page  # the menu button's ☰
+    assert "preload" not in page  # the deferred theme scripts are not fetched before the stylesheet
     assert '<script src="../_static/documentation_options.js?v=1">' in page  # the inline scripts use it
     assert '<script defer src="../_static/doctools.js?v=2">' in page
     assert '<script defer data-vega="../_static/vega-bundle.js?v=4" src="../_static/regen-charts.js?v=5">' in page

@@ -49,3 +49,9 @@ def test_the_machine_csv_holds_clean_numbers(tmp_path):
     figures.write_csv(frame, tmp_path / "d.csv")
     assert (tmp_path / "d.csv").read_text(encoding="utf-8").splitlines() == [
         "a,b", "0.3,'=1", "57558144,x", ",y", "0.02110951617,z"]  # 10 significant digits: a small share keeps its own
+
+
+def test_years_in_a_data_table_have_no_thousands_separator():
+    frame = pd.DataFrame({"年": [2020, 2025], "承認年": [2019, 2020], "市場規模［億円］": [6812, 117018]})
+    rows = [[value for _, value in r["cells"]] for r in figures.data_table(frame, "図 M1 のデータ")["rows"]]
+    assert rows == [["2020", "2019", "6,812"], ["2025", "2020", "117,018"]]

@@ -104,3 +104,27 @@ def test_the_drawer_draws_misses_in_its_workers_and_links_hits(frame_dir, tmp_pa
             drawer.wait()
     finally:
         drawer.close()
+
+
+def test_a_drawn_png_is_compacted_pixel_for_pixel():
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
+    pen = ImageDraw.Draw(image)
+    pen.rectangle((20, 20, 120, 180), fill=(31, 95, 139, 255))
+    pen.text((150, 90), "K1 44.2", fill=(34, 34, 34, 200))  # anti-aliased text: a few dozen colours
+    raw = io.BytesIO()
+    image.save(raw, "PNG", compress_level=1)
+    packed = draw.compact_png(raw.getvalue())
+    assert len(packed) < len(raw.getvalue()) and packed == draw.compact_png(raw.getvalue())
+    again = Image.open(io.BytesIO(packed))
+    assert again.mode == "P"  # at most 256 colours: a palette
+    assert np.array_equal(np.asarray(again.convert("RGBA")), np.asarray(image))
+    many = Image.fromarray(np.random.default_rng(1).integers(0, 255, (64, 64, 3), dtype=np.uint8), "RGB")
+    raw = io.BytesIO()
+    many.save(raw, "PNG", compress_level=0)
+    out = Image.open(io.BytesIO(draw.compact_png(raw.getvalue())))
+    assert out.mode == "RGB" and np.array_equal(np.asarray(out), np.asarray(many))  # more colours: kept as they are

@@ -67,6 +67,18 @@ def test_the_text_alternative_says_what_the_chart_shows():
     assert text.startswith("図 Z9は、年ごとの市場規模（億円）を示す棒グラフ。") and "1,800〜5,000" in text
 
 
+def test_a_band_under_the_lines_does_not_hide_the_lines_numbers():
+    # E1: an area between two cases (fields made by a pivot, no title), then the cases' lines
+    data = pd.DataFrame({"fiscal_year": [2025, 2025, 2034, 2034], "case": ["低", "高", "低", "高"],
+                         "budget": [10.72, 10.72, 11.58, 13.75]})
+    band = alt.Chart(data).transform_pivot("case", value="budget", groupby=["fiscal_year"]).mark_area().encode(
+        x=alt.X("fiscal_year:Q", title="年度"), y="低:Q", y2="高:Q")
+    lines = alt.Chart(data).mark_line().encode(x=alt.X("fiscal_year:Q", title="年度"),
+                                               y=alt.Y("budget:Q", title="薬剤費の枠（兆円）"), color="case:N")
+    text = describe.describe((band + lines).to_dict(), "図 Z8", "テスト")
+    assert text.startswith("図 Z8は、年度ごとの薬剤費の枠（兆円）を示す折れ線グラフ。") and "値は 10.7〜13.8。" in text
+
+
 def test_a_published_figure_carries_its_panel_and_states_the_charts_unit(tmp_path):
     data = pd.DataFrame({"year": [2020, 2025], "amount": [12_340_000.0, 23_450_000.0], "status": ["printed", "derived"]})
     plot = data.assign(man=data["amount"] / 1e4)
@@ -117,8 +129,12 @@ def test_search_indexes_compounds_and_codes_as_typed():
 def test_citations_escape_bibtex_and_name_the_edition():
     edition = {"id": "e1", "title": "白書 {x} 100%", "date": "2026-11-27", "author": "団体 & 会", "version": "0.2.0"}
     text, bib = sphinx_ext.citation(edition, "図 K1「題」", "https://example.org/e1/p.html#fig-k1")
-    assert text.startswith("団体 & 会（2026）『白書 {x} 100%』図 K1「題」。e1 版（2026-11-27）")
+    # as a journal prints it: no edition id, no generator version
+    assert text == "団体 & 会（2026）『白書 {x} 100%』図 K1「題」、2026年11月27日発行。https://example.org/e1/p.html#fig-k1"
     assert "\\{x\\} 100\\%" in bib and "団体 \\& 会" in bib and bib.count("{") == bib.count("}")
+    assert "institution = {団体 \\& 会}" in bib and "month = {11}" in bib and "0.2.0" not in bib and "e1 版" not in bib
+    assert sphinx_ext.citation({**edition, "date": "2025"})[0] == "団体 & 会（2025）『白書 {x} 100%』。"
+    assert sphinx_ext.citation({**edition, "date": "2023-07"})[0] == "団体 & 会（2023）『白書 {x} 100%』、2023年7月発行。"
 
 
 @pytest.mark.parametrize("href, expected", [

@@ -90,6 +90,8 @@ def test_a_published_figure(tmp_path):
     tree = parse(fig.html)
     check(tree, [s])
     assert tree.find(".//figure").get("data-regen-title") == s
+    # the chart menu saves the chart alone under its own name, never over the captioned Z9.svg/Z9.png
+    assert tree.find(".//div[@class='regen-chart']").get("data-name") == "Z9-chart-only"
     seen("presentation/templates/figure.html.j2")
 
 

@@ -1,0 +1,66 @@
+"""One embedded font file per typeface: the subsets Chromium embeds in each printed part, merged."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pytest
+from fontTools import subset
+from fontTools.ttLib import TTFont
+
+from regenpolicy.builder import pdfjoin
+
+
+def font_file() -> Path:
+    found = subprocess.run(["fc-match", "-f", "%{file}", "BIZ UDPGothic"], capture_output=True, text=True).stdout
+    if not found.endswith(".ttf"):
+        pytest.skip("BIZ UDPGothic (TrueType) is not installed: make setup installs it")
+    return Path(found)
+
+
+def part(path: Path, text: str) -> bytes:
+    """A subset as Chromium embeds it: the glyphs of ``text``, glyph ids kept."""
+    options = subset.Options()
+    options.retain_gids = True
+    font = TTFont(path)
+    sub = subset.Subsetter(options)
+    sub.populate(text=text)
+    sub.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def gids(font: TTFont, text: str) -> list[int]:
+    """The glyph ids of ``text`` in the whole font (a subset keeps them)."""
+    full = TTFont(font_file())
+    cmap = full.getBestCmap()
+    return [full.getGlyphID(cmap[ord(c)]) for c in text]
+
+
+def test_the_subsets_of_one_font_become_one_file_with_every_glyph():
+    path = font_file()
+    a, b = part(path, "再生医療"), part(path, "価格制度 K1")
+    data = pdfjoin.merged_font([a, b])
+    assert data is not None
+    font = TTFont(io.BytesIO(data))
+    order = font.getGlyphOrder()
+    for gid in gids(font, "再生医療価格制度K1"):
+        assert font["glyf"][order[gid]].numberOfContours != 0  # each glyph of either part is there
+        assert font["hmtx"][order[gid]][0] > 0
+    assert len(data) < len(a) + len(b)
+    assert pdfjoin.merged_font([a, b]) == data  # same parts, same bytes
+
+
+def test_subsets_whose_glyph_ids_disagree_are_left_as_they_were():
+    path = font_file()
+    a = part(path, "再生")
+    changed = TTFont(io.BytesIO(part(path, "再生")))
+    order = changed.getGlyphOrder()
+    first, second = gids(changed, "再生")
+    changed["glyf"][order[first]] = changed["glyf"][order[second]]  # another outline at the same id
+    out = io.BytesIO()
+    changed.save(out)
+    assert pdfjoin.merged_font([a, out.getvalue()]) is None
