@@ -14,10 +14,11 @@ import hashlib
 import json
 import numbers
 import re
+import string
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,7 @@ class EditionInputs:
     resolved: Resolved
     notebooks: list[str]
     numbers: dict[str, dict[str, float]]  # notebook → glued name → value
+    headings: dict[str, str] = field(default_factory=dict)  # figure id → its heading (「図 K1 …」), once run
 
 
 def show(value: Any) -> str:
@@ -173,66 +175,245 @@ def _key(value: Any) -> str:
     return " / ".join(map(show, value)) if isinstance(value, tuple) else show(value)
 
 
-def changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[str, Any]:
-    """Everything that differs between two editions, as data for the changes page."""
+class _Words:
+    """How one table's rows and values are named for readers, from its declaration (``metadata.yaml``):
+    a row by its ``label`` columns (「K921 2ロ 造血幹細胞採取 …」, 「アクーゴ脳内移植用注」), a column by its
+    ``label``, a value with its unit (17,440点), a foreign key by the label of the row it names (a source's
+    publisher and title)."""
+
+    def __init__(self, ds: Dataset, table: str) -> None:
+        self.ds, self.spec = ds, ds.tables[table]
+        self.frame = ds[table]
+        self.key = list(self.spec.primary_key)
+
+    def row(self, key: Any) -> str:
+        values = dict(zip(self.key, key if isinstance(key, tuple) else (key,), strict=True))
+        if not self.spec.label:
+            return _key(key)
+        found = self.frame
+        for k, v in values.items():
+            found = found[found[k] == v]
+        if found.empty:
+            return _key(key)
+        r = found.iloc[0]
+        return " ".join(show(r[c]) for c in self.spec.label if not pd.isna(r[c])) or _key(key)
+
+    def column(self, name: str) -> str:
+        col = self.spec.column(name) if name in {c.name for c in self.spec.columns} else None
+        return (col.label or name) if col is not None else name
+
+    def value(self, name: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        col = self.spec.column(name)
+        if col.foreign_key is not None:
+            table, column = col.foreign_key.split(".")
+            if table in self.ds.tables and self.ds.tables[table].label:
+                target = self.ds[table]
+                found = target[target[column] == value]
+                if not found.empty:
+                    return "「" + " ".join(str(found.iloc[0][c]) for c in self.ds.tables[table].label) + "」"
+        if col.name == self.spec.revision:
+            return f"{show(value)}年度" if (col.unit or "").endswith("年度") else f"{self.column(name)} {show(value)}"
+        if col.type in ("integer", "number") and col.unit:
+            return (f"{int(value):,}" if float(value).is_integer() else show(value)) + col.unit
+        return show(value)
+
+
+def _revision_items(old: Dataset, new: Dataset, table: str, added: list[Any], removed: list[Any]) -> list[str]:
+    """A table whose rows are superseded by later ones (``revision``): each new row as the values before → after
+    (「K921 2ロ 造血幹細胞採取 …：点数 17,440点（2022）→ 17,440点（2024）」)."""
+    spec = new.tables[table]
+    rev = spec.revision
+    assert rev is not None
+    key = list(spec.primary_key)
+    at = key.index(rev)
+    measured = [c.name for c in spec.columns if c.type in ("integer", "number") and c.name not in key]
+    words_new, words_old = _Words(new, table), _Words(old, table)
+    before_all = old[table]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for k in added:
+        groups.setdefault(tuple(k[:at]) + tuple(k[at + 1:]), []).append(k)
+    items = []
+    for rest, keys in groups.items():
+        keys = sorted(keys, key=lambda k: k[at])
+        match = before_all
+        for name, v in zip([c for c in key if c != rev], rest, strict=True):
+            match = match[match[name] == v]
+        match = match[match[rev] < keys[0][at]]  # the row in force before the first new one
+        base = match.sort_values(rev).iloc[-1] if not match.empty else None
+        after = new[table].set_index(key)
+        parts = []
+        for col in measured:
+            chain = ([(words_old.value(col, base[col]), words_old.value(rev, base[rev]))] if base is not None else []) + [
+                (words_new.value(col, after.loc[k][col]), words_new.value(rev, k[at])) for k in keys]
+            if len({v for v, _ in chain}) == 1 and len(chain) > 1:
+                parts.append(f"{words_new.column(col)} {chain[0][0]}（{chain[0][1]}から変わらず）")
+            else:
+                parts.append(f"{words_new.column(col)} " + " → ".join(f"{v}（{r}）" for v, r in chain))
+        name = words_new.row(keys[-1])
+        if base is not None and (was := words_old.row(tuple(base[c] for c in key))) != name:
+            name += f"（{words_old.value(rev, base[rev])}は {was}）"
+        items.append(("" if base is not None else "追加：") + f"{name}：" + "、".join(parts))
+    for k in removed:
+        items.append(f"削除：{words_old.row(k)}（{words_old.value(rev, k[at])}）")
+    return items
+
+
+def _revised_items(old: Dataset, new: Dataset, table: str, revised: list[Any]) -> list[str]:
+    """Values revised in rows both editions have, one sentence per row: 「ハートシート：承認整理日 — → 2024-07-25」.
+    Free text (notes) is not quoted: that it changed is said."""
+    words_old, words_new = _Words(old, table), _Words(new, table)
+    by_row: dict[Any, list[tuple[str, Any, Any]]] = {}
+    for k, col, a, b, _src in revised:
+        by_row.setdefault(k, []).append((col, a, b))
+    items = []
+    for k, cols in by_row.items():
+        said = []
+        for col, a, b in cols:
+            if new.tables[table].column(col).type == "text":
+                said.append(f"{words_new.column(col)}を改めた")
+            else:
+                said.append(f"{words_new.column(col)} {words_old.value(col, a)} → {words_new.value(col, b)}")
+        items.append(f"{words_new.row(k)}：" + "、".join(said))
+    return items
+
+
+def table_changes(old: Dataset, new: Dataset, table: str) -> dict[str, Any] | None:
+    """One table's changes in words (None: none): rows added and removed by their names, values before → after."""
+    if table not in old.tables:
+        return {"title": new.tables[table].title, "file": new.tables[table].file, "table": "added", "items": []}
+    if table not in new.tables:
+        return {"title": old.tables[table].title, "file": old.tables[table].file, "table": "removed", "items": []}
+    if old.hashes[table] == new.hashes[table]:
+        return None
+    c = row_changes(old, new, table)
+    if not (c["added"] or c["removed"] or c["revised"]):
+        return None
+    if new.tables[table].revision is not None:
+        items = _revision_items(old, new, table, c["added"], c["removed"])
+    else:
+        items = ([f"追加：{_Words(new, table).row(k)}" for k in c["added"]]
+                 + [f"削除：{_Words(old, table).row(k)}" for k in c["removed"]])
+    items += _revised_items(old, new, table, c["revised"])
+    return {"title": new.tables[table].title, "file": new.tables[table].file, "table": "changed", "items": items}
+
+
+def setting_changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> list[list[str]]:
+    """The edition settings that differ and that a figure of the new edition uses."""
     used = {s for n in new.notebooks for s in registry.steps[n].settings}
-    settings_rows = [r for r, name in zip(_parameter_rows(old.resolved.settings, new.resolved.settings, "この版の設定"),
-                                          _changed_names(old.resolved.settings, new.resolved.settings), strict=True)
-                     if name in used]
-    parameter_rows: list[list[str]] = []
-    titles = {n: registry.steps[n].figures for n in registry.steps}
+    rows = _parameter_rows(old.resolved.settings, new.resolved.settings, "この版の設定")
+    return [r for r, name in zip(rows, _changed_names(old.resolved.settings, new.resolved.settings), strict=True)
+            if name in used]
+
+
+def parameter_changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> list[list[str]]:
+    """The parameters that differ, of the notebooks both editions run, named by their figures."""
+    rows: list[list[str]] = []
     for name in new.notebooks:
         if name in old.notebooks:
-            where = "、".join(titles[name]) or name
-            parameter_rows += _parameter_rows(old.resolved.parameters[name], new.resolved.parameters[name], where)
-    old_figs = set(old.profile.figures or registry.figures)
-    new_figs = set(new.profile.figures or registry.figures)
-    vintage = []
+            where = "、".join(registry.steps[name].figures) or name
+            rows += _parameter_rows(old.resolved.parameters[name], new.resolved.parameters[name], where)
+    return rows
+
+
+def figure_changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[str, list[dict[str, str]]]:
+    """The figures the new edition adds and leaves out, each with its heading (「図 K1 …」) as its edition shows it:
+    those each edition published (a notebook publishes all its figures: D1 beside D2), else those it declares."""
+    published = bool(old.headings and new.headings)
+    old_figs = set(old.headings) if published else set(old.profile.figures or registry.figures)
+    new_figs = set(new.headings) if published else set(new.profile.figures or registry.figures)
+
+    def named(ids: set[str], inputs: EditionInputs) -> list[dict[str, str]]:
+        order = list(registry.figures)
+        return [{"id": f, "heading": inputs.headings.get(f, f)} for f in sorted(ids, key=order.index)]
+
+    return {"added": named(new_figs - old_figs, new), "removed": named(old_figs - new_figs, old)}
+
+
+def figure_name(figure: str, headings: dict[str, str]) -> str:
+    """「図 K1」 or 「表 T2」 as the heading says (the pages link it), or the id."""
+    kind = headings.get(figure, "").split(" ", 1)[0]
+    return f"{kind} {figure}" if kind in ("図", "表") else figure
+
+
+CURRENT = "固定しない（作り直す時点のデータ）"
+
+
+def vintage_changes(old: EditionInputs, new: EditionInputs) -> list[list[str]]:
+    """The tables whose pinned version differs: [title, the previous edition's, this edition's]."""
+    rows = []
     for table in sorted(set(old.profile.data_vintage) | set(new.profile.data_vintage)):
         a = old.profile.data_vintage.get(table, "current")
         b = new.profile.data_vintage.get(table, "current")
         if a != b:
             title = new.dataset.tables[table].title if table in new.dataset.tables else table
-            vintage.append([title, a if a != "current" else "最新", b if b != "current" else "最新"])
-    data_changes: list[dict[str, Any]] = []
-    for table in sorted(set(old.dataset.tables) | set(new.dataset.tables)):
-        if table not in old.dataset.tables:
-            data_changes.append({"title": new.dataset.tables[table].title, "file": new.dataset.tables[table].file,
-                                 "table": "added", "added": [], "removed": [], "revised": []})
-            continue
-        if table not in new.dataset.tables:
-            data_changes.append({"title": old.dataset.tables[table].title, "file": old.dataset.tables[table].file,
-                                 "table": "removed", "added": [], "removed": [], "revised": []})
-            continue
-        if old.dataset.hashes[table] == new.dataset.hashes[table]:
-            continue
-        c = row_changes(old.dataset, new.dataset, table)
-        if not (c["added"] or c["removed"] or c["revised"]):
-            continue
-        data_changes.append({
-            "title": new.dataset.tables[table].title, "file": new.dataset.tables[table].file, "table": "changed",
-            "added": [_key(k) for k in c["added"]], "removed": [_key(k) for k in c["removed"]],
-            "revised": [[_key(k), col, show(va), show(vb), show(src)] for k, col, va, vb, src in c["revised"]],
-        })
+            rows.append([title, a if a != "current" else CURRENT, b if b != "current" else CURRENT])
+    return rows
+
+
+def headline_changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> list[list[str]]:
+    """The numbers written in the text that moved, as the text writes them: [figure, its sentence, before, after]."""
     moved = []
     for nb in new.notebooks:
         if nb not in old.numbers or nb not in new.numbers:
             continue
         said = glued_in_prose(registry.steps[nb].path.read_text(encoding="utf-8"))
+        figures = "、".join(figure_name(f, new.headings) for f in registry.steps[nb].figures) or nb
         for name in sorted(set(old.numbers[nb]) & set(new.numbers[nb])):
-            before, after = old.numbers[nb][name], new.numbers[nb][name]
             if name not in said:
                 continue  # glued for a table or a check, not written in the text: not a headline
             where, fmt = said[name]
-            shown = as_written(before, fmt), as_written(after, fmt)
+            shown = as_written(old.numbers[nb][name], fmt), as_written(new.numbers[nb][name], fmt)
             if shown[0] != shown[1]:  # a move below the page's precision is not a move the reader sees
-                moved.append(["、".join(titles[nb]) or nb, where, *shown])
+                moved.append([figures, where, *shown])
+    return moved
+
+
+def changes(old: EditionInputs, new: EditionInputs, registry: Registry) -> dict[str, Any]:
+    """Everything that differs between two editions, as data for the changes page (its words: plain text,
+    escaped where the page is written)."""
+    figures = figure_changes(old, new, registry)
+    data = [t for table in sorted(set(old.dataset.tables) | set(new.dataset.tables))
+            if (t := table_changes(old.dataset, new.dataset, table)) is not None]
     return {
         "previous": {"id": old.profile.id, "title": old.profile.title, "date": old.profile.date},
-        "settings": settings_rows, "parameters": parameter_rows, "vintage": vintage,
-        "figures_added": sorted(new_figs - old_figs), "figures_removed": sorted(old_figs - new_figs),
-        "data": data_changes, "headlines": moved,
+        "settings": setting_changes(old, new, registry), "parameters": parameter_changes(old, new, registry),
+        "vintage": vintage_changes(old, new),
+        "figures_added": figures["added"], "figures_removed": figures["removed"],
+        "data": data, "headlines": headline_changes(old, new, registry),
     }
+
+
+# --- the front page's findings ----------------------------------------------------------------------
+def key_findings(profile: Profile, registry: Registry, order: Sequence[str], numbers: dict[str, dict[str, Any]],
+                 headings: dict[str, str]) -> list[dict[str, Any]]:
+    """The edition's headline numbers for its front page: each figure's ``headline`` (its declaration, the
+    sentence the deck's slide says) with the numbers its notebook glued, formatted as the site formats them.
+
+    The figures are the edition's own (``order``: those it published, in reading order), in the order of its
+    deck's figure slides when the profile declares a deck. A part is ``{"text"}`` or, for a number,
+    ``{"text", "glue"}`` (the glue key): the page writes them as text, never as MyST."""
+    owners = registry.figures
+    wanted = [str(f) for f in (getattr(s, "figure", None) for s in profile.deck.slides) if f in order] \
+        if profile.deck is not None else list(order)
+    out = []
+    for fig in dict.fromkeys(wanted):
+        notebook = owners.get(fig)
+        template = registry.steps[notebook].figures[fig].headline if notebook else None
+        if notebook is None or template is None or fig not in headings:
+            continue
+        glued = numbers.get(notebook, {})
+        parts: list[dict[str, str]] = []
+        for text, name, spec, _ in string.Formatter().parse(template):
+            if text:
+                parts.append({"text": text})
+            if name is not None:
+                if name not in glued:
+                    raise KeyError(f"{fig}: the headline's glue key '{name}' has no value (did {notebook} glue it?)")
+                parts.append({"text": format(glued[name], spec or ""), "glue": name})
+        out.append({"id": fig, "name": figure_name(fig, headings), "heading": headings[fig], "parts": parts})
+    return out
 
 
 # --- site index -------------------------------------------------------------------------------------
@@ -242,9 +423,66 @@ def site_index(editions: list[dict[str, str]]) -> str:
     return str(render("site_index.html.j2", BUILDER, editions=newest_first))
 
 
-def figures_index(profile: Profile, files: list[str]) -> str:
-    """A page listing an edition's figure files (a static host shows no folder listings)."""
-    return str(render("figures_index.html.j2", BUILDER, title=profile.title, date=profile.date, files=files))
+FILE_KINDS = (  # what a figure's file is, by how its name ends (the first that matches)
+    (".data.csv", "CSV・計算したままの値（プログラム向け）"),
+    (".csv", "CSV・日本語の列名と単位（Excel 向け）"),
+    (".xlsx", "Excel ブック"),
+    (".svg", "図（SVG、拡大しても粗くならない）"),
+    (".png", "図（PNG、2倍の解像度）"),
+)
+
+
+def file_label(name: str) -> str:
+    return next((label for end, label in FILE_KINDS if name.endswith(end)), "ファイル")
+
+
+def file_size(size: int) -> str:
+    """17 KB, 1.2 MB: as a reader judges a download."""
+    if size < 1000:
+        return f"{size} バイト"
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} KB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def figure_groups(files: dict[str, int], figures: Sequence[dict[str, str]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """An edition's figure files, grouped by figure in reading order (``figures``: id, heading, page), each file
+    with its label and size; and the files of no listed figure (none, when the build is whole)."""
+    order = [kind for kind, _ in FILE_KINDS]
+
+    def entry(name: str) -> dict[str, Any]:
+        return {"name": name, "label": file_label(name), "size": file_size(files[name])}
+
+    def rank(name: str) -> int:
+        return next((i for i, end in enumerate(order) if name.endswith(end)), len(order))
+
+    left = set(files)
+    groups = []
+    for f in figures:
+        mine = sorted((n for n in left if n.split(".", 1)[0] == f["id"]), key=lambda n: (rank(n), n))
+        left -= set(mine)
+        groups.append({**f, "files": [entry(n) for n in mine]})
+    return groups, [entry(n) for n in sorted(left)]
+
+
+STYLESHEET = re.compile(r'<link\b[^>]*\brel="(?:stylesheet|icon)"[^>]*>')
+
+
+def stylesheets(page: Path) -> list[str]:
+    """The stylesheet links of one of the edition's built pages (``book/index.html``, as deep in the site as the
+    figure-data index): that page links the same files, the site's own (theme and ``report.css``)."""
+    return STYLESHEET.findall(page.read_text(encoding="utf-8")) if page.is_file() else []
+
+
+def figures_index(profile: Profile, files: dict[str, int], figures: Sequence[dict[str, str]] = (),
+                  links: Sequence[str] = ()) -> str:
+    """A page listing an edition's figure files (a static host shows no folder listings): each figure by its
+    number and title, linked to its place in the edition, then its files with what each is and its size."""
+    from markupsafe import Markup
+
+    groups, others = figure_groups(files, figures)
+    return str(render("figures_index.html.j2", BUILDER, title=profile.title, date=profile.date, groups=groups,
+                      others=others, stylesheets=[Markup(link) for link in links]))
 
 
 def edition_info(profile: Profile, config: dict[str, Any], *, data_zip: str,

@@ -154,7 +154,11 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         log(f"downloads: {fresh} of {count} figures and tables drawn (done {time.monotonic() - t0:.1f} s after "
             "the notebooks started), the rest unchanged")
     numbers = {name: r.numbers for name, r in results.items()}
-    inputs = EditionInputs(profile, dataset, resolved, inputs.notebooks, numbers)
+    # what each notebook published in this edition: its frames (a chart carries an image, a table does not)
+    frames = [json.loads(f.read_text(encoding="utf-8")) for r in results.values()
+              for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}"))]
+    headings = {str(x["id"]): str(dict(x["about"]).get("図表", x["id"])) for x in frames}
+    inputs = EditionInputs(profile, dataset, resolved, inputs.notebooks, numbers, headings)
     for r in results.values():
         for f in sorted(r.figures.iterdir()):
             if options.downloads and f.name.endswith(FRAME_SUFFIX):
@@ -162,20 +166,25 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
             shutil.copy2(f, figures / f.name)
     # The stamp and the zip come from the bytes read and validated at the start (dataset, profile):
     # a file saved since changes neither.
-    record = {"edition": editions.edition_record(profile), "stamp": editions.stamp(profile, dataset, project.root),
+    record: dict[str, Any] = {"edition": editions.edition_record(profile), "stamp": editions.stamp(profile, dataset, project.root),
               "headlines": numbers}
     pages: dict[str, bytes] = {}
     if previous is not None:
         changes = editions.changes(previous, inputs, registry)
         pages["changes.json"] = json.dumps(changes, ensure_ascii=False, indent=1).encode("utf-8")
         pages["changes.md"] = "# 前の版からの変更点\n\n```{regen-changes} changes.json\n```\n".encode()
-    # what each notebook published in this edition: its frames (a chart carries an image, a table does not)
-    frames = [json.loads(f.read_text(encoding="utf-8")) for r in results.values()
-              for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}"))]
     published = {str(x["id"]) for x in frames}
     drawn = {str(x["id"]) for x in frames if x.get("image") is not None}
     contents = edition_contents(project, {n: list(registry.steps[n].figures) for n in results}, published, drawn)
     pages["contents.json"] = json.dumps(contents, ensure_ascii=False, indent=1).encode("utf-8")
+    findings = editions.key_findings(profile, registry, [f["id"] for p in contents["parts"] for f in p["figures"]],
+                                     numbers, headings)
+    pages["findings.json"] = json.dumps({"findings": findings}, ensure_ascii=False, indent=1).encode("utf-8")
+    owners = registry.figures
+    # each figure of the edition, in reading order, with its heading and its place (the figure-data index links it)
+    record["figures"] = [{"id": f["id"], "heading": headings.get(f["id"], f["id"]),
+                          "page": f"notebooks/{owners[f['id']]}.html#{'fig' if f['kind'] == '図' else 'tbl'}-{f['id'].lower()}"}
+                         for p in contents["parts"] for f in p["figures"]]
     pages["stamp.json"] = json.dumps(record["stamp"], ensure_ascii=False, indent=1).encode("utf-8")
     pages["stamp.md"] = "# 再現性スタンプ\n\n```{regen-stamp} stamp.json\n```\n".encode()
     (result / "meta").mkdir()
@@ -306,8 +315,10 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
                 shutil.copytree(edition / "html", site / profile.id)
                 # the figure files once: the list links to the copies the pages link to (_static/figures)
                 (site / profile.id / "figures").mkdir()
-                (site / profile.id / "figures" / "index.html").write_text(
-                    editions.figures_index(profile, sorted(p.name for p in (edition / "figures").iterdir())),
+                record = json.loads((edition / "meta" / "edition.json").read_text(encoding="utf-8"))
+                (site / profile.id / "figures" / "index.html").write_text(editions.figures_index(
+                    profile, {p.name: p.stat().st_size for p in (edition / "figures").iterdir()},
+                    record.get("figures", []), editions.stylesheets(site / profile.id / "book" / "index.html")),
                     encoding="utf-8")
                 shutil.copy2(edition / "meta" / "edition.json", site / profile.id / "edition.json")
             (site / "index.html").write_text(editions.site_index(records), encoding="utf-8")

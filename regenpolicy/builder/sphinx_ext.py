@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from html.parser import HTMLParser
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -79,7 +80,159 @@ class CompoundJanomeSplitter(JanomeSplitter):
             else:
                 flush()
         flush()
-        return [w.lower() for w in words]
+        return [w.lower() for w in words if indexable(w)]
+
+
+# Not a word a reader types: digits and signs only (ticks and table cells, 100,000; the search box ignores a
+# number anyway), or with the marks of an id, an address or TeX (mhlw_fee_r4, .jp/stf, p_{\text).
+NOT_A_WORD = re.compile(r"^[\d\W]+$|^[^\w（「『]|[_/\\{}=&?@;<>|^$%#~]")
+
+
+def indexable(word: str) -> bool:
+    return bool(word) and not NOT_A_WORD.search(word)
+
+
+class VisibleText(HTMLParser):
+    """The words of raw HTML (a figure's output) as the index should see them: each element's text apart
+    (Sphinx strips the tags and runs the cells of a table together: 「0018,00020,00022」), without what is
+    not read as text on the page: drawings (the print SVG's ticks), scripts, the download panel and the
+    citation (BibTeX keys), the address of the data in print."""
+
+    SKIP_TAGS = frozenset({"script", "style", "svg", "template"})
+    SKIP_CLASSES = frozenset({"regen-print", "regen-panel", "regen-cite", "regen-print-data", "regen-noindex"})
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                      "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping: str | None = None  # the tag that started the skipped element
+        self.depth = 0  # elements of that tag open inside it
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        if self.skipping is not None:
+            self.depth += tag == self.skipping
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        if tag in self.SKIP_TAGS or classes & self.SKIP_CLASSES:
+            self.skipping, self.depth = tag, 1
+        self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skipping is not None and tag == self.skipping:
+            self.depth -= 1
+            if self.depth == 0:
+                self.skipping = None
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping is None:
+            self.parts.append(data)
+
+    @classmethod
+    def of(cls, html: str) -> str:
+        parser = cls()
+        parser.feed(html)
+        parser.close()
+        return " ".join("".join(parser.parts).split())
+
+
+TEX_TEXT = re.compile(r"\\(?:text|mathrm|textrm)\{([^{}]*)\}")
+
+
+def searchable(doctree: nodes.document) -> nodes.document:
+    """A copy of a page's doctree as the search index should read it: raw HTML as its visible words
+    (``VisibleText``), equations as their words (not their TeX source)."""
+    copy = doctree.deepcopy()
+    for node in list(copy.findall(nodes.math)) + list(copy.findall(nodes.math_block)):
+        words = " ".join(TEX_TEXT.findall(node.astext()))  # the words of an equation (\text{費用対効果})
+        node.replace_self(nodes.inline(words, words))
+    for raw in list(copy.findall(nodes.raw)):
+        if "html" in raw.get("format", "").split():
+            text = VisibleText.of(raw.astext())
+            raw.replace_self(nodes.inline(text, text))
+    return copy
+
+
+def term_weights(doctree: nodes.document, title: str, split: Any) -> dict[str, int]:
+    """How strongly a page is about each of its words: in its title, in a heading, and how often in its text
+    (one mention 6, then by the logarithm of the count: 17 mentions 25). Only the weights that differ from one
+    plain mention are kept (the others the search page assumes)."""
+    import math
+    from collections import Counter
+
+    headings: set[str] = set()
+    for node in doctree.findall(nodes.title):
+        headings.update(split(node.astext()))
+    counts: Counter[str] = Counter()
+    for text in doctree.findall(nodes.Text):
+        if not any(isinstance(a, nodes.title) for a in _ancestors(text.parent)):
+            counts.update(split(str(text)))
+    in_title = set(split(title))
+    out = {}
+    for word in set(counts) | headings:
+        weight = 12 * (word in in_title) + 6 * (word in headings) + round(6 * math.log2(1 + counts[word]))
+        if weight != PLAIN_MENTION:
+            out[word] = weight
+    return out
+
+
+PLAIN_MENTION = 6  # the weight of a word said once in a page's text (regen-search.js assumes it)
+WEIGHTS_FILE = "regen-search-weights.json"  # in Sphinx's doctree folder: every page's weights, between builds
+
+
+def _wrap_index_page(app: Any) -> None:
+    """The HTML builder's indexing of a page: the searchable copy goes to Sphinx's index, the page's weights
+    to ``regen_search_weights`` (written beside the search scripts when the build finishes)."""
+    builder = app.builder
+    if getattr(builder, "_regen_indexing", False) or not hasattr(builder, "index_page"):
+        return
+    path = Path(app.doctreedir) / WEIGHTS_FILE
+    try:
+        weights = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except ValueError:
+        weights = {}
+    app.env.__dict__["regen_search_weights"] = weights
+    index_page = builder.index_page
+
+    def index(pagename: str, doctree: nodes.document, title: str) -> None:
+        copy = searchable(doctree)
+        index_page(pagename, copy, title)
+        if getattr(builder, "indexer", None) is not None:
+            weights[pagename] = term_weights(copy, title, builder.indexer.lang.split)
+
+    builder.index_page = index
+    builder._regen_indexing = True
+
+
+def _write_search_weights(app: Any, exception: Exception | None) -> None:
+    """Every page's weights, for the search page (appended to ``language_data.js``, which only it loads):
+    ``{"docs": [docname…], "w": {word: [doc, weight, doc, weight…]}}``."""
+    weights = app.env.__dict__.get("regen_search_weights")
+    if exception is not None or app.builder.name != "html" or weights is None:
+        return
+    for gone in [d for d in weights if d not in app.env.all_docs]:
+        del weights[gone]
+    (Path(app.doctreedir) / WEIGHTS_FILE).write_text(json.dumps(weights, ensure_ascii=False, sort_keys=True),
+                                                      encoding="utf-8")
+    docs = sorted(weights)
+    table: dict[str, list[int]] = {}
+    for i, doc in enumerate(docs):
+        for word, weight in sorted(weights[doc].items()):
+            table.setdefault(word, []).extend((i, weight))
+    data = json.dumps({"docs": docs, "w": table}, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    path = Path(app.outdir) / "_static" / "language_data.js"
+    if path.is_file():
+        text = path.read_text(encoding="utf-8").split(WEIGHTS_MARK, 1)[0]
+        path.write_text(f"{text}{WEIGHTS_MARK}\nvar regenSearchWeights = {data};\n", encoding="utf-8")
+
+
+WEIGHTS_MARK = "/* regen-search weights (sphinx_ext._write_search_weights) */"
 
 
 # --- references to figures and tables -----------------------------------------------------------------
@@ -112,9 +265,20 @@ def _link_references(app: Any, doctree: nodes.document, docname: str) -> None:
     """「図 K1」 in the prose → a link to the figure, wherever it is."""
     anchors = getattr(app.env, "regen_anchors", {})
     report_figures = set(_edition(app).get("figure_ids", ()))
+    for ref in list(doctree.findall(nodes.reference)):
+        figure = ref.get("regen_figure")
+        if figure is None:
+            continue
+        anchor = next((a for a in (f"fig-{figure.lower()}", f"tbl-{figure.lower()}") if a in anchors), None)
+        if anchor is None:  # not in this edition's pages: the words stay, unlinked
+            ref.replace_self(nodes.Text(ref.astext()))
+            continue
+        target = "" if anchors[anchor] == docname else app.builder.get_relative_uri(docname, anchors[anchor])
+        ref["refuri"] = f"{target}#{anchor}"
     for text in list(doctree.findall(nodes.Text)):
         parent = text.parent
-        if parent is None or any(isinstance(a, SKIP) for a in _ancestors(parent)):
+        if parent is None or any(isinstance(a, SKIP) or "regen-nolink" in a.get("classes", ())
+                                 for a in _ancestors(parent)):
             continue
         value = str(text)
         if not REFERENCE.search(value):
@@ -481,6 +645,22 @@ class _JsonDirective(SphinxDirective):
         return json.loads(path.read_text(encoding="utf-8"))
 
 
+def figure_list(figures: list[dict[str, str]], *, linked: bool) -> nodes.bullet_list:
+    """Figures by their headings (「図 K1 …」); ``linked``: each a link to the figure in this edition
+    (``regen_figure``: its address is filled in once every page's anchors are known, ``_link_references``)."""
+    items = nodes.bullet_list(classes=["regen-figure-list"])
+    for f in figures:
+        p = nodes.paragraph()
+        if linked:
+            ref = nodes.reference("", "", internal=True, refuri="#", classes=["regen-xref"], regen_figure=f["id"])
+            ref += nodes.Text(f["heading"])
+            p += ref
+        else:  # a figure this edition leaves out: named, not linked, not marked absent again
+            p += nodes.inline(f["heading"], f["heading"], classes=["regen-nolink"])
+        items += nodes.list_item("", p)
+    return items
+
+
 class ChangesDirective(_JsonDirective):
     """「前の版からの変更点」 from the JSON the build wrote (``regenpolicy.builder.editions.changes``)."""
 
@@ -494,10 +674,10 @@ class ChangesDirective(_JsonDirective):
         out.append(section(self, "設定とパラメータ",
                            table(["図・範囲", "項目", "前の版", "この版"], rows) if rows else para("変更なし。")))
         figures: list[nodes.Node] = []
-        if c["figures_added"]:
-            figures.append(para("この版で加わった図表：" + "、".join(c["figures_added"])))
-        if c["figures_removed"]:
-            figures.append(para("この版で除いた図表：" + "、".join(c["figures_removed"])))
+        for key, words, linked in (("figures_added", "この版で加わった図表", True),
+                                   ("figures_removed", "この版で除いた図表", False)):
+            if c[key]:
+                figures += [para(f"{words}（{len(c[key])}）："), figure_list(c[key], linked=linked)]
         if c["vintage"]:
             figures.append(table(["表", "前の版のデータ", "この版のデータ"], c["vintage"]))
         out.append(section(self, "収録図とデータの版", *(figures or [para("変更なし。")])))
@@ -508,13 +688,9 @@ class ChangesDirective(_JsonDirective):
                 items += nodes.list_item("", para("この版で加わった表"))
             if t["table"] == "removed":
                 items += nodes.list_item("", para("この版でなくなった表"))
-            for k in t["added"]:
-                items += nodes.list_item("", para(f"追加：{k}"))
-            for k in t["removed"]:
-                items += nodes.list_item("", para(f"削除：{k}"))
-            for k, col, a, b, src in t["revised"]:
-                items += nodes.list_item("", para(f"改訂：{k} の {col}：{a} → {b}（出所 {src}）"))
-            data.append(section(self, f"{t['title']}（{t['file']}）", items))
+            for text in t["items"]:
+                items += nodes.list_item("", para(text))
+            data.append(section(self, t["title"], para(f"変更 {len(t['items'])} 件（data/{t['file']}）"), items))
         out.append(section(self, "データ", *(data or [para("変更なし。")])))
         moved = c["headlines"]
         out.append(section(self, "見出しの数値",
@@ -546,6 +722,27 @@ class ContentsDirective(_JsonDirective):
         return [items]
 
 
+class FindingsDirective(_JsonDirective):
+    """The edition's headline numbers (``regenpolicy.builder.editions.key_findings``): one item per figure, its
+    name linked to the figure, its sentence with the glued numbers in bold; every part is text to docutils."""
+
+    def run(self) -> list[nodes.Node]:
+        findings = self.data()["findings"]
+        if not findings:
+            return []
+        items = nodes.bullet_list(classes=["regen-findings"])
+        for f in findings:
+            p = nodes.paragraph()
+            ref = nodes.reference("", "", internal=True, refuri="#", classes=["regen-xref"], regen_figure=f["id"])
+            ref += nodes.Text(f["name"])
+            p += [ref, nodes.Text("　")]
+            for part in f["parts"]:
+                p += nodes.strong(part["text"], part["text"], classes=["regen-number"]) if "glue" in part \
+                    else nodes.Text(part["text"])
+            items += nodes.list_item("", p)
+        return [items]
+
+
 class StampDirective(_JsonDirective):
     """「再現性スタンプ」 from the edition's stamp."""
 
@@ -573,6 +770,10 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _escape_context, priority=100)
     app.connect("html-page-context", _page_context, priority=800)
     app.connect("builder-inited", _translate_ui)
+    app.connect("builder-inited", _wrap_index_page)
+    app.connect("build-finished", _write_search_weights)
+    # the search page's scorer (Sphinx puts it in language_data.js, which only the search page loads)
+    app.config.html_search_scorer = str(Path(__file__).with_name("templates") / "regen-search.js")
     app.connect("build-finished", _fill_js_messages)
     app.connect("build-finished", _root_page, priority=400)
     app.connect("doctree-read", _collect_anchors)
@@ -584,4 +785,5 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("regen-changes", ChangesDirective)
     app.add_directive("regen-stamp", StampDirective)
     app.add_directive("regen-contents", ContentsDirective)
+    app.add_directive("regen-findings", FindingsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

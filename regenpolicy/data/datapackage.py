@@ -44,6 +44,8 @@ def field(col: Column) -> dict[str, Any]:
         out["format"] = "uri"
     if col.type == "boolean":
         out["trueValues"], out["falseValues"] = TRUE, FALSE
+    if col.label:
+        out["title"] = col.label
     if col.description:
         out["description"] = col.description
     if col.unit:

@@ -86,6 +86,7 @@ class Column(BaseModel):
     name: Name
     type: ColumnType
     required: StrictBool = True  # a cell may be empty only when false
+    label: Annotated[str, StringConstraints(min_length=1, max_length=80)] | None = None  # its name for readers (承認整理日)
     unit: Annotated[str, StringConstraints(max_length=40)] | None = None
     description: Words | None = None
     enum: tuple[Scalar, ...] | None = Field(None, min_length=1, max_length=1_000)
@@ -159,6 +160,12 @@ class TableSpec(BaseModel):
     sources: tuple[Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=64)], ...] = ()
     versions: dict[VersionId, CsvFile] = Field(default_factory=dict, max_length=50)  # data vintages
     min_rows: Annotated[StrictInt, Field(ge=0, le=MAX_ROWS)] = 1  # the figures that read it need these
+    # how a reader names a row (the changes page): these columns' values, joined (``[code, item_ja]``:
+    # 「K921 2ロ 造血幹細胞採取 …」); none declared: the primary key
+    label: tuple[Name, ...] = Field((), max_length=5)
+    # a key column whose later value supersedes the row with the same other key (fee_schedule: revision;
+    # points stay in force until a later revision row): a new row of it is the value before → after
+    revision: Name | None = None
 
     @field_validator("description")
     @classmethod
@@ -182,6 +189,24 @@ class TableSpec(BaseModel):
         if names and unknown:
             raise ValueError(f"{', '.join(unknown)} is not a declared column; the key must name declared columns")
         return key
+
+    @field_validator("label")
+    @classmethod
+    def _label_of_declared_columns(cls, label: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        names = [c.name for c in info.data.get("columns") or ()]
+        unknown = [k for k in label if k not in names]
+        if names and unknown:
+            raise ValueError(f"{', '.join(unknown)} is not a declared column; a row's label names declared columns")
+        return label
+
+    @field_validator("revision")
+    @classmethod
+    def _revision_in_the_key(cls, revision: str | None, info: ValidationInfo) -> str | None:
+        key = info.data.get("primary_key")
+        if revision is not None and key is not None and (revision not in key or len(key) < 2):
+            raise ValueError(f"'{revision}' must be a column of a primary key of two or more columns "
+                             f"(the key is {', '.join(key)})")
+        return revision
 
     @field_validator("versions")
     @classmethod

@@ -86,16 +86,19 @@ def test_what_changed_pages(site):
     text = text_of(site / "jri-2025" / "book" / "_generated" / "changes.html")
     assert "前の版からの変更点" in text and "firm-2023-07" in text
     assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2022 2024" in text  # the one setting that moved
-    assert "診療報酬点数（造血幹細胞採取・移植、CAR-T、入院料・ICU） 2022 最新" in text  # the vintage pinned by the FIRM edition
-    assert "追加：K922-2 / 2024" in text and "追加：A100 1イ / 2022" in text  # rows the 2022 vintage did not have
-    assert "この版で加わった図表：" in text and "C2-RP" in text
+    assert "診療報酬点数（造血幹細胞採取・移植、CAR-T、入院料・ICU） 2022 2024" in text  # each edition pins its fee vintage
+    # rows the 2022 vintage did not have, by the fee's code, name and points (tests/integration/test_site_words.py)
+    assert "K922-2 CAR発現生T細胞投与（一連につき）：点数 30,850点（2022年度から変わらず）" in text
+    assert "追加：A100 1イ 一般病棟入院基本料 急性期一般入院料1（1日につき）：点数 1,650点（2022年度）" in text
+    assert "この版で加わった図表（15）：" in text and "図 C2-RP " in text
     assert (site / "default" / "book" / "_generated" / "changes.html").exists()
     # the next submission, against jri-2025: the FY2026 fee schedule and pricing rules, and what they move
     text = text_of(site / "2026-11" / "book" / "_generated" / "changes.html")
     assert "jri-2025" in text
     assert "診療報酬改定年度（この年度に有効な点数と薬価を用いる）（年度） 2024 2026" in text
     assert "薬価の再算定ルールの年度（data/repricing_rules.csv の rule_set）（年度） 2024 2026" in text
-    assert "この版で加わった図表：F1、F2、F3、P1、P1-TOR、P2、Q1、T4、T5" in text
+    assert "この版で加わった図表（9）：" in text
+    assert all(re.search(rf"[図表] {f} ", text) for f in ("F1", "F2", "F3", "P1", "P1-TOR", "P2", "Q1", "T4", "T5"))
     assert "支払額は患者1人当たり〔 〕 万円 115.9 122.2" in text  # the FY2026 ward fees and R8's per-day payments pay more
     assert "差し引き〔 〕 万円" not in text  # the cost no fee pays does not move: the unpaid steps are unchanged in 2026
     assert "k1_" not in text  # numbers glued for tables are not headlines; no raw names

@@ -90,3 +90,35 @@ def test_a_page_paints_before_its_scripts_load():
     assert "searchindex.js" in light_page(head, "search")  # the search page searches
     with pytest.raises(ValueError, match="fa-unknown"):
         light_page('<i class="fa-solid fa-unknown"></i>', "x")
+
+
+# --- search ---------------------------------------------------------------------------------------------
+def test_the_index_keeps_words_and_leaves_out_ticks_ids_addresses_and_tex():
+    split = sphinx_ext.CompoundJanomeSplitter({"type": "regenpolicy.builder.sphinx_ext.CompoundJanomeSplitter"}).split
+    words = split("K921 2ロ は 17,440点。出所 mhlw_fee_r4、https://www.mhlw.go.jp/stf/newpage_64496 と 0018,00020")
+    assert "k921" in words and "点" in words
+    assert not [w for w in words if "_" in w or "/" in w or (w[0].isdigit() and not any(c.isalpha() for c in w))]
+    assert all(sphinx_ext.indexable(w) for w in ("k921", "car-t", "市場拡大再算定", "1点"))
+    assert not any(sphinx_ext.indexable(w) for w in ("100,000", ",000,0001,700", "p_{\\text", ".jp/stf", "2024"))
+
+
+def test_a_figure_s_html_is_indexed_as_the_words_a_reader_sees():
+    html = ('<figure><h2>図 K1 <span>支払</span></h2><div class="regen-print"><svg><text>0018</text><g><text>'
+            '00020</text></g></svg><div><p>印刷用</p></div></div><table><tr><td>K921</td><td>100,000</td></tr></table>'
+            '<div class="regen-panel"><a>CSV</a><div class="regen-cite"><pre>@techreport{regenpolicy-K1}</pre></div></div>'
+            '<br><script>{"ticks": [1]}</script><p>本文&amp;注</p></figure>')
+    assert sphinx_ext.VisibleText.of(html) == "図 K1 支払 K921 100,000 本文&注"
+
+
+def test_a_page_is_weighted_by_where_a_word_stands_and_how_often():
+    from docutils.core import publish_doctree
+
+    tree = publish_doctree("K921 の頁\n=========\n\n見出し 費用\n-----------\n\n"
+                           + "費用 は K921 です。" * 17 + "\n\n市場 です。\n")
+    split = sphinx_ext.CompoundJanomeSplitter({"type": ""}).split
+    w = sphinx_ext.term_weights(tree, "K921 の頁", split)
+    assert w["k921"] > w["費用"] > sphinx_ext.PLAIN_MENTION  # in the title > in a heading; both often in the text
+    assert "市場" not in w  # once, in the text only: the weight the search page assumes
+    one = sphinx_ext.term_weights(publish_doctree("題\n==\n\nK921 です。\n"), "題", split)
+    many = sphinx_ext.term_weights(publish_doctree("題\n==\n\n" + "K921 です。" * 17 + "\n"), "題", split)
+    assert "k921" not in one and many["k921"] == 25

@@ -67,6 +67,17 @@ def test_the_base_declaration_is_read_as_models() -> None:
     assert prices.column("year").minimum == 2000 and prices.column("year").unit == "年"
 
 
+def test_a_row_s_label_and_its_revision_column_are_declared_columns() -> None:
+    tables = parse(BASE.replace("    min_rows: 2\n", "    min_rows: 2\n    label: [kind]\n    revision: year\n")
+                   .replace("{name: kind, type: string,", "{name: kind, type: string, label: 種類,"))
+    assert tables["prices"].label == ("kind",) and tables["prices"].revision == "year"
+    assert tables["prices"].column("kind").label == "種類"
+    [problem] = refused(BASE.replace("    min_rows: 2\n", "    min_rows: 2\n    label: [name]\n"))
+    assert "name is not a declared column; a row's label names declared columns" in str(problem)
+    [problem] = refused(BASE.replace("    min_rows: 2\n", "    min_rows: 2\n    revision: price\n"))
+    assert "'price' must be a column of a primary key" in str(problem)
+
+
 # Each case: the line replaced (by its start), the new text, where the problem is, words of the message.
 CASES = [
     ("    columns:\n      - {name: source_id", "    columns: 5\n    x_columns:\n      - {name: source_id",
@@ -184,11 +195,14 @@ def test_any_value_of_any_key_is_accepted_or_a_located_problem() -> None:
 
 def test_the_shipped_metadata_through_its_loader(data_copy: Path) -> None:
     tables = load_metadata(data_copy)
-    assert tables["fee_schedule"].version_files == {"2022": "vintages/fee_schedule_2022.csv"}
+    assert tables["fee_schedule"].version_files == {"2022": "vintages/fee_schedule_2022.csv",
+                                                    "2024": "vintages/fee_schedule_2024.csv"}
+    # how the changes page names a fee and reads its revisions
+    assert tables["fee_schedule"].label == ("code", "item_ja") and tables["fee_schedule"].revision == "revision"
     edit(data_copy / "metadata.yaml", "      - {name: status, type: string, enum: [printed, derived, assumption]}",
          "      - {name: status, type: string, enum: 5}")
     with pytest.raises(DataValidationError) as info:
         load_dataset(data_copy)
     (problem,) = info.value.problems
-    assert str(problem) == ("data/metadata.yaml, line 34, column 44: table 'market_global_total', column 'status', "
+    assert str(problem) == ("data/metadata.yaml, line 35, column 44: table 'market_global_total', column 'status', "
                             "enum: expected a list (found 5)")

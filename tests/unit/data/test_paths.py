@@ -85,7 +85,7 @@ def test_a_vintage_behind_a_link_is_refused_too(data_copy: Path, tmp_path: Path)
     shutil.move(data_copy / "vintages" / "fee_schedule_2022.csv", outside)
     (data_copy / "vintages" / "fee_schedule_2022.csv").symlink_to(outside)
     message = problems_for(data_copy)
-    assert "data/metadata.yaml, line 79, column 15: table 'fee_schedule': file 'vintages/fee_schedule_2022.csv'" in message
+    assert "data/metadata.yaml, line 80, column 15: table 'fee_schedule': file 'vintages/fee_schedule_2022.csv'" in message
 
 
 def test_metadata_yaml_itself_behind_a_link_is_refused(data_copy: Path, tmp_path: Path) -> None:

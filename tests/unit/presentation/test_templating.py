@@ -133,7 +133,8 @@ def test_site_and_figure_indexes(s):
         title = s
         date = s
 
-    check(parse(editions.figures_index(Profile(), [s, "M1.csv"]), document=True), [s])
+    figures = [{"id": "M1", "heading": s, "page": "notebooks/m1_market.html#fig-m1"}]
+    check(parse(editions.figures_index(Profile(), {s: 10, "M1.csv": 2000}, figures), document=True), [s])
     seen("builder/templates/site_index.html.j2", "builder/templates/figures_index.html.j2")
 
 
