@@ -223,6 +223,14 @@ for name, step in registry.steps.items():
     for f in (run / 'out' / 'figures').iterdir():
         shutil.copy2(f, figures / f.name)
     draw_all(run / 'out' / 'figures', figures, Path('_baseline_draw_cache'))
+# the list of figures the chapters read (regen-contents), as the build writes it from what was published
+from regenpolicy.builder.book import edition_contents
+from regenpolicy.presentation.draw import FRAME_SUFFIX
+frames = [json.loads(f.read_text(encoding='utf-8')) for f in figures.glob('*' + FRAME_SUFFIX)]
+contents = edition_contents(project, {n: list(s.figures) for n, s in registry.steps.items()},
+                            {str(x['id']) for x in frames}, {str(x['id']) for x in frames if x.get('image') is not None})
+(src / 'book' / '_generated').mkdir(parents=True, exist_ok=True)
+(src / 'book' / '_generated' / 'contents.json').write_text(json.dumps(contents, ensure_ascii=False), encoding='utf-8')
 book = subprocess.run([str(Path(sys.executable).with_name('jupyter-book')), 'build', str(src), '--all',
                        '--builder', 'html'], capture_output=True, text=True)
 if book.returncode:

@@ -781,7 +781,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("env-merge-info", _merge_anchors)
     app.connect("doctree-resolved", _link_references)
     app.add_config_value("regen_edition", {}, "html")
-    app.add_config_value("regen_code", "", "html")  # the build's code: a new version rewrites every page
+    # the build's code: a new version re-reads every page (a directive's output is made when a page is read)
+    app.add_config_value("regen_code", "", "env")
     app.add_directive("regen-changes", ChangesDirective)
     app.add_directive("regen-stamp", StampDirective)
     app.add_directive("regen-contents", ContentsDirective)
