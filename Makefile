@@ -29,12 +29,12 @@ preview: setup
 # a module's build stay in one process (--dist loadgroup). The slowest are listed at the end.
 TEST_WORKERS ?= 2
 test: setup lint
-	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS)
+	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS) --dist loadgroup
 	$(PY) -m pytest tests/integration -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=30
 
 # The unit tests of the models, the data checks, escaping, parameters and the build's logic.
 test-fast: setup
-	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS)
+	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS) --dist loadgroup
 
 lint: setup
 	.venv/bin/ruff check regenpolicy tests benchmarks
