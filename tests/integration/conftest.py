@@ -3,8 +3,10 @@ with its PDF and deck) and ``editions_site`` (every edition in submissions/ as o
 
 The build tests run in two processes (pytest-xdist, ``make test``): a build that tests of both
 processes read is made by the first process that asks for it while the other waits for it
-(``built_once``), so it is made once; tests that share a module's fixture and edit or depend on one
-another's state keep to one process with ``pytest.mark.xdist_group`` (``--dist loadgroup``).
+(``built_once``), so it is made once; the tests of one module run in one process, in the order
+written (``--dist loadfile``), so a module-scoped fixture is made once and tests that edit it in
+turn (test_rebuilds.py) see each other's edits. (pytest-xdist 3.8's ``xdist_group`` marks do nothing
+under pytest 9: its ``--dist loadgroup`` renames ``item._nodeid``, which pytest 9 no longer reads.)
 """
 
 from __future__ import annotations
@@ -46,24 +48,14 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callab
     return folder
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The build tests' order and grouping for ``--dist loadgroup``: the modules in FIRST first; a test
-    that uses a module-scoped fixture (a build that the module's tests share, or edit in turn) runs in
-    the process that runs the module's other such tests, in the order written."""
-    here = Path(__file__).parent
+    """The modules in FIRST first (``--dist loadfile`` hands out modules in this order)."""
 
     def rank(item: pytest.Item) -> int:
         name = item.path.name
         return FIRST.index(name) if name in FIRST else len(FIRST)
 
     items.sort(key=rank)  # stable: within a module the order stays as written
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if here not in item.path.parents or info is None or item.get_closest_marker("xdist_group"):
-            continue
-        if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture(scope="session", autouse=True)
