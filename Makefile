@@ -24,14 +24,17 @@ preview: setup
 	$(PY) -m regenpolicy preview --submission $(SUBMISSION) --port $(PORT)
 
 # Everything: lint and types, the unit tests (seconds), then the tests of the real build.
-# The build tests share one notebook cache (tests/integration/conftest.py); the slowest are listed at the end.
+# Both run in $(TEST_WORKERS) processes (pytest-xdist). The build tests share one notebook cache and
+# each session build is made once for both processes (tests/integration/conftest.py); tests that share
+# a module's build stay in one process (--dist loadfile). The slowest are listed at the end.
+TEST_WORKERS ?= 2
 test: setup lint
-	$(PY) -m pytest tests/unit
-	$(PY) -m pytest tests/integration --durations=30
+	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest tests/integration -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 # The unit tests of the models, the data checks, escaping, parameters and the build's logic.
 test-fast: setup
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: setup
 	.venv/bin/ruff check regenpolicy tests benchmarks

@@ -1,8 +1,20 @@
-"""The real build, once per session: the default report with its PDF, from the shipped project."""
+"""The real builds, each once per session, from the shipped project: ``built`` (the default report
+with its PDF and deck) and ``editions_site`` (every edition in submissions/ as one site).
+
+The build tests run in two processes (pytest-xdist, ``make test``): a build that tests of both
+processes read is made by the first process that asks for it while the other waits for it
+(``built_once``), so it is made once; the tests of one module run in one process, in the order
+written (``--dist loadfile``), so a module-scoped fixture is made once and tests that edit it in
+turn (test_rebuilds.py) see each other's edits. (pytest-xdist 3.8's ``xdist_group`` marks do nothing
+under pytest 9: its ``--dist loadgroup`` renames ``item._nodeid``, which pytest 9 no longer reads.)
+"""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,16 +23,47 @@ from tests.conftest import ROOT, SESSION_CACHE, run_cli
 
 pytestmark = pytest.mark.build
 
+# Modules whose slowest fixture should start first, so that the longest chain of work does not start last
+# when the tests are spread over processes (the hostile build runs every notebook afresh).
+FIRST = ("test_security.py", "test_editions.py", "test_deck.py")
+
+
+def session_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's scratch folder, one for all pytest-xdist processes."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """``<session>/<name>``, made by ``make`` once for the whole session: the first process to ask makes
+    it while any other that asks waits on a lock, then reads the same folder (no test writes into it)."""
+    base = session_base(tmp_path_factory)
+    folder, done = base / name, base / f"{name}.done"
+    with (base / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules in FIRST first (``--dist loadfile`` hands out modules in this order)."""
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return FIRST.index(name) if name in FIRST else len(FIRST)
+
+    items.sort(key=rank)  # stable: within a module the order stays as written
+
 
 @pytest.fixture(scope="session", autouse=True)
 def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One notebook cache for every build of the session (``--cache-dir``): the first build that runs a
     notebook pays for it, every other build with the same inputs reuses it. Under pytest-xdist the
     workers share it (the cache is content-addressed and its entries appear by one rename)."""
-    base = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        base = base.parent
-    cache = base / "session-cache"
+    cache = session_base(tmp_path_factory) / "session-cache"
     cache.mkdir(exist_ok=True)
     SESSION_CACHE[:] = [cache]
     return cache
@@ -29,10 +72,27 @@ def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default report built once, for real, into a scratch folder."""
-    out = tmp_path_factory.mktemp("build")
-    proc = run_cli(ROOT, "build", "--out", str(out))
-    assert proc.returncode == 0, f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return out
+
+    def make(out: Path) -> None:
+        proc = run_cli(ROOT, "build", "--out", str(out))
+        assert proc.returncode == 0, f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+
+    return built_once(tmp_path_factory, "build", make)
+
+
+@pytest.fixture(scope="session")
+def editions_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every edition in submissions/ built for real, with PDFs and decks, into one site
+    (``<tmp>/_build/site``); each edition's own build stays beside it in ``<tmp>/_build/editions/<id>``
+    (read by test_deck.py). ``site.log`` beside it holds the build's output."""
+
+    def make(root: Path) -> None:
+        out = root / "_build" / "site"
+        proc = run_cli(ROOT, "site", "--out", str(out), timeout=1800)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        (root / "site.log").write_text(proc.stdout, encoding="utf-8")
+
+    return built_once(tmp_path_factory, "editions", make) / "_build" / "site"
 
 
 @pytest.fixture(scope="session")

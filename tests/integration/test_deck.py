@@ -22,18 +22,24 @@ from regenpolicy.builder.profile import load_profile
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.presentation import deck as model
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
 
 EDITION = "firm-2023-07"
 NATIVE = {"M1": ("year", "modality", "value_oku_yen"), "A1": ("year", "modality", "cumulative")}
 
 
 @pytest.fixture(scope="module")
-def edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("deck")
-    proc = run_cli(ROOT, "build", "--submission", EDITION, "--out", str(out))
-    assert proc.returncode == 0, f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    assert "deck:" in proc.stdout
+def edition(editions_site: Path) -> Path:
+    """The edition's own build, made (with its PDF and deck) by the session's build of every edition
+    (``editions_site``, tests/integration/conftest.py): the same command as ``make report
+    SUBMISSION=firm-2023-07``, whose output folder it is."""
+    root = editions_site.parent
+    log = (root.parent / "site.log").read_text(encoding="utf-8")
+    (own,) = [part for part in log.split("[build] submission '")[1:] if part.startswith(f"{EDITION}'")]
+    assert "\n[build] deck: " in own, own[-3000:]
+    out = root / "editions" / EDITION
+    # the oldest edition: built with no edition before it, as ``make report`` builds it alone
+    assert not (out / "html" / "book" / "_generated" / "changes.html").exists()
     return out
 
 

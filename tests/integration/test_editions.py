@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, copy_project, edit, run_cli
+from tests.conftest import copy_project, edit, run_cli
 
 
 def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_path):
@@ -42,12 +42,10 @@ def test_editions_from_different_vintages_differ_only_where_the_data_differ(tmp_
     assert "data/vintages/fee_schedule_test.csv" in stamps[1]["data"] and "data/fee_schedule.csv" in stamps[0]["data"]
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site") / "_build" / "site"
-    proc = run_cli(ROOT, "site", "--out", str(out), timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
+@pytest.fixture
+def site(editions_site) -> Path:
+    """Every edition as one site, built once for the session (tests/integration/conftest.py)."""
+    return editions_site
 
 
 def text_of(page: Path) -> str:

@@ -32,6 +32,7 @@ HOSTILE = [payload(False), payload(True), *CORPUS[:8]]
 BAD_ELEMENTS = {"img", "iframe", "object", "embed", "link", "frame"}
 
 rendered: dict[str, int] = {}  # template → how many hostile renderings this module made
+# (the last test reads what the others rendered: make test runs a module's tests in one process, in order)
 
 
 def parse(out: str, *, document: bool = False) -> lxml.html.HtmlElement:
