@@ -19,7 +19,11 @@ from tests.conftest import ROOT
 
 def elements(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
     """Every structure element, in reading order."""
-    out, stack = [], [pdf.Root.StructTreeRoot.K]
+    return _walk(pdf.Root.StructTreeRoot.K)
+
+
+def _walk(top: object) -> list[pikepdf.Dictionary]:
+    out, stack = [], [top]
     while stack:
         node = stack.pop()
         if isinstance(node, pikepdf.Dictionary) and "/S" in node:
@@ -143,12 +147,5 @@ def kids(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
 
 
 def elements_below(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
-    out, stack = [], [element]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, pikepdf.Dictionary) and "/S" in node:
-            out.append(node)
-            kids = node.get("/K")
-            if kids is not None:
-                stack.extend(reversed(list(kids)) if isinstance(kids, pikepdf.Array) else [kids])
-    return out
+    """``element`` and every structure element below it, in reading order."""
+    return _walk(element)
