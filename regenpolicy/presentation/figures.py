@@ -190,7 +190,8 @@ def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame
 
 
 def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -> tuple[str, Any]:
-    """A cell as ``data_table.html.j2`` shows it: (text, lines or link; the value)."""
+    """A cell as ``data_table.html.j2`` shows it: (text, number, lines or link; the value). A number
+    never breaks across lines (``td.regen-num``), on a phone or in the PDF."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "text", "—"
     if link:
@@ -199,7 +200,10 @@ def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -
         shown = fmt(value) if callable(fmt) else fmt.format(value)
     else:
         shown = str(value)
-    return ("lines" if multiline else "text"), shown
+    if multiline:
+        return "lines", shown
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy bool_ is not Real
+    return ("number" if is_number else "text"), shown
 
 
 def table_context(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,

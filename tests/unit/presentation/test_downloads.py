@@ -8,6 +8,8 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from regenpolicy.presentation import downloads, figures
+from regenpolicy.presentation.templating import render
+from tests.conftest import ROOT
 
 
 def _reader() -> pd.DataFrame:
@@ -55,3 +57,15 @@ def test_years_in_a_data_table_have_no_thousands_separator():
     frame = pd.DataFrame({"年": [2020, 2025], "承認年": [2019, 2020], "市場規模［億円］": [6812, 117018]})
     rows = [[value for _, value in r["cells"]] for r in figures.data_table(frame, "図 M1 のデータ")["rows"]]
     assert rows == [["2020", "2019", "6,812"], ["2025", "2020", "117,018"]]
+
+
+def test_a_number_in_a_data_table_is_a_cell_that_never_breaks():
+    """P1-TOR's last column (振れ幅) is a number: it printed as '1,767.0' / '04811' in the PDF when the last
+    column was let wrap as if it were a note."""
+    frame = pd.DataFrame({"パラメータ": ["年齢"], "振れ幅": [1767.004811], "注": ["長い注記"], "有無": [True]})
+    table = figures.data_table(frame, "図 X のデータ")
+    assert [kind for kind, _ in table["rows"][0]["cells"]] == ["text", "number", "text", "text"]
+    html = render("data_table.html.j2", table=table)
+    assert '<td class="regen-num">1,767.004811</td>' in html and "<td>長い注記</td>" in html
+    css = (ROOT / "book/_static/report.css").read_text(encoding="utf-8")
+    assert "td.regen-num, th.regen-num { white-space: nowrap !important; }" in css
