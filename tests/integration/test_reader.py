@@ -342,7 +342,8 @@ def test_pdf_is_a_publication(built):
     top = [t for d, t in outline if d == 0]
     assert {"目次", "図表一覧", "市場と産業", "診療報酬と薬剤費", "付録"} <= set(top)
     assert max(d for d, _ in outline) >= 2  # part (with its one chapter of the same title) → section → figure
-    assert any(d == 2 and t.startswith("診療報酬：") for d, t in outline)
+    assert any(d == 1 and t.startswith("診療報酬：") for d, t in outline)  # the section, under its part
+    assert any(d == 2 and t.startswith("図 K1 ") for d, t in outline)  # its figure, under the section
     uris, internal = [], 0
     dests = {str(name).lstrip("/") for name in reader.named_destinations}
     for page in reader.pages:
