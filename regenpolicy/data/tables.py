@@ -20,6 +20,7 @@ import io
 import os
 import re
 import stat
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -296,8 +297,33 @@ def _record(table: Table, header: list[str], row: list[str], line: int, rel: str
     return record, problems
 
 
+# Tables already parsed in this process, by declaration, bytes and name: a long-lived process (preview, a
+# site of several editions, the tests) reads the same unchanged files again and again. Bounded by entries
+# and by bytes; each caller gets its own copy of the frame, so no caller sees another's changes.
+_PARSED: OrderedDict[tuple[str, bytes, str], tuple[pd.DataFrame | None, tuple[Problem, ...], int]] = OrderedDict()
+PARSED_MAX_ENTRIES = 256
+PARSED_MAX_BYTES = 64 * 2**20
+
+
 def parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Check one CSV's bytes against its declaration and return it typed (with a ``_line`` column)."""
+    """Check one CSV's bytes against its declaration and return it typed (with a ``_line`` column).
+
+    The same declaration, bytes and name give the same answer, so it is remembered (``_PARSED``)."""
+    key = (table.model_dump_json(), hashlib.sha256(raw).digest(), rel)
+    hit = _PARSED.get(key)
+    if hit is None:
+        parsed, found = _parse_table(table, raw, rel)
+        hit = (parsed, tuple(found), len(raw))
+        _PARSED[key] = hit
+        while len(_PARSED) > PARSED_MAX_ENTRIES or sum(h[2] for h in _PARSED.values()) > PARSED_MAX_BYTES:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(key)
+    frame, kept, _ = hit
+    return (None if frame is None else frame.copy(deep=True)), list(kept)
+
+
+def _parse_table(table: Table, raw: bytes, rel: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     text, problem = _decode(rel, PurePosixPath(table.file).name, raw)
     if problem:
         return None, [problem]
@@ -434,11 +460,12 @@ def _foreign_keys(tables: dict[str, Table], frames: dict[str, pd.DataFrame], dat
             target_table, _, target_col = (col.foreign_key or "").partition(".")
             if table.name not in frames or target_table not in frames:
                 continue
-            allowed = set(frames[target_table][target_col].dropna())
+            allowed = {v for v in frames[target_table][target_col].tolist() if not pd.isna(v)}
             target_file = project_relative(data_dir / tables[target_table].file, data_dir)
             what = "fee code" if target_table == "fee_schedule" else target_col
-            for line, value in zip(frames[table.name]["_line"], frames[table.name][col.name], strict=True):
-                if not pd.isna(value) and value not in allowed:
+            frame = frames[table.name]
+            for line, value in zip(frame["_line"].tolist(), frame[col.name].tolist(), strict=True):
+                if value not in allowed and not pd.isna(value):
                     yield Problem(project_relative(data_dir / table.file, data_dir),
                                   f"unknown {what} '{value}'; expected one of the {target_col} values in "
                                   f"{target_file}: {', '.join(sorted(map(str, allowed)))}", int(line), col.name)

@@ -15,6 +15,9 @@ declarations) is read here, so that one rule holds for all of them:
 
 from __future__ import annotations
 
+import copy
+import hashlib
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,9 +145,30 @@ def _positions(root: yaml.Node) -> dict[Loc, tuple[int, int]]:
     return out
 
 
+# Documents already parsed in this process (by their bytes and bounds), as the tables are: each caller
+# gets its own copy of the value.
+_PARSED: OrderedDict[tuple[bytes, int, int, int], YamlDocument] = OrderedDict()
+PARSED_MAX_ENTRIES = 128
+
+
 def load_yaml(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH,
               max_nodes: int = MAX_NODES) -> YamlDocument:
-    """Parse one YAML document from ``data``; raise :class:`YamlError` with its line and column."""
+    """Parse one YAML document from ``data``; raise :class:`YamlError` with its line and column.
+
+    The same bytes give the same document, so a parsed one is remembered (``_PARSED``)."""
+    key = (hashlib.sha256(data).digest(), max_bytes, max_depth, max_nodes)
+    hit = _PARSED.get(key)
+    if hit is None:
+        hit = _parse(data, max_bytes, max_depth, max_nodes)
+        _PARSED[key] = hit
+        while len(_PARSED) > PARSED_MAX_ENTRIES:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(key)
+    return YamlDocument(copy.deepcopy(hit.value), dict(hit.positions))
+
+
+def _parse(data: bytes, max_bytes: int, max_depth: int, max_nodes: int) -> YamlDocument:
     if len(data) > max_bytes:
         raise YamlError(YamlProblem(f"{len(data):,} bytes: larger than the {max_bytes:,} bytes accepted"))
     text = _utf8(data)

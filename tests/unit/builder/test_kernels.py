@@ -24,11 +24,12 @@ def run(km, code: str) -> str:
     return run_async(go())
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def kernels():
+    """One warm set for the module (starting it imports everything: seconds); the last test closes it."""
     k = WarmKernels(2, "regenpolicy")
     yield k
-    k.close()
+    k.close()  # again, if a test stopped before closing it: closing twice is harmless
 
 
 def test_kernels_are_separate_processes_with_the_imports_done(kernels):

@@ -116,3 +116,20 @@ def test_a_control_character_and_a_bad_value_keep_their_messages() -> None:
         "data/t.csv, line 2, column 'n': -1 is out of range; expected a non-negative integer",
         "data/t.csv, line 2, column 'note': '\\x1b]0;x\\x07' is not valid; expected text (the cell holds a control character)",
     ]
+
+
+def test_a_table_parsed_again_is_remembered_but_each_caller_gets_its_own_frame() -> None:
+    from regenpolicy.data import tables
+
+    text = "id,n,note\na,1,x\n"
+    first, _ = parse(text)
+    entries = len(tables._PARSED)
+    second, _ = parse(text)
+    assert len(tables._PARSED) == entries  # the same bytes and declaration: no second parse
+    assert first is not None and second is not None and first is not second
+    first.loc[0, "n"] = 99  # one caller's change never reaches another
+    assert parse(text)[0]["n"].tolist() == [1]
+    assert parse("id,n,note\na,2,x\n")[0]["n"].tolist() == [2]  # other bytes: parsed afresh
+    renamed = Table(name="t", file="t.csv", title="T", primary_key=("id",), columns=(
+        Column(name="id", type="string"), Column(name="n", type="integer", maximum=0), Column(name="note", type="text")))
+    assert parse(text, renamed)[1]  # another declaration: checked afresh (n above its maximum)

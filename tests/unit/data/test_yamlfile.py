@@ -56,3 +56,10 @@ def test_size_and_count_bounds() -> None:
         load_yaml(b"a: b\n" * 10, max_bytes=20)
     with pytest.raises(YamlError, match="more than 50 values"):
         load_yaml(("[" + ", ".join(["1"] * 100) + "]").encode(), max_nodes=50)
+
+
+def test_a_document_parsed_again_gives_each_caller_its_own_value() -> None:
+    first = load_yaml(b"a: [1, 2]\n")
+    first.value["a"].append(3)
+    again = load_yaml(b"a: [1, 2]\n")
+    assert again.value == {"a": [1, 2]} and again.position(["a"]) == (1, 4)
