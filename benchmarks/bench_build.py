@@ -1,6 +1,6 @@
 """Build benchmark: the author's loop against its targets, and the peers an author would use instead.
 
-    .venv/bin/python benchmarks/bench_build.py [--runs N] [--no-pdf] [--no-peers]
+    .venv/bin/python benchmarks/bench_build.py [--runs N] [--slow-runs N] [--steps ...] [--no-pdf] [--no-peers]
 
 Works on scratch copies of the project (the working tree is never touched), offline, and reports
 for each step the median of ``--runs`` runs (default 5; run it on a quiet machine):
@@ -464,6 +464,9 @@ def autobuild_peer(project: Path, runs: int) -> list[Row]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each step (the median is reported)")
+    parser.add_argument("--slow-runs", type=int, default=None,
+                        help="runs of the steps that take minutes each: the naive baseline, make site and the "
+                             "peers (default: --runs)")
     parser.add_argument("--no-pdf", action="store_true", help="our build without the PDF")
     parser.add_argument("--no-peers", action="store_true", help="leave out Jupyter Book's cache and sphinx-autobuild")
     parser.add_argument("--steps", default="ours,baseline,preview,site,peers",
@@ -471,10 +474,12 @@ def main() -> None:
                              "left out is printed as not measured)")
     args = parser.parse_args()
     pdf = ["--no-pdf"] if args.no_pdf else []
+    slow = args.slow_runs or args.runs
     from regenpolicy.builder.project import Project
 
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start; "
-          f"{len(Project(ROOT).toc_notebooks())} notebooks; median, min and max of {args.runs} run(s); "
+          f"{len(Project(ROOT).toc_notebooks())} notebooks; median, min and max of {args.runs} run(s)"
+          f"{f' ({slow} of the naive baseline, make site and the peers)' if slow != args.runs else ''}; "
           f"our build with {'HTML only' if pdf else 'HTML and PDF'}", flush=True)
     print(header(), flush=True)
     steps = set(args.steps.split(","))
@@ -486,7 +491,7 @@ def main() -> None:
             rows = ours(copy_project(Path(tmp) / "project"), args.runs, pdf)
         if "baseline" in steps:
             try:
-                base = baseline(copy_project(Path(tmp) / "baseline"), args.runs)
+                base = baseline(copy_project(Path(tmp) / "baseline"), slow)
             except SystemExit as exc:  # reported; our rows are still shown
                 print(f"naive baseline: could not be measured: {str(exc)[-2000:]}", flush=True)
         for key in ("table", "notebook"):
@@ -495,13 +500,13 @@ def main() -> None:
         if "preview" in steps:
             table_preview, page_preview = preview(copy_project(Path(tmp) / "preview"), args.runs)
         if "site" in steps:
-            site3 = site(copy_project(Path(tmp) / "site3"), 3, args.runs)
-            site6 = site(copy_project(Path(tmp) / "site6"), 6, args.runs)
+            site3 = site(copy_project(Path(tmp) / "site3"), 3, slow)
+            site6 = site(copy_project(Path(tmp) / "site6"), 6, slow)
             print(f"{'':<58}{'':>31}  6 editions: {site6.median / site3.median:.2f}× 3 editions", flush=True)
         if "peers" in steps and not args.no_peers:
             for peer, name in ((jupyter_book_peer, "peer-jb"), (autobuild_peer, "peer-autobuild")):
                 try:
-                    peer(peer_book(copy_project(Path(tmp) / name)), args.runs)
+                    peer(peer_book(copy_project(Path(tmp) / name)), slow)
                 except (SystemExit, Exception) as exc:  # a peer that cannot run is reported, ours still are
                     print(f"{name}: could not be measured: {str(exc)[-2000:]}", flush=True)
         print(f"load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
