@@ -190,8 +190,8 @@ def publish(out: Path, fig_id: str, chart: alt.TopLevelMixin, data: pd.DataFrame
 
 
 def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -> tuple[str, Any]:
-    """A cell as ``data_table.html.j2`` shows it: (text, number, lines or link; the value). A number
-    never breaks across lines (``td.regen-num``), on a phone or in the PDF."""
+    """A cell as ``data_table.html.j2`` shows it: (text, word, number, lines or link; the value). A number
+    never breaks across lines (``td.regen-num``), on a phone or in the PDF, nor does a short word."""
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return "text", "—"
     if link:
@@ -203,7 +203,14 @@ def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -
     if multiline:
         return "lines", shown
     is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy bool_ is not Real
-    return ("number" if is_number else "text"), shown
+    if is_number:
+        return "number", shown
+    return ("word" if len(shown) <= WORD_CHARS and not any(c.isspace() for c in shown) else "text"), shown
+
+
+# A text cell this short (仮定, 市場拡大再算定, 75/100) is one word: it never breaks (``td.regen-word``). Without
+# that, a table with one long column squeezes its short ones to a character per line in the PDF.
+WORD_CHARS = 8
 
 
 def table_context(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,

@@ -62,10 +62,24 @@ def test_years_in_a_data_table_have_no_thousands_separator():
 def test_a_number_in_a_data_table_is_a_cell_that_never_breaks():
     """P1-TOR's last column (振れ幅) is a number: it printed as '1,767.0' / '04811' in the PDF when the last
     column was let wrap as if it were a note."""
-    frame = pd.DataFrame({"パラメータ": ["年齢"], "振れ幅": [1767.004811], "注": ["長い注記"], "有無": [True]})
+    frame = pd.DataFrame({"パラメータ": ["年齢"], "振れ幅": [1767.004811], "注": ["長い注記はここで改行してよい"],
+                          "有無": [True]})
     table = figures.data_table(frame, "図 X のデータ")
-    assert [kind for kind, _ in table["rows"][0]["cells"]] == ["text", "number", "text", "text"]
+    assert [kind for kind, _ in table["rows"][0]["cells"]] == ["word", "number", "text", "word"]
     html = render("data_table.html.j2", table=table)
-    assert '<td class="regen-num">1,767.004811</td>' in html and "<td>長い注記</td>" in html
+    assert '<td class="regen-num">1,767.004811</td>' in html and "<td>長い注記はここで改行してよい</td>" in html
     css = (ROOT / "book/_static/report.css").read_text(encoding="utf-8")
     assert "td.regen-num, th.regen-num { white-space: nowrap !important; }" in css
+
+
+def test_a_short_word_in_a_table_never_breaks_but_a_sentence_does():
+    """C2-RP-1's 区分 (市場拡大再算定) and 式の種類 (仮定) printed one character per line in the PDF beside a long
+    内容 column: a cell of up to eight characters with no space is one word (td.regen-word, nowrap)."""
+    frame = pd.DataFrame({"区分": ["市場拡大再算定"], "種類": ["仮定"], "下限": ["75/100"],
+                          "内容": ["年間販売額100億円超かつ予想の10倍以上"], "英": ["two words"]})
+    table = figures.data_table(frame, "表 X")
+    assert [kind for kind, _ in table["rows"][0]["cells"]] == ["word", "word", "word", "text", "text"]
+    html = render("data_table.html.j2", table=table)
+    assert '<td class="regen-word">仮定</td>' in html and '<th scope="row" class="regen-word">市場拡大再算定</th>' in html
+    css = (ROOT / "book/_static/report.css").read_text(encoding="utf-8")
+    assert "td.regen-word, th.regen-word { white-space: nowrap !important; }" in css
