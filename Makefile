@@ -44,10 +44,12 @@ lint: setup
 validate: setup
 	$(PY) -m regenpolicy validate
 
-# ... and what a phone gets from the published site (Lighthouse, bytes) and its size (bench_site.py: make site first).
+# ... and what a phone gets from the published site (Lighthouse, bytes) and its size (bench_site.py: make site first),
+# and the published size with the shipped editions and with $(SITE_DRAFTS) drafts of each, built in a scratch copy.
+SITE_DRAFTS ?= 3
 bench: setup
 	$(PY) benchmarks/bench_build.py --runs $(RUNS) --slow-runs $(SLOW_RUNS)
-	$(PY) benchmarks/bench_site.py
+	$(PY) benchmarks/bench_site.py --drafts $(SITE_DRAFTS)
 
 clean:
 	rm -rf _build

@@ -20,9 +20,15 @@
   them instead of eleven;
 - the site's root has a ``favicon.ico`` (browsers ask for it there whatever the page says), drawn from
   ``favicon.svg``;
-- every text file of 1 KB or more gets a gzip copy beside it (``name.gz``, made without a time
-  stamp) and a Brotli copy (``name.br``, Google's ``brotli`` at quality 11), each kept only when
-  smaller: the same file gives the same bytes, for static hosts that serve precompressed files.
+- a page's print drawings and chart specifications carry only what is drawn and read
+  (``pageslim``: Vega's accessibility attributes and empty paths of the hidden print SVG, data
+  columns that nothing in the chart names);
+- every file a browser loads to show a page (page, script, stylesheet, SVG, JSON) of 1 KB or more
+  gets a gzip copy beside it (``name.gz``, made without a time stamp) and a Brotli copy (``name.br``,
+  Google's ``brotli`` at quality 11), each kept only when it saves at least a tenth: the same file
+  gives the same bytes, for static hosts that serve precompressed files. Downloads (the figures'
+  CSV files, ``objects.inv``) get none: a reader saves them, now and then, and a host that
+  compresses compresses them anyway; their copies were a sixth of an edition's copies.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from pathlib import Path
 
 import brotli
 
-from regenpolicy.builder import cssprune
+from regenpolicy.builder import cssprune, pageslim
 
 SHARED = "_shared"
 UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt",
@@ -48,8 +54,9 @@ MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
 SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
 RELATIVE_URL = re.compile(rb"url\(\s*+(?!['\"]?(?:data:|https?:|#))|@import")  # (a quoted data: URL is not relative)
 STATIC_REF = re.compile(r'((?:href|src|data-vega)=")((?:\.\./)*)(_static/[^"?#]+)([^"]*")')
-COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".csv", ".txt", ".xml", ".inv", ".map"}
+COMPRESSED = {".html", ".js", ".css", ".svg", ".json", ".xml"}  # what a browser loads to show a page
 MIN_COMPRESS = 1024
+MIN_SAVING = 0.1  # a compressed copy is kept when it is at least this much smaller than its file
 
 
 def drop_unread(edition: Path) -> int:
@@ -136,15 +143,15 @@ def relink(page: Path, paths: dict[str, str]) -> None:
 
 
 def compress(site: Path) -> int:
-    """A gzip and a Brotli copy beside every text file of at least ``MIN_COMPRESS`` bytes (each when
-    smaller than the file); return the bytes written."""
+    """A gzip and a Brotli copy beside every file a browser loads to show a page, of at least
+    ``MIN_COMPRESS`` bytes (each when it saves ``MIN_SAVING`` of the file); return the bytes written."""
     written = 0
     for path in sorted(site.rglob("*")):
         if path.is_file() and not path.is_symlink() and path.suffix in COMPRESSED and path.stat().st_size >= MIN_COMPRESS:
             data = path.read_bytes()
             for suffix, packed in ((".gz", gzip.compress(data, compresslevel=9, mtime=0)),
                                    (".br", brotli.compress(data, quality=11))):
-                if len(packed) < len(data):
+                if len(packed) <= (1 - MIN_SAVING) * len(data):
                     (path.parent / (path.name + suffix)).write_bytes(packed)
                     written += len(packed)
     return written
@@ -275,4 +282,5 @@ def prepare(site: Path, editions: list[str]) -> dict[str, int]:
         bundle_styles(site / edition)
     root_favicon(site, editions)
     saved = share(site, editions)
-    return {"dropped": dropped, "pruned": pruned, "shared": saved, "compressed": compress(site)}
+    slimmed = sum(pageslim.slim_pages(site / e) for e in editions)
+    return {"dropped": dropped, "pruned": pruned, "shared": saved, "slimmed": slimmed, "compressed": compress(site)}

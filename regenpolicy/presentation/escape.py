@@ -46,9 +46,10 @@ def attribute(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def script_json(value: Any) -> str:
-    """JSON for inside ``<script>``: ``<``, ``>``, ``&`` and the JS line separators as escapes."""
-    out = json.dumps(value, ensure_ascii=False, sort_keys=True)
+def script_json(value: Any, *, compact: bool = False) -> str:
+    """JSON for inside ``<script>``: ``<``, ``>``, ``&`` and the JS line separators as escapes
+    (``compact``: without the spaces after ``,`` and ``:``)."""
+    out = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":") if compact else None)
     for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         out = out.replace(char, escape)

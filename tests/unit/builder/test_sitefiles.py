@@ -82,6 +82,18 @@ def test_brotli_copies_beside_the_gzip_ones_the_same_bytes_each_time(tmp_path):
     assert not (a / "index.html.br").exists()  # under 1 KB: served as it is
 
 
+def test_compressed_copies_only_for_what_a_browser_loads_and_only_where_they_save(tmp_path):
+    import os
+
+    a = edition(tmp_path, "a", "甲")
+    (a / "_static/noise.js").write_bytes(os.urandom(4000))  # does not compress: no copy
+    sitefiles.prepare(tmp_path, ["a"])
+    assert (a / "notebooks/k1.html.gz").exists() and (a / "notebooks/k1.html.br").exists()
+    assert (a / "_static/figures/K1.csv").stat().st_size >= 1024  # a download: no copies
+    assert not list((a / "_static/figures").glob("K1.csv.*"))
+    assert not list((a / "_static").glob("noise.js.*"))
+
+
 def test_the_root_favicon_ico_is_drawn_from_the_svg(tmp_path):
     from PIL import Image
 
