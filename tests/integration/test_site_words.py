@@ -17,7 +17,7 @@ import pytest
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.presentation.deck import fill_headline
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT
 
 SERIOUS = ("serious", "critical")
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -25,12 +25,9 @@ EDITIONS = ("firm-2023-07", "jri-2025", "2026-11", "default")
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    """Every edition into one site (no PDF: these tests read the web pages), from the session's notebook cache."""
-    out = tmp_path_factory.mktemp("site-words") / "_build" / "site"
-    proc = run_cli(ROOT, "site", "--out", str(out), "--no-pdf", timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
+def site(editions_site) -> Path:
+    """Every edition as one site, built once for the session (tests/integration/conftest.py; no test writes into it)."""
+    return editions_site
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,86 @@
+"""One build at a time, never a stale or half-published result, and a cell that never returns is stopped.
+
+(Apart from the hostile site of test_security.py, so that pytest-xdist can run them in the other process
+while that site is built.)"""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import time
+from pathlib import Path
+
+from regenpolicy.builder.publish import is_current, published_key
+from tests.conftest import SMALL, cli_args, copy_project, edit, run_cli
+
+
+def start(project: Path, out: Path, *args: str, cache: Path | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(cli_args(project, "build", "--out", str(out), *args, cache=cache),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(proc: subprocess.Popen[str], text: str, timeout: float = 300) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+        if text in line:
+            return seen
+    raise AssertionError(f"{text!r} never appeared:\n{seen[-2000:]}")
+
+
+def test_two_builds_at_once_never_damage_each_other(tmp_path):
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "out"
+    # a cache of their own: the first build runs its notebooks, so the second surely finds the folder held
+    first = start(project, out, "--submission", str(SMALL), cache=tmp_path / "cache")
+    log = wait_for(first, "[build] data:")  # the first build holds the folder
+    second = start(project, out, "--submission", str(SMALL), cache=tmp_path / "cache")
+    log2 = wait_for(second, "waiting for it to finish")
+    log += first.communicate(timeout=900)[0]
+    log2 += second.communicate(timeout=900)[0]
+    assert first.returncode == 0 and second.returncode == 0, log[-2000:] + log2[-2000:]
+    assert "is in use by build pid" in log2 and "up to date" in log2  # it waited, then found nothing to do
+    key = published_key(out)
+    assert key is not None and is_current(out, key)
+    assert (out / "pdf" / "report.pdf").stat().st_size > 100_000 and (out / "figures" / "K1.csv").exists()
+    assert len(list((out / "releases").iterdir())) == 1
+
+
+def test_a_file_saved_during_a_build_is_never_published_as_up_to_date(tmp_path):
+    project = copy_project(tmp_path / "project")
+    out = tmp_path / "out"
+    profile = tmp_path / "k1.yaml"
+    profile.write_text("id: k1\ntitle: K1\ndate: 2026-01-01\nfigures: [K1]\n", encoding="utf-8")
+    build = start(project, out, "--no-pdf", "--submission", str(profile))
+    wait_for(build, "[build] data:")  # validated and snapshotted: now the author saves a change
+    edit(project / "data" / "fee_schedule.csv", "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850",
+         "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
+    build.communicate(timeout=900)
+    assert build.returncode == 0
+
+    def admin_points() -> str:
+        with (out / "figures" / "K1.data.csv").open(encoding="utf-8") as f:
+            return next(r["points [点]"] for r in csv.DictReader(f) if r["step_ja"] == "CAR-T細胞投与")
+
+    assert admin_points() == "30850"  # that build published what it validated
+    proc = run_cli(project, "build", "--out", str(out), "--no-pdf", "--submission", str(profile))
+    assert proc.returncode == 0 and "up to date" not in proc.stdout
+    assert admin_points() == "40000"  # (executed, or reused from the session's cache if another test ran it)
+
+
+def test_a_cell_that_never_returns_is_stopped_naming_notebook_and_cell(tmp_path):
+    project = copy_project(tmp_path / "project")
+    edit(project / "notebooks" / "s1_survival.md", "ctx.glue(s1.numbers)", "ctx.glue(s1.numbers)\nimport time\ntime.sleep(3600)")
+    profile = tmp_path / "s1.yaml"
+    profile.write_text("id: s1\ntitle: S1\ndate: 2026-01-01\nfigures: [S1]\n", encoding="utf-8")
+    proc = run_cli(project, "build", "--out", str(tmp_path / "out"), "--no-pdf", "--submission", str(profile),
+                   "--cell-timeout", "10", timeout=300)  # (a guard: the message below says it was stopped)
+    assert proc.returncode == 1
+    assert ("notebook notebooks/s1_survival.md: code cell 2 (the cell starting 'import altair as alt') "
+            "did not finish within 10 s") in proc.stderr
+    assert not (tmp_path / "out" / "html").exists()
