@@ -86,7 +86,7 @@ PHONE = """width => {
   const tables = [...document.querySelectorAll('.regen-table-scroll')].filter(e => e.offsetParent !== null).map(e => {
     const r = e.getBoundingClientRect(), first = e.querySelector('tbody th, tbody td');
     return {label: e.getAttribute('aria-label'), right: r.right, scrolls: e.scrollWidth > e.clientWidth,
-            sticky: first ? getComputedStyle(first).position : ''}; });
+            overflow: getComputedStyle(e).overflowX, sticky: first ? getComputedStyle(first).position : ''}; });
   const equations = [...document.querySelectorAll('div.math')].map(e => {
     const r = e.getBoundingClientRect(), s = getComputedStyle(e);
     return {right: r.right, align: s.textAlign, display: s.display}; });

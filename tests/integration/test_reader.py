@@ -76,6 +76,7 @@ def test_every_chart_table_and_equation_fits_a_phone(built, served, browser, tmp
         for box in seen["tables"]:
             tables += 1
             assert box["right"] <= width + 1, (path, box)  # the table scrolls inside its own box
+            assert not box["scrolls"] or box["overflow"] in ("auto", "scroll"), (path, box)  # (not spills out of it, cut)
             if box["scrolls"] and "regen-table" in read(built, path):
                 assert box["sticky"] == "sticky", (path, box)  # its first column stays in view
         for eq in seen["equations"]:
