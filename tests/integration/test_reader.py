@@ -19,9 +19,8 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 from tests.conftest import EVERY_CHART_DRAWN, ROOT
+from tests.integration.pages import phone_round, serious, shared, theme_round
 
-SERIOUS = ("serious", "critical")
-WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 FIG_BLOCK = re.compile(r'id="((?:fig|tbl)-[^"]+)" data-regen-kind="([^"]*)" data-regen-id="([^"]*)"')
 
 
@@ -56,38 +55,32 @@ def open_page(page, url: str) -> None:
 
 
 # --- phones ----------------------------------------------------------------------------------------
+def phone(built: Path, served: str, browser, tmp_path_factory, width: int) -> dict:
+    """The phone round at ``width`` (pages.phone_round) of every page with a chart, a table or an equation,
+    made once in the session (test_charts_reader.py reads the same round)."""
+    paths = [p for p in site_pages(built) if re.search(r"regen-chart|regen-table-scroll|class=\"math", read(built, p))]
+    return shared(tmp_path_factory, f"phone-{width}", lambda: phone_round(browser, served, paths, width))
+
+
 @pytest.mark.parametrize("width", [360, 390])
-def test_every_chart_table_and_equation_fits_a_phone(built, served, browser, width):
-    context = browser.new_context(viewport={"width": width, "height": 780})
-    pages = [p for p in site_pages(built) if re.search(r"regen-chart|regen-table-scroll|class=\"math", read(built, p))]
+def test_every_chart_table_and_equation_fits_a_phone(built, served, browser, tmp_path_factory, width):
+    pages = phone(built, served, browser, tmp_path_factory, width)["pages"]
     assert len(pages) >= 20
     charts = tables = 0
-    for path in pages:
-        page = context.new_page()
-        open_page(page, f"{served}/{path}")
-        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
-        for box in page.evaluate("""() => [...document.querySelectorAll('.regen-chart')].map(e => {
-              const s = e.querySelector('svg.marks').getBoundingClientRect();
-              const sizes = [...e.querySelectorAll('svg.marks text')].map(t => parseFloat(getComputedStyle(t).fontSize));
-              return {id: e.id, left: s.left, right: s.right, smallest: Math.min(...sizes)}; })"""):
+    for path, seen in pages.items():
+        assert seen["width"] <= width, f"{path} scrolls sideways"
+        for box in seen["charts"]:
             charts += 1
-            assert box["left"] >= -1 and box["right"] <= width + 1, (path, width, box)
-            assert box["smallest"] >= 9, (path, box)  # fitted by layout, never scaled into unreadable text
-        for box in page.evaluate("""() => [...document.querySelectorAll('.regen-table-scroll')]
-              .filter(e => e.offsetParent !== null).map(e => {
-              const r = e.getBoundingClientRect(), first = e.querySelector('tbody th, tbody td');
-              return {label: e.getAttribute('aria-label'), right: r.right, scrolls: e.scrollWidth > e.clientWidth,
-                      sticky: first ? getComputedStyle(first).position : ''}; })"""):
+            assert box["left"] >= -1 and box["right"] <= width + 1, (path, width, box["id"], box["left"], box["right"])
+            assert box["smallest"] >= 9, (path, box["id"], box["smallest"])  # fitted by layout, never scaled into unreadable text
+        for box in seen["tables"]:
             tables += 1
             assert box["right"] <= width + 1, (path, box)  # the table scrolls inside its own box
+            assert not box["scrolls"] or box["overflow"] in ("auto", "scroll"), (path, box)  # (not spills out of it, cut)
             if box["scrolls"] and "regen-table" in read(built, path):
                 assert box["sticky"] == "sticky", (path, box)  # its first column stays in view
-        for eq in page.evaluate("""() => [...document.querySelectorAll('div.math')].map(e => {
-              const r = e.getBoundingClientRect(), s = getComputedStyle(e);
-              return {right: r.right, align: s.textAlign, direction: s.flexDirection, display: s.display}; })"""):
+        for eq in seen["equations"]:
             assert eq["right"] <= width + 1 and eq["align"] == "center" and eq["display"] == "block", (path, eq)
-        page.close()
-    context.close()
     assert charts >= 22 and tables >= 20, (charts, tables)
 
 
@@ -136,29 +129,23 @@ def test_search_finds_every_page_that_contains_the_term(built, served, browser, 
 
 
 # --- accessibility -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("mode", ["light", "dark"])  # (two tests: the two processes of make test can share them)
-def test_no_serious_accessibility_violations_on_any_page(built, served, browser, mode):
-    """axe-core (WCAG 2.2 AA rules) on every page of the site, in light and in dark mode."""
-    from axe_playwright_python.sync_playwright import Axe
+def themes(built: Path, served: str, browser, tmp_path_factory) -> dict:
+    """The light-and-dark round (pages.theme_round) of every page, made once in the session (the two
+    modes' tests and test_charts_reader.py's dark-mode test read the same round)."""
+    paths = site_pages(built)
+    return shared(tmp_path_factory, "themes", lambda: theme_round(browser, served, paths))
 
-    axe = Axe()
-    found: dict[tuple[str, str], list[str]] = {}
-    pages = site_pages(built)
-    context = browser.new_context()
-    context.add_init_script(f"localStorage.setItem('theme', '{mode}'); localStorage.setItem('mode', '{mode}');")
-    for path in pages:
-        page = context.new_page()
-        open_page(page, f"{served}/{path}")
-        assert page.evaluate("document.documentElement.dataset.theme") == mode
-        # every rule on every node as before; only the violations come back with their nodes (axe's
-        # resultTypes: the passing and inapplicable checks are not listed node by node)
-        result = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_AA}, "resultTypes": ["violations"]})
-        for v in result.response["violations"]:
-            if v["impact"] in SERIOUS:
-                found.setdefault((mode, v["id"]), []).append(f"{path} ({len(v['nodes'])})")
-        page.close()
-    context.close()
-    assert not found, json.dumps({f"{m} {r}": p for (m, r), p in found.items()}, ensure_ascii=False, indent=1)
+
+@pytest.mark.parametrize("mode", ["light", "dark"])  # (two tests: the two processes of make test can share them)
+def test_no_serious_accessibility_violations_on_any_page(built, served, browser, tmp_path_factory, mode):
+    """axe-core (WCAG 2.2 AA rules) on every page of the site, in light and in dark mode: each page is
+    opened in dark mode, checked, switched to light as a reader switches it, and checked again."""
+    found = themes(built, served, browser, tmp_path_factory)
+    assert sorted(found) == site_pages(built)
+    for path, seen in found.items():
+        assert seen["dark"]["theme"] == "dark" and seen["light"] == "light", path
+    problems = serious(found, mode)
+    assert not problems, json.dumps({f"{mode} {rule}": pages for rule, pages in problems.items()}, ensure_ascii=False, indent=1)
 
 
 # --- the figure panel -----------------------------------------------------------------------------------
