@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -383,46 +384,71 @@ def _family(descriptor: Any) -> str:
     return SUBSET_TAG.sub("", str(descriptor.FontName).lstrip("/"))
 
 
-def _raw(glyf: Any, name: str) -> bytes:
-    """A glyph's outline as stored (empty for a glyph the subset left out), without decompiling it."""
-    glyph = glyf.glyphs[name]
-    if hasattr(glyph, "data"):
-        return bytes(glyph.data or b"")
-    glyph.compact(glyf, recalcBBoxes=False)
-    return bytes(glyph.data or b"")
+def _glyph_data(font: Any) -> list[bytes]:
+    """Each glyph's outline as stored in a TrueType font (by glyph id; empty for a glyph the subset left
+    out), read from its ``loca`` and ``glyf`` tables without making a glyph object of each."""
+    import array
+
+    loca = array.array("H" if font["head"].indexToLocFormat == 0 else "I", font.reader["loca"])
+    if sys.byteorder == "little":
+        loca.byteswap()
+    scale = 2 if font["head"].indexToLocFormat == 0 else 1
+    glyf = font.reader["glyf"]
+    count = font["maxp"].numGlyphs
+    return [glyf[loca[i] * scale:loca[i + 1] * scale] for i in range(min(count, len(loca) - 1))]
 
 
 def merged_font(fonts: list[bytes]) -> bytes | None:
-    """The subsets of one TrueType font (glyph ids kept) as one font file; None if they do not fit."""
-    from fontTools.ttLib import TTFont
+    """The subsets of one TrueType font (glyph ids kept) as one font file; None if they do not fit.
 
-    opened = [TTFont(io.BytesIO(data), lazy=False) for data in fonts]
+    Glyphs are compared by the bytes they are stored as and, only when those differ (a subset may pad
+    a glyph), by their outlines as fontTools writes them, each distinct glyph decompiled once; the merged
+    font's glyphs are decompiled when it is written (to compute their bounds), as fontTools does.
+    Decompiling every glyph of every subset up front took most of the time the joined PDFs took."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.tables._g_l_y_f import Glyph
+
+    opened = [TTFont(io.BytesIO(data)) for data in fonts]
     base = max(opened, key=lambda f: (f["maxp"].numGlyphs, -opened.index(f)))
     base.recalcTimestamp = False  # the same parts give the same bytes
     if len({f["head"].unitsPerEm for f in opened}) != 1:
         return None
     order = base.getGlyphOrder()
     glyf = base["glyf"]
-    filled = {gid: _raw(glyf, name) for gid, name in enumerate(order)}
+    normal: dict[bytes, bytes] = {}
+
+    def outline(data: bytes) -> bytes:
+        """The glyph decompiled and compiled again, bounds as stored (empty: no contours)."""
+        if data not in normal:
+            glyph = Glyph(data)
+            glyph.expand(glyf)
+            normal[data] = bytes(glyph.compile(glyf, recalcBBoxes=False) or b"")
+        return normal[data]
+
+    def stored(font: Any) -> list[bytes]:
+        # a glyph of a header only (10 bytes) and no contours is empty, as fontTools writes it
+        return [d if len(d) > 10 or not d else outline(d) for d in _glyph_data(font)]
+
+    filled = dict(enumerate(stored(base)))
+    filled.update(dict.fromkeys(range(len(filled), len(order)), b""))
     for font in opened:
         if font is base:
             continue
-        other = font["glyf"]
-        for gid, name in enumerate(font.getGlyphOrder()):
-            data = _raw(other, name)
+        names = font.getGlyphOrder()
+        for gid, data in enumerate(stored(font)):
             if not data:
                 continue
             if gid >= len(order):
                 return None
             if filled[gid]:
-                if filled[gid] != data:
+                if filled[gid] != data and outline(filled[gid]) != outline(data):
                     return None  # the same id holds another glyph: not the same font's ids
                 continue
             filled[gid] = data
-            glyf.glyphs[order[gid]] = other.glyphs[name]
+            glyf.glyphs[order[gid]] = Glyph(data)
             for table in ("hmtx", "vmtx"):
                 if table in base and table in font:
-                    base[table][order[gid]] = font[table][name]
+                    base[table][order[gid]] = font[table][names[gid]]
     out = io.BytesIO()
     base.save(out, reorderTables=False)
     return out.getvalue()

@@ -55,8 +55,20 @@ class CompoundJanomeSplitter(JanomeSplitter):
     """
 
     MAX_RUN = 8
+    MEMO = 1 << 16  # texts remembered: Sphinx splits a page's texts (a title's twice) and term_weights again
 
     def split(self, input: str) -> list[str]:
+        """The words of ``input``; a text split before is looked up, not tokenised again (Janome is
+        pure Python: splitting every text three times was most of Sphinx's time in a cold build)."""
+        memo: dict[str, tuple[str, ...]] = self.__dict__.setdefault("_memo", {})
+        words = memo.get(input)
+        if words is None:
+            if len(memo) >= self.MEMO:
+                memo.clear()
+            words = memo[input] = tuple(self._split(input))
+        return list(words)
+
+    def _split(self, input: str) -> list[str]:
         words: list[str] = []
         run: list[str] = []
 

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from regenpolicy.presentation.worker import LineWorker
 
@@ -88,12 +88,18 @@ def compact_png(data: bytes) -> bytes:
     out = io.BytesIO()
     colours = image.getcolors(256) if image.mode in ("RGBA", "RGB") else None
     if colours:
-        pixels = np.asarray(image)
+        pixels = np.ascontiguousarray(np.asarray(image))
         channels = pixels.shape[2]
-        packed: Any = np.zeros(pixels.shape[:2], dtype=np.uint32)
-        for c in range(channels):
-            packed = (packed << 8) | pixels[:, :, c].astype(np.uint32)
-        palette = np.unique(packed)  # sorted: the same picture gives the same palette
+        packed: Any
+        if channels == 4:  # each pixel's bytes read as one big-endian number: (r << 24) | (g << 16) | (b << 8) | a
+            packed = pixels.view(">u4")[:, :, 0].astype(np.uint32)
+        else:
+            packed = np.zeros(pixels.shape[:2], dtype=np.uint32)
+            for c in range(channels):
+                packed = (packed << 8) | pixels[:, :, c].astype(np.uint32)
+        # the picture's colours (getcolors counted them), as numbers, sorted: the same picture gives the same palette
+        palette = np.array(sorted(int.from_bytes(bytes(cast(tuple[int, ...], colour)), "big") for _, colour in colours),
+                           dtype=np.uint32)
         indexed = Image.fromarray(np.searchsorted(palette, packed).astype(np.uint8), mode="P")
         rgba = [[int(v >> (8 * (channels - 1 - c))) & 0xFF for c in range(channels)] for v in palette]
         indexed.putpalette([x for colour in rgba for x in colour[:3]], rawmode="RGB")
