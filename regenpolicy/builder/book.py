@@ -7,6 +7,7 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import yaml
 
@@ -236,11 +237,10 @@ def copy_site(html: Path, dest: Path, src: Path) -> None:
 
 
 class SphinxWorker:
-    """Jupyter Book kept imported in a child process, for builds that follow one another (preview).
-
-    Each build still makes a new Sphinx application (Jupyter Book resets docutils' registries
-    around it); only the seconds of importing Sphinx, MyST-NB and the theme are saved.
-    """
+    """Jupyter Book kept in a child process for builds that follow one another (preview), with its
+    Sphinx application kept warm between them (``WarmSphinx``): a rebuild reads and writes only the
+    changed pages, without making a new application (about 3 s: the configuration, the extensions,
+    the theme, loading the pickled environment)."""
 
     def __init__(self) -> None:
         self._worker = LineWorker("regenpolicy.builder.book", "worker")
@@ -274,53 +274,142 @@ def _fresh_sphinx_defaults() -> None:
         default.clear()
 
 
-def _keep_search_index() -> None:
+def _nothing(self: Any, *args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def _keep_search_index(app: Any = None) -> None:
     """Later preview builds leave the search index as the first build wrote it: indexing a
     Japanese page (its word splitter) and loading and dumping the whole index took about 2 s of
     each rebuild, more than writing the changed page. The pages are written as before (the search
     box and page stay); only a word the author added since the preview started is not found by
-    the preview's search until it restarts. ``make report`` and ``make site`` index as ever."""
+    the preview's search until it restarts. ``make report`` and ``make site`` index as ever.
+    ``app``: a warm application, whose builder holds the indexing it started with (sphinx_ext
+    wraps ``index_page`` on the builder itself): unwrapped, so it indexes nothing either."""
     from sphinx.builders.html import StandaloneHTMLBuilder
 
-    def nothing(self: Any, *args: Any, **kwargs: Any) -> None:
-        return None
-
     for name in ("load_indexer", "index_page", "dump_search_index"):
-        setattr(StandaloneHTMLBuilder, name, nothing)
+        setattr(StandaloneHTMLBuilder, name, _nothing)
+    if app is not None:
+        vars(app.builder).pop("index_page", None)
+
+
+class _Stream:
+    """The process's current standard error, whatever it is when written to: a warm application
+    keeps the stream it was made with, and each build's log is captured afresh."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+class WarmSphinx:
+    """One Sphinx application kept between the builds of the same book (``src`` into ``out``, the same
+    ``_config.yml`` and ``_toc.yml``): each build is Sphinx's own incremental update
+    (``app.build()``: the environment in memory finds the sources changed since, by modification time,
+    and the pages depending on them; it writes those pages and their neighbours in the navigation).
+    Made as ``jupyter_book.sphinx.build_sphinx`` makes it; made afresh when the book's configuration
+    or table of contents changed, or after a build that failed (its environment may be half-updated)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+        self.key: tuple[str, str, bytes, bytes] | None = None
+        self.stack: contextlib.ExitStack | None = None
+
+    @staticmethod
+    def key_of(src: Path, out: Path) -> tuple[str, str, bytes, bytes]:
+        return (str(src), str(out), (src / "_config.yml").read_bytes(), (src / "_toc.yml").read_bytes())
+
+    def build(self, src: Path, out: Path) -> int:
+        """Build ``src`` into ``out/_build/html``; Sphinx's status (0: no warning)."""
+        key = self.key_of(src, out)
+        if self.app is None or key != self.key:
+            self.close()
+            self.app = self._make(src, out)
+            self.key = key
+        else:
+            self.app._warncount = 0  # the count and status are the application's, kept across builds
+            self.app.statuscode = 0
+        try:
+            self.app.build(False, [])
+            code = int(self.app.statuscode)
+        except BaseException:
+            self.close()
+            raise
+        if code != 0:
+            self.close()
+        return code
+
+    def _make(self, src: Path, out: Path) -> Any:
+        from jupyter_book.config import get_final_config
+        from jupyter_book.pdf import update_latex_documents
+        from sphinx.application import Sphinx
+        from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+        _fresh_sphinx_defaults()
+        html = out / "_build" / "html"
+        config, meta = get_final_config(
+            user_yaml=src / "_config.yml", sourcedir=src, use_external_toc=True,
+            cli_config={"external_toc_path": str(src / "_toc.yml"), "latex_individualpages": False})
+        self.stack = contextlib.ExitStack()
+        # docutils' registries hold the directives and roles the extensions register: kept for as
+        # long as the application is (the worker does nothing else), restored when it is dropped
+        self.stack.enter_context(patch_docutils(None))
+        self.stack.enter_context(docutils_namespace())
+        try:
+            app = Sphinx(srcdir=src, confdir=None, outdir=html, doctreedir=html.parent / ".doctrees",
+                         buildername="html", confoverrides=config, status=None, warning=cast(IO[str], _Stream()),
+                         freshenv=False, warningiserror=True, tags=(), verbosity=0, parallel=1, keep_going=True)
+            app.config.latex_documents = update_latex_documents(app.config.latex_documents,
+                                                                meta["latex_doc_overrides"])
+            if app.config["use_multitoc_numbering"] and "numbered: true" in yaml.dump(
+                    app.config.external_site_map.as_json()):
+                app.setup_extension("sphinx_multitoc_numbering")
+        except BaseException:
+            self.stack.close()
+            self.stack = None
+            raise
+        return app
+
+    def close(self) -> None:
+        if self.app is not None:
+            with contextlib.suppress(Exception):
+                self.app.builder.cleanup()
+        self.app, self.key = None, None
+        if self.stack is not None:
+            self.stack.close()
+            self.stack = None
 
 
 def _worker() -> None:
     """The child: one JSON request a line (source and output folders), one JSON reply a line.
     After its first good build, the search index is kept as that build wrote it (_keep_search_index)."""
-    import contextlib
     import io
     import signal
+    import traceback
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the preview, which closes our stdin
 
-    from jupyter_book.sphinx import build_sphinx
-
+    sphinx = WarmSphinx()
     indexed = False
     for line in sys.stdin:
         src, out = (Path(p) for p in json.loads(line))
-        _fresh_sphinx_defaults()
         log = io.StringIO()
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             try:
-                result = build_sphinx(
-                    src, out / "_build" / "html", noconfig=True, path_config=str(src / "_config.yml"),
-                    confoverrides={"external_toc_path": str(src / "_toc.yml"), "latex_individualpages": False},
-                    builder="html", warningiserror=True, keep_going=True, quiet=True)
-                code = result if isinstance(result, int) else 1
-                if not isinstance(result, int):
-                    print(result)
+                code = sphinx.build(src, out)
             except Exception as exc:  # a failed build is reported, and the worker stays for the next one
                 print(f"{type(exc).__name__}: {exc}")
+                if not isinstance(exc, OSError | ValueError):
+                    traceback.print_exc(limit=-3)
                 code = 1
         if code == 0 and not indexed:
-            _keep_search_index()
+            _keep_search_index(sphinx.app)
             indexed = True
         print(json.dumps({"code": code, "log": log.getvalue()}), flush=True)
+    sphinx.close()
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["worker"]:

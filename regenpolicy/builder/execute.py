@@ -142,14 +142,18 @@ def _graph(package_dir: str, files: tuple[tuple[str, int, int], ...]) -> dict[st
     return graph
 
 
-def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
-    """The files of the package a notebook's code runs: the modules its code cells import and the
-    modules of its declared parameter class and model, with everything they import in turn
-    and the packages around them (``__init__.py``, run on import), by the static import graph."""
-    package = package or Path(regenpolicy.__file__).parent
-    graph = _module_graph(package)
-    roots = {f"regenpolicy.models.{dotted.rpartition('.')[0]}" for dotted in (step.parameters, step.model) if dotted}
-    for source in CODE_CELL.findall(step.path.read_text(encoding="utf-8")):
+def file_stamp(path: Path) -> tuple[int, int, int, int]:
+    """What changes whenever a file's content is written: its inode, size, modification and change
+    times (the change time cannot be set back, so a rewrite that restores the modification time is seen)."""
+    st = path.stat()
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _cell_imports(path: str, stamp: tuple[int, int, int, int]) -> frozenset[str]:
+    """The ``regenpolicy`` modules the code cells of the notebook ``path`` import; ``stamp`` keys the memo on the file."""
+    roots: set[str] = set()
+    for source in CODE_CELL.findall(Path(path).read_text(encoding="utf-8")):
         lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
         while lines and lines[0].startswith(":"):  # the cell's MyST options (:tags: [...])
             lines.pop(0)
@@ -164,6 +168,17 @@ def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
                     continue
         for tree in trees:
             roots |= _imports(tree, "__main__", False)
+    return frozenset(roots)
+
+
+def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
+    """The files of the package a notebook's code runs: the modules its code cells import and the
+    modules of its declared parameter class and model, with everything they import in turn
+    and the packages around them (``__init__.py``, run on import), by the static import graph."""
+    package = package or Path(regenpolicy.__file__).parent
+    graph = _module_graph(package)
+    roots = {f"regenpolicy.models.{dotted.rpartition('.')[0]}" for dotted in (step.parameters, step.model) if dotted}
+    roots |= _cell_imports(str(step.path), file_stamp(step.path))
     seen: set[str] = set()
     todo = [m for m in roots if m in graph]
     while todo:
@@ -183,14 +198,23 @@ CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S
 def code_hash(requirements: Path, everything: bool = False, modules: Iterable[Path] | None = None) -> str:
     """Hash of the code a notebook runs: ``modules`` (see ``notebook_modules``), or every layer of
     the package but the build (or, with ``everything``, the build too: what the site and the PDF are
-    made with), and the pins."""
+    made with), and the pins. Memoised on the files' stamps (``file_stamp``): a long-lived process (the
+    preview) asks for it each rebuild and reads the files again only when one was written."""
     package = Path(regenpolicy.__file__).parent
-    digest = hashlib.sha256()
     if modules is None:
         modules = (p for p in package.rglob("*.py") if everything or "builder" not in p.relative_to(package).parts)
-    for path in [*sorted(modules), requirements]:
-        digest.update(str(path.relative_to(package.parent) if path.is_relative_to(package.parent)
-                          else path.name).encode() + b"\0" + path.read_bytes())
+    files = [*sorted(modules), requirements]
+    return _code_hash(str(package.parent), tuple((str(p), file_stamp(p)) for p in files))
+
+
+@functools.lru_cache(maxsize=256)
+def _code_hash(root: str, files: tuple[tuple[str, tuple[int, int, int, int]], ...]) -> str:
+    base = Path(root)
+    digest = hashlib.sha256()
+    for name, _ in files:
+        path = Path(name)
+        digest.update(str(path.relative_to(base) if path.is_relative_to(base) else path.name).encode()
+                      + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

@@ -35,7 +35,7 @@ from regenpolicy.builder.book import (
 )
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
-from regenpolicy.builder.execute import ExecutionError, Job, Kernels, code_hash, run_notebooks
+from regenpolicy.builder.execute import ExecutionError, Job, Kernels, code_hash, file_stamp, run_notebooks
 from regenpolicy.builder.pdf import PdfError, print_pdf
 from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, resolve_parameters
 from regenpolicy.builder.project import Project
@@ -75,6 +75,9 @@ class Session:
     sphinx: SphinxWorker | None = None
     book: Path | None = None
     drawer: Drawer | None = None
+    # the last validation (``prepare``) and the stamps of every file it read: a rebuild whose inputs
+    # to it are unchanged (a notebook's text edited) reuses it
+    prepared: tuple[Any, tuple[Dataset, EditionInputs]] | None = None
 
 
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
@@ -90,6 +93,30 @@ def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dat
     return dataset, inputs
 
 
+def prepare_inputs(project: Project, profile: Profile) -> tuple[Any, ...]:
+    """What ``prepare`` reads, as file stamps (``execute.file_stamp``: a write always changes it) and the
+    profile's bytes: every file of ``data/``, the notebooks' declarations, ``_config.yml`` and ``_toc.yml``."""
+    files = [p for p in sorted(project.data_dir.rglob("*")) if p.is_file()]
+    files += sorted(project.notebooks_dir.glob("*.yml"))
+    files += [p for p in (project.root / "_config.yml", project.root / "_toc.yml") if p.is_file()]
+    return (hashlib.sha256(profile.shipped()).hexdigest(), str(profile.path),
+            tuple((str(p), file_stamp(p)) for p in files))
+
+
+def _prepare(project: Project, profile: Profile, registry: Registry, session: Session | None
+             ) -> tuple[Dataset, EditionInputs]:
+    """``prepare``, reused by a preview session when nothing it reads changed."""
+    if session is None:
+        return prepare(project, profile, registry)
+    key = prepare_inputs(project, profile)
+    if session.prepared is not None and session.prepared[0] == key:
+        return session.prepared[1]
+    session.prepared = None
+    prepared = prepare(project, profile, registry)
+    session.prepared = (key, prepared)
+    return prepared
+
+
 def build(project: Project, profile: Profile, out: Path, options: Options = Options(), *,
           cache: Path | None = None, previous: EditionInputs | None = None, locked: bool = True,
           session: Session | None = None) -> EditionInputs:
@@ -98,7 +125,7 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
     with BuildLock(out, log) if locked else nullcontext():
         registry = _registry(project)
         log(f"submission '{profile.id}': {profile.title}")
-        dataset, inputs = prepare(project, profile, registry)
+        dataset, inputs = _prepare(project, profile, registry, session)
         log(f"data: {len(dataset.tables)} tables valid"
             + (f" (versions: {', '.join(f'{k}={v}' for k, v in profile.data_vintage.items())})"
                if profile.data_vintage else "") + f"; parameters of {len(inputs.notebooks)} notebooks valid")

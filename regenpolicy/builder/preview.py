@@ -3,8 +3,10 @@
 - Watches ``data/``, ``notebooks/``, ``book/``, ``submissions/``, ``_config.yml``, ``_toc.yml`` and
   the package. Saves are coalesced; a save during a rebuild triggers one more rebuild.
 - A rebuild is the ordinary build (validation first, then only the notebooks and pages that
-  changed) without the PDF, with kernels kept warm between rebuilds (a fork server and a pool)
-  and Sphinx kept imported. A change to the package's code restarts both.
+  changed) without the PDF, with kernels kept warm between rebuilds (a fork server and a pool),
+  one Sphinx application kept warm (``book.WarmSphinx``: it reads and writes only the changed pages),
+  and the validation and the code's hashes reused while the files they read are unchanged. A change
+  to the package's code restarts them all.
 - An open page that a published rebuild changed is swapped in place (a small script, added to pages
   only as they are served, listens to server-sent events naming the changed pages, fetches its page
   and replaces its ``<main>``: no reload of the theme or of the charts' scripts; no browser extension). When a rebuild
@@ -305,6 +307,7 @@ class Preview:
         self.session.drawer.warm()
 
     def _stop_session(self) -> None:
+        self.session.prepared = None  # validated by the old code
         if self.session.kernels is not None:
             self.session.kernels.close()
             self.session.kernels = None

@@ -335,7 +335,7 @@ def _drop_thebe(app: Any, pagename: str, templatename: str, context: dict[str, A
         if "thebe" in str(js).lower() or "THEBE_JS_URL" in body:
             continue
         kept.append(js)
-    scripts[:] = kept
+    context["script_files"] = kept  # a new list: the page's context shares the builder's own (see _page_context)
 
 
 # Values of the page context that come from the profile (the edition's title) or the
@@ -448,9 +448,12 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict[str,
     if isinstance(body, str) and edition:
         context["body"] = _fill_body(edition, pagename, body)
     if "regen-chart" not in str(body):
+        # a new list, never the one in the context changed in place: it is the builder's own list of
+        # scripts, which Sphinx restores only before the next page; the preview's warm application
+        # (book.WarmSphinx) starts its next build from it, and every page it rewrote lost its charts
         scripts = context.get("script_files") or []
-        scripts[:] = [js for js in scripts if str(getattr(js, "filename", js) or "").split("?")[0].rsplit("/", 1)[-1]
-                      not in CHART_SCRIPTS]
+        context["script_files"] = [js for js in scripts if str(getattr(js, "filename", js) or "").split("?")[0]
+                                   .rsplit("/", 1)[-1] not in CHART_SCRIPTS]
     if edition:
         context["metatags"] = str(context.get("metatags", "")) + "\n" + str(_meta(edition, pagename, context))
         context["theme_extra_footer"] = _footer(edition, context.get("pathto"))

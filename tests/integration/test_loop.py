@@ -1,16 +1,20 @@
-"""The author's loop, its faster paths kept right: the preview's Sphinx worker keeps the search index
-of its first build while the edited pages are rewritten, and ``make report`` makes the deck beside
-the website and the PDF, reprinting only the deck's documents whose slides changed."""
+"""The author's loop, its faster paths kept right: the preview's warm Sphinx rewrites only the changed page
+in the application it keeps, and keeps the search index of its first build while the edited pages are
+rewritten, and ``make report`` makes the deck beside the website and the PDF, reprinting only the deck's
+documents whose slides changed."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pikepdf
 import pytest
 
+from regenpolicy.builder import book
 from regenpolicy.builder.book import SphinxWorker
 from regenpolicy.builder.pipeline import Options, Session, build
 from regenpolicy.builder.profile import load_profile
@@ -84,3 +88,48 @@ def test_the_deck_is_made_beside_the_website_and_pdf_and_is_right_after_an_edit(
     assert "31,234点" in (out / "html" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8")
     # the site links the deck beside the PDF; the page and the deck were published together
     assert (out / "html" / "small-deck.pptx").is_file() and (out / "html" / "report.pdf").is_file()
+
+
+def _tiny_book(src: Path, words: str) -> None:
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "_config.yml").write_text("title: tiny\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: \"off\"\n",
+                                     encoding="utf-8")
+    (src / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n- file: a\n- file: b\n", encoding="utf-8")
+    (src / "index.md").write_text("# Tiny\n\nThe root.\n", encoding="utf-8")
+    (src / "a.md").write_text(f"# A\n\n{words}\n", encoding="utf-8")
+    (src / "b.md").write_text("# B\n\nUnchanged.\n", encoding="utf-8")
+
+
+def test_the_warm_sphinx_rebuilds_only_the_changed_page_in_the_same_application(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    _tiny_book(src, "alpha")
+    sphinx = book.WarmSphinx()
+    try:
+        assert sphinx.build(src, out) == 0
+        html = out / "_build" / "html"
+        app, b_written = sphinx.app, (html / "b.html").stat().st_mtime_ns
+        assert "alpha" in (html / "a.html").read_text(encoding="utf-8")
+        (src / "a.md").write_text("# A\n\nbeta\n", encoding="utf-8")
+        os.utime(src / "a.md", ns=(time.time_ns() + 10**9,) * 2)  # newer than what Sphinx read, whatever the clock's grain
+        assert sphinx.build(src, out) == 0
+        assert sphinx.app is app  # no new application
+        assert "beta" in (html / "a.html").read_text(encoding="utf-8")  # the page is right
+        assert (html / "b.html").stat().st_mtime_ns == b_written  # the other page was not rewritten
+        # a warning fails the build (warnings are errors) and drops the application: the next starts afresh
+        (src / "a.md").write_text("# A\n\n{doc}`missing`\n", encoding="utf-8")
+        os.utime(src / "a.md", ns=(time.time_ns() + 2 * 10**9,) * 2)
+        assert sphinx.build(src, out) == 1
+        assert sphinx.app is None
+        (src / "a.md").write_text("# A\n\ngamma\n", encoding="utf-8")
+        os.utime(src / "a.md", ns=(time.time_ns() + 3 * 10**9,) * 2)
+        assert sphinx.build(src, out) == 0
+        assert "gamma" in (html / "a.html").read_text(encoding="utf-8")
+        # a changed configuration is a new application
+        app = sphinx.app
+        (src / "_config.yml").write_text((src / "_config.yml").read_text(encoding="utf-8").replace("tiny", "small"),
+                                         encoding="utf-8")
+        assert sphinx.build(src, out) == 0
+        assert sphinx.app is not app
+        assert "small" in (html / "a.html").read_text(encoding="utf-8")
+    finally:
+        sphinx.close()

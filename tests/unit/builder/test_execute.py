@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -169,3 +170,44 @@ def test_a_catalogue_notebook_must_read_the_catalogue(tmp_path):
     assert step.reads_everything
     with pytest.raises(ExecutionError, match=r'declares tables: "\*" but never reads the catalogue'):
         _check_declaration(step, run_out(tmp_path, ["sources"], list(step.figures)))
+
+
+def test_the_code_hash_is_memoised_but_sees_every_write(tmp_path, monkeypatch):
+    # the preview asks for it every rebuild: the files are read again only when one was written, also
+    # when the write restores the modification time (the change time cannot be set back)
+    from regenpolicy.builder import execute
+
+    module = tmp_path / "m.py"
+    module.write_text("x = 1\n", encoding="utf-8")
+    pins = tmp_path / "requirements.txt"
+    pins.write_text("a==1\n", encoding="utf-8")
+    first = execute.code_hash(pins, modules=[module])
+    reads = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+    assert execute.code_hash(pins, modules=[module]) == first
+    assert reads == []  # memoised
+    stat = module.stat()
+    module.write_text("x = 2\n", encoding="utf-8")  # same size
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the old modification time
+    assert execute.code_hash(pins, modules=[module]) != first
+
+
+def test_a_preview_session_validates_again_only_when_what_validation_reads_was_written(tmp_path):
+    from regenpolicy.builder.pipeline import Session, _prepare
+
+    project = Project(copy_project(tmp_path / "project"))
+    registry = load_registry(project)
+    profile = load_profile("default", project, registry)
+    session = Session()
+    first = _prepare(project, profile, registry, session)
+    edit(project.notebooks_dir / "m1_market.md", "\n# ", "\n追加の一文。\n\n# ")  # a notebook's text: not read by validation
+    assert _prepare(project, profile, registry, session) is first
+    fees = project.data_dir / "fee_schedule.csv"
+    stat = fees.stat()
+    edit(fees, "30850", "30851")  # same size, the old modification time: still seen
+    os.utime(fees, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    second = _prepare(project, profile, registry, session)
+    assert second is not first
+    assert second[0]["fee_schedule"]["points"].astype(str).str.contains("30851").any()
+    assert _prepare(project, profile, registry, None) is not second  # a build without a session always validates

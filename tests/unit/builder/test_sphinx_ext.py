@@ -122,3 +122,19 @@ def test_a_page_is_weighted_by_where_a_word_stands_and_how_often():
     one = sphinx_ext.term_weights(publish_doctree("題\n==\n\nK921 です。\n"), "題", split)
     many = sphinx_ext.term_weights(publish_doctree("題\n==\n\n" + "K921 です。" * 17 + "\n"), "題", split)
     assert "k921" not in one and many["k921"] == 25
+
+
+def test_a_page_without_charts_leaves_the_builders_own_list_of_scripts_as_it_was():
+    # the page's context holds the builder's list itself; Sphinx restores it only before the next page, so
+    # the preview's warm application began its next build without the charts' scripts: its pages lost them
+    class App:
+        class config:
+            regen_edition = EDITION
+
+    builders = ["documentation_options.js", "vega-bundle.js", "regen-charts.js", "regen-nav.js"]
+    context: dict[str, object] = {"body": "<p>表だけ</p>", "metatags": "", "pathto": lambda p, n: p,
+                                  "script_files": builders}
+    sphinx_ext._page_context(App(), "notebooks/t4", "page.html", context, None)
+    sphinx_ext._drop_thebe(App(), "notebooks/t4", "page.html", context, None)
+    assert context["script_files"] == ["documentation_options.js", "regen-nav.js"]  # the page has no chart scripts
+    assert builders == ["documentation_options.js", "vega-bundle.js", "regen-charts.js", "regen-nav.js"]
