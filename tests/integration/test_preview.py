@@ -89,7 +89,7 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     fees = project / "data" / "fee_schedule.csv"
     edit(fees, "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850", "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
     page.wait_for_function("() => !!document.body && document.body.innerText.includes('40,000点')", timeout=180000,
-                           polling="mutation")  # (read again when the page changes, not every frame while it builds)
+                           polling=250)  # (read every 250 ms while it builds, not every frame)
     assert page.evaluate("window.regenNotReloaded === true"), "the changed page is swapped in place, not reloaded"
     page.locator("#fig-k1-chart").scroll_into_view_if_needed()  # charts are drawn as they near the screen
     page.wait_for_function("() => !!document.querySelector('#fig-k1-chart svg, #fig-k1-chart canvas')",
@@ -100,7 +100,7 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     banner.wait_for(state="visible", timeout=180000)
     page.wait_for_function(
         "() => (document.getElementById('regen-preview-banner') || {innerText: ''}).innerText.includes('fee_schedule.csv')",
-        timeout=180000, polling="mutation")
+        timeout=180000, polling=250)
     text = banner.inner_text()
     assert "data/fee_schedule.csv の" in text and "行目（列「points」）" in text and "'forty thousand' is not valid" in text
     assert text.startswith("ビルドできません")
@@ -108,7 +108,7 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
 
     edit(fees, ",forty thousand,", ",41000,")  # fixing the file clears the banner
     page.wait_for_function("() => !!document.body && document.body.innerText.includes('41,000点')", timeout=180000,
-                           polling="mutation")
+                           polling=250)
     assert page.locator("#regen-preview-banner").count() == 0 or not banner.is_visible()
 
     children = descendants(proc.pid)
