@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 from regenpolicy.builder.pdf import allowed_request
@@ -60,24 +60,32 @@ def test_a_folder_of_the_old_layout_is_replaced(tmp_path):
 
 
 HOLD = """
-import sys, time
+import sys
 from pathlib import Path
 from regenpolicy.builder.publish import BuildLock
 with BuildLock(Path(sys.argv[1]), print):
     print("holding", flush=True)
-    time.sleep(float(sys.argv[2]))
+    sys.stdin.readline()  # until the test lets go
 """
 
 
 def test_a_second_build_waits_for_the_first_and_says_so(tmp_path):
-    first = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), "2"], stdout=subprocess.PIPE, text=True)
-    assert first.stdout is not None and first.stdout.readline().strip() == "holding"
+    first = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert first.stdin is not None and first.stdout is not None and first.stdout.readline().strip() == "holding"
     messages: list[str] = []
-    started = time.monotonic()
-    with BuildLock(tmp_path, messages.append):
-        waited = time.monotonic() - started  # the second went on only when the first let go
-    first.wait()
-    assert waited > 1.0
+    released = threading.Event()
+
+    def log(message: str) -> None:  # told to wait: only then does the first let go
+        messages.append(message)
+        if "waiting for it to finish" in message and first.stdin is not None:
+            released.set()
+            first.stdin.write("go\n")
+            first.stdin.flush()
+
+    with BuildLock(tmp_path, log):
+        assert released.is_set()  # the second went on only after the first was told to let go
+    first.wait(timeout=60)
     assert "is in use by build pid" in messages[0] and "waiting for it to finish" in messages[0]
 
 
