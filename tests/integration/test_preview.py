@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import subprocess
 import threading
@@ -121,7 +122,14 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
                 for p in children if Path(f"/proc/{p}/cmdline").exists() and Path(f"/proc/{p}/cmdline").read_bytes()}
 
     deadline = time.monotonic() + 10  # children that were told to stop are gone within seconds
-    while left() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    for pid in children:  # wait on each one's exit (a pidfd reads ready when the process ends)
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
     assert left() == {}, f"processes left behind: {left()}"
     assert "preview: stopped" in log.text()
