@@ -203,7 +203,7 @@ def test_silent_connections_time_out_and_never_hold_more_than_the_bound(running)
 def test_a_slow_request_is_cut_off_after_the_timeout(running):
     with socket.create_connection(("127.0.0.1", running.port), timeout=5) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: ")  # and never finishes
-        started = time.monotonic()
-        assert s.recv(65536) == b""  # closed, with nothing sent: the request never came
-        assert time.monotonic() - started < 4
+        # closed by the server (its timeout here is 0.5 s), with nothing sent: the request never came; a
+        # server that kept the connection open would make recv raise TimeoutError (the socket's 5 s)
+        assert s.recv(65536) == b""
     assert wait_for(lambda: running.server.active == 0, within=5)
