@@ -175,7 +175,10 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
         parts = run_async(run())
         edition = {"title": profile.title, "author": profile.author, "description": profile.description,
                    "id": profile.id, "date": profile.date}
-        pages = pdfjoin.join(parts, pdf_file, overlay=None, info=document_info(edition), link_prefix=LINK_PREFIX)
+        fonts = pdfjoin.FontStore(cache / "fonts")
+        pages = pdfjoin.join(parts, pdf_file, overlay=None, info=document_info(edition), link_prefix=LINK_PREFIX,
+                             fonts=fonts)
+        fonts.prune()
     except (PdfError, ValueError, OSError) as exc:
         raise DeckBuildError(f"printing the deck failed: {exc}") from None
     finally:

@@ -550,13 +550,15 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
 
     printed, front_pages = run_async(run())
     *files, stamp = printed
+    fonts = pdfjoin.FontStore(cache / "fonts")
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
     try:
         pages = pdfjoin.join(files, pdf_file, overlay=stamp, info=document_info(edition), link_prefix=LINK_PREFIX,
-                             labels=destination_labels(docs), bare=COVER_PAGES)
+                             labels=destination_labels(docs), bare=COVER_PAGES, fonts=fonts)
     except (ValueError, OSError) as exc:
         raise PdfError(f"joining the printed parts into {pdf_file} failed: {exc}") from None
     printer.prune()
+    fonts.prune()
     return printer.refused, pages, printer.printed
 
 

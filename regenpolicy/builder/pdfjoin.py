@@ -328,11 +328,12 @@ def _items(items: Outline) -> list[pikepdf.OutlineItem]:
 
 
 def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, str], link_prefix: str,
-         labels: dict[str, str] | None = None, bare: int = 0) -> int:
+         labels: dict[str, str] | None = None, bare: int = 0, fonts: FontStore | None = None) -> int:
     """Join the printed ``parts`` into ``out`` (written atomically); return its page count. Links to
     ``link_prefix`` + name become links to the named destination ``name`` of any part; ``labels``
     (destination name → title) are what the links' descriptions call their targets; the first
-    ``bare`` pages (the cover) get no running header or page number from ``overlay``."""
+    ``bare`` pages (the cover) get no running header or page number from ``overlay``; ``fonts``
+    keeps the merged font files of earlier joins (``FontStore``)."""
     sources: list[Pdf] = []  # qpdf copies stream data when saving: the sources stay open till then
     pdf = Pdf.new()
     try:
@@ -354,7 +355,7 @@ def join(parts: list[Path], out: Path, *, overlay: Path | None, info: dict[str, 
             _stamp(pdf, sources[-1], bare)
         pdf.docinfo = pdf.make_indirect(Dictionary({k: pikepdf.String(v) for k, v in info.items()}))
         pdf.Root.Metadata = pdf.make_stream(xmp(info, joined.lang), Type=Name.Metadata, Subtype=Name.XML)
-        share_fonts(pdf)  # one font file per typeface, not one per printed part
+        share_fonts(pdf, fonts)  # one font file per typeface, not one per printed part
         tmp = out.with_name(out.name + ".tmp")
         pdf.save(tmp, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         tmp.replace(out)
@@ -454,9 +455,63 @@ def merged_font(fonts: list[bytes]) -> bytes | None:
     return out.getvalue()
 
 
-def share_fonts(pdf: Pdf) -> int:
-    """Every typeface's embedded subsets (``/FontFile2``) replaced by one merged font file; return the
-    number of font files the PDF no longer carries."""
+class FontStore:
+    """The merged font files of earlier joins, by what they were merged from (``merged_font`` is a
+    function of its subsets' bytes alone): an edit reprints a part or two whose subsets are, as a rule,
+    byte for byte the ones of the last build, and merging them again took most of the joining time
+    (4 of ~6 CPU-s in the report's join). Each file is named by the SHA-256 of the subsets' SHA-256s
+    in order, together with fontTools' version and ``VERSION``, and written whole (renamed into place),
+    so that a build reading at the same time finds it complete or not at all; a merge that did not fit
+    (None) is remembered as an empty file. ``prune`` forgets the files no join has used for a while."""
+
+    VERSION = "1"  # raise when merged_font's output changes for the same input
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[Path] = set()
+
+    def merged(self, fonts: list[bytes]) -> bytes | None:
+        import hashlib
+        import os
+
+        from fontTools import version as fonttools
+
+        digest = hashlib.sha256(f"{self.VERSION} {fonttools} {len(fonts)}".encode())
+        for data in fonts:
+            digest.update(hashlib.sha256(data).digest())
+        file = self.folder / f"{digest.hexdigest()}.ttf"
+        self.used.add(file)
+        try:
+            stored = file.read_bytes()
+            os.utime(file)
+            return stored or None
+        except OSError:
+            pass
+        merged = merged_font(fonts)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(merged or b"")
+        tmp.replace(file)
+        return merged
+
+    def prune(self, keep_seconds: float = 3600) -> None:
+        """Forget the files no join of this store used, once none has for ``keep_seconds`` (another
+        build sharing the cache may be about to use them)."""
+        import time
+
+        for file in self.folder.glob("*.ttf"):
+            try:
+                old = file not in self.used and time.time() - file.stat().st_mtime > keep_seconds
+            except OSError:
+                continue
+            if old:
+                file.unlink(missing_ok=True)
+
+
+def share_fonts(pdf: Pdf, store: FontStore | None = None) -> int:
+    """Every typeface's embedded subsets (``/FontFile2``) replaced by one merged font file (from
+    ``store`` when an earlier join merged the same subsets); return the number of font files the PDF
+    no longer carries."""
     groups: dict[str, list[Any]] = {}
     for obj in pdf.objects:
         if isinstance(obj, Dictionary) and obj.get("/Type") == Name.FontDescriptor and "/FontFile2" in obj:
@@ -468,7 +523,8 @@ def share_fonts(pdf: Pdf) -> int:
             streams.setdefault(d.FontFile2.objgen, d.FontFile2)
         if len(streams) < 2:
             continue
-        data = merged_font([s.read_bytes() for s in streams.values()])
+        subsets = [s.read_bytes() for s in streams.values()]
+        data = store.merged(subsets) if store is not None else merged_font(subsets)
         if data is None:
             continue
         stream = pdf.make_stream(data)

@@ -64,3 +64,49 @@ def test_subsets_whose_glyph_ids_disagree_are_left_as_they_were():
     out = io.BytesIO()
     changed.save(out)
     assert pdfjoin.merged_font([a, out.getvalue()]) is None
+
+
+def test_a_font_store_merges_once_and_gives_the_same_bytes_after(tmp_path, monkeypatch):
+    path = font_file()
+    a, b, c = part(path, "再生医療"), part(path, "価格制度"), part(path, "診療報酬")
+    store = pdfjoin.FontStore(tmp_path / "fonts")
+    first = store.merged([a, b])
+    assert first == pdfjoin.merged_font([a, b])
+    merges: list[int] = []
+    real = pdfjoin.merged_font
+    monkeypatch.setattr(pdfjoin, "merged_font", lambda fonts: merges.append(len(fonts)) or real(fonts))
+    again = pdfjoin.FontStore(tmp_path / "fonts")  # the next build's join
+    assert again.merged([a, b]) == first and merges == []  # read back, not merged again
+    assert again.merged([b, a]) is not None and merges == [2]  # another order is another input
+    assert again.merged([a, c]) == real([a, c]) and merges == [2, 2]  # a changed subset: merged afresh
+    assert sorted(p.suffix for p in (tmp_path / "fonts").iterdir()) == [".ttf"] * 3  # no temporary file left
+
+
+def test_a_merge_that_did_not_fit_is_remembered_as_not_fitting(tmp_path, monkeypatch):
+    path = font_file()
+    a = part(path, "再生")
+    changed = TTFont(io.BytesIO(part(path, "再生")))
+    order = changed.getGlyphOrder()
+    first, second = gids(changed, "再生")
+    changed["glyf"][order[first]] = changed["glyf"][order[second]]
+    out = io.BytesIO()
+    changed.save(out)
+    assert pdfjoin.FontStore(tmp_path).merged([a, out.getvalue()]) is None
+    monkeypatch.setattr(pdfjoin, "merged_font", lambda fonts: pytest.fail("merged again"))
+    assert pdfjoin.FontStore(tmp_path).merged([a, out.getvalue()]) is None
+
+
+def test_pruning_forgets_only_old_files_no_join_used(tmp_path):
+    import os
+
+    path = font_file()
+    a, b = part(path, "再生"), part(path, "医療")
+    old = pdfjoin.FontStore(tmp_path)
+    old.merged([a, b])
+    old.merged([b, a])
+    for f in tmp_path.iterdir():
+        os.utime(f, (1, 1))  # last used long ago
+    store = pdfjoin.FontStore(tmp_path)
+    kept = store.merged([a, b])  # used (and touched) by this join
+    store.prune()
+    assert [f.read_bytes() for f in tmp_path.iterdir()] == [kept]
