@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -401,7 +402,31 @@ def peer_book(project: Path) -> Path:
     config.write_text(text, encoding="utf-8")
     shutil.copy2(vega_bundle(project / "_peer_cache"), project / "book" / "_static" / "vega-bundle.js")
     shutil.rmtree(project / "_peer_cache")
+    write_peer_generated(project)
     return project
+
+
+def write_peer_generated(project: Path) -> None:
+    """The two files our build writes into the book before Sphinx reads it, which the chapters and the
+    front page read (``regen-contents``, ``regen-findings``): Jupyter Book reads the chapters in the same
+    pass in which it executes the notebooks, so they are written beforehand, as the naive baseline does —
+    every figure the notebooks declare (the default edition publishes them all), a chart (図) unless its
+    notebook publishes it as a table (``ctx.publish_table``), and no findings (the glued headline numbers
+    are gathered by our build only: the peer's front page lacks those few lines)."""
+    from regenpolicy.builder.book import edition_contents
+    from regenpolicy.builder.project import Project
+    from regenpolicy.builder.registry import load_registry
+
+    registry = load_registry(Project(project))
+    declared = {n: list(s.figures) for n, s in registry.steps.items()}
+    tables = {m for n in declared for m in re.findall(r'ctx\.publish_table\(\s*"([^"]+)"',
+                                                        (project / "notebooks" / f"{n}.md").read_text(encoding="utf-8"))}
+    every = {f for ids in declared.values() for f in ids}
+    contents = edition_contents(Project(project), declared, every, every - tables)
+    generated = project / "book" / "_generated"
+    generated.mkdir(parents=True, exist_ok=True)
+    (generated / "contents.json").write_text(json.dumps(contents, ensure_ascii=False), encoding="utf-8")
+    (generated / "findings.json").write_text(json.dumps({"findings": []}), encoding="utf-8")
 
 
 def jupyter_book_peer(project: Path, runs: int) -> list[Row]:
