@@ -193,16 +193,18 @@ def filled_notebook(result: Result, cache: Path) -> bytes:
     return content
 
 
-def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Path:
+def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None, words: Path | None = None) -> Path:
     """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``.
 
-    With ``worker`` (a preview session), in its already started process.
+    With ``worker`` (a preview session), in its already started process. ``words``: the file in which
+    the search's splitter keeps the words of the texts it split, for the next build (sphinx_ext.SplitWords).
     """
     if worker is not None:
         return worker.build(src, out)
     exe = Path(sys.executable).with_name("jupyter-book")
+    env = {**os.environ, "REGEN_SEARCH_WORDS": str(words)} if words is not None else None
     proc = subprocess.run([str(exe), "build", str(src), "--builder", "html", "--path-output", str(out),
-                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
+                           "--warningiserror", "--keep-going"], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
         raise BookError(f"jupyter-book html build failed:\n{tail}")

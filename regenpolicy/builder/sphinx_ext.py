@@ -55,17 +55,15 @@ class CompoundJanomeSplitter(JanomeSplitter):
     """
 
     MAX_RUN = 8
-    MEMO = 1 << 16  # texts remembered: Sphinx splits a page's texts (a title's twice) and term_weights again
 
     def split(self, input: str) -> list[str]:
-        """The words of ``input``; a text split before is looked up, not tokenised again (Janome is
-        pure Python: splitting every text three times was most of Sphinx's time in a cold build)."""
-        memo: dict[str, tuple[str, ...]] = self.__dict__.setdefault("_memo", {})
-        words = memo.get(input)
+        """The words of ``input``; a text split before — in this process, or by an earlier build sharing
+        the cache (``WORDS``) — is looked up, not tokenised again (Janome is pure Python: splitting
+        every text three times was most of Sphinx's time in a cold build, and splitting each once still
+        half of it)."""
+        words = WORDS.get(input)
         if words is None:
-            if len(memo) >= self.MEMO:
-                memo.clear()
-            words = memo[input] = tuple(self._split(input))
+            words = WORDS.put(input, tuple(self._split(input)))
         return list(words)
 
     def _split(self, input: str) -> list[str]:
@@ -93,6 +91,95 @@ class CompoundJanomeSplitter(JanomeSplitter):
                 flush()
         flush()
         return [w.lower() for w in words if indexable(w)]
+
+
+class SplitWords:
+    """The words of the texts split so far, kept for the next build in the file the build names in
+    ``REGEN_SEARCH_WORDS`` (in its cache folder; read when the first text is split, written when the
+    site is built). The file is JSON, bounded in size and entries, tagged with Janome's version and
+    this module's bytes (a change to the splitting forgets it), and written whole by a rename: a build
+    reading it while another writes finds the old file or the new one, and a file that is missing,
+    too large, damaged or of another version is ignored (the texts are split afresh)."""
+
+    ENTRIES = 1 << 16  # texts remembered (the site of every edition splits ~5,000)
+    FILE_BYTES = 64 << 20
+
+    def __init__(self) -> None:
+        import os
+
+        self.memo: dict[str, tuple[str, ...]] = {}
+        self.used: set[str] = set()
+        name = os.environ.get("REGEN_SEARCH_WORDS")
+        self.file = Path(name) if name else None
+        self.loaded = False
+
+    @staticmethod
+    def version() -> str:
+        import hashlib
+        from importlib.metadata import version
+
+        return f"janome {version('janome')} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}"
+
+    def load(self) -> None:
+        self.loaded = True
+        if self.file is None:
+            return
+        try:
+            if self.file.stat().st_size > self.FILE_BYTES:
+                return
+            stored = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not isinstance(stored, dict) or stored.get("version") != self.version():
+            return
+        words = stored.get("words")
+        if isinstance(words, dict):
+            self.memo.update({t: tuple(w) for t, w in list(words.items())[:self.ENTRIES]
+                              if isinstance(t, str) and isinstance(w, list) and all(isinstance(x, str) for x in w)})
+
+    def get(self, text: str) -> tuple[str, ...] | None:
+        if not self.loaded:
+            self.load()
+        words = self.memo.get(text)
+        if words is not None:
+            self.used.add(text)
+        return words
+
+    def put(self, text: str, words: tuple[str, ...]) -> tuple[str, ...]:
+        if len(self.memo) >= self.ENTRIES:  # keep what this build used
+            self.memo = {t: self.memo[t] for t in self.used if t in self.memo}
+            if len(self.memo) >= self.ENTRIES:
+                self.memo.clear()
+                self.used.clear()
+        self.memo[text] = words
+        self.used.add(text)
+        return words
+
+    def save(self) -> None:
+        import os
+
+        if self.file is None or not self.used:
+            return
+        body = json.dumps({"version": self.version(), "words": {t: list(w) for t, w in self.memo.items()}},
+                          ensure_ascii=False)
+        if len(body.encode("utf-8")) > self.FILE_BYTES:
+            body = json.dumps({"version": self.version(), "words": {t: list(self.memo[t]) for t in self.used}},
+                              ensure_ascii=False)
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
+            tmp.write_text(body, encoding="utf-8")
+            tmp.replace(self.file)
+        except OSError:  # a cache: the next build splits afresh
+            pass
+
+
+WORDS = SplitWords()
+
+
+def _save_split_words(app: Any, exception: Exception | None) -> None:
+    if exception is None:
+        WORDS.save()
 
 
 # Not a word a reader types: digits and signs only (ticks and table cells, 100,000; the search box ignores a
@@ -787,6 +874,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _translate_ui)
     app.connect("builder-inited", _wrap_index_page)
     app.connect("build-finished", _write_search_weights)
+    app.connect("build-finished", _save_split_words)
     # the search page's scorer (Sphinx puts it in language_data.js, which only the search page loads)
     app.config.html_search_scorer = str(Path(__file__).with_name("templates") / "regen-search.js")
     app.connect("build-finished", _fill_js_messages)

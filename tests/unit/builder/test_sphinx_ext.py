@@ -102,6 +102,50 @@ def test_the_index_keeps_words_and_leaves_out_ticks_ids_addresses_and_tex():
     assert not any(sphinx_ext.indexable(w) for w in ("100,000", ",000,0001,700", "p_{\\text", ".jp/stf", "2024"))
 
 
+def test_the_words_of_split_texts_are_kept_for_the_next_build_and_a_bad_file_is_ignored(tmp_path, monkeypatch):
+    file = tmp_path / "search-words.json"
+    monkeypatch.setenv("REGEN_SEARCH_WORDS", str(file))
+    text = "市場拡大再算定の費用対効果 K921"
+    first = sphinx_ext.SplitWords()
+    monkeypatch.setattr(sphinx_ext, "WORDS", first)
+    split = sphinx_ext.CompoundJanomeSplitter({"type": ""}).split
+    words = split(text)
+    assert "市場拡大再算定" in words and "k921" in words
+    sphinx_ext._save_split_words(None, None)
+    # the next build's process: the words are read back, not split again
+    monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: pytest.fail("split again"))
+    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+    assert split(text) == words
+    # another version of the splitting, a damaged file, a file too large: split afresh
+    monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: ["afresh"])
+    stored = file.read_text(encoding="utf-8")
+    for bad in (stored.replace(sphinx_ext.SplitWords.version(), "janome 0 0"), stored[:-5], '{"version": 1}', "[]"):
+        file.write_text(bad, encoding="utf-8")
+        monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+        assert split(text) == ["afresh"]
+    file.write_text(stored, encoding="utf-8")
+    monkeypatch.setattr(sphinx_ext.SplitWords, "FILE_BYTES", 10)
+    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+    assert split(text) == ["afresh"]
+
+
+def test_the_words_kept_are_bounded_by_what_the_last_build_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("REGEN_SEARCH_WORDS", str(tmp_path / "w.json"))
+    monkeypatch.setattr(sphinx_ext.SplitWords, "ENTRIES", 3)
+    words = sphinx_ext.SplitWords()
+    for t in ("a", "b", "c"):
+        words.put(t, (t,))
+    words.save()
+    later = sphinx_ext.SplitWords()
+    assert later.get("a") == ("a",)  # used by this build
+    later.put("d", ("d",))  # full: only what this build used is kept
+    assert set(later.memo) == {"a", "d"}
+    later.save()
+    again = sphinx_ext.SplitWords()
+    again.load()
+    assert set(again.memo) == {"a", "d"}
+
+
 def test_a_figure_s_html_is_indexed_as_the_words_a_reader_sees():
     html = ('<figure><h2>図 K1 <span>支払</span></h2><div class="regen-print"><svg><text>0018</text><g><text>'
             '00020</text></g></svg><div><p>印刷用</p></div></div><table><tr><td>K921</td><td>100,000</td></tr></table>'
