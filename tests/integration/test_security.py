@@ -75,8 +75,8 @@ def poison(project: Path) -> dict[str, str]:
 # poisoned column's mark to every kind of output that the build of every figure carried it to (REACH; the
 # notebooks these name run whole, and z1/z2, which publish no figure, always run). A figure left out adds
 # no mark to any kind: C1, C1-TOR, E1, K1-MC, K1-TOR, P1, P1-TOR, P2, Q1 read only tables that others show
-# (model_parameters reaches its kinds through K1 and C2-TOR); A1, D2, C2-RP and F4 are on pages that run
-# anyway, and their slides repeat marks of A2, D1, C2-RP-1 and F3.
+# (model_parameters.basis reaches a page, the PDF and the deck through c2rp_repricing); A1, D2, C2-RP and F4
+# are on pages that run anyway, and their slides repeat marks of A2, D1, C2-RP-1 and F3.
 EVERY_FIGURE = os.environ.get("HOSTILE_EVERY_FIGURE") == "1"  # b with every figure: to measure REACH again
 HOSTILE_FIGURES = ["M1", "M2", "M3", "O1", "D1", "A2", "A3", "S1", "T1", "C2", "C2-RP-1", "C2-TOR", "K1", "T4", "T5",
                    "F1", "F2", "F3", "F5", "T2", "T3"]
