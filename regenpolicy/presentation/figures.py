@@ -200,17 +200,23 @@ def _cell(value: Any, fmt: Format | None, multiline: bool, link: bool = False) -
         shown = fmt(value) if callable(fmt) else fmt.format(value)
     else:
         shown = str(value)
+    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy bool_ is not Real
+    if is_number and not multiline:
+        return "number", shown
+    if LONG_TOKEN.search(shown):
+        return ("long-lines" if multiline else "long"), shown
     if multiline:
         return "lines", shown
-    is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)  # numpy bool_ is not Real
-    if is_number:
-        return "number", shown
     return ("word" if len(shown) <= WORD_CHARS and not any(c.isspace() for c in shown) else "text"), shown
 
 
 # A text cell this short (仮定, 市場拡大再算定, 75/100) is one word: it never breaks (``td.regen-word``). Without
 # that, a table with one long column squeezes its short ones to a character per line in the PDF.
 WORD_CHARS = 8
+# A run of Latin letters, digits and signs with no space this long (a pasted address, an identifier, a string
+# of one letter) has nowhere to break: its cell may break anywhere (``td.regen-long``), or in print its column
+# would be wider than the page and cut at the page's edge. Japanese breaks between its characters anyway.
+LONG_TOKEN = re.compile(r"[!-~]{30}")
 
 
 def table_context(frame: pd.DataFrame, caption: str, formats: Mapping[str, Format] | None = None, *,

@@ -83,3 +83,19 @@ def test_a_short_word_in_a_table_never_breaks_but_a_sentence_does():
     assert '<td class="regen-word">仮定</td>' in html and '<th scope="row" class="regen-word">市場拡大再算定</th>' in html
     css = (ROOT / "book/_static/report.css").read_text(encoding="utf-8")
     assert "td.regen-word, th.regen-word { white-space: nowrap !important; }" in css
+
+
+def test_a_cell_with_a_long_unbroken_run_of_latin_may_break_anywhere():
+    """A pasted address or a string of one letter has nowhere to break: in print its column was wider than the
+    page and the page's edge cut it (hostile22 saw T4's and T5's cells cut). Such a cell may break anywhere
+    (td.regen-long); Japanese text, sentences with spaces and 29 letters in a row keep the usual rules."""
+    long = "https://example.org/" + "a" * 40
+    frame = pd.DataFrame({"名": ["x"], "出所": [f"資料 {long} を参照"], "注": ["長い日本語の注記" * 10],
+                          "英": ["b" * 29 + " word"]})
+    table = figures.table_context(frame, "表 X", multiline=["出所"])
+    assert [kind for kind, _ in table["rows"][0]["cells"]] == ["word", "long-lines", "text", "text"]
+    assert [kind for kind, _ in figures.data_table(frame, "表 X")["rows"][0]["cells"]] == ["word", "long", "text", "text"]
+    html = render("data_table.html.j2", table=table)
+    assert f'<td class="regen-long">資料 {long} を参照</td>' in html
+    css = (ROOT / "book/_static/report.css").read_text(encoding="utf-8")
+    assert "table.regen-table :is(td, th).regen-long { overflow-wrap: anywhere !important; }" in css
