@@ -156,7 +156,6 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     if edition is not None:
         sphinx_config["regen_edition"] = dict(edition)
-    sphinx_config["regen_search_words"] = str(cache / "search")  # sphinx_ext.stored_words
     # Sphinx rewrites only pages whose source changed, and copies the static files only when it
     # writes a page: a change of the report's extension, stylesheet or scripts must rewrite them all,
     # so the configuration carries the hash of the build code and of book/_static

@@ -25,9 +25,7 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import os
 import re
 from html.parser import HTMLParser
 from importlib import resources
@@ -61,21 +59,13 @@ class CompoundJanomeSplitter(JanomeSplitter):
 
     def split(self, input: str) -> list[str]:
         """The words of ``input``; a text split before is looked up, not tokenised again (Janome is
-        pure Python: splitting every text three times was most of Sphinx's time in a cold build), also
-        a text split by an earlier build sharing the build cache (``stored_words``)."""
+        pure Python: splitting every text three times was most of Sphinx's time in a cold build)."""
         memo: dict[str, tuple[str, ...]] = self.__dict__.setdefault("_memo", {})
         words = memo.get(input)
         if words is None:
             if len(memo) >= self.MEMO:
                 memo.clear()
-            stored = stored_words()
-            words = stored.get(input)
-            if words is None:
-                words = tuple(self._split(input))
-                STORE["fresh"] = True
-            memo[input] = words
-        if len(STORE["used"]) < STORED_WORDS:
-            STORE["used"][input] = words
+            words = memo[input] = tuple(self._split(input))
         return list(words)
 
     def _split(self, input: str) -> list[str]:
@@ -103,70 +93,6 @@ class CompoundJanomeSplitter(JanomeSplitter):
                 flush()
         flush()
         return [w.lower() for w in words if indexable(w)]
-
-
-# The words of the texts split by earlier builds, kept in the build cache (``--cache-dir``), so that a build
-# into a fresh output folder (a test, another edition of ``make site``) does not tokenise again what
-# another build sharing the cache split: Janome is most of Sphinx's CPU in such a build. The folder is the
-# configuration value ``regen_search_words`` (``book.stage_book``: ``<cache>/search``); the file is named by
-# Janome's version and this file's code (the splitter), read once, and written again at the end of a build
-# that split a new text: this build's texts and, up to ``STORED_WORDS`` texts, the earlier ones.
-STORED_WORDS = 200_000
-STORE: dict[str, Any] = {"used": {}, "fresh": False, "folder": ""}
-
-
-def _words_folder(app: Any) -> None:
-    STORE["folder"] = str(app.config.regen_search_words or "")
-    stored_words.cache_clear()
-
-
-def words_file() -> Path | None:
-    folder = STORE["folder"]
-    if not folder:
-        return None
-    from importlib.metadata import version
-
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    return Path(folder) / f"search-words-janome-{version('janome')}-{code}.json"
-
-
-@functools.cache
-def stored_words() -> dict[str, tuple[str, ...]]:
-    """The texts split by earlier builds (text → its words); empty when there is no file or it is not one of ours."""
-    path = words_file()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path is not None and path.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {text: tuple(words) for text, words in data.items()
-            if isinstance(text, str) and isinstance(words, list) and all(isinstance(w, str) for w in words)}
-
-
-def _store_words(app: Any, exception: Exception | None) -> None:
-    """Keep the texts this build split for the next build (``stored_words``), when it split a new one."""
-    path = words_file()
-    if exception is not None or path is None or not STORE["fresh"]:
-        return
-    kept = dict(STORE["used"])
-    for text, words in stored_words().items():
-        if len(kept) >= STORED_WORDS:
-            break
-        kept.setdefault(text, words)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # builds sharing the cache may write it at once
-    try:
-        tmp.write_text(json.dumps({t: list(w) for t, w in kept.items()}, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
-        for old in path.parent.glob("search-words-*.json"):  # an earlier version's (other code, other Janome)
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a cache that cannot be written: the next build splits again
-    finally:
-        tmp.unlink(missing_ok=True)
-    STORE["fresh"] = False
 
 
 # Not a word a reader types: digits and signs only (ticks and table cells, 100,000; the search box ignores a
@@ -861,8 +787,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _translate_ui)
     app.connect("builder-inited", _wrap_index_page)
     app.connect("build-finished", _write_search_weights)
-    app.connect("builder-inited", _words_folder)
-    app.connect("build-finished", _store_words)
     # the search page's scorer (Sphinx puts it in language_data.js, which only the search page loads)
     app.config.html_search_scorer = str(Path(__file__).with_name("templates") / "regen-search.js")
     app.connect("build-finished", _fill_js_messages)
@@ -874,8 +798,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_config_value("regen_edition", {}, "html")
     # the build's code: a new version re-reads every page (a directive's output is made when a page is read)
     app.add_config_value("regen_code", "", "env")
-    # where the search's word splitting is kept between builds (a folder of the build cache); changes no page
-    app.add_config_value("regen_search_words", "", "")
     app.add_directive("regen-changes", ChangesDirective)
     app.add_directive("regen-stamp", StampDirective)
     app.add_directive("regen-contents", ContentsDirective)

@@ -138,28 +138,3 @@ def test_a_page_without_charts_leaves_the_builders_own_list_of_scripts_as_it_was
     sphinx_ext._drop_thebe(App(), "notebooks/t4", "page.html", context, None)
     assert context["script_files"] == ["documentation_options.js", "regen-nav.js"]  # the page has no chart scripts
     assert builders == ["documentation_options.js", "vega-bundle.js", "regen-charts.js", "regen-nav.js"]
-
-
-def test_a_text_split_by_an_earlier_build_sharing_the_cache_is_not_tokenised_again(tmp_path, monkeypatch):
-    class App:
-        class config:  # Sphinx's configuration, as the hooks read it
-            regen_search_words = str(tmp_path / "search")
-
-    monkeypatch.setattr(sphinx_ext, "STORE", {"used": {}, "fresh": False, "folder": ""})
-    sphinx_ext._words_folder(App())
-    text = "費用対効果評価の活用。K921 2ロとキムリアの市場拡大再算定"
-    first = sphinx_ext.CompoundJanomeSplitter({"type": ""}).split(text)
-    sphinx_ext._store_words(App(), None)
-    stored = list((tmp_path / "search").glob("search-words-*.json"))
-    assert len(stored) == 1 and "市場拡大再算定" in first
-    # the next build (another process: a fresh store) reads them instead of splitting
-    monkeypatch.setattr(sphinx_ext, "STORE", {"used": {}, "fresh": False, "folder": ""})
-    sphinx_ext._words_folder(App())
-    monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: pytest.fail("split again"))
-    assert sphinx_ext.CompoundJanomeSplitter({"type": ""}).split(text) == first
-    # a file that is not a store of ours is not read: the text is split afresh
-    stored[0].write_text('{"x": [1]}', encoding="utf-8")
-    sphinx_ext._words_folder(App())
-    monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: ["afresh"])
-    assert sphinx_ext.CompoundJanomeSplitter({"type": ""}).split("x") == ["afresh"]
-    sphinx_ext._words_folder(type("NoCache", (), {"config": type("c", (), {"regen_search_words": ""})})())
