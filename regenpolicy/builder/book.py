@@ -105,23 +105,27 @@ def edition_contents(project: Project, declared: Mapping[str, list[str]], publis
     return {"parts": parts}
 
 
-def vega_bundle(cache: Path) -> Path:
-    """The site's vega scripts, made once per vl-convert/Altair version and bundling code (it takes a second).
-
-    The presentation module is imported (Altair: most of a second) only when the bundle is made.
-    """
+def vega_bundle_path(cache: Path) -> Path:
+    """Where the site's vega scripts are kept in the cache: named by the vl-convert and Altair versions
+    and the bundling code (``presentation/figures.py``)."""
     import regenpolicy.presentation
 
     source = Path(regenpolicy.presentation.__file__).with_name("figures.py").read_bytes()
     code = hashlib.sha256(source).hexdigest()[:12]
-    path = cache / f"vega-bundle-{version('vl-convert-python')}-{version('altair')}-{code}.js"
-    if not path.exists():
-        from regenpolicy.presentation.figures import vega_bundle as bundle
+    return cache / f"vega-bundle-{version('vl-convert-python')}-{version('altair')}-{code}.js"
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # builds sharing the cache may make it at once
-        tmp.write_text(bundle(), encoding="utf-8")
-        tmp.replace(path)
+
+def vega_bundle(cache: Path) -> Path:
+    """The site's vega scripts, made once per vl-convert/Altair version and bundling code: here, unless a
+    drawing worker made them already while the notebooks ran (``Drawer.vega_bundle``).
+
+    The presentation module is imported (Altair: most of a second) only when the bundle is made.
+    """
+    path = vega_bundle_path(cache)
+    if not path.exists():
+        from regenpolicy.presentation.draw import write_vega_bundle
+
+        write_vega_bundle(path)
     return path
 
 

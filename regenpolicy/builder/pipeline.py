@@ -32,6 +32,7 @@ from regenpolicy.builder.book import (
     jupyter_book,
     stage_book,
     tree_hash,
+    vega_bundle_path,
 )
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
@@ -164,6 +165,9 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     drawer = session.drawer or Drawer(cache)
     t0 = time.monotonic()
     try:
+        bundle = vega_bundle_path(cache)
+        if not bundle.exists():  # a cold cache: bundled by a worker meanwhile, not in the website's time
+            drawer.vega_bundle(bundle)
         try:
             results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
                                     options.workers, options.cell_timeout, session.kernels,

@@ -372,8 +372,24 @@ def _warm() -> None:
     vlc.vegalite_to_svg(json.dumps({"mark": "point", "data": {"values": [{}]}}))
 
 
+def write_vega_bundle(path: Path) -> None:
+    """The site's vega scripts (``figures.vega_bundle``) into ``path``, written whole by one rename. Bundling
+    takes seconds of CPU and holds the GIL throughout: the build has a drawing worker make it while the
+    notebooks run (``Drawer.vega_bundle``), not its own process after them."""
+    from regenpolicy.presentation.figures import vega_bundle
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # builds sharing the cache may make it at once
+    try:
+        tmp.write_text(vega_bundle(), encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 JOBS: dict[str, Any] = {"warm": lambda: None, "print": lambda frame, cache_dir: print_svg(Path(frame), Path(cache_dir)),
-                        "draw": lambda frame, dest, cache_dir: draw(Path(frame), Path(dest), Path(cache_dir))}
+                        "draw": lambda frame, dest, cache_dir: draw(Path(frame), Path(dest), Path(cache_dir)),
+                        "bundle": lambda path: write_vega_bundle(Path(path))}
 
 
 class DrawError(Exception):
@@ -464,6 +480,10 @@ class Drawer:
     def warm(self) -> None:
         """Start the workers now (a preview session: its first edit should not wait for them)."""
         self._submit("warm")
+
+    def vega_bundle(self, path: Path) -> None:
+        """Make the site's vega scripts into ``path`` (``write_vega_bundle``) in a worker; ``wait`` waits for it too."""
+        self._submit("bundle", path)
 
     def figure(self, frame_file: Path, dest: Path | None) -> None:
         """Draw a figure's print SVG and, with ``dest``, its downloads into ``dest``."""
