@@ -162,6 +162,8 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     static = project.book_dir / "_static"
     code = tree_hash(Path(__file__).parent) + (tree_hash(static) if static.is_dir() else "")
     sphinx_config["regen_code"] = hashlib.sha256(code.encode()).hexdigest()[:16]
+    # the search's word splitter keeps what it split for the next build sharing the cache (sphinx_ext.SplitWords)
+    sphinx_config["regen_search_words"] = str(cache / "search-words.json")
     sync_file(_dump(config), src / "_config.yml")
     generated = sorted({Path(n).stem for n in pages if n.endswith(".md")})
     sync_file(_dump(edition_toc(project, list(results), generated)), src / "_toc.yml")
@@ -197,18 +199,16 @@ def filled_notebook(result: Result, cache: Path) -> bytes:
     return content
 
 
-def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None, words: Path | None = None) -> Path:
+def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Path:
     """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``.
 
-    With ``worker`` (a preview session), in its already started process. ``words``: the file in which
-    the search's splitter keeps the words of the texts it split, for the next build (sphinx_ext.SplitWords).
+    With ``worker`` (a preview session), in its already started process.
     """
     if worker is not None:
         return worker.build(src, out)
     exe = Path(sys.executable).with_name("jupyter-book")
-    env = {**os.environ, "REGEN_SEARCH_WORDS": str(words)} if words is not None else None
     proc = subprocess.run([str(exe), "build", str(src), "--builder", "html", "--path-output", str(out),
-                           "--warningiserror", "--keep-going"], capture_output=True, text=True, env=env)
+                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
         raise BookError(f"jupyter-book html build failed:\n{tail}")

@@ -252,7 +252,7 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
     """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF."""
     t0 = time.monotonic()
     try:
-        html = jupyter_book(src, book / "html", session.sphinx, words=cache / "search-words.json")
+        html = jupyter_book(src, book / "html", session.sphinx)
     except BookError as exc:
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None

@@ -94,9 +94,9 @@ class CompoundJanomeSplitter(JanomeSplitter):
 
 
 class SplitWords:
-    """The words of the texts split so far, kept for the next build in the file the build names in
-    ``REGEN_SEARCH_WORDS`` (in its cache folder; read when the first text is split, written when the
-    site is built). The file is JSON, bounded in size and entries, tagged with Janome's version and
+    """The words of the texts split so far, kept for the next build in the file the build names in the
+    configuration value ``regen_search_words`` (in its cache folder; read when the first text is split,
+    written when the site is built). The file is JSON, bounded in size and entries, tagged with Janome's version and
     this module's bytes (a change to the splitting forgets it), and written whole by a rename: a build
     reading it while another writes finds the old file or the new one, and a file that is missing,
     too large, damaged or of another version is ignored (the texts are split afresh)."""
@@ -104,14 +104,18 @@ class SplitWords:
     ENTRIES = 1 << 16  # texts remembered (the site of every edition splits ~5,000)
     FILE_BYTES = 64 << 20
 
-    def __init__(self) -> None:
-        import os
-
+    def __init__(self, file: str = "") -> None:
         self.memo: dict[str, tuple[str, ...]] = {}
         self.used: set[str] = set()
-        name = os.environ.get("REGEN_SEARCH_WORDS")
-        self.file = Path(name) if name else None
+        self.file: Path | None = None
         self.loaded = False
+        self.use(file)
+
+    def use(self, file: str) -> None:
+        """Keep the words in ``file`` ("": in this process only); read it before the next text is split."""
+        path = Path(file) if file else None
+        if path != self.file:
+            self.file, self.loaded = path, False
 
     @staticmethod
     def version() -> str:
@@ -175,6 +179,10 @@ class SplitWords:
 
 
 WORDS = SplitWords()
+
+
+def _use_split_words(app: Any) -> None:
+    WORDS.use(str(app.config.regen_search_words))
 
 
 def _save_split_words(app: Any, exception: Exception | None) -> None:
@@ -874,6 +882,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _translate_ui)
     app.connect("builder-inited", _wrap_index_page)
     app.connect("build-finished", _write_search_weights)
+    app.connect("builder-inited", _use_split_words)
     app.connect("build-finished", _save_split_words)
     # the search page's scorer (Sphinx puts it in language_data.js, which only the search page loads)
     app.config.html_search_scorer = str(Path(__file__).with_name("templates") / "regen-search.js")
@@ -884,6 +893,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("env-merge-info", _merge_anchors)
     app.connect("doctree-resolved", _link_references)
     app.add_config_value("regen_edition", {}, "html")
+    app.add_config_value("regen_search_words", "", "")  # where the build keeps the split words (SplitWords)
     # the build's code: a new version re-reads every page (a directive's output is made when a page is read)
     app.add_config_value("regen_code", "", "env")
     app.add_directive("regen-changes", ChangesDirective)

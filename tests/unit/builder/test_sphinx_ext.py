@@ -104,44 +104,48 @@ def test_the_index_keeps_words_and_leaves_out_ticks_ids_addresses_and_tex():
 
 def test_the_words_of_split_texts_are_kept_for_the_next_build_and_a_bad_file_is_ignored(tmp_path, monkeypatch):
     file = tmp_path / "search-words.json"
-    monkeypatch.setenv("REGEN_SEARCH_WORDS", str(file))
     text = "市場拡大再算定の費用対効果 K921"
-    first = sphinx_ext.SplitWords()
-    monkeypatch.setattr(sphinx_ext, "WORDS", first)
+    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+
+    class App:  # the build names the file in the book's configuration (book.stage_book)
+        class config:
+            regen_search_words = str(file)
+
+    sphinx_ext._use_split_words(App())
     split = sphinx_ext.CompoundJanomeSplitter({"type": ""}).split
     words = split(text)
     assert "市場拡大再算定" in words and "k921" in words
     sphinx_ext._save_split_words(None, None)
     # the next build's process: the words are read back, not split again
     monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: pytest.fail("split again"))
-    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
     assert split(text) == words
     # another version of the splitting, a damaged file, a file too large: split afresh
     monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: ["afresh"])
     stored = file.read_text(encoding="utf-8")
     for bad in (stored.replace(sphinx_ext.SplitWords.version(), "janome 0 0"), stored[:-5], '{"version": 1}', "[]"):
         file.write_text(bad, encoding="utf-8")
-        monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+        monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
         assert split(text) == ["afresh"]
     file.write_text(stored, encoding="utf-8")
     monkeypatch.setattr(sphinx_ext.SplitWords, "FILE_BYTES", 10)
-    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
     assert split(text) == ["afresh"]
 
 
 def test_the_words_kept_are_bounded_by_what_the_last_build_used(tmp_path, monkeypatch):
-    monkeypatch.setenv("REGEN_SEARCH_WORDS", str(tmp_path / "w.json"))
+    file = str(tmp_path / "w.json")
     monkeypatch.setattr(sphinx_ext.SplitWords, "ENTRIES", 3)
-    words = sphinx_ext.SplitWords()
+    words = sphinx_ext.SplitWords(file)
     for t in ("a", "b", "c"):
         words.put(t, (t,))
     words.save()
-    later = sphinx_ext.SplitWords()
+    later = sphinx_ext.SplitWords(file)
     assert later.get("a") == ("a",)  # used by this build
     later.put("d", ("d",))  # full: only what this build used is kept
     assert set(later.memo) == {"a", "d"}
     later.save()
-    again = sphinx_ext.SplitWords()
+    again = sphinx_ext.SplitWords(file)
     again.load()
     assert set(again.memo) == {"a", "d"}
 
