@@ -393,8 +393,11 @@ def _reuse(name: str, entry: Path) -> Result:
 def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path, workdir: Path,
                   requirements: Path, workers: int | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
                   kernels: Kernels | None = None, on_result: Callable[[Result], None] | None = None,
-                  ) -> dict[str, Result]:
+                  only: str | None = None, stale: Mapping[str, Result] | None = None) -> dict[str, Result]:
     """Execute (or reuse) every notebook; raise ExecutionError naming every failure.
+
+    ``only`` (the preview's first pass, for the page its author has open): run only that notebook;
+    every other one whose run is out of date gets its last result from ``stale`` (runs if it has none).
 
     ``on_result`` is called with each notebook's result as soon as it is there (from the cache, or
     when its run ends), in the thread that made it: the build draws its figures meanwhile.
@@ -415,6 +418,12 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
             progress.finish(job.step.name, "unchanged, reused")
             if on_result is not None:
                 on_result(results[job.step.name])
+    if only is not None:
+        for job in jobs:
+            old = (stale or {}).get(job.step.name)
+            if job.step.name != only and job.step.name not in results and old is not None and old.notebook.is_file():
+                results[job.step.name] = Result(old.name, old.notebook, old.figures, old.numbers, False)
+                progress.finish(job.step.name, "out of date, its last run kept for now")
     todo = [job for job in jobs if job.step.name not in results]
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
     workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(todo) or 1))

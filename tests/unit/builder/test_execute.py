@@ -11,7 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.builder.execute import ExecutionError, _check_declaration, cache_key, code_hash, notebook_modules
+from regenpolicy.builder.execute import (
+    ExecutionError,
+    Job,
+    Result,
+    _check_declaration,
+    cache_key,
+    code_hash,
+    notebook_modules,
+    run_notebooks,
+)
 from regenpolicy.builder.pipeline import prepare
 from regenpolicy.builder.profile import load_profile
 from regenpolicy.builder.project import Project
@@ -211,3 +220,30 @@ def test_a_preview_session_validates_again_only_when_what_validation_reads_was_w
     assert second is not first
     assert second[0]["fee_schedule"]["points"].astype(str).str.contains("30851").any()
     assert _prepare(project, profile, registry, None) is not second  # a build without a session always validates
+
+
+def test_a_first_pass_runs_only_the_open_notebook_and_keeps_the_others_last_runs(edition, tmp_path):
+    """The preview's first pass (``only``): the others' last results stand in for runs out of date."""
+    registry, dataset, inputs = edition
+    jobs = [Job(registry.steps[n], inputs.resolved.parameters[n].values(), inputs.resolved.settings.values())
+            for n in ("k1_fee_gap", "m1_market", "c1_lifetime_cost")]
+    requirements = ROOT / "requirements.txt"
+    cache = tmp_path / "cache"
+    k1 = jobs[0]
+    entry = cache / "notebooks" / "k1_fee_gap" / cache_key(
+        k1.step, k1.parameters, k1.settings, code_hash(requirements, modules=notebook_modules(k1.step)), dataset)
+    (entry / "figures").mkdir(parents=True)
+    (entry / "k1_fee_gap.ipynb").write_text("{}")
+    (entry / "numbers.json").write_text('{"k1_gap": 1}')
+    (entry / "done").touch()  # stored: the open notebook's run is there (no kernel needed)
+    old = tmp_path / "last"
+    old.mkdir()
+    for name in ("m1_market", "c1_lifetime_cost"):
+        (old / f"{name}.ipynb").write_text("{}")
+    stale = {n: Result(n, old / f"{n}.ipynb", old / "figures", {"old": 2}, True) for n in ("m1_market", "c1_lifetime_cost")}
+    results = run_notebooks(jobs, dataset, tmp_path / "snapshot", cache, tmp_path / "work", requirements,
+                            only="k1_fee_gap", stale=stale)
+    assert list(results) == ["k1_fee_gap", "m1_market", "c1_lifetime_cost"]
+    assert results["k1_fee_gap"].numbers == {"k1_gap": 1} and results["k1_fee_gap"].notebook.parent == entry
+    assert all(results[n].notebook == old / f"{n}.ipynb" and results[n].numbers == {"old": 2}
+               and not results[n].executed for n in ("m1_market", "c1_lifetime_cost"))
