@@ -158,6 +158,8 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
     if built:
         log(f"done in {time.monotonic() - started:.1f} s: {out / 'html' / 'index.html'}"
             + (f", {out / 'pdf' / 'report.pdf'}" if options.pdf else "") + f", {out / 'figures'}/")
+    elif options.first is not None:
+        log(f"first pass ({time.monotonic() - started:.1f} s): the open page's notebook is as last built")
     else:
         log(f"up to date ({time.monotonic() - started:.1f} s): nothing that the site or the PDF depends on changed")
     return inputs
@@ -181,6 +183,8 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
     drawer = session.drawer or Drawer(cache)
     first = options.first if options.first in inputs.notebooks else None
+    if options.first is not None and (first is None or session.results is None):
+        return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
     t0 = time.monotonic()
     try:
         try:
@@ -190,9 +194,11 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
                                     lambda r: drawer.figures(r.figures, figures if options.downloads else None),
                                     only=first, stale=session.results if first else None)
         except ExecutionError as exc:
+            session.check()  # interrupted by the preview for a newer save: no failure to show
             raise BuildError(str(exc)) from None
-        if first is not None and not results[first].executed:
-            return False, inputs  # the open page's notebook is up to date: nothing to publish first
+        last = (session.results or {}).get(first or "")
+        if first is not None and last is not None and results[first].notebook == last.notebook:
+            return False, inputs  # the open page's notebook is as last built: nothing to publish first
         if first is None:
             session.results = results
         session.check()

@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import itertools
@@ -274,6 +275,39 @@ def kind_of_change(files: set[Path], root: Path, package: Path) -> str | None:
     return kind
 
 
+class Interruptible:
+    """The session's warm kernels, each one taken remembered until ``forget``, so that a newer save can
+    interrupt the notebooks of a build that only makes the pages nobody is looking at."""
+
+    def __init__(self, kernels: WarmKernels):
+        self.kernels = kernels
+        self.taken: list[Any] = []
+        self.lock = threading.Lock()
+
+    def take(self) -> Any:
+        km = self.kernels.take()
+        with self.lock:
+            self.taken.append(km)
+        return km
+
+    def forget(self) -> None:
+        with self.lock:
+            self.taken = []
+
+    def interrupt(self) -> None:
+        """Interrupt every kernel taken since ``forget`` (one that has finished is gone: nothing happens)."""
+        from regenpolicy.builder.kernels import run_async
+
+        with self.lock:
+            kms, self.taken = self.taken, []
+        for km in kms:
+            with contextlib.suppress(Exception):
+                run_async(km.interrupt_kernel())
+
+    def close(self) -> None:
+        self.kernels.close()
+
+
 @dataclass
 class Status:
     state: str = "building"  # building | ok | error
@@ -305,6 +339,8 @@ class Preview:
         # the pages open in a browser, each with its event stream: stream → (when it opened, page address)
         self.open_pages: dict[int, tuple[int, str]] = {}
         self._opened = itertools.count()
+        self.kernels: Interruptible | None = None
+        self.interruptible = False  # the build running only makes the pages nobody is looking at
         self._pages_lock = threading.Lock()
 
     def page_opened(self, page: str) -> int:
@@ -335,7 +371,7 @@ class Preview:
 
     def _start_session(self) -> None:
         workers = 2
-        self.session.kernels = WarmKernels(workers, KERNEL)
+        self.session.kernels = self.kernels = Interruptible(WarmKernels(workers, KERNEL))
         self.session.sphinx = SphinxWorker()
         self.session.drawer = Drawer(self.cache, workers=1)  # print SVGs of changed charts, warm
         self.session.drawer.warm()
@@ -344,7 +380,7 @@ class Preview:
         self.session.prepared = None  # validated by the old code
         if self.session.kernels is not None:
             self.session.kernels.close()
-            self.session.kernels = None
+            self.session.kernels = self.kernels = None
         if self.session.sphinx is not None:
             self.session.sphinx.close()
             self.session.sphinx = None
@@ -377,13 +413,20 @@ class Preview:
                 with self.changed:
                     if self.dirty:  # saved again meanwhile: that save's first pass comes before the rest
                         continue
-            self._build(Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf), started, last=True)
+            # after a first pass, a newer save interrupts this build's notebooks (not when it makes the PDF)
+            self.interruptible = first is not None
+            try:
+                self._build(Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf), started, last=True)
+            finally:
+                self.interruptible = False
 
     def _build(self, options: Options, started: float, last: bool) -> bool:
         """One build; the open pages it changed are swapped (``last``: the status is ok after it). False when
         it failed (the banner says why)."""
         before = published_key(self.out)
         pages_before = page_hashes(self.out / "current" / "html")
+        if self.kernels is not None:
+            self.kernels.forget()
         try:
             registry = load_registry(self.project)
             profile = load_profile(self.submission, self.project, registry)
@@ -408,7 +451,8 @@ class Preview:
                                  pdf=options.pdf or self._has_pdf(), pdf_busy=False)
         elif moved:
             log(f"preview: the open page's notebook ({options.first}) published first ({seconds:.1f} s)")
-            self._publish_status(state="building", message=f"開いているページを更新しました（{seconds:.1f} 秒）。"
+            # the open page is right: no banner over it while the other pages are made (a failure there shows one)
+            self._publish_status(state="ok", message=f"開いているページを更新しました（{seconds:.1f} 秒）。"
                                  "ほかのページを更新しています…", version=self.status.version + 1, changed=changed)
         return True
 
@@ -433,6 +477,8 @@ class Preview:
                     self.code_changed = True
                 self.status.state, self.status.message = "building", "変更を反映しています…"
                 self.changed.notify_all()
+            if self.interruptible and self.kernels is not None:  # the open page is built; this save comes first
+                self.kernels.interrupt()
 
     def request_pdf(self) -> None:
         with self.changed:
