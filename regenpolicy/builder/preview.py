@@ -7,6 +7,13 @@
   one Sphinx application kept warm (``book.WarmSphinx``: it reads and writes only the changed pages),
   and the validation and the code's hashes reused while the files they read are unchanged. A change
   to the package's code restarts them all.
+- The page its author has open comes first: each page's script names its page on its event stream,
+  and the page opened last among the open ones is the one looked at. When its notebook changed, a
+  first pass runs that notebook alone (the others keep their last runs for the moment), draws no print
+  SVG and publishes; the page is swapped in at once. The ordinary build follows and makes every page,
+  print SVG and download right. A save during that build interrupts its notebooks and is built first.
+- A notebook's prose edit runs no kernel: the notebook cache's key covers its code cells, and the
+  stored run's outputs are put into the current text (``execute.with_text``).
 - An open page that a published rebuild changed is swapped in place (a small script, added to pages
   only as they are served, listens to server-sent events naming the changed pages, fetches its page
   and replaces its ``<main>``: no reload of the theme or of the charts' scripts; no browser extension). When a rebuild
