@@ -485,7 +485,8 @@ class Preview:
                 self.status.state, self.status.message = "building", "変更を反映しています…"
                 self.changed.notify_all()
             if self.interruptible and self.kernels is not None:  # the open page is built; this save comes first
-                self.kernels.interrupt()
+                # in a thread of its own: whatever a kernel does, the watcher goes on seeing saves
+                threading.Thread(target=self.kernels.interrupt, daemon=True).start()
 
     def request_pdf(self) -> None:
         with self.changed:
