@@ -44,14 +44,14 @@ def test_kernels_are_separate_processes_with_the_imports_done(kernels):
         shutdown(b)
 
 
-def test_a_newer_save_interrupts_the_notebook_a_build_is_running(kernels):
+def test_a_newer_save_interrupts_the_notebook_a_build_is_running():
     """The preview's build after a first pass: a save interrupts the kernels it took (the cell stops with
     KeyboardInterrupt, the build is superseded); interrupting again, with nothing taken since, does nothing."""
     import threading
 
     from regenpolicy.builder.preview import Interruptible
 
-    taken = Interruptible(kernels)
+    taken = Interruptible(WarmKernels(1, "regenpolicy"))  # its own: the module's set stays as the others left it
     km = taken.take()
 
     async def go() -> dict:
@@ -72,6 +72,7 @@ def test_a_newer_save_interrupts_the_notebook_a_build_is_running(kernels):
         reply = run_async(go())
     finally:
         shutdown(km)
+        taken.close()
     assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
     assert taken.taken == []
     taken.interrupt()  # nothing taken since: nothing to do
