@@ -11,7 +11,7 @@
   and the page opened last among the open ones is the one looked at. When its notebook changed, a
   first pass runs that notebook alone (the others keep their last runs for the moment), draws no print
   SVG and publishes; the page is swapped in at once. The ordinary build follows and makes every page,
-  print SVG and download right. A save during that build interrupts its notebooks and is built first.
+  print SVG and download right. A save during that build stops it at its next step and is built first.
 - A notebook's prose edit runs no kernel: the notebook cache's key covers its code cells, and the
   stored run's outputs are put into the current text (``execute.with_text``).
 - An open page that a published rebuild changed is swapped in place (a small script, added to pages
@@ -32,7 +32,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.server
 import itertools
@@ -282,39 +281,6 @@ def kind_of_change(files: set[Path], root: Path, package: Path) -> str | None:
     return kind
 
 
-class Interruptible:
-    """The session's warm kernels, each one taken remembered until ``forget``, so that a newer save can
-    interrupt the notebooks of a build that only makes the pages nobody is looking at."""
-
-    def __init__(self, kernels: WarmKernels):
-        self.kernels = kernels
-        self.taken: list[Any] = []
-        self.lock = threading.Lock()
-
-    def take(self) -> Any:
-        km = self.kernels.take()
-        with self.lock:
-            self.taken.append(km)
-        return km
-
-    def forget(self) -> None:
-        with self.lock:
-            self.taken = []
-
-    def interrupt(self) -> None:
-        """Interrupt every kernel taken since ``forget`` (one that has finished is gone: nothing happens)."""
-        from regenpolicy.builder.kernels import run_async
-
-        with self.lock:
-            kms, self.taken = self.taken, []
-        for km in kms:
-            with contextlib.suppress(Exception):
-                run_async(km.interrupt_kernel())
-
-    def close(self) -> None:
-        self.kernels.close()
-
-
 @dataclass
 class Status:
     state: str = "building"  # building | ok | error
@@ -346,8 +312,6 @@ class Preview:
         # the pages open in a browser, each with its event stream: stream → (when it opened, page address)
         self.open_pages: dict[int, tuple[int, str]] = {}
         self._opened = itertools.count()
-        self.kernels: Interruptible | None = None
-        self.interruptible = False  # the build running only makes the pages nobody is looking at
         self._pages_lock = threading.Lock()
 
     def page_opened(self, page: str) -> int:
@@ -378,7 +342,7 @@ class Preview:
 
     def _start_session(self) -> None:
         workers = 2
-        self.session.kernels = self.kernels = Interruptible(WarmKernels(workers, KERNEL))
+        self.session.kernels = WarmKernels(workers, KERNEL)
         self.session.sphinx = SphinxWorker()
         self.session.drawer = Drawer(self.cache, workers=1)  # print SVGs of changed charts, warm
         self.session.drawer.warm()
@@ -387,7 +351,7 @@ class Preview:
         self.session.prepared = None  # validated by the old code
         if self.session.kernels is not None:
             self.session.kernels.close()
-            self.session.kernels = self.kernels = None
+            self.session.kernels = None
         if self.session.sphinx is not None:
             self.session.sphinx.close()
             self.session.sphinx = None
@@ -420,20 +384,13 @@ class Preview:
                 with self.changed:
                     if self.dirty:  # saved again meanwhile: that save's first pass comes before the rest
                         continue
-            # after a first pass, a newer save interrupts this build's notebooks (not when it makes the PDF)
-            self.interruptible = first is not None
-            try:
-                self._build(Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf), started, last=True)
-            finally:
-                self.interruptible = False
+            self._build(Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf), started, last=True)
 
     def _build(self, options: Options, started: float, last: bool) -> bool:
         """One build; the open pages it changed are swapped (``last``: the status is ok after it). False when
         it failed (the banner says why)."""
         before = published_key(self.out)
         pages_before = page_hashes(self.out / "current" / "html")
-        if self.kernels is not None:
-            self.kernels.forget()
         try:
             registry = load_registry(self.project)
             profile = load_profile(self.submission, self.project, registry)
@@ -484,9 +441,6 @@ class Preview:
                     self.code_changed = True
                 self.status.state, self.status.message = "building", "変更を反映しています…"
                 self.changed.notify_all()
-            if self.interruptible and self.kernels is not None:  # the open page is built; this save comes first
-                # in a thread of its own: whatever a kernel does, the watcher goes on seeing saves
-                threading.Thread(target=self.kernels.interrupt, daemon=True).start()
 
     def request_pdf(self) -> None:
         with self.changed:

@@ -44,40 +44,6 @@ def test_kernels_are_separate_processes_with_the_imports_done(kernels):
         shutdown(b)
 
 
-def test_a_newer_save_interrupts_the_notebook_a_build_is_running():
-    """The preview's build after a first pass: a save interrupts the kernels it took (the cell stops with
-    KeyboardInterrupt, the build is superseded); interrupting again, with nothing taken since, does nothing."""
-    import threading
-
-    from regenpolicy.builder.preview import Interruptible
-
-    taken = Interruptible(WarmKernels(1, "regenpolicy"))  # its own: the module's set stays as the others left it
-    km = taken.take()
-
-    async def go() -> dict:
-        kc = km.client()
-        kc.start_channels()
-        await kc.wait_for_ready(timeout=60)
-
-        def hook(message: dict) -> None:
-            if message["content"].get("text", "").startswith("running"):  # the cell is running: save now
-                threading.Thread(target=taken.interrupt).start()
-
-        reply = await kc.execute_interactive("import time\nprint('running', flush=True)\nwhile True: time.sleep(0.05)",
-                                             output_hook=hook, timeout=60)
-        kc.stop_channels()
-        return reply
-
-    try:
-        reply = run_async(go())
-    finally:
-        shutdown(km)
-        taken.close()
-    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
-    assert taken.taken == []
-    taken.interrupt()  # nothing taken since: nothing to do
-
-
 def test_closing_leaves_no_kernel_behind(kernels):
     km = kernels.take()
     pid = int(run(km, "import os; print(os.getpid())"))
