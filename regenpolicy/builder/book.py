@@ -142,13 +142,15 @@ def _inside_book(book: Path, rel: str) -> Path:
 
 
 def stage_book(project: Project, src: Path, results: Mapping[str, Result], figures: Path, cache: Path,
-               pages: Mapping[str, bytes], title: str, edition: Mapping[str, Any] | None = None) -> None:
+               pages: Mapping[str, bytes], title: str, edition: Mapping[str, Any] | None = None,
+               drawn_only: bool = False) -> None:
     """Lay out the edition's book sources in ``src``.
 
     ``pages`` are generated files (name → bytes) placed in ``book/_generated/``: a page's MyST
     source only names a directive and its JSON file, never a value. ``edition`` (id, title, date,
     author, …) reaches the report's Sphinx extension as the configuration value ``regen_edition``
-    (data, never MyST).
+    (data, never MyST). ``drawn_only``: a chart whose print SVG is not drawn yet is left without it
+    (the preview's first pass, see ``filled_notebook``).
     """
     config = project.config()
     config["title"] = title
@@ -176,12 +178,16 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     files["_static/vega-bundle.js"] = vega_bundle(cache)
     files.update({f"_static/figures/{p.name}": p for p in figures.iterdir()})
     sync_tree(files, src / "book")
-    sync_tree({f"{name}.ipynb": filled_notebook(r, cache) for name, r in results.items()}, src / "notebooks")
+    sync_tree({f"{name}.ipynb": filled_notebook(r, cache, drawn_only) for name, r in results.items()},
+              src / "notebooks")
 
 
-def filled_notebook(result: Result, cache: Path) -> bytes:
+def filled_notebook(result: Result, cache: Path, drawn_only: bool = False) -> bytes:
     """The executed notebook with its charts' print SVG in place (drawn here, not in the kernel),
-    kept by the notebook's and its frames' content so that an unchanged page costs one hash."""
+    kept by the notebook's and its frames' content so that an unchanged page costs one hash.
+
+    ``drawn_only`` (the preview's first pass: the page on screen, not its print): a print SVG not
+    drawn yet is left out, not drawn here; that page is not kept (the next pass fills it)."""
     from regenpolicy.presentation import draw
 
     raw = result.notebook.read_bytes()
@@ -191,6 +197,8 @@ def filled_notebook(result: Result, cache: Path) -> bytes:
     page = cache / "drawn" / "pages" / f"{digest.hexdigest()[:32]}.ipynb"
     if page.is_file():
         return page.read_bytes()
+    if drawn_only:
+        return draw.fill_print(result.notebook, result.figures, cache, drawn_only=True)[0]
     content, _ = draw.fill_print(result.notebook, result.figures, cache)
     page.parent.mkdir(parents=True, exist_ok=True)
     tmp = page.with_name(f".{page.name}.{os.getpid()}.{threading.get_ident()}")

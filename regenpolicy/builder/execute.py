@@ -218,10 +218,56 @@ def _code_hash(root: str, files: tuple[tuple[str, tuple[int, int, int, int]], ..
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=256)
+def _code_text(path: str, stamp: tuple[int, int, int, int]) -> bytes:
+    """What a run depends on of a notebook's text: its front matter and its code cells with their options,
+    not the prose between them (a prose edit reuses the run; ``with_text`` puts the new prose in). A code
+    cell the pattern does not see (another fence) keeps the whole text in. ``stamp`` keys the memo."""
+    text = Path(path).read_text(encoding="utf-8")
+    if "{code-cell}" in CODE_CELL.sub("", text):
+        return text.encode()
+    header = text[:text.find("\n---", 3) + 4] if text.startswith("---") else ""
+    return "\0".join([header, *(m.group(0) for m in CODE_CELL.finditer(text))]).encode()
+
+
+def source_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+
+
+def with_text(result: Result, source: Path, entry: Path) -> Result:
+    """A stored run with the notebook's prose as it is now: the run's code cells (outputs and all) in the
+    current text's cells; kept beside the run by the text's hash. The run itself when it ran this text."""
+    import jupytext
+    import nbformat
+
+    digest = source_digest(source)
+    ran = entry / "source.sha256"
+    if ran.is_file() and ran.read_text(encoding="utf-8") == digest:
+        return result
+    target = entry / f"text-{digest}.ipynb"
+    if not target.is_file():
+        nb = jupytext.read(source)
+        executed = nbformat.read(result.notebook, as_version=4)
+        new = [c for c in nb.cells if c.cell_type == "code"]
+        old = [c for c in executed.cells if c.cell_type == "code"]
+        if len(new) != len(old):  # cannot happen when the key matched; the run as it was
+            return result
+        for cell, run in zip(new, old, strict=True):
+            cell.outputs, cell.execution_count, cell.metadata = run.outputs, run.execution_count, run.metadata
+        nb.metadata = executed.metadata
+        for i, cell in enumerate(nb.cells):
+            cell.id = f"cell-{i}"
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+        nbformat.write(nb, tmp)
+        tmp.replace(target)
+    return Result(result.name, target, result.figures, result.numbers, result.executed)
+
+
 def cache_key(step: Step, parameters: Mapping[str, Any], settings: Mapping[str, Any], code: str,
               dataset: Dataset) -> str:
-    """What identifies a run before it starts: source, parameters, settings used, code and the tables declared."""
-    digest = hashlib.sha256(step.path.read_bytes())
+    """What identifies a run before it starts: source (its code cells, ``_code_text``), parameters,
+    settings used, code and the tables declared."""
+    digest = hashlib.sha256(_code_text(str(step.path), file_stamp(step.path)))
     digest.update(step.path.with_suffix(".yml").read_bytes())  # the declaration: tables, labels, units, checks
     digest.update(json.dumps(parameters, sort_keys=True, ensure_ascii=False).encode())
     digest.update(json.dumps({k: settings[k] for k in step.settings}, sort_keys=True).encode())
@@ -385,16 +431,19 @@ class Job:
     settings: dict[str, Any]  # the edition's settings (all; the notebook sees those it declares)
 
 
-def _reuse(name: str, entry: Path) -> Result:
+def _reuse(step: Step, entry: Path) -> Result:
     numbers = json.loads((entry / "numbers.json").read_text(encoding="utf-8"))
-    return Result(name, entry / f"{name}.ipynb", entry / "figures", numbers, False)
+    return with_text(Result(step.name, entry / f"{step.name}.ipynb", entry / "figures", numbers, False), step.path, entry)
 
 
 def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path, workdir: Path,
                   requirements: Path, workers: int | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
                   kernels: Kernels | None = None, on_result: Callable[[Result], None] | None = None,
-                  ) -> dict[str, Result]:
+                  only: str | None = None, stale: Mapping[str, Result] | None = None) -> dict[str, Result]:
     """Execute (or reuse) every notebook; raise ExecutionError naming every failure.
+
+    ``only`` (the preview's first pass, for the page its author has open): run only that notebook;
+    every other one whose run is out of date gets its last result from ``stale`` (runs if it has none).
 
     ``on_result`` is called with each notebook's result as soon as it is there (from the cache, or
     when its run ends), in the thread that made it: the build draws its figures meanwhile.
@@ -411,10 +460,16 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         remove_stale_entries(entry.parent)
     for job in jobs:
         if (entries[job.step.name] / "done").exists():
-            results[job.step.name] = _reuse(job.step.name, entries[job.step.name])
+            results[job.step.name] = _reuse(job.step, entries[job.step.name])
             progress.finish(job.step.name, "unchanged, reused")
             if on_result is not None:
                 on_result(results[job.step.name])
+    if only is not None:
+        for job in jobs:
+            old = (stale or {}).get(job.step.name)
+            if job.step.name != only and job.step.name not in results and old is not None and old.notebook.is_file():
+                results[job.step.name] = Result(old.name, old.notebook, old.figures, old.numbers, False)
+                progress.finish(job.step.name, "out of date, its last run kept for now")
     todo = [job for job in jobs if job.step.name not in results]
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
     workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(todo) or 1))
@@ -436,6 +491,7 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
             "notebook": str(step.path), "snapshot": str(snapshot), "out": str(out),
             "parameters": job.parameters, "settings": job.settings,
         }, ensure_ascii=False, indent=1), encoding="utf-8")
+        ran = source_digest(step.path)  # before the run: a save during it is another text
         executed = _execute(step, context, run_dir, timeout, source)
         _check_declaration(step, out)
         numbers_file = out / "numbers.json"
@@ -446,6 +502,7 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         shutil.move(str(executed), str(tmp / executed.name))
         shutil.move(str(out / "figures"), str(tmp / "figures"))
         (tmp / "numbers.json").write_text(json.dumps(numbers, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        (tmp / "source.sha256").write_text(ran, encoding="utf-8")  # the text it ran (``with_text``)
         (tmp / "done").touch()
         if entry.exists() and not (entry / "done").exists():
             shutil.rmtree(entry, ignore_errors=True)  # left half-written by an older version: never read

@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from regenpolicy.builder.book import (
 )
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
-from regenpolicy.builder.execute import ExecutionError, Job, Kernels, code_hash, file_stamp, run_notebooks
+from regenpolicy.builder.execute import ExecutionError, Job, Kernels, Result, code_hash, file_stamp, run_notebooks
 from regenpolicy.builder.pdf import PdfError, print_pdf
 from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, resolve_parameters
 from regenpolicy.builder.project import Project
@@ -49,6 +50,10 @@ from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError
 
 class BuildError(Exception):
     """A build step failed; the message says which and why."""
+
+
+class Superseded(Exception):
+    """The preview's build stopped between two steps: its author saved again meanwhile."""
 
 
 def log(message: str) -> None:
@@ -66,6 +71,10 @@ class Options:
     downloads: bool = True
     # the submission deck (<edition>-deck.pptx, and its PDF when the PDF is printed), linked beside the PDF
     deck: bool = True
+    # the preview's first pass for the page its author has open: run only this notebook (if it is out of
+    # date; else build nothing), keep the others' last runs (session.results) and draw no print SVG, so
+    # that page is published first; the ordinary build follows and makes everything else right
+    first: str | None = None
 
 
 @dataclass
@@ -79,6 +88,15 @@ class Session:
     # the last validation (``prepare``) and the stamps of every file it read: a rebuild whose inputs
     # to it are unchanged (a notebook's text edited) reuses it
     prepared: tuple[Any, tuple[Dataset, EditionInputs]] | None = None
+    # each notebook's result in the last complete build (what a first pass keeps for the others)
+    results: dict[str, Result] | None = None
+    # asked between the steps of a build (after the notebooks, before Sphinx, before publishing):
+    # True stops it there (Superseded), since a newer save is to be built
+    superseded: Callable[[], bool] | None = None
+
+    def check(self) -> None:
+        if self.superseded is not None and self.superseded():
+            raise Superseded()
 
 
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
@@ -141,6 +159,8 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
     if built:
         log(f"done in {time.monotonic() - started:.1f} s: {out / 'html' / 'index.html'}"
             + (f", {out / 'pdf' / 'report.pdf'}" if options.pdf else "") + f", {out / 'figures'}/")
+    elif options.first is not None:
+        log(f"first pass ({time.monotonic() - started:.1f} s): the open page's notebook is as last built")
     else:
         log(f"up to date ({time.monotonic() - started:.1f} s): nothing that the site or the PDF depends on changed")
     return inputs
@@ -163,6 +183,9 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
     drawer = session.drawer or Drawer(cache)
+    first = options.first if options.first in inputs.notebooks else None
+    if options.first is not None and (first is None or session.results is None):
+        return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
     t0 = time.monotonic()
     try:
         bundle = vega_bundle_path(cache)
@@ -171,9 +194,18 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         try:
             results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
                                     options.workers, options.cell_timeout, session.kernels,
-                                    on_result=lambda r: drawer.figures(r.figures, figures if options.downloads else None))
+                                    on_result=None if first else
+                                    lambda r: drawer.figures(r.figures, figures if options.downloads else None),
+                                    only=first, stale=session.results if first else None)
         except ExecutionError as exc:
+            session.check()  # interrupted by the preview for a newer save: no failure to show
             raise BuildError(str(exc)) from None
+        last = (session.results or {}).get(first or "")
+        if first is not None and last is not None and results[first].notebook == last.notebook:
+            return False, inputs  # the open page's notebook is as last built: nothing to publish first
+        if first is None:
+            session.results = results
+        session.check()
         try:
             count, fresh = drawer.wait()
         except DrawError as exc:
@@ -226,11 +258,12 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
                                    site_url=project.site_url())
     book = session.book or out / ".book" / profile.id  # per output folder: Sphinx's working files are not shareable
     src = book / "src"
-    stage_book(project, src, results, figures, cache, pages, profile.title, edition)
+    stage_book(project, src, results, figures, cache, pages, profile.title, edition, drawn_only=first is not None)
     machinery = code_hash(project.root / "requirements.txt", everything=True)
     key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf} deck={options.deck}".encode()).hexdigest()
     if is_current(out, key):
         return False, inputs
+    session.check()
 
     # The deck needs only the notebooks' results: it is made (PowerPoint, then its PDF in a browser
     # of its own) while Sphinx builds the website and the report's PDF is printed; leaving the pool
@@ -238,17 +271,20 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
         deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options) \
             if options.deck else None
-        _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache, options)
+        _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache, options,
+                         out)
         if deck is not None:
             for f in deck.result():
                 shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
-    publish(out, result, key, {"submission": profile.id})
+    session.check()
+    # the preview's first pass leaves the older releases for the build that follows it to remove
+    publish(out, result, key, {"submission": profile.id}, prune=options.first is None)
     return True, inputs
 
 
 def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, dataset: Dataset, figures: Path,
                      profile: Profile, record: dict[str, Any], data_zip: str, edition: dict[str, Any], cache: Path,
-                     options: Options) -> None:
+                     options: Options, out: Path) -> None:
     """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF."""
     t0 = time.monotonic()
     try:
@@ -257,7 +293,11 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None
     copy_site(html, result / "html", src)
-    editions.write_data_zip(result / "html" / data_zip, dataset, figures, profile, record["stamp"])
+    last_zip = out / "current" / "html" / data_zip
+    if options.first is not None and last_zip.is_file():  # the preview's first pass: the last one for now
+        os.link(last_zip, result / "html" / data_zip)
+    else:
+        editions.write_data_zip(result / "html" / data_zip, dataset, figures, profile, record["stamp"])
     log(f"website built ({time.monotonic() - t0:.1f} s)")
     (result / "pdf").mkdir()
     if options.pdf:

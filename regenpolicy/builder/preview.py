@@ -7,6 +7,13 @@
   one Sphinx application kept warm (``book.WarmSphinx``: it reads and writes only the changed pages),
   and the validation and the code's hashes reused while the files they read are unchanged. A change
   to the package's code restarts them all.
+- The page its author has open comes first: each page's script names its page on its event stream,
+  and the page opened last among the open ones is the one looked at. When its notebook changed, a
+  first pass runs that notebook alone (the others keep their last runs for the moment), draws no print
+  SVG and publishes; the page is swapped in at once. The ordinary build follows and makes every page,
+  print SVG and download right. A save during that build stops it at its next step and is built first.
+- A notebook's prose edit runs no kernel: the notebook cache's key covers its code cells, and the
+  stored run's outputs are put into the current text (``execute.with_text``).
 - An open page that a published rebuild changed is swapped in place (a small script, added to pages
   only as they are served, listens to server-sent events naming the changed pages, fetches its page
   and replaces its ``<main>``: no reload of the theme or of the charts' scripts; no browser extension). When a rebuild
@@ -27,8 +34,10 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import itertools
 import json
 import mimetypes
+import re
 import signal
 import sys
 import threading
@@ -42,7 +51,7 @@ from typing import Any
 from regenpolicy.builder.book import SphinxWorker
 from regenpolicy.builder.execute import KERNEL
 from regenpolicy.builder.kernels import WarmKernels
-from regenpolicy.builder.pipeline import BuildError, Options, Session, build, log
+from regenpolicy.builder.pipeline import BuildError, Options, Session, Superseded, build, log
 from regenpolicy.builder.profile import ProfileError, load_profile
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import published_key
@@ -110,7 +119,8 @@ SCRIPT = """(function () {
     return path.charAt(path.length - 1) === "/" ? path + "index.html" : path;
   }
   var version = null;
-  var source = new EventSource("/__preview__/events");
+  // the page it is open on goes with it: a rebuild makes this page first
+  var source = new EventSource("/__preview__/events?page=" + encodeURIComponent(page()));
   source.onmessage = function (event) {
     var state = JSON.parse(event.data);
     if (version !== null && state.version !== version && (state.changed || []).indexOf(page()) >= 0) { swap(); }
@@ -245,6 +255,15 @@ def changed_pages(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(page for page, digest in after.items() if before.get(page) != digest)
 
 
+OPEN_NOTEBOOK = re.compile(r"/notebooks/([A-Za-z0-9_]{1,100})\.html")
+
+
+def notebook_of(page: str | None) -> str | None:
+    """The notebook whose page is at ``page`` (``/notebooks/k1_fee_gap.html`` → ``k1_fee_gap``), else None."""
+    match = OPEN_NOTEBOOK.fullmatch(page or "")
+    return match.group(1) if match else None
+
+
 def kind_of_change(files: set[Path], root: Path, package: Path) -> str | None:
     """What saved ``files`` ask of the preview: ``"code"`` (the package changed: warm kernels and
     Sphinx hold the old code, restart them, then rebuild), ``"content"`` (a watched input: rebuild;
@@ -286,9 +305,31 @@ class Preview:
         self.stopping = threading.Event()
         self.session = Session(book=out / ".book")
         self.code_changed = False
+        self.session.superseded = lambda: self.dirty or self.code_changed or self.stopping.is_set()
         self.connection_timeout = CONNECTION_TIMEOUT
         self.max_connections = MAX_CONNECTIONS
         self.cache = project.root / "_build" / ".cache"
+        # the pages open in a browser, each with its event stream: stream → (when it opened, page address)
+        self.open_pages: dict[int, tuple[int, str]] = {}
+        self._opened = itertools.count()
+        self._pages_lock = threading.Lock()
+
+    def page_opened(self, page: str) -> int:
+        """A page's event stream opened (``page``: its address, as its script says it); the stream's id."""
+        with self._pages_lock:
+            stream = next(self._opened)
+            self.open_pages[stream] = (stream, page)
+            return stream
+
+    def page_closed(self, stream: int) -> None:
+        with self._pages_lock:
+            self.open_pages.pop(stream, None)
+
+    def open_notebook(self) -> str | None:
+        """The notebook of the page opened last among those still open (the one its author looks at), if any."""
+        with self._pages_lock:
+            pages = sorted(self.open_pages.values(), reverse=True)
+        return next((n for n in (notebook_of(p) for _, p in pages) if n is not None), None) if pages else None
 
     # --- building -------------------------------------------------------------------------------
     def _publish_status(self, **values: Any) -> None:
@@ -333,26 +374,51 @@ class Preview:
                 self._start_session()
             self._publish_status(pdf_busy=pdf)
             started = time.monotonic()
-            before = published_key(self.out)
-            pages_before = page_hashes(self.out / "current" / "html")
-            try:
-                registry = load_registry(self.project)
-                profile = load_profile(self.submission, self.project, registry)
-                build(self.project, profile, self.out, Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf),
-                      cache=self.cache, session=self.session)
-            except (DataValidationError, ProfileError, StepError, BuildError) as exc:
-                self._publish_status(state="error", message=banner_text(exc), pdf_busy=False)
-                log(f"preview: the build failed; the page shows the error:\n{exc}")
-                continue
-            except Exception:
-                self._publish_status(state="error", message="予期しないエラーでビルドが止まりました（前の版のページを"
-                                     "表示しています）。開発者向けの詳細：\n" + traceback.format_exc(), pdf_busy=False)
-                continue
-            moved = published_key(self.out) != before  # a new release: the open pages it changed are swapped
-            changed = changed_pages(pages_before, page_hashes(self.out / "current" / "html")) if moved else []
-            self._publish_status(state="ok", message=f"更新しました（{time.monotonic() - started:.1f} 秒）",
-                                 version=self.status.version + moved, changed=changed, pdf=pdf or self._has_pdf(),
-                                 pdf_busy=False)
+            # The page its author has open first (its notebook alone, no print drawing), when an
+            # earlier build left the other notebooks' results to keep meanwhile; then the ordinary build.
+            first = None if restart or pdf or self.session.results is None else self.open_notebook()
+            if first is not None:
+                if not self._build(Options(pdf=False, workers=2, downloads=False, deck=False, first=first), started,
+                                   last=False):
+                    continue
+                with self.changed:
+                    if self.dirty:  # saved again meanwhile: that save's first pass comes before the rest
+                        continue
+            self._build(Options(pdf=pdf, workers=2, downloads=pdf, deck=pdf), started, last=True)
+
+    def _build(self, options: Options, started: float, last: bool) -> bool:
+        """One build; the open pages it changed are swapped (``last``: the status is ok after it). False when
+        it failed (the banner says why)."""
+        before = published_key(self.out)
+        pages_before = page_hashes(self.out / "current" / "html")
+        try:
+            registry = load_registry(self.project)
+            profile = load_profile(self.submission, self.project, registry)
+            build(self.project, profile, self.out, options, cache=self.cache, session=self.session)
+        except Superseded:  # saved again: the next round builds that save
+            log("preview: saved again; building that save instead")
+            return False
+        except (DataValidationError, ProfileError, StepError, BuildError) as exc:
+            self._publish_status(state="error", message=banner_text(exc), pdf_busy=False)
+            log(f"preview: the build failed; the page shows the error:\n{exc}")
+            return False
+        except Exception:
+            self._publish_status(state="error", message="予期しないエラーでビルドが止まりました（前の版のページを"
+                                 "表示しています）。開発者向けの詳細：\n" + traceback.format_exc(), pdf_busy=False)
+            return False
+        moved = published_key(self.out) != before  # a new release: the open pages it changed are swapped
+        changed = changed_pages(pages_before, page_hashes(self.out / "current" / "html")) if moved else []
+        seconds = time.monotonic() - started
+        if last:
+            self._publish_status(state="ok", message=f"更新しました（{seconds:.1f} 秒）",
+                                 version=self.status.version + moved, changed=changed,
+                                 pdf=options.pdf or self._has_pdf(), pdf_busy=False)
+        elif moved:
+            log(f"preview: the open page's notebook ({options.first}) published first ({seconds:.1f} s)")
+            # the open page is right: no banner over it while the other pages are made (a failure there shows one)
+            self._publish_status(state="ok", message=f"開いているページを更新しました（{seconds:.1f} 秒）。"
+                                 "ほかのページを更新しています…", version=self.status.version + 1, changed=changed)
+        return True
 
     def _has_pdf(self) -> bool:
         return (self.out / "pdf" / "report.pdf").exists()
@@ -485,7 +551,8 @@ class Preview:
                 if path is None:
                     return
                 if path == LIVE + "events":
-                    return self.events()
+                    query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query, max_num_fields=4)
+                    return self.events((query.get("page") or [""])[0][:MAX_PATH])
                 if path == LIVE + "live.js":
                     return self.send(SCRIPT.encode(), "text/javascript; charset=utf-8", body)
                 root = (preview.out / "current").resolve()
@@ -524,12 +591,14 @@ class Preview:
                 if body:
                     self.wfile.write(content)
 
-            def events(self) -> None:
+            def events(self, page: str) -> None:
+                """The status, as it changes, to a page (``page``: its address, which rebuilds make first)."""
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
                 last = None
+                stream = preview.page_opened(page)
                 try:
                     while not preview.stopping.is_set():
                         with preview.changed:
@@ -545,6 +614,8 @@ class Preview:
                         self.wfile.flush()
                 except OSError:  # the page was closed, or stopped reading for longer than the timeout
                     return
+                finally:
+                    preview.page_closed(stream)
 
         return Handler
 

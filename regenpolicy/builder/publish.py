@@ -150,8 +150,9 @@ def _link(path: Path, target: str) -> None:
     tmp.replace(path)
 
 
-def publish(out: Path, staged: Path, key: str, extra: dict[str, str] | None = None) -> Path:
-    """Publish the complete outputs in ``staged`` as the new release; return its folder."""
+def publish(out: Path, staged: Path, key: str, extra: dict[str, str] | None = None, prune: bool = True) -> Path:
+    """Publish the complete outputs in ``staged`` as the new release; return its folder. With ``prune``,
+    the releases before the last ``KEEP_PREVIOUS`` are removed."""
     manifest = {"key": key, **(extra or {}), "files": file_digests(staged)}
     (staged / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     releases = out / "releases"
@@ -162,6 +163,8 @@ def publish(out: Path, staged: Path, key: str, extra: dict[str, str] | None = No
     for name in OUTPUTS:
         if not (out / name).is_symlink() or str((out / name).readlink()) != f"current/{name}":
             _link(out / name, f"current/{name}")
+    if not prune:
+        return release
     previous = sorted(p.name for p in releases.iterdir() if p.name != release.name)
     keep = {release.name, *previous[len(previous) - KEEP_PREVIOUS:]}
     for old in releases.iterdir():

@@ -326,10 +326,11 @@ def print_png(frame_file: Path, cache_dir: Path) -> tuple[bytes, bool]:
     return (entry / "print.png").read_bytes(), drawn
 
 
-def fill_print(notebook: Path, frames: Path, cache_dir: Path) -> tuple[bytes, int]:
+def fill_print(notebook: Path, frames: Path, cache_dir: Path, drawn_only: bool = False) -> tuple[bytes, int]:
     """The executed notebook with each chart's print SVG in its place; (bytes, charts drawn afresh).
 
-    A place whose frame is missing is left empty (the page then prints without that chart)."""
+    A place whose frame is missing is left empty (the page then prints without that chart), and so,
+    with ``drawn_only`` (the preview's first pass), is one whose print SVG is not drawn yet."""
     raw = notebook.read_bytes()
     if b"data-regen-print" not in raw:
         return raw, 0
@@ -339,7 +340,7 @@ def fill_print(notebook: Path, frames: Path, cache_dir: Path) -> tuple[bytes, in
     def fill(match: re.Match[str]) -> str:
         nonlocal fresh
         frame_file = frames / f"{match.group(1)}{FRAME_SUFFIX}"
-        if not frame_file.is_file():
+        if not frame_file.is_file() or (drawn_only and not _hit(frame_file, cache_dir, "print")):
             return '<div class="regen-print"></div>'
         svg, drawn = print_svg(frame_file, cache_dir)
         fresh += drawn

@@ -39,3 +39,23 @@ def test_no_page_of_the_book_names_a_figure_in_its_own_text():
         assert not re.search(r"[図表] [A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*", text), page.name
         if page.name.startswith("ch"):
             assert f":chapter: book/{page.stem}" in text, page.name
+
+
+def test_a_first_pass_leaves_a_print_svg_not_drawn_yet_out_and_keeps_no_page(tmp_path):
+    """The preview's first pass (the page on screen) neither draws a chart's print SVG nor keeps the page
+    without it: the pass that follows draws it and fills the page."""
+    import json
+
+    from regenpolicy.builder.execute import Result
+    from regenpolicy.presentation import draw
+
+    run = tmp_path / "run"
+    (run / "figures").mkdir(parents=True)
+    cell = {"cell_type": "code", "source": "", "metadata": {}, "execution_count": 1,
+            "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"text/html": draw.print_place("K9")}}]}
+    (run / "k9.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    (run / "figures" / f"K9{draw.FRAME_SUFFIX}").write_text(json.dumps({"id": "K9", "print": {"mark": "bar"}}))
+    cache = tmp_path / "cache"
+    page = book.filled_notebook(Result("k9", run / "k9.ipynb", run / "figures", {}, True), cache, drawn_only=True)
+    assert b'<div class=\\"regen-print\\"></div>' in page and b"data-regen-print" not in page
+    assert not any(cache.rglob("*.svg")) and not any(cache.rglob("*.ipynb"))  # nothing drawn, no page kept

@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.builder.execute import ExecutionError, _check_declaration, cache_key, code_hash, notebook_modules
+from regenpolicy.builder.execute import (
+    ExecutionError,
+    Job,
+    Result,
+    _check_declaration,
+    cache_key,
+    code_hash,
+    notebook_modules,
+    run_notebooks,
+    source_digest,
+    with_text,
+)
 from regenpolicy.builder.pipeline import prepare
 from regenpolicy.builder.profile import load_profile
 from regenpolicy.builder.project import Project
@@ -124,8 +135,42 @@ def test_parameters_source_and_code_are_in_the_key(edition, tmp_path):
     assert cache_key(step, values, settings, "other code", dataset) != base
     copy = tmp_path / step.path.name
     shutil.copy(step.path.with_suffix(".yml"), copy.with_suffix(".yml"))
-    copy.write_text(step.path.read_text(encoding="utf-8") + "\nMore words.\n", encoding="utf-8")
+    text = step.path.read_text(encoding="utf-8")
+    copy.write_text(text + "\nMore words.\n", encoding="utf-8")  # prose: the run is reused (with_text)
+    assert cache_key(read_step(copy), values, settings, "code", dataset) == base
+    copy.write_text(text.replace("ctx = notebook.open(", "ctx  =  notebook.open(", 1), encoding="utf-8")  # a code cell
     assert cache_key(read_step(copy), values, settings, "code", dataset) != base
+    copy.write_text(text.replace("kernelspec:", "kernelspec:\n  x: 1\nkernelspec_:", 1), encoding="utf-8")  # front matter
+    assert cache_key(read_step(copy), values, settings, "code", dataset) != base
+    copy.write_text(text + "\n````{code-cell} ipython3\nx = 1\n````\n", encoding="utf-8")  # a cell of another fence
+    assert cache_key(read_step(copy), values, settings, "code", dataset) != base
+
+
+def test_a_prose_edit_puts_the_new_prose_around_the_stored_run(tmp_path):
+    """A stored run keeps its code cells' outputs; the text around them is the notebook's as it is now."""
+    import nbformat
+
+    source = tmp_path / "m.md"
+    code = "```{code-cell} ipython3\nprint(1)\n```\n"
+    source.write_text(f"# Title\n\nOld words.\n\n{code}\nEnd.\n", encoding="utf-8")
+    entry = tmp_path / "entry"
+    entry.mkdir()
+    run = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title\n\nOld words."),
+        nbformat.v4.new_code_cell("print(1)", execution_count=1,
+                                  outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")]),
+        nbformat.v4.new_markdown_cell("End.")])
+    nbformat.write(run, entry / "m.ipynb")
+    (entry / "source.sha256").write_text(source_digest(source))
+    stored = Result("m", entry / "m.ipynb", entry / "figures", {"n": 1}, False)
+    assert with_text(stored, source, entry) == stored  # the text it ran: the run itself
+    source.write_text(f"# Title\n\nNew words, more of them.\n\n{code}\nEnd.\n", encoding="utf-8")
+    edited = with_text(stored, source, entry)
+    assert edited.notebook != stored.notebook and edited.numbers == {"n": 1}
+    nb = nbformat.read(edited.notebook, as_version=4)
+    assert "New words, more of them." in nb.cells[0].source and "Old" not in nb.cells[0].source
+    assert [c.outputs[0]["text"] for c in nb.cells if c.cell_type == "code"] == ["1\n"]
+    assert with_text(stored, source, entry).notebook == edited.notebook  # kept by the text's hash
 
 
 # --- what the notebook read and published, against its front matter ------------------------------------
@@ -211,3 +256,31 @@ def test_a_preview_session_validates_again_only_when_what_validation_reads_was_w
     assert second is not first
     assert second[0]["fee_schedule"]["points"].astype(str).str.contains("30851").any()
     assert _prepare(project, profile, registry, None) is not second  # a build without a session always validates
+
+
+def test_a_first_pass_runs_only_the_open_notebook_and_keeps_the_others_last_runs(edition, tmp_path):
+    """The preview's first pass (``only``): the others' last results stand in for runs out of date."""
+    registry, dataset, inputs = edition
+    jobs = [Job(registry.steps[n], inputs.resolved.parameters[n].values(), inputs.resolved.settings.values())
+            for n in ("k1_fee_gap", "m1_market", "c1_lifetime_cost")]
+    requirements = ROOT / "requirements.txt"
+    cache = tmp_path / "cache"
+    k1 = jobs[0]
+    entry = cache / "notebooks" / "k1_fee_gap" / cache_key(
+        k1.step, k1.parameters, k1.settings, code_hash(requirements, modules=notebook_modules(k1.step)), dataset)
+    (entry / "figures").mkdir(parents=True)
+    (entry / "k1_fee_gap.ipynb").write_text("{}")
+    (entry / "numbers.json").write_text('{"k1_gap": 1}')
+    (entry / "source.sha256").write_text(source_digest(k1.step.path))  # run from the text as it is
+    (entry / "done").touch()  # stored: the open notebook's run is there (no kernel needed)
+    old = tmp_path / "last"
+    old.mkdir()
+    for name in ("m1_market", "c1_lifetime_cost"):
+        (old / f"{name}.ipynb").write_text("{}")
+    stale = {n: Result(n, old / f"{n}.ipynb", old / "figures", {"old": 2}, True) for n in ("m1_market", "c1_lifetime_cost")}
+    results = run_notebooks(jobs, dataset, tmp_path / "snapshot", cache, tmp_path / "work", requirements,
+                            only="k1_fee_gap", stale=stale)
+    assert list(results) == ["k1_fee_gap", "m1_market", "c1_lifetime_cost"]
+    assert results["k1_fee_gap"].numbers == {"k1_gap": 1} and results["k1_fee_gap"].notebook.parent == entry
+    assert all(results[n].notebook == old / f"{n}.ipynb" and results[n].numbers == {"old": 2}
+               and not results[n].executed for n in ("m1_market", "c1_lifetime_cost"))

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.builder.preview import changed_pages, kind_of_change, page_hashes
+from regenpolicy.builder.pipeline import Session, Superseded
+from regenpolicy.builder.preview import Preview, changed_pages, kind_of_change, notebook_of, page_hashes
+from regenpolicy.builder.project import Project
 
 ROOT = Path("/p")
 PACKAGE = Path("/p/regenpolicy")
@@ -43,3 +45,41 @@ def test_only_the_pages_a_rebuild_changed_are_swapped(tmp_path):
     assert changed_pages(before, page_hashes(html)) == ["/notebooks/k1_fee_gap.html", "/notebooks/new.html"]
     assert changed_pages(before, before) == []
     assert page_hashes(tmp_path / "missing") == {}
+
+
+@pytest.mark.parametrize(("page", "notebook"), [
+    ("/notebooks/k1_fee_gap.html", "k1_fee_gap"),
+    ("/notebooks/m1_market.html", "m1_market"),
+    ("/index.html", None),
+    ("/book/ch1_market.html", None),
+    ("/notebooks/../index.html", None),
+    ("/notebooks/k1_fee_gap.html?x=1", None),
+    ("", None),
+    (None, None),
+])
+def test_the_open_page_names_its_notebook(page, notebook):
+    assert notebook_of(page) == notebook
+
+
+def test_a_rebuild_makes_first_the_notebook_of_the_page_opened_last_that_is_still_open(tmp_path):
+    preview = Preview(Project(tmp_path), "default", 0, tmp_path / "out")
+    assert preview.open_notebook() is None
+    k1 = preview.page_opened("/notebooks/k1_fee_gap.html")
+    assert preview.open_notebook() == "k1_fee_gap"
+    m1 = preview.page_opened("/notebooks/m1_market.html")
+    preview.page_opened("/index.html")  # a page without a notebook makes none first
+    assert preview.open_notebook() == "m1_market"
+    preview.page_closed(m1)
+    assert preview.open_notebook() == "k1_fee_gap"
+    preview.page_closed(k1)
+    assert preview.open_notebook() is None
+
+
+def test_a_build_stops_between_steps_once_its_author_saved_again(tmp_path):
+    preview = Preview(Project(tmp_path), "default", 0, tmp_path / "out")
+    preview.dirty = False  # the builder took the last save
+    preview.session.check()  # nothing saved since
+    preview.dirty = True
+    with pytest.raises(Superseded):
+        preview.session.check()
+    Session().check()  # a build outside the preview is never stopped

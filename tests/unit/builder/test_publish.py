@@ -40,6 +40,16 @@ def test_older_releases_are_pruned_but_the_previous_one_is_kept(tmp_path):
     assert len(list((out / "releases").iterdir())) == 2
 
 
+def test_a_release_published_without_pruning_leaves_the_older_ones_for_the_next(tmp_path):
+    out = tmp_path / "out"
+    for i in range(3):
+        publish(out, staged(tmp_path, str(i)), f"k{i}")
+    publish(out, staged(tmp_path, "first pass"), "k3", prune=False)  # the preview's first pass
+    assert len(list((out / "releases").iterdir())) == 3 and (out / "html" / "index.html").read_text() == "first pass"
+    publish(out, staged(tmp_path, "4"), "k4")
+    assert len(list((out / "releases").iterdir())) == 2
+
+
 def test_up_to_date_only_when_every_published_file_is_there_and_unchanged(tmp_path):
     out = tmp_path / "out"
     publish(out, staged(tmp_path, "one"), "k1")
