@@ -487,15 +487,9 @@ class Printer:
     def prune(self, keep_seconds: float = 3600) -> None:
         """Forget the PDFs of documents this edition no longer has, once no build has used them for
         ``keep_seconds``: another build sharing the cache (``--cache-dir``) may be about to join them."""
-        import time
+        from regenpolicy.builder.pdfjoin import prune_unused
 
-        for file in self.cache.glob("*.pdf"):
-            try:
-                old = file not in self.used and time.time() - file.stat().st_mtime > keep_seconds
-            except OSError:
-                continue
-            if old:
-                file.unlink(missing_ok=True)
+        prune_unused(self.cache.glob("*.pdf"), self.used, keep_seconds)
 
 
 def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[str, Any], audience: str,

@@ -27,6 +27,7 @@ import io
 import re
 import sys
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -497,15 +498,22 @@ class FontStore:
     def prune(self, keep_seconds: float = 3600) -> None:
         """Forget the files no join of this store used, once none has for ``keep_seconds`` (another
         build sharing the cache may be about to use them)."""
-        import time
+        prune_unused(self.folder.glob("*.ttf"), self.used, keep_seconds)
 
-        for file in self.folder.glob("*.ttf"):
-            try:
-                old = file not in self.used and time.time() - file.stat().st_mtime > keep_seconds
-            except OSError:
-                continue
-            if old:
-                file.unlink(missing_ok=True)
+
+def prune_unused(files: Iterable[Path], used: set[Path], keep_seconds: float) -> None:
+    """Delete each of ``files`` not in ``used`` that was last written (or read back, which touches it)
+    more than ``keep_seconds`` ago: a cache shared by builds (``--cache-dir``) keeps what another build
+    may be about to use."""
+    import time
+
+    for file in files:
+        try:
+            old = file not in used and time.time() - file.stat().st_mtime > keep_seconds
+        except OSError:
+            continue
+        if old:
+            file.unlink(missing_ok=True)
 
 
 def share_fonts(pdf: Pdf, store: FontStore | None = None) -> int:
