@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import threading
 from collections.abc import Mapping
@@ -207,20 +206,10 @@ def filled_notebook(result: Result, cache: Path, drawn_only: bool = False) -> by
     return content
 
 
-def jupyter_book(src: Path, out: Path, worker: SphinxWorker | None = None) -> Path:
-    """``jupyter-book build`` of the website (warnings are errors); Sphinx reuses what it built in ``out``.
-
-    With ``worker`` (a preview session), in its already started process.
-    """
-    if worker is not None:
-        return worker.build(src, out)
-    exe = Path(sys.executable).with_name("jupyter-book")
-    proc = subprocess.run([str(exe), "build", str(src), "--builder", "html", "--path-output", str(out),
-                           "--warningiserror", "--keep-going"], capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
-        raise BookError(f"jupyter-book html build failed:\n{tail}")
-    return out / "_build" / "html"
+def jupyter_book(src: Path, out: Path, worker: SphinxWorker) -> Path:
+    """Jupyter Book's html build of the website (warnings are errors, ``--keep-going``) in ``worker``'s
+    process; Sphinx reuses what it built in ``out``."""
+    return worker.build(src, out)
 
 
 SPHINX_PAGES = {"genindex", "search", "index"}
@@ -251,13 +240,18 @@ def copy_site(html: Path, dest: Path, src: Path) -> None:
 
 
 class SphinxWorker:
-    """Jupyter Book kept in a child process for builds that follow one another (preview), with its
-    Sphinx application kept warm between them (``WarmSphinx``): a rebuild reads and writes only the
-    changed pages, without making a new application (about 3 s: the configuration, the extensions,
-    the theme, loading the pickled environment)."""
+    """Jupyter Book in a child process, started before its first build is asked for: it imports Sphinx,
+    Jupyter Book, the theme and the extensions (about 1 s) while the build runs the notebooks.
 
-    def __init__(self) -> None:
-        self._worker = LineWorker("regenpolicy.builder.book", "worker")
+    ``make report`` and ``make site`` start one for each edition's website (``keep_index=False``: every
+    build indexes its pages for search, as ``jupyter-book build`` does). The preview keeps one for the
+    builds that follow one another, with its Sphinx application kept warm between them
+    (``WarmSphinx``): a rebuild reads and writes only the changed pages, without making a new
+    application (the configuration, the extensions, the theme, loading the pickled environment), and
+    after its first build the search index is kept as that build wrote it (``_keep_search_index``)."""
+
+    def __init__(self, keep_index: bool = True) -> None:
+        self._worker = LineWorker("regenpolicy.builder.book", "worker", *(() if keep_index else ("--index-every-build",)))
 
     def build(self, src: Path, out: Path) -> Path:
         reply = self._worker.ask([str(src), str(out)])
@@ -397,15 +391,29 @@ class WarmSphinx:
             self.stack = None
 
 
-def _worker() -> None:
+def _warm_imports() -> None:
+    """Import what a build of the book imports (Sphinx's own extensions, Jupyter Book's, the theme and
+    the report's extension) before the sources are there: the same modules, earlier."""
+    import importlib
+
+    from jupyter_book.config import get_default_sphinx_config
+    from sphinx.application import builtin_extensions
+
+    for name in (*builtin_extensions, *get_default_sphinx_config()["extensions"], "jupyter_book.pdf",
+                 "sphinx.builders.html", "regenpolicy.builder.sphinx_ext"):
+        importlib.import_module(name)
+
+
+def _worker(index_every_build: bool = False) -> None:
     """The child: one JSON request a line (source and output folders), one JSON reply a line.
-    After its first good build, the search index is kept as that build wrote it (_keep_search_index)."""
+    Unless ``index_every_build``, after its first good build the search index is kept as that build
+    wrote it (_keep_search_index)."""
     import io
     import signal
     import traceback
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the preview, which closes our stdin
-
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the preview or the build, which close our stdin
+    _warm_imports()
     sphinx = WarmSphinx()
     indexed = False
     for line in sys.stdin:
@@ -419,12 +427,12 @@ def _worker() -> None:
                 if not isinstance(exc, OSError | ValueError):
                     traceback.print_exc(limit=-3)
                 code = 1
-        if code == 0 and not indexed:
+        if code == 0 and not indexed and not index_every_build:
             _keep_search_index(sphinx.app)
             indexed = True
         print(json.dumps({"code": code, "log": log.getvalue()}), flush=True)
     sphinx.close()
 
 
-if __name__ == "__main__" and sys.argv[1:] == ["worker"]:
-    _worker()
+if __name__ == "__main__" and sys.argv[1:2] == ["worker"] and set(sys.argv[2:]) <= {"--index-every-build"}:
+    _worker(index_every_build="--index-every-build" in sys.argv[2:])

@@ -151,11 +151,19 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
         cache = cache or project.root / "_build" / ".cache"
         staging = out / f".staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
+        session = session or Session()
+        # Sphinx's process is started now, to import itself while the notebooks run (a preview's is warm)
+        own = session.sphinx is None
+        if own:
+            session.sphinx = SphinxWorker(keep_index=False)
         try:
             built, inputs = _build_in(project, registry, staging, cache, dataset, inputs, out, options, previous,
-                                      session or Session())
+                                      session)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+            if own and session.sphinx is not None:
+                session.sphinx.close()
+                session.sphinx = None
     if built:
         log(f"done in {time.monotonic() - started:.1f} s: {out / 'html' / 'index.html'}"
             + (f", {out / 'pdf' / 'report.pdf'}" if options.pdf else "") + f", {out / 'figures'}/")
@@ -288,6 +296,7 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
     """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF."""
     t0 = time.monotonic()
     try:
+        assert session.sphinx is not None  # started by build()
         html = jupyter_book(src, book / "html", session.sphinx)
     except BookError as exc:
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
