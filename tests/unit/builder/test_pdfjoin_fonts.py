@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from fontTools.ttLib import TTFont
 from regenpolicy.builder import pdfjoin
 
 
+@functools.cache
 def font_file() -> Path:
     found = subprocess.run(["fc-match", "-f", "%{file}", "BIZ UDPGothic"], capture_output=True, text=True).stdout
     if not found.endswith(".ttf"):
@@ -20,6 +22,7 @@ def font_file() -> Path:
     return Path(found)
 
 
+@functools.cache  # bytes: each test reads its own copy of the same subset
 def part(path: Path, text: str) -> bytes:
     """A subset as Chromium embeds it: the glyphs of ``text``, glyph ids kept."""
     options = subset.Options()
@@ -33,9 +36,15 @@ def part(path: Path, text: str) -> bytes:
     return out.getvalue()
 
 
+@functools.cache
+def whole_font() -> TTFont:
+    """The installed font, read once (only read from)."""
+    return TTFont(font_file())
+
+
 def gids(font: TTFont, text: str) -> list[int]:
     """The glyph ids of ``text`` in the whole font (a subset keeps them)."""
-    full = TTFont(font_file())
+    full = whole_font()
     cmap = full.getBestCmap()
     return [full.getGlyphID(cmap[ord(c)]) for c in text]
 

@@ -40,7 +40,7 @@ def running(tmp_path: Path) -> Iterator[Running]:
     preview.connection_timeout = 0.5
     preview.max_connections = 8
     server = preview.server(port=0)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True)  # shutdown() waits up to one poll
     thread.start()
     yield Running(preview, server, server.server_port)
     preview.stopping.set()
