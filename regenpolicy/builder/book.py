@@ -34,9 +34,11 @@ class BookError(Exception):
 
 
 def tree_hash(folder: Path) -> str:
-    """Content hash of a folder's files (relative names and bytes), in a stable order."""
+    """Content hash of a folder's files (relative names and bytes), in a stable order; Python's compiled
+    files (``__pycache__``, written beside the code unless PYTHONDONTWRITEBYTECODE is set, and some only
+    once a module is first imported, later in a build) are not part of it."""
     digest = hashlib.sha256()
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+    for f in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(folder).parts):
         digest.update(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes())
     return digest.hexdigest()
 

@@ -59,3 +59,16 @@ def test_a_first_pass_leaves_a_print_svg_not_drawn_yet_out_and_keeps_no_page(tmp
     page = book.filled_notebook(Result("k9", run / "k9.ipynb", run / "figures", {}, True), cache, drawn_only=True)
     assert b'<div class=\\"regen-print\\"></div>' in page and b"data-regen-print" not in page
     assert not any(cache.rglob("*.svg")) and not any(cache.rglob("*.ipynb"))  # nothing drawn, no page kept
+
+
+def test_the_code_hash_is_the_code_not_pythons_compiled_files(tmp_path):
+    """A module first imported late in a build (the deck's, in its thread) writes its compiled file into
+    ``__pycache__`` then, unless PYTHONDONTWRITEBYTECODE is set: the next build must not see other code
+    (the website's configuration carries this hash, and a change rewrites every page)."""
+    (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
+    before = book.tree_hash(tmp_path)
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\x00compiled")
+    assert book.tree_hash(tmp_path) == before
+    (tmp_path / "a.py").write_text("x = 2\n", encoding="utf-8")
+    assert book.tree_hash(tmp_path) != before
