@@ -141,3 +141,22 @@ def test_a_pages_stylesheets_are_one_file_in_their_order(tmp_path):
     assert not (e / "_static/report.css").exists() and not (e / "_static/styles/theme.css").exists()
     # a stylesheet that loads a file by relative address stays as it was, with those of its page
     assert (e / "_static/fonts.css").exists() and "print.css" in (e / "fonts.html").read_text(encoding="utf-8")
+
+
+def test_a_file_counts_as_named_in_code_exactly_where_the_pattern_finds_it():
+    """``_mentioned`` is the search for the name right after a quote, a slash or a parenthesis, by the
+    bytes' own search: it agrees with that pattern on names at the start, the end, inside other names
+    and after every other byte."""
+    import random
+    import re
+
+    from regenpolicy.builder.sitefiles import _mentioned
+
+    rng = random.Random(7)
+    names = [b"a.js", b"fonts.css", b"x.woff2", b"a.js.map"]
+    alphabet = b"\"'/( .ajsx\n"
+    texts = [b"", b"a.js", b"/a.js", b"xa.js", b"'a.js'", b"url(x.woff2)", b"(fonts.css", b"a.js/a.js", b"\"a.js.map"]
+    texts += [bytes(rng.choice(alphabet) for _ in range(rng.randrange(1, 30))) for _ in range(3000)]
+    for text in texts:
+        for name in names:
+            assert _mentioned(text, name) == bool(re.search(rb"[\"'/(]" + re.escape(name), text)), (text, name)
