@@ -254,8 +254,10 @@ class SphinxWorker:
 
     def __init__(self, keep_index: bool = True) -> None:
         self._worker = LineWorker("regenpolicy.builder.book", "worker", *(() if keep_index else ("--index-every-build",)))
+        self._asked = False
 
     def build(self, src: Path, out: Path) -> Path:
+        self._asked = True
         reply = self._worker.ask([str(src), str(out)])
         if reply is None:
             reply = {"code": 1, "log": "the Sphinx worker stopped"}
@@ -265,6 +267,9 @@ class SphinxWorker:
         return out / "_build" / "html"
 
     def close(self) -> None:
+        if not self._asked:  # never asked to build (the edition was up to date): not waited for, it holds nothing
+            self._worker.process.kill()
+            self._worker.process.wait()
         self._worker.close()
 
 

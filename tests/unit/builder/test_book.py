@@ -72,3 +72,13 @@ def test_the_code_hash_is_the_code_not_pythons_compiled_files(tmp_path):
     assert book.tree_hash(tmp_path) == before
     (tmp_path / "a.py").write_text("x = 2\n", encoding="utf-8")
     assert book.tree_hash(tmp_path) != before
+
+
+def test_a_sphinx_worker_never_asked_to_build_is_stopped_without_waiting_for_its_imports():
+    """A build starts Sphinx's process early; when the edition turns out up to date, closing it must not
+    wait for the imports it is busy with (it has built nothing): it is killed, not asked to finish."""
+    import signal
+
+    worker = book.SphinxWorker(keep_index=False)
+    worker.close()
+    assert worker._worker.process.returncode == -signal.SIGKILL
