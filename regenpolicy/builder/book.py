@@ -245,15 +245,16 @@ class SphinxWorker:
     """Jupyter Book in a child process, started before its first build is asked for: it imports Sphinx,
     Jupyter Book, the theme and the extensions (about 1 s) while the build runs the notebooks.
 
-    ``make report`` and ``make site`` start one for each edition's website (``keep_index=False``: every
-    build indexes its pages for search, as ``jupyter-book build`` does). The preview keeps one for the
+    ``make report`` and ``make site`` start one for each edition's website (``preview=False``): it
+    indexes its pages for search, as ``jupyter-book build`` does, and Ctrl-C stops it with the build
+    (as it stopped ``jupyter-book build``), not after its build. The preview keeps one for the
     builds that follow one another, with its Sphinx application kept warm between them
     (``WarmSphinx``): a rebuild reads and writes only the changed pages, without making a new
     application (the configuration, the extensions, the theme, loading the pickled environment), and
     after its first build the search index is kept as that build wrote it (``_keep_search_index``)."""
 
-    def __init__(self, keep_index: bool = True) -> None:
-        self._worker = LineWorker("regenpolicy.builder.book", "worker", *(() if keep_index else ("--index-every-build",)))
+    def __init__(self, preview: bool = True) -> None:
+        self._worker = LineWorker("regenpolicy.builder.book", "worker", *(() if preview else ("--build",)))
         self._asked = False
 
     def build(self, src: Path, out: Path) -> Path:
@@ -420,15 +421,16 @@ def _warm_imports() -> None:
             importlib.import_module(name)
 
 
-def _worker(index_every_build: bool = False) -> None:
+def _worker(preview: bool = True) -> None:
     """The child: one JSON request a line (source and output folders), one JSON reply a line.
-    Unless ``index_every_build``, after its first good build the search index is kept as that build
-    wrote it (_keep_search_index)."""
+    The preview's: after its first good build the search index is kept as that build wrote it
+    (_keep_search_index), and Ctrl-C is left to the preview, which closes our input. A build's
+    (``preview=False``): every build indexes, and Ctrl-C ends it at once, without a traceback."""
     import io
     import signal
     import traceback
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the preview or the build, which close our stdin
+    signal.signal(signal.SIGINT, signal.SIG_IGN if preview else signal.SIG_DFL)
     _warm_imports()
     sphinx = WarmSphinx()
     indexed = False
@@ -443,12 +445,12 @@ def _worker(index_every_build: bool = False) -> None:
                 if not isinstance(exc, OSError | ValueError):
                     traceback.print_exc(limit=-3)
                 code = 1
-        if code == 0 and not indexed and not index_every_build:
+        if code == 0 and not indexed and preview:
             _keep_search_index(sphinx.app)
             indexed = True
         print(json.dumps({"code": code, "log": log.getvalue()}), flush=True)
     sphinx.close()
 
 
-if __name__ == "__main__" and sys.argv[1:2] == ["worker"] and set(sys.argv[2:]) <= {"--index-every-build"}:
-    _worker(index_every_build="--index-every-build" in sys.argv[2:])
+if __name__ == "__main__" and sys.argv[1:2] == ["worker"] and set(sys.argv[2:]) <= {"--build"}:
+    _worker(preview="--build" not in sys.argv[2:])

@@ -155,7 +155,7 @@ def build(project: Project, profile: Profile, out: Path, options: Options = Opti
         # Sphinx's process is started now, to import itself while the notebooks run (a preview's is warm)
         own = session.sphinx is None
         if own:
-            session.sphinx = SphinxWorker(keep_index=False)
+            session.sphinx = SphinxWorker(preview=False)
         try:
             built, inputs = _build_in(project, registry, staging, cache, dataset, inputs, out, options, previous,
                                       session)

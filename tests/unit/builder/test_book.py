@@ -79,6 +79,24 @@ def test_a_sphinx_worker_never_asked_to_build_is_stopped_without_waiting_for_its
     wait for the imports it is busy with (it has built nothing): it is killed, not asked to finish."""
     import signal
 
-    worker = book.SphinxWorker(keep_index=False)
+    worker = book.SphinxWorker(preview=False)
     worker.close()
     assert worker._worker.process.returncode == -signal.SIGKILL
+
+
+def test_ctrl_c_stops_a_builds_sphinx_at_once_and_is_left_to_the_preview_in_the_previews(monkeypatch):
+    """``make report``'s Sphinx process ends on Ctrl-C with the build (the terminal sends it to both), as
+    ``jupyter-book build`` did; the preview's ignores it (the preview closes its input when it stops)."""
+    import io
+    import signal
+    import sys
+
+    monkeypatch.setattr(book, "_warm_imports", lambda: None)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        for preview, handler in ((False, signal.SIG_DFL), (True, signal.SIG_IGN)):
+            monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no request: the worker sets up and ends
+            book._worker(preview=preview)
+            assert signal.getsignal(signal.SIGINT) == handler
+    finally:
+        signal.signal(signal.SIGINT, before)
