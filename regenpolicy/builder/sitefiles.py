@@ -92,7 +92,7 @@ def _named_in_code(static: Path) -> set[str]:
 
 
 def _mentioned(code: bytes, name: bytes) -> bool:
-    """``re.search(b"[\"'/(]" + re.escape(name), code)``, by the bytes' own search (the pattern, with no
+    r"""``re.search(rb"[\"'/(]" + re.escape(name), code)``, by the bytes' own search (the pattern, with no
     literal start, tried at every byte of megabytes of scripts, took a second an edition)."""
     at = code.find(name, 1)
     while at != -1:
