@@ -22,7 +22,7 @@ def font_file() -> Path:
     return Path(found)
 
 
-@functools.cache  # bytes: each test reads its own copy of the same subset
+@functools.cache  # bytes cannot change: the tests share one subset per text
 def part(path: Path, text: str) -> bytes:
     """A subset as Chromium embeds it: the glyphs of ``text``, glyph ids kept."""
     options = subset.Options()
