@@ -96,7 +96,7 @@ class CompoundJanomeSplitter(JanomeSplitter):
 class SplitWords:
     """The words of the texts split so far, kept for the next build in the file the build names in the
     configuration value ``regen_search_words`` (in its cache folder; read when the first text is split,
-    written when the site is built). The file is JSON, bounded in size and entries, tagged with Janome's version and
+    written when the site is built, if a text was split that it lacked). The file is JSON, bounded in size and entries, tagged with Janome's version and
     this module's bytes (a change to the splitting forgets it), and written whole by a rename: a build
     reading it while another writes finds the old file or the new one, and a file that is missing,
     too large, damaged or of another version is ignored (the texts are split afresh)."""
@@ -109,6 +109,7 @@ class SplitWords:
         self.used: set[str] = set()
         self.file: Path | None = None
         self.loaded = False
+        self.added = False  # a text split since the file was read: only then is it written again
         self.use(file)
 
     def use(self, file: str) -> None:
@@ -157,13 +158,14 @@ class SplitWords:
                 self.used.clear()
         self.memo[text] = words
         self.used.add(text)
+        self.added = True
         return words
 
     def save(self) -> None:
         import os
 
-        if self.file is None or not self.used:
-            return
+        if self.file is None or not self.used or not self.added:
+            return  # nothing split that the file lacks: it stays as it is
         body = json.dumps({"version": self.version(), "words": {t: list(w) for t, w in self.memo.items()}},
                           ensure_ascii=False)
         if len(body.encode("utf-8")) > self.FILE_BYTES:
@@ -174,6 +176,7 @@ class SplitWords:
             tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
             tmp.write_text(body, encoding="utf-8")
             tmp.replace(self.file)
+            self.added = False
         except OSError:  # a cache: the next build splits afresh
             pass
 

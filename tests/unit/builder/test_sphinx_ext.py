@@ -120,6 +120,10 @@ def test_the_words_of_split_texts_are_kept_for_the_next_build_and_a_bad_file_is_
     monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: pytest.fail("split again"))
     monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
     assert split(text) == words
+    # a build that split nothing new leaves the file as it is (not written again)
+    file.write_text(file.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    sphinx_ext._save_split_words(None, None)
+    assert file.read_text(encoding="utf-8").endswith(" ")
     # another version of the splitting, a damaged file, a file too large: split afresh
     monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: ["afresh"])
     stored = file.read_text(encoding="utf-8")
