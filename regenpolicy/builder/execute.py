@@ -38,11 +38,12 @@ from typing import Any, Protocol, TextIO
 
 import regenpolicy
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
-from regenpolicy.builder.kernels import shutdown
+from regenpolicy.builder.kernels import Kernel
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
 
 KERNEL = "regenpolicy"
+ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
 
 
 class ExecutionError(Exception):
@@ -282,13 +283,9 @@ def _first_line(source: str) -> str:
     return next((line.strip() for line in source.splitlines() if line.strip()), "")
 
 
-def _running_cell(executed: Path) -> tuple[int | str, str]:
-    """The last code cell papermill started (it saves its progress as each cell starts and ends)."""
-    import nbformat
-
-    try:
-        nb = nbformat.read(executed, as_version=4)
-    except (OSError, ValueError):
+def _running_cell(nb: Any) -> tuple[int | str, str]:
+    """The last code cell papermill started in the notebook it is running (it marks each as it starts)."""
+    if nb is None:
         return "?", ""
     code = [c for c in nb.cells if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])]
     started = [(n, c.source) for n, c in enumerate(code, start=1) if c.metadata.get("papermill", {}).get("start_time")]
@@ -298,16 +295,57 @@ def _running_cell(executed: Path) -> tuple[int | str, str]:
 class Kernels(Protocol):
     """Where started kernels come from (``regenpolicy.builder.kernels.WarmKernels``)."""
 
-    def take(self) -> Any: ...
+    def take(self) -> Kernel: ...
+
+    def release(self, kernel: Kernel) -> None: ...
 
     def close(self) -> None: ...
+
+
+@functools.cache
+def _engine() -> str:
+    """papermill's nbclient engine, registered once as ``regenpolicy``, with two differences:
+
+    - a kernel taken from ``Kernels`` comes with its client connected and ready (``kc``), which
+      nbclient would otherwise connect and wait for (``wait_for_ready`` listens 0.2 s for silence);
+    - the notebook being run is handed to the caller (``running``), so that a cell that times out can
+      be named without papermill saving the notebook as each cell starts and ends (the build saves
+      the executed notebook once).
+
+    The keyword arguments are handled as ``NBClientEngine.execute_managed_notebook`` handles them."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    class Engine(NBClientEngine):  # type: ignore[misc]  # papermill has no type information
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None, start_timeout: int = 60,
+                                     execution_timeout: int | None = None, kc: Any = None,
+                                     running: list[Any] | None = None, **kwargs: Any) -> Any:
+            if running is not None:
+                running.append(nb_man.nb)
+            kwargs = remove_args(["input_path"], **kwargs)
+            client = PapermillNotebookClient(nb_man, **merge_kwargs(
+                remove_args(["timeout", "startup_timeout"], **kwargs),
+                timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file))
+            if kc is not None:
+                kc.allow_stdin = False  # as nbclient sets it on a client it connects
+                client.kc = kc
+            return client.execute()
+
+    papermill_engines.register(ENGINE, Engine)
+    return ENGINE
 
 
 def _execute(step: Step, context: Path, run_dir: Path, timeout: int, kernels: Kernels | None = None) -> Path:
     """Run the notebook with papermill in ``run_dir``; return the executed notebook.
 
-    With ``kernels``, the notebook runs in a started kernel taken from them (and shut down after);
-    without, papermill starts a kernel of its own.
+    With ``kernels``, the notebook runs in a started kernel taken from them (and released to them
+    after, to be shut down); without, papermill starts a kernel of its own.
     """
     import jupytext
     import nbformat
@@ -322,14 +360,18 @@ def _execute(step: Step, context: Path, run_dir: Path, timeout: int, kernels: Ke
     executed = run_dir / f"{step.name}.ipynb"
     where = f"notebooks/{step.name}.md"
     for attempt in (1, 2):
-        km = kernels.take() if kernels is not None else None
+        kernel = kernels.take() if kernels is not None else None
+        running: list[Any] = []  # the notebook as papermill runs it (``_engine``)
         try:
             # The kernel runs in run_dir. Not papermill's cwd=, which changes the working directory of
-            # the whole process, under the other threads' feet: nbclient's resources path.
-            papermill.execute_notebook(
-                str(unexecuted), str(executed), parameters={"context": str(context)}, kernel_name=KERNEL,
+            # the whole process, under the other threads' feet: nbclient's resources path. No output
+            # path: papermill would save the notebook as each cell starts and ends; it is saved below.
+            result = papermill.execute_notebook(
+                str(unexecuted), None, parameters={"context": str(context)}, kernel_name=KERNEL,
+                engine_name=_engine(), request_save_on_cell_execute=False, running=running,
                 execution_timeout=timeout, progress_bar=False, log_output=False, report_mode=False,
-                resources={"metadata": {"path": str(run_dir)}}, **({"km": km} if km is not None else {}),
+                resources={"metadata": {"path": str(run_dir)}},
+                **({"km": kernel.manager, "kc": kernel.client} if kernel is not None else {}),
             )
             break
         except papermill.PapermillExecutionError as exc:
@@ -338,7 +380,7 @@ def _execute(step: Step, context: Path, run_dir: Path, timeout: int, kernels: Ke
                 f"notebook {where} failed in code cell {number} (the cell starting "
                 f"'{_first_line(exc.source)}'): {exc.ename}: {exc.evalue}") from None
         except CellTimeoutError:
-            number, source = _running_cell(executed)
+            number, source = _running_cell(running[-1] if running else None)
             raise ExecutionError(
                 f"notebook {where}: code cell {number} (the cell starting '{_first_line(source)}') did not finish "
                 f"within {timeout} s; the build stopped it (raise --cell-timeout if it is expected to be slow)"
@@ -352,9 +394,8 @@ def _execute(step: Step, context: Path, run_dir: Path, timeout: int, kernels: Ke
                 continue
             raise ExecutionError(f"notebook {where} could not be executed: {type(exc).__name__}: {exc}") from None
         finally:
-            if km is not None:
-                shutdown(km)
-    result = nbformat.read(executed, as_version=4)
+            if kernel is not None and kernels is not None:
+                kernels.release(kernel)
     # Drop the injected context (a path of this machine) and what differs from run to run
     # (timings, random cell ids), so that the same inputs give the same pages.
     result.metadata.pop("papermill", None)

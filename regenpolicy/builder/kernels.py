@@ -5,8 +5,10 @@ the notebook itself often runs in less. So the build starts one *zygote*: a Pyth
 imports everything a notebook needs (ipykernel, IPython, pandas, NumPy, Altair, vl-convert, the
 package's models and presentation layers) and then waits. Each kernel is a ``fork()`` of it —
 its own process, used for one notebook and then shut down, so runs stay isolated — that only has
-to open its sockets. On top, ``KernelPool`` keeps a few such kernels started ahead of need, so a
-notebook pays for running its cells, not for starting Python.
+to open its sockets. On top, ``KernelPool`` keeps a few such kernels started ahead of need, each with
+a client already connected and answered (jupyter_client's ``wait_for_ready`` ends by listening 0.2 s
+for silence), so a notebook pays for running its cells, not for starting Python; a used kernel is shut
+down in the background (``WarmKernels.release``) while the build reads its notebook.
 
 The kernels plug into jupyter_client unchanged: their kernel spec runs a tiny client
 (``python -m regenpolicy.builder.kernels client <socket> <connection file>``) that asks the zygote
@@ -31,7 +33,7 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from regenpolicy.presentation.worker import stop
 
@@ -209,26 +211,49 @@ class Zygote:
             self.dir.rmdir()
 
 
+class Kernel(NamedTuple):
+    """A started kernel (its jupyter_client manager) and a client whose channels are open and whose
+    ``kernel_info`` request the kernel has answered: what nbclient would otherwise connect and wait for."""
+
+    manager: Any
+    client: Any
+
+
+async def _ready(km: Any, cwd: str, timeout: float = 60) -> Kernel:
+    """Start ``km``'s kernel and connect a client to it (nbclient's start and wait, with its time-out)."""
+    await km.start_kernel(cwd=cwd)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=timeout)
+    except BaseException:
+        kc.stop_channels()
+        with contextlib.suppress(Exception):
+            await km.shutdown_kernel(now=True)
+        raise
+    return Kernel(km, kc)
+
+
 class KernelPool:
     """Started kernels waiting for a notebook; each is used once, then shut down."""
 
     def __init__(self, zygote: Zygote, size: int, kernel_name: str):
         self.zygote, self.size, self.kernel_name = zygote, size, kernel_name
         self.cls = zygote.manager_class()
-        self.ready: list[Any] = []
+        self.ready: list[Kernel] = []
         self.lock = threading.Condition()
         self.closed = False
         self.counter = 0
         self.thread = threading.Thread(target=self._fill, daemon=True)
         self.thread.start()
 
-    def _start(self) -> Any:
+    def _start(self) -> Kernel:
         with self.lock:
             self.counter += 1
             n = self.counter
         km = self.cls(kernel_name=self.kernel_name, transport="ipc", ip=str(self.zygote.dir / f"k{n}"))
-        run_async(km.start_kernel(cwd=str(self.zygote.dir)))
-        return km
+        kernel: Kernel = run_async(_ready(km, str(self.zygote.dir)))
+        return kernel
 
     def _fill(self) -> None:
         while True:
@@ -238,30 +263,30 @@ class KernelPool:
                 if self.closed:
                     return
             try:
-                km = self._start()
+                kernel = self._start()
             except Exception:  # the notebook that takes a kernel will start its own and report why
                 return
             with self.lock:
                 if self.closed:
-                    shutdown(km)
+                    shutdown(kernel)
                     return
-                self.ready.append(km)
+                self.ready.append(kernel)
                 self.lock.notify_all()
 
-    def take(self) -> Any:
+    def take(self) -> Kernel:
         """A started kernel: one from the pool, or a new one when the pool is empty."""
         with self.lock:
-            km = self.ready.pop(0) if self.ready else None
+            kernel = self.ready.pop(0) if self.ready else None
             self.lock.notify_all()
-        return km if km is not None else self._start()
+        return kernel if kernel is not None else self._start()
 
     def close(self) -> None:
         with self.lock:
             self.closed = True
-            kms, self.ready = self.ready, []
+            kernels, self.ready = self.ready, []
             self.lock.notify_all()
-        for km in kms:
-            shutdown(km)
+        for kernel in kernels:
+            shutdown(kernel)
 
 
 def run_async(coroutine: Any) -> Any:
@@ -289,10 +314,12 @@ def run_async(coroutine: Any) -> Any:
     return result[0]
 
 
-def shutdown(km: Any) -> None:
-    """Stop a kernel now and remove its files."""
+def shutdown(kernel: Kernel) -> None:
+    """Close the client's channels, stop the kernel now and remove its files."""
+    with contextlib.suppress(Exception):
+        kernel.client.stop_channels()
     with contextlib.suppress(Exception):  # a kernel that is already gone needs no shutdown
-        run_async(km.shutdown_kernel(now=True))
+        run_async(kernel.manager.shutdown_kernel(now=True))
 
 
 class WarmKernels:
@@ -301,11 +328,25 @@ class WarmKernels:
     def __init__(self, size: int, kernel_name: str):
         self.zygote = Zygote()
         self.pool = KernelPool(self.zygote, size, kernel_name)
+        self.stopping: list[threading.Thread] = []
+        self.lock = threading.Lock()
 
-    def take(self) -> Any:
+    def take(self) -> Kernel:
         return self.pool.take()
 
+    def release(self, kernel: Kernel) -> None:
+        """Shut a used kernel down in a thread of its own (it waits about 0.1 s for the process to go):
+        the build goes on with the notebook's result meanwhile; ``close`` waits for it."""
+        thread = threading.Thread(target=shutdown, args=(kernel,), daemon=True)
+        thread.start()
+        with self.lock:
+            self.stopping = [t for t in self.stopping if t.is_alive()] + [thread]
+
     def close(self) -> None:
+        with self.lock:
+            stopping, self.stopping = self.stopping, []
+        for thread in stopping:
+            thread.join()
         self.pool.close()
         self.zygote.close()
 

@@ -6,18 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from regenpolicy.builder.kernels import WarmKernels, run_async, shutdown
+from regenpolicy.builder.kernels import Kernel, WarmKernels, run_async, shutdown
 
 
-def run(km, code: str) -> str:
+def run(kernel: Kernel, code: str) -> str:
+    """Run ``code`` through the client that came with the kernel (connected and ready: no wait here)."""
     async def go() -> str:
-        kc = km.client()
-        kc.start_channels()
-        await kc.wait_for_ready(timeout=60)
         out: list[str] = []
-        reply = await kc.execute_interactive(code, output_hook=lambda m: out.append(m["content"].get("text", "")),
-                                             timeout=60)
-        kc.stop_channels()
+        reply = await kernel.client.execute_interactive(
+            code, output_hook=lambda m: out.append(m["content"].get("text", "")), timeout=60)
         assert reply["content"]["status"] == "ok", reply
         return "".join(out)
 
@@ -44,11 +41,14 @@ def test_kernels_are_separate_processes_with_the_imports_done(kernels):
         shutdown(b)
 
 
-def test_closing_leaves_no_kernel_behind(kernels):
-    km = kernels.take()
-    pid = int(run(km, "import os; print(os.getpid())"))
+def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels):
+    used, held = kernels.take(), kernels.take()
+    pids = [int(run(k, "import os; print(os.getpid())")) for k in (used, held)]
     zygote = kernels.zygote.process.pid
+    kernels.release(used)  # shut down in the background
     kernels.close()
-    shutdown(km)
-    assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/status").read_text().count("zombie")
+    assert not used.client.channels_running  # the release's shutdown ran to its end before close returned
+    shutdown(held)
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/status").read_text().count("zombie")
     assert kernels.zygote.process.poll() is not None and not Path(f"/proc/{zygote}/cmdline").exists()
