@@ -24,7 +24,7 @@ import yaml
 from regenpolicy.builder.execute import Result
 from regenpolicy.builder.project import Project
 from regenpolicy.data import DataValidationError, OutsideError, Problem, inside
-from regenpolicy.presentation.worker import LineWorker
+from regenpolicy.presentation.worker import LineWorker, leave
 
 GENERATED = "book/_generated"
 
@@ -450,6 +450,7 @@ def _worker(preview: bool = True) -> None:
             indexed = True
         print(json.dumps({"code": code, "log": log.getvalue()}), flush=True)
     sphinx.close()
+    leave()
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"] and set(sys.argv[2:]) <= {"--build"}:

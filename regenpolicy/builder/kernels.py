@@ -35,7 +35,7 @@ import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from regenpolicy.presentation.worker import stop
+from regenpolicy.presentation.worker import leave, stop
 
 PRELOAD = (
     "ipykernel.kernelapp", "IPython", "numpy", "pandas", "altair", "vl_convert", "myst_nb", "nbformat",
@@ -114,7 +114,7 @@ def serve(path: str) -> None:
                             os.waitpid(kernel, 0)
                     listener.close()
                     Path(path).unlink(missing_ok=True)
-                    return
+                    leave()
             elif source is listener:
                 conn, _ = listener.accept()
                 request, fds = _receive(conn)
@@ -285,8 +285,11 @@ class KernelPool:
             self.closed = True
             kernels, self.ready = self.ready, []
             self.lock.notify_all()
-        for kernel in kernels:
-            shutdown(kernel)
+        stopping = [threading.Thread(target=shutdown, args=(kernel,)) for kernel in kernels]
+        for thread in stopping:  # each waits about 0.1 s for its process to go: together
+            thread.start()
+        for thread in stopping:
+            thread.join()
 
 
 def run_async(coroutine: Any) -> Any:

@@ -32,7 +32,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, cast
 
-from regenpolicy.presentation.worker import LineWorker
+from regenpolicy.presentation.worker import LineWorker, leave, stop_all
 
 FRAME_SUFFIX = ".figure.json"
 DRAWN = (".csv", ".xlsx", ".svg", ".png")  # what ``draw`` makes (images only for charts)
@@ -429,6 +429,7 @@ def _serve() -> None:
         except Exception as exc:  # reported to the build, which names the figure
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(reply), flush=True)
+    leave()
 
 
 class Drawer:
@@ -524,8 +525,7 @@ class Drawer:
             thread.join()
         with self._lock:
             procs, self._procs = self._procs, []
-        for proc in procs:
-            proc.close()
+        stop_all(proc.worker.process for proc in procs)  # all told at once: each then leaves at once
 
 
 if __name__ == "__main__":

@@ -92,11 +92,14 @@ def test_ctrl_c_stops_a_builds_sphinx_at_once_and_is_left_to_the_preview_in_the_
     import sys
 
     monkeypatch.setattr(book, "_warm_imports", lambda: None)
+    left: list[int] = []
+    monkeypatch.setattr(book, "leave", lambda code=0: left.append(code))  # the worker's process would end here
     before = signal.getsignal(signal.SIGINT)
     try:
         for preview, handler in ((False, signal.SIG_DFL), (True, signal.SIG_IGN)):
             monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # no request: the worker sets up and ends
             book._worker(preview=preview)
             assert signal.getsignal(signal.SIGINT) == handler
+        assert left == [0, 0]  # its input closed: it left at once, both kinds
     finally:
         signal.signal(signal.SIGINT, before)
