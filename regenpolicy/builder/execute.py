@@ -20,7 +20,6 @@ exists is complete and never replaced.
 from __future__ import annotations
 
 import ast
-import atexit
 import functools
 import hashlib
 import json
@@ -311,8 +310,7 @@ def _engine() -> str:
       nbclient would otherwise connect and wait for (``wait_for_ready`` listens 0.2 s for silence);
     - the notebook being run is handed to the caller (``running``), so that a cell that times out can
       be named without papermill saving the notebook as each cell starts and ends (the build saves
-      the executed notebook once);
-    - no exit handler is left behind for the run.
+      the executed notebook once).
 
     The keyword arguments are handled as ``NBClientEngine.execute_managed_notebook`` handles them."""
     from papermill.clientwrap import PapermillNotebookClient
@@ -337,13 +335,7 @@ def _engine() -> str:
             if kc is not None:
                 kc.allow_stdin = False  # as nbclient sets it on a client it connects
                 client.kc = kc
-            try:
-                return client.execute()
-            finally:
-                # nbclient leaves an exit handler that would shut the kernel down (released to its pool, or
-                # shut down by nbclient when it started it): it would keep this client and its notebook for the
-                # life of the process, one more each run (a preview session runs hundreds).
-                atexit.unregister(client._cleanup_kernel)
+            return client.execute()
 
     papermill_engines.register(ENGINE, Engine)
     return ENGINE

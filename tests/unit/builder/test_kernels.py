@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import nbformat
 import pytest
 
+from regenpolicy.builder.execute import ExecutionError, _execute
 from regenpolicy.builder.kernels import Kernel, WarmKernels, run_async, shutdown
 
 
@@ -39,6 +42,56 @@ def test_kernels_are_separate_processes_with_the_imports_done(kernels):
     finally:
         shutdown(a)
         shutdown(b)
+
+
+NOTEBOOK = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3 (regenpolicy)
+  language: python
+  name: regenpolicy
+---
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+context = None
+```
+
+```{code-cell} ipython3
+print("context:", context)
+```
+
+```{code-cell} ipython3
+%s
+```
+"""
+
+
+def notebook(tmp_path: Path, last_cell: str) -> SimpleNamespace:
+    path = tmp_path / "probe.md"
+    path.write_text(NOTEBOOK % last_cell, encoding="utf-8")
+    return SimpleNamespace(path=path, name="probe")  # what _execute reads of a Step
+
+
+def test_a_notebook_runs_in_a_pool_kernel_with_its_parameter_and_is_saved_without_run_details(kernels, tmp_path):
+    executed = _execute(notebook(tmp_path, "x = 6 * 7\nx"), tmp_path / "context.json", tmp_path, 30, kernels)
+    nb = nbformat.read(executed, as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    assert outputs[0]["text"] == f"context: {tmp_path / 'context.json'}\n"  # the parameter papermill injected
+    assert outputs[1]["data"]["text/plain"] == "42"
+    assert all("papermill" not in c.metadata and "injected-parameters" not in c.metadata.get("tags", [])
+               for c in nb.cells)  # the run's timings and this machine's path are not kept
+
+
+def test_a_cell_that_times_out_is_named_from_the_notebook_in_memory(kernels, tmp_path):
+    step = notebook(tmp_path, "import time\ntime.sleep(60)")
+    with pytest.raises(ExecutionError, match=r"code cell 3 \(the cell starting 'import time'\) did not finish within 1 s"):
+        _execute(step, tmp_path / "context.json", tmp_path, 1, kernels)
+    assert not (tmp_path / "probe.ipynb").exists()  # papermill saved nothing as the cells ran
 
 
 def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels):
