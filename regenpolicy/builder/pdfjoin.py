@@ -155,10 +155,23 @@ class _Joined:
             self.structure += _as_list(tree.K)
         if "/ParentTree" in tree:
             self.parent_tree += [(int(key) + offset, value) for key, value in _tree(tree.ParentTree, "/Nums")]
-        for name, element in _tree(tree.IDTree, "/Names") if "/IDTree" in tree else []:
-            if "/ID" in element:  # ids are unique per part: prefixed with the part's number
-                element.ID = pikepdf.String(f"p{n}-{element.ID}")
-            self.ids.append((f"p{n}-{name!s}", element))
+        # Chromium names each element by a counter of its renderer ("node00000105"), which starts
+        # wherever the documents printed before left it: the same part gets other names in another
+        # build, and the joined file other bytes. Renamed here by their order in the part (the order
+        # of those counters), prefixed with the part's number: unique, and the same in every build.
+        # A table cell names its header cells by these ids (/Headers): renamed alike.
+        pairs = _tree(tree.IDTree, "/Names") if "/IDTree" in tree else []
+        names = {str(old): f"p{n}-e{i:06d}"
+                 for i, (old, _) in enumerate(sorted(pairs, key=lambda pair: (len(str(pair[0])), str(pair[0]))))}
+        for old, element in pairs:
+            if "/ID" in element:
+                element.ID = pikepdf.String(names[str(old)])
+            self.ids.append((names[str(old)], element))
+        for element in _elements(tree.get("/K")):
+            attributes = element.get("/A")
+            for owner in attributes if isinstance(attributes, Array) else [attributes]:
+                if isinstance(owner, Dictionary) and isinstance(owner.get("/Headers"), Array):
+                    owner.Headers = Array([pikepdf.String(names.get(str(h), str(h))) for h in owner.Headers])
 
     def resolve_links(self, link_prefix: str) -> None:
         """Links between parts: the address placeholders become links to the named destinations."""
@@ -264,16 +277,21 @@ def _caption_tables(pdf: Pdf, element: Any) -> None:
         node.K = Array([*rest[:loose[0]], caption, *rest[loose[0]:]])
 
 
-def _types(element: Any) -> set[str]:
-    """The structure types used at and below ``element``."""
-    out: set[str] = set()
-    stack = [element]
+def _elements(element: Any) -> list[Any]:
+    """The structure elements at and below ``element`` (one, or an array of them)."""
+    out: list[Any] = []
+    stack = list(element) if isinstance(element, Array) else [element]
     while stack:
         node = stack.pop()
         if isinstance(node, Dictionary) and "/S" in node:
-            out.add(str(node.S).lstrip("/"))
+            out.append(node)
             stack.extend(_kids(node))
     return out
+
+
+def _types(element: Any) -> set[str]:
+    """The structure types used at and below ``element``."""
+    return {str(node.S).lstrip("/") for node in _elements(element)}
 
 
 XMP = """<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>

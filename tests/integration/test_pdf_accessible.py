@@ -96,6 +96,13 @@ def test_each_printed_table_is_a_tagged_table_of_header_and_data_cells(built):
         assert headers and all("/Scope" in attributes(h) for h in headers)
         cells = [e for e in everything if e.S == pikepdf.Name.TD]
         assert cells and sum("/Headers" in attributes(c) for c in cells) > len(cells) * 0.9
+        # each id a cell names is a header cell's, found by the id tree (the joined parts' ids were renamed)
+        ids = dict(pdfjoin._tree(pdf.Root.StructTreeRoot.IDTree, "/Names"))
+        ids = {str(name): element for name, element in ids.items()}
+        named = [str(h) for c in cells for a in ([c.A] if isinstance(c.get("/A"), pikepdf.Dictionary) else c.get("/A", []))
+                 if isinstance(a, pikepdf.Dictionary) for h in a.get("/Headers", [])]
+        assert len(named) > len(cells) * 0.9
+        assert all(h in ids and ids[h].S == pikepdf.Name.TH for h in named), [h for h in named if h not in ids][:5]
 
 
 def test_every_structure_type_is_defined_every_link_says_where_it_goes_and_the_xmp_names_pdfua(built):

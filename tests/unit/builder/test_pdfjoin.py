@@ -118,3 +118,42 @@ def test_undefined_types_are_mapped_and_a_tables_heading_becomes_its_caption(tmp
         assert "ja" in str(meta["dc:language"])
     with pytest.raises(ValueError, match="no mapping for: Bogus"):
         pdfjoin.join([tagged(tmp_path / "b.pdf", ["Bogus"])], out, overlay=None, info={}, link_prefix=PREFIX)
+
+
+def header_table(path: Path, first: int) -> Path:
+    """A part whose table cell names its header cell by id, as Chromium tags one: the ids count on from
+    ``first``, where the renderer's counter happened to be (another build of the same page: another number)."""
+    pdf = Pdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    th_id, td_id = (pikepdf.String(f"node{first + i:08d}") for i in (0, 1))
+    row = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.TR))
+    th = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.TH, P=row, ID=th_id,
+                                      A=Dictionary(O=Name.Table, Scope=Name.Column)))
+    td = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.TD, P=row, ID=td_id,
+                                      A=Array([Dictionary(O=Name.Table, Headers=Array([th_id])), 0])))
+    row.K = Array([th, td])
+    table = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Table, K=Array([row])))
+    row.P = table
+    doc = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array([table])))
+    ids = pdf.make_indirect(Dictionary(Names=Array([th_id, th, td_id, td])))
+    pdf.Root.StructTreeRoot = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=doc, IDTree=ids,
+                                                           ParentTreeNextKey=0))
+    pdf.save(path)
+    return path
+
+
+def test_element_ids_are_the_same_in_every_build_and_table_cells_still_name_their_headers(tmp_path):
+    def joined(name: str, firsts: tuple[int, int]) -> Path:
+        parts = [header_table(tmp_path / f"{name}{i}.pdf", first) for i, first in enumerate(firsts)]
+        pdfjoin.join(parts, tmp_path / f"{name}.pdf", overlay=None, info={}, link_prefix=PREFIX)
+        return tmp_path / f"{name}.pdf"
+
+    one, other = joined("one", (105, 107)), joined("other", (153, 55))  # the same pages, other counters
+    assert one.read_bytes() == other.read_bytes()
+    with pikepdf.open(one) as pdf:
+        root = pdf.Root.StructTreeRoot
+        names = [str(n) for n in root.IDTree.Names[::2]]
+        assert names == sorted(names) and len(set(names)) == 4  # both parts' ids, unique, as a name tree sorts them
+        for table in root.K.K:
+            (th, td), = (row.K for row in table.K)
+            assert str(td.A[0].Headers[0]) == str(th.ID) in names  # the cell's header is found by its id
