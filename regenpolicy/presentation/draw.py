@@ -410,9 +410,6 @@ class _Worker:
         if reply.get("error"):
             raise DrawError(f"drawing {' '.join(args[:1])} failed: {reply['error']}")
 
-    def close(self) -> None:
-        self.worker.close()
-
 
 def _serve() -> None:
     """The worker's side: vl-convert warmed once, then figure after figure."""
