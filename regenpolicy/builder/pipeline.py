@@ -341,6 +341,7 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
                     cache: Path | None = None) -> Path:
     """``make deck``: run the edition's notebooks (from the cache when unchanged) and make its deck in ``out``."""
     from regenpolicy.builder.deck import DeckBuildError, build_deck
+    from regenpolicy.presentation.deck import FigureSlide
 
     started = time.monotonic()
     registry = _registry(project)
@@ -350,12 +351,28 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
     jobs = [Job(registry.steps[n], inputs.resolved.parameters[n].values(), inputs.resolved.settings.values())
             for n in inputs.notebooks]
     work = out / f".deck-work-{os.getpid()}"
+    # The slides' charts are drawn for print in the drawing workers as each notebook finishes (as a
+    # build draws its pages'), not one after another by the deck once all have run.
+    shown = {s.figure for s in profile.deck.slides if isinstance(s, FigureSlide)} if profile.deck else set()
+    drawer = Drawer(cache)
+
+    def draw_shown(result: Result) -> None:
+        for figure in sorted(shown & set(registry.steps[result.name].figures)):
+            frame = result.figures / f"{figure}{FRAME_SUFFIX}"
+            if frame.is_file():
+                drawer.figure(frame, None)
+
     try:
         try:
             results = run_notebooks(jobs, dataset, snapshot, cache, work, project.root / "requirements.txt",
-                                    options.workers, options.cell_timeout, None)
+                                    options.workers, options.cell_timeout, None, on_result=draw_shown)
+            drawer.wait()
         except ExecutionError as exc:
             raise BuildError(str(exc)) from None
+        except DrawError as exc:
+            raise BuildError(str(exc)) from None
+        finally:
+            drawer.close()
         try:
             built = build_deck(profile, registry, dataset, results, out, cache, pdf=options.pdf)
         except DeckBuildError as exc:
