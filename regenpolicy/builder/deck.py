@@ -86,11 +86,16 @@ def assumptions(dataset: Dataset, figures: list[str]) -> list[list[str]]:
     return out
 
 
+def slide_figures(profile: Profile) -> list[str]:
+    """The figures the edition's deck shows, in its order (none without a deck)."""
+    return [s.figure for s in profile.deck.slides if isinstance(s, model.FigureSlide)] if profile.deck else []
+
+
 def slide_list(profile: Profile, registry: Registry, dataset: Dataset, results: Mapping[str, Result]) -> list[model.Slide]:
     """The deck's slides from the executed notebooks; a slide that cannot be made names its place in the profile."""
     assert profile.deck is not None
     owners = registry.figures
-    wanted = [s.figure for s in profile.deck.slides if isinstance(s, model.FigureSlide)]
+    wanted = slide_figures(profile)
     infos = {f: figure_info(f, owners[f], registry.steps[owners[f]].figures[f].headline, results[owners[f]].figures)
              for f in wanted}
     numbers = {name: r.numbers for name, r in results.items()}

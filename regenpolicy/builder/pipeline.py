@@ -340,8 +340,7 @@ def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[
 def build_deck_only(project: Project, profile: Profile, out: Path, options: Options = Options(), *,
                     cache: Path | None = None) -> Path:
     """``make deck``: run the edition's notebooks (from the cache when unchanged) and make its deck in ``out``."""
-    from regenpolicy.builder.deck import DeckBuildError, build_deck
-    from regenpolicy.presentation.deck import FigureSlide
+    from regenpolicy.builder.deck import DeckBuildError, build_deck, slide_figures
 
     started = time.monotonic()
     registry = _registry(project)
@@ -353,7 +352,7 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
     work = out / f".deck-work-{os.getpid()}"
     # The slides' charts are drawn for print in the drawing workers as each notebook finishes (as a
     # build draws its pages'), not one after another by the deck once all have run.
-    shown = {s.figure for s in profile.deck.slides if isinstance(s, FigureSlide)} if profile.deck else set()
+    shown = set(slide_figures(profile))
     drawer = Drawer(cache)
 
     def draw_shown(result: Result) -> None:
@@ -367,9 +366,7 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
             results = run_notebooks(jobs, dataset, snapshot, cache, work, project.root / "requirements.txt",
                                     options.workers, options.cell_timeout, None, on_result=draw_shown)
             drawer.wait()
-        except ExecutionError as exc:
-            raise BuildError(str(exc)) from None
-        except DrawError as exc:
+        except (ExecutionError, DrawError) as exc:
             raise BuildError(str(exc)) from None
         finally:
             drawer.close()
