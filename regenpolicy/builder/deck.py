@@ -32,6 +32,7 @@ from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset, Problem
 from regenpolicy.presentation import deck as model
 from regenpolicy.presentation import draw, slides_pptx
+from regenpolicy.presentation.fonts import FONT
 from regenpolicy.presentation.templating import render
 
 UNIT = re.compile(r"^(.*) \[[^\]]*\]$")
@@ -151,7 +152,7 @@ def slides_html(pages: list[tuple[model.Slide, str]], size: tuple[float, float],
     from markupsafe import Markup
 
     return str(render("deck_slide.html.j2", pages=[(s, Markup(svg) if svg else "") for s, svg in pages],
-                      title=title, width=size[0], height=size[1], font=model.FONT))
+                      title=title, width=size[0], height=size[1], font=FONT))
 
 
 def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path, profile: Profile, cache: Path,

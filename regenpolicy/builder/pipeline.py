@@ -190,7 +190,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     figures.mkdir(parents=True)
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
-    drawer = session.drawer or Drawer(cache)
+    drawer = session.drawer or Drawer(cache, text=project.chart_text)
     first = options.first if options.first in inputs.notebooks else None
     if options.first is not None and (first is None or session.results is None):
         return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
@@ -353,7 +353,7 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
     # The slides' charts are drawn for print in the drawing workers as each notebook finishes (as a
     # build draws its pages'), not one after another by the deck once all have run.
     shown = set(slide_figures(profile))
-    drawer = Drawer(cache)
+    drawer = Drawer(cache, text=project.chart_text)
 
     def draw_shown(result: Result) -> None:
         for figure in sorted(shown & set(registry.steps[result.name].figures)):

@@ -344,7 +344,7 @@ class Preview:
         workers = 2
         self.session.kernels = WarmKernels(workers, KERNEL)
         self.session.sphinx = SphinxWorker()
-        self.session.drawer = Drawer(self.cache, workers=1)  # print SVGs of changed charts, warm
+        self.session.drawer = Drawer(self.cache, workers=1, text=self.project.chart_text)  # print SVGs of changed charts, warm
         self.session.drawer.warm()
 
     def _stop_session(self) -> None:

@@ -12,6 +12,9 @@ from typing import Any
 
 import yaml
 
+TEXT_SUFFIXES = frozenset({".csv", ".yaml", ".yml", ".md", ".py", ".j2", ".json", ".txt"})
+TEXT_MAX_BYTES = 16 * 1024 * 1024  # (bigger files are refused by the data checks anyway)
+
 
 @dataclass(frozen=True)
 class Project:
@@ -47,6 +50,22 @@ class Project:
                                                         f"an absolute http(s) URL (https://…/); got {str(value)[:80]!r}",
                                          line, "site_url")], heading="The project's configuration cannot be used:\n")
         return value.rstrip("/") + "/" if value else ""
+
+    def chart_text(self) -> str:
+        """Every character the charts of a build may hold, and more: those of the project's data, notebooks,
+        profiles and book pages and of the package's own text (labels, formats, templates). The drawing
+        workers' font is cut down to these (``draw.Drawer``); a chart holding any other character is
+        drawn with the full font."""
+        import regenpolicy
+
+        chars: set[str] = set()
+        folders = (self.data_dir, self.notebooks_dir, self.submissions_dir, self.book_dir,
+                   Path(regenpolicy.__file__).parent)
+        for folder in folders:
+            for path in sorted(folder.rglob("*")):
+                if path.suffix in TEXT_SUFFIXES and path.is_file() and path.stat().st_size <= TEXT_MAX_BYTES:
+                    chars.update(path.read_text(encoding="utf-8", errors="replace"))
+        return "".join(sorted(chars))
 
     def config(self) -> dict[str, Any]:
         return dict(yaml.load((self.root / "_config.yml").read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))

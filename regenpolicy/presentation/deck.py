@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from regenpolicy.models.declaration import FIGURE_ID
 
-FONT = "BIZ UDPGothic"
 LATIN_EM = 0.6  # the width of a non-CJK character, in em (BIZ UDPGothic's widest common Latin ~0.6)
 LINE = 1.25  # line height, in em
 POINT = 1 / 72  # inch

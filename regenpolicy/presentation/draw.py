@@ -30,8 +30,9 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
+from regenpolicy.presentation import fonts
 from regenpolicy.presentation.worker import LineWorker, leave, stop_all
 
 FRAME_SUFFIX = ".figure.json"
@@ -126,9 +127,112 @@ def _expected(frame: Mapping[str, Any]) -> list[str]:
     return [f"{frame['id']}{s}" for s in DRAWN if frame.get("image") is not None or s in (".csv", ".xlsx")]
 
 
+class Subset(NamedTuple):
+    """A subset of the charts' font registered in this process's vl-convert (``use_subset``)."""
+
+    family: str  # the charts' font, as their specifications name it
+    alias: str  # the subset's own family name
+    chars: frozenset[str]
+
+
+_SUBSET: list[Subset] = []  # this process's, once registered
+FONT_FAMILY = re.compile(r'font-family="([^"]*)"')
+SVG_TEXT = re.compile(r">([^<]+)<")
+
+
+def make_subset(family: str, text: str, cache_dir: Path) -> Path | None:
+    """The folder of a subset of the ``family`` font files holding the characters of ``text`` and those Vega
+    writes besides (``fonts.DRAWN_BESIDES``), made once into ``<cache>/fonts/``; None when no font file of
+    that family is found."""
+    files = fonts.font_files()
+    index = cache_dir / "fonts" / f"families-{hashlib.sha256(json.dumps(files).encode()).hexdigest()[:32]}.json"
+    if index.is_file():
+        names: dict[str, list[str]] = json.loads(index.read_text(encoding="utf-8"))
+    else:
+        names = {path: sorted(fonts.families(path)) for path, _, _ in files}
+        index.parent.mkdir(parents=True, exist_ok=True)
+        tmp = index.with_name(f".{index.name}.{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(index)
+    ours = [f for f in files if family in names.get(f[0], ())]
+    if not ours:
+        return None
+    chars = "".join(sorted(set(text) | fonts.DRAWN_BESIDES))
+    key = fonts.subset_key(family, chars, ours)
+    entry = cache_dir / "fonts" / key
+
+    def fill(folder: Path) -> None:
+        alias = fonts.alias_for(key)
+        for i, (path, _, _) in enumerate(ours):
+            (folder / f"{i}-{Path(path).name}").write_bytes(fonts.subset_font(path, chars, alias))
+        (folder / "subset.json").write_text(json.dumps({"family": family, "alias": alias, "chars": chars},
+                                                       ensure_ascii=False), encoding="utf-8")
+
+    if not (entry / "done").exists():
+        _store(entry, fill)
+    return entry
+
+
+def use_subset(folder: Path) -> None:
+    """Draw this process's charts with the subset in ``folder`` (``make_subset``) where it holds their text."""
+    import vl_convert as vlc
+
+    about = json.loads((folder / "subset.json").read_text(encoding="utf-8"))
+    with _LOCK:
+        if _SUBSET:
+            return
+        vlc.register_font_directory(str(folder))
+        _SUBSET.append(Subset(about["family"], about["alias"], frozenset(about["chars"])))
+
+
+def _renamed(spec: Any, old: str, new: str) -> Any:
+    """The specification with each font named ``old`` (``font``, ``labelFont``…) named ``new``."""
+    if isinstance(spec, dict):
+        return {k: new if (k == "font" or k.endswith("Font")) and v == old else _renamed(v, old, new)
+                for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_renamed(v, old, new) for v in spec]
+    return spec
+
+
+def _families(svg: str, old: str, new: str) -> str:
+    return FONT_FAMILY.sub(lambda m: f'font-family="{m.group(1).replace(old, new)}"', svg)
+
+
+def _drawn_text(svg: str) -> set[str]:
+    """The characters of an SVG's text (its elements' contents, entities read)."""
+    import html
+
+    return set(html.unescape("".join(SVG_TEXT.findall(svg))))
+
+
+def to_svg(spec: Mapping[str, Any]) -> str:
+    """vl-convert's SVG of a Vega-Lite specification: drawn with this process's subset of its font when that
+    holds every character of the specification and of the text drawn, else with the full font. The same
+    SVG either way (the subset's glyphs are the full font's)."""
+    import vl_convert as vlc
+
+    sub = _SUBSET[0] if _SUBSET else None
+    text = json.dumps(spec, ensure_ascii=False)
+    if sub is not None and set(text) <= sub.chars:
+        svg = vlc.vegalite_to_svg(json.dumps(_renamed(spec, sub.family, sub.alias), ensure_ascii=False))
+        if _drawn_text(svg) <= sub.chars:
+            return _families(svg, sub.alias, sub.family)
+    return vlc.vegalite_to_svg(text)
+
+
+def to_png(svg: str) -> bytes:
+    """The SVG rasterised at 2× (with this process's subset of its font where that holds its text)."""
+    import vl_convert as vlc
+
+    sub = _SUBSET[0] if _SUBSET else None
+    if sub is not None and _drawn_text(svg) <= sub.chars:
+        svg = _families(svg, sub.family, sub.alias)
+    return compact_png(vlc.svg_to_png(svg, scale=2))
+
+
 def _render(frame: Mapping[str, Any], folder: Path) -> None:
     import pandas as pd
-    import vl_convert as vlc
 
     from regenpolicy.presentation import downloads
 
@@ -139,10 +243,10 @@ def _render(frame: Mapping[str, Any], folder: Path) -> None:
     downloads.write_reader_csv(table, folder / f"{file_id}.csv")
     downloads.write_xlsx(table, folder / f"{file_id}.xlsx", [(str(k), str(v)) for k, v in frame["about"]])
     if frame.get("image") is not None:
-        svg = vlc.vegalite_to_svg(json.dumps(frame["image"], ensure_ascii=False))
+        svg = to_svg(frame["image"])
         (folder / f"{file_id}.svg").write_text(svg, encoding="utf-8")
         # rasterised from the SVG just drawn: the same bytes as vegalite_to_png, without drawing it twice
-        (folder / f"{file_id}.png").write_bytes(compact_png(vlc.svg_to_png(svg, scale=2)))
+        (folder / f"{file_id}.png").write_bytes(to_png(svg))
 
 
 def _entry(cache_dir: Path, frame_bytes: bytes, what: str) -> Path:
@@ -296,9 +400,7 @@ def print_svg(frame_file: Path, cache_dir: Path) -> tuple[str, bool]:
         frame = json.loads(frame_bytes)
 
         def render(folder: Path) -> None:
-            import vl_convert as vlc
-
-            svg = legible_print(frame["print"], lambda spec: vlc.vegalite_to_svg(json.dumps(spec, ensure_ascii=False)))
+            svg = legible_print(frame["print"], to_svg)
             (folder / "print.svg").write_text(_prefix_ids(svg, f"fig-{frame['id'].lower()}"), encoding="utf-8")
 
         with _LOCK:
@@ -315,9 +417,7 @@ def print_png(frame_file: Path, cache_dir: Path) -> tuple[bytes, bool]:
     drawn = False
     if not (entry / "done").exists():
         def render(folder: Path) -> None:
-            import vl_convert as vlc
-
-            (folder / "print.png").write_bytes(compact_png(vlc.svg_to_png(svg, scale=2)))
+            (folder / "print.png").write_bytes(to_png(svg))
 
         with _LOCK:
             if not (entry / "done").exists():
@@ -390,7 +490,9 @@ def write_vega_bundle(path: Path) -> None:
 
 JOBS: dict[str, Any] = {"warm": lambda: None, "print": lambda frame, cache_dir: print_svg(Path(frame), Path(cache_dir)),
                         "draw": lambda frame, dest, cache_dir: draw(Path(frame), Path(dest), Path(cache_dir)),
-                        "bundle": lambda path: write_vega_bundle(Path(path))}
+                        "bundle": lambda path: write_vega_bundle(Path(path)),
+                        "subset": lambda family, text, cache_dir: str(make_subset(family, text, Path(cache_dir)) or ""),
+                        "fonts": lambda folder: use_subset(Path(folder))}
 
 
 class DrawError(Exception):
@@ -403,12 +505,14 @@ class _Worker:
     def __init__(self) -> None:
         self.worker = LineWorker("regenpolicy.presentation.draw")
 
-    def call(self, job: str, args: Sequence[str]) -> None:
+    def call(self, job: str, args: Sequence[str]) -> str | None:
+        """Do ``job``; its text result (the subset's folder), if any."""
         reply = self.worker.ask([job, *args])
         if reply is None:
             reply = {"error": "the drawing worker stopped"}
         if reply.get("error"):
             raise DrawError(f"drawing {' '.join(args[:1])} failed: {reply['error']}")
+        return reply.get("result")
 
 
 def _serve() -> None:
@@ -421,8 +525,8 @@ def _serve() -> None:
     for line in sys.stdin:
         job, *args = json.loads(line)
         try:
-            JOBS[job](*args)
-            reply = {}
+            result = JOBS[job](*args)
+            reply = {"result": result} if isinstance(result, str) else {}
         except Exception as exc:  # reported to the build, which names the figure
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(reply), flush=True)
@@ -436,23 +540,51 @@ class Drawer:
     cannot be warmed in a fork server), started on the first figure that is not in the cache; each
     draws figure after figure in its warm vl-convert. A figure already drawn is linked from the
     cache at once, in the caller's thread.
+
+    ``text`` gives every character the build's charts may hold (``Project.chart_text``): the first worker
+    makes the subset of the charts' font that holds them (``make_subset``, kept in the cache), and every
+    worker draws with it before its first figure (``use_subset``). Without ``text``, or where the subset
+    cannot be made or registered, the workers draw with the full font: the same files, more slowly.
     """
 
-    def __init__(self, cache_dir: Path, workers: int = 2):
+    def __init__(self, cache_dir: Path, workers: int = 2, text: Callable[[], str] | None = None):
         import queue
+        from concurrent.futures import Future
 
-        self.cache_dir, self.workers = cache_dir, workers
+        self.cache_dir, self.workers, self.text = cache_dir, workers, text
         self._queue: queue.Queue[Any] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._procs: list[_Worker] = []
         self._futures: list[Any] = []
         self._lock = threading.Lock()
+        self._subset: Future[str | None] | None = None
         self.count = self.fresh = 0
+
+    def _subset_folder(self, worker: _Worker) -> str | None:
+        """The subset's folder: asked of the first worker, waited for by the others."""
+        from concurrent.futures import Future
+
+        with self._lock:
+            mine = self._subset is None
+            if mine:
+                self._subset = Future()
+            subset = cast("Future[str | None]", self._subset)
+        if mine:
+            folder = None
+            if self.text is not None:
+                with contextlib.suppress(DrawError):  # (no subset: the full font)
+                    folder = worker.call("subset", [fonts.FONT, self.text(), str(self.cache_dir)]) or None
+            subset.set_result(folder)
+        return subset.result()
 
     def _run(self) -> None:
         worker = _Worker()
         with self._lock:
             self._procs.append(worker)
+        folder = self._subset_folder(worker)
+        if folder:
+            with contextlib.suppress(DrawError):  # not registered: this worker draws with the full font
+                worker.call("fonts", [folder])
         while True:
             item = self._queue.get()
             if item is None:

@@ -28,12 +28,9 @@ import pandas as pd
 from markupsafe import Markup
 
 from regenpolicy.presentation import describe, downloads, draw, escape
+from regenpolicy.presentation.fonts import FONT
 from regenpolicy.presentation.templating import render
 
-# BIZ UDPGothic (Morisawa, Debian fonts-morisawa-bizud-gothic) is a TrueType font with a real
-# bold weight: Chromium embeds it in the PDF as text. CFF fonts such as Noto CJK, and any font
-# made bold synthetically (IPAex has no bold), are embedded as Type 3 glyphs instead.
-FONT = "BIZ UDPGothic"
 STATUS_JA = {"printed": "資料に印字された値", "derived": "印字値から導出した値", "assumption": "仮定値"}
 STATUS_SHORT = {"printed": "印字", "derived": "導出", "assumption": "仮定"}
 Format = str | Callable[[Any], str]

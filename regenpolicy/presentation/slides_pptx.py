@@ -27,8 +27,9 @@ from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 from pptx.util import Inches, Length, Pt
 
-from regenpolicy.presentation.deck import CELL_PAD, FONT, Box, Chart, Slide, Table, Text
+from regenpolicy.presentation.deck import CELL_PAD, Box, Chart, Slide, Table, Text
 from regenpolicy.presentation.downloads import stable_zip
+from regenpolicy.presentation.fonts import FONT
 
 KINDS = {"column": XL_CHART_TYPE.COLUMN_CLUSTERED, "column_stacked": XL_CHART_TYPE.COLUMN_STACKED,
          "bar": XL_CHART_TYPE.BAR_CLUSTERED, "bar_stacked": XL_CHART_TYPE.BAR_STACKED,
