@@ -191,6 +191,11 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
     drawer = session.drawer or Drawer(cache, text=project.chart_text)
+    shown: set[str] = set()  # the deck's charts: drawn with their print PNG too
+    if options.deck:
+        from regenpolicy.builder.deck import slide_figures
+
+        shown = set(slide_figures(profile))
     first = options.first if options.first in inputs.notebooks else None
     if options.first is not None and (first is None or session.results is None):
         return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
@@ -203,7 +208,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
             results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
                                     options.workers, options.cell_timeout, session.kernels,
                                     on_result=None if first else
-                                    lambda r: drawer.figures(r.figures, figures if options.downloads else None),
+                                    lambda r: drawer.figures(r.figures, figures if options.downloads else None, shown),
                                     only=first, stale=session.results if first else None)
         except ExecutionError as exc:
             session.check()  # interrupted by the preview for a newer save: no failure to show
@@ -359,7 +364,7 @@ def build_deck_only(project: Project, profile: Profile, out: Path, options: Opti
         for figure in sorted(shown & set(registry.steps[result.name].figures)):
             frame = result.figures / f"{figure}{FRAME_SUFFIX}"
             if frame.is_file():
-                drawer.figure(frame, None)
+                drawer.figure(frame, None, png=True)
 
     try:
         try:

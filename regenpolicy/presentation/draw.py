@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -489,6 +489,7 @@ def write_vega_bundle(path: Path) -> None:
 
 
 JOBS: dict[str, Any] = {"warm": lambda: None, "print": lambda frame, cache_dir: print_svg(Path(frame), Path(cache_dir)),
+                        "png": lambda frame, cache_dir: print_png(Path(frame), Path(cache_dir)),
                         "draw": lambda frame, dest, cache_dir: draw(Path(frame), Path(dest), Path(cache_dir)),
                         "bundle": lambda path: write_vega_bundle(Path(path)),
                         "subset": lambda family, text, cache_dir: str(make_subset(family, text, Path(cache_dir)) or ""),
@@ -616,11 +617,16 @@ class Drawer:
         """Make the site's vega scripts into ``path`` (``write_vega_bundle``) in a worker; ``wait`` waits for it too."""
         self._submit("bundle", path)
 
-    def figure(self, frame_file: Path, dest: Path | None) -> None:
-        """Draw a figure's print SVG and, with ``dest``, its downloads into ``dest``."""
+    def figure(self, frame_file: Path, dest: Path | None, png: bool = False) -> None:
+        """Draw a figure's print SVG (and with ``png``, its PNG, the deck's) and, with ``dest``, its
+        downloads into ``dest``."""
         with self._lock:
             self.count += 1
-        if _has_print(frame_file) and not _hit(frame_file, self.cache_dir, "print"):
+        if not _has_print(frame_file):
+            pass
+        elif png and not _hit(frame_file, self.cache_dir, "print-png"):
+            self._submit("png", frame_file, self.cache_dir)
+        elif not _hit(frame_file, self.cache_dir, "print"):
             self._submit("print", frame_file, self.cache_dir)
         if dest is None:
             return
@@ -631,9 +637,10 @@ class Drawer:
                 self.fresh += 1
             self._submit("draw", frame_file, dest, self.cache_dir)
 
-    def figures(self, folder: Path, dest: Path | None) -> None:
+    def figures(self, folder: Path, dest: Path | None, png: Collection[str] = ()) -> None:
+        """Draw the figures whose frames are in ``folder`` (those named in ``png`` with their print PNG)."""
         for frame_file in sorted(folder.glob(f"*{FRAME_SUFFIX}")):
-            self.figure(frame_file, dest)
+            self.figure(frame_file, dest, png=frame_id(frame_file) in png)
 
     def wait(self) -> tuple[int, int]:
         """Wait for everything submitted; (figures seen, figures whose downloads were drawn) since the last wait."""
