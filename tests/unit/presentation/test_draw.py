@@ -106,21 +106,6 @@ def test_the_drawer_draws_misses_in_its_workers_and_links_hits(frame_dir, tmp_pa
         drawer.close()
 
 
-def test_the_drawers_workers_draw_with_the_subset_of_the_font_the_same_files(frame_dir, tmp_path):
-    frame = frame_dir / "Z9.figure.json"
-    draw.draw(frame, tmp_path / "full", tmp_path / "cache-full")  # here, with the full font
-    drawer = draw.Drawer(tmp_path / "cache", workers=1, text=lambda: frame.read_text(encoding="utf-8"))
-    try:
-        drawer.figure(frame, tmp_path / "sub", png=True)
-        assert drawer.wait() == (1, 1)
-    finally:
-        drawer.close()
-    assert len(list((tmp_path / "cache" / "fonts").glob("*/done"))) == 1  # made by the worker, used by it
-    assert draw.print_png(frame, tmp_path / "cache")[1] is False  # the deck's picture: drawn by the worker
-    for name in ("Z9.svg", "Z9.png"):
-        assert (tmp_path / "sub" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
-
-
 def test_a_drawn_png_is_compacted_pixel_for_pixel():
     import io
 
