@@ -19,7 +19,9 @@ def stop(process: subprocess.Popen[str], timeout: float = 10) -> None:
 
 
 def stop_all(processes: Iterable[subprocess.Popen[str]], timeout: float = 10) -> None:
-    """``stop`` for several children at once: every input is closed before any is waited for."""
+    """``stop`` for several children at once: every input is closed before any is waited for; then
+    our ends of their pipes are closed."""
+    processes = list(processes)
     running = [p for p in processes if p.poll() is None]
     for process in running:
         assert process.stdin is not None
@@ -29,6 +31,12 @@ def stop_all(processes: Iterable[subprocess.Popen[str]], timeout: float = 10) ->
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+    for process in processes:
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):  # (closing an input the child left unread)
+                    pipe.close()
 
 
 def leave(code: int = 0) -> NoReturn:
