@@ -52,10 +52,10 @@ class Project:
         return value.rstrip("/") + "/" if value else ""
 
     def chart_text(self) -> str:
-        """Every character the charts of a build may hold, and more: those of the project's data, notebooks,
-        profiles and book pages and of the package's own text (labels, formats, templates). The drawing
-        workers' font is cut down to these (``draw.Drawer``); a chart holding any other character is
-        drawn with the full font."""
+        """The characters a build's charts are made of, as far as they are known before it runs: those of the
+        project's data, notebooks, profiles and book pages and of the package's own text (labels, formats,
+        templates). The drawing workers' font is cut down to these (``draw.Drawer``); a chart holding any
+        other character (one a notebook computes) is drawn with the full font."""
         import regenpolicy
 
         chars: set[str] = set()

@@ -575,10 +575,13 @@ class Drawer:
             subset = cast("Future[str | None]", self._subset)
         if mine:
             folder = None
-            if self.text is not None:
-                with contextlib.suppress(DrawError):  # (no subset: the full font)
+            try:
+                if self.text is not None:
                     folder = worker.call("subset", [fonts.FONT, self.text(), str(self.cache_dir)]) or None
-            subset.set_result(folder)
+            except Exception:  # (no subset: the full font; a worker that stopped fails its first figure)
+                folder = None
+            finally:
+                subset.set_result(folder)  # the other workers wait for it
         return subset.result()
 
     def _run(self) -> None:
@@ -587,7 +590,7 @@ class Drawer:
             self._procs.append(worker)
         folder = self._subset_folder(worker)
         if folder:
-            with contextlib.suppress(DrawError):  # not registered: this worker draws with the full font
+            with contextlib.suppress(Exception):  # not registered: this worker draws with the full font
                 worker.call("fonts", [folder])
         while True:
             item = self._queue.get()
@@ -625,12 +628,10 @@ class Drawer:
         downloads into ``dest``."""
         with self._lock:
             self.count += 1
-        if not _has_print(frame_file):
-            pass
-        elif png and not _hit(frame_file, self.cache_dir, "print-png"):
-            self._submit("png", frame_file, self.cache_dir)
-        elif not _hit(frame_file, self.cache_dir, "print"):
-            self._submit("print", frame_file, self.cache_dir)
+        if _has_print(frame_file):
+            job, what = ("png", "print-png") if png else ("print", "print")  # (the PNG is drawn from the SVG)
+            if not _hit(frame_file, self.cache_dir, what):
+                self._submit(job, frame_file, self.cache_dir)
         if dest is None:
             return
         if _hit(frame_file, self.cache_dir, "downloads"):

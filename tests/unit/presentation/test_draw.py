@@ -85,13 +85,18 @@ def test_the_print_svg_fills_its_place_in_the_page(frame_dir, tmp_path):
 
 def test_the_drawer_draws_misses_in_its_workers_and_links_hits(frame_dir, tmp_path):
     cache = tmp_path / "cache"
-    drawer = draw.Drawer(cache, workers=1)
+
+    def text() -> str:  # the characters for the font's subset cannot be read: the full font draws
+        raise OSError("unreadable")
+
+    drawer = draw.Drawer(cache, workers=1, text=text)
     try:
         drawer.figures(frame_dir, tmp_path / "a")
         assert drawer.wait() == (2, 2)
         assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["T9.csv", "T9.xlsx", "Z9.csv", "Z9.png",
                                                                     "Z9.svg", "Z9.xlsx"]
         assert draw.print_svg(frame_dir / "Z9.figure.json", cache)[1] is False  # drawn by the worker
+        assert not (cache / "fonts").exists()
         drawer.figures(frame_dir, tmp_path / "b")
         assert drawer.wait() == (2, 0)  # all from the cache
         assert (tmp_path / "b" / "Z9.png").read_bytes() == (tmp_path / "a" / "Z9.png").read_bytes()
