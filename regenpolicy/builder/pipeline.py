@@ -12,6 +12,7 @@ under a lock that keeps a second build in the same folder from touching the firs
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -45,7 +46,7 @@ from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
 from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, write_snapshot
 from regenpolicy.models.checks import data_parameter_problems, printed_value_problems
-from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError
+from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError, use_subset
 
 
 class BuildError(Exception):
@@ -191,11 +192,6 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
     drawer = session.drawer or Drawer(cache, text=project.chart_text)
-    shown: set[str] = set()  # the deck's charts: drawn with their print PNG too
-    if options.deck:
-        from regenpolicy.builder.deck import slide_figures
-
-        shown = set(slide_figures(profile))
     first = options.first if options.first in inputs.notebooks else None
     if options.first is not None and (first is None or session.results is None):
         return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
@@ -208,7 +204,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
             results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
                                     options.workers, options.cell_timeout, session.kernels,
                                     on_result=None if first else
-                                    lambda r: drawer.figures(r.figures, figures if options.downloads else None, shown),
+                                    lambda r: drawer.figures(r.figures, figures if options.downloads else None),
                                     only=first, stale=session.results if first else None)
         except ExecutionError as exc:
             session.check()  # interrupted by the preview for a newer save: no failure to show
@@ -223,6 +219,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
             count, fresh = drawer.wait()
         except DrawError as exc:
             raise BuildError(str(exc)) from None
+        subset = drawer.subset()
     finally:
         if session.drawer is None:
             drawer.close()
@@ -282,7 +279,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # of its own) while Sphinx builds the website and the report's PDF is printed; leaving the pool
     # waits for it, also when the website failed, so nothing writes into the staging folder after.
     with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
-        deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options) \
+        deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset) \
             if options.deck else None
         _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache, options,
                          out)
@@ -328,10 +325,14 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
 
 
 def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[str, Any], out: Path, cache: Path,
-          options: Options) -> list[Path]:
-    """The submission deck into ``out``; its files (PPTX, and its PDF when the PDF is printed)."""
+          options: Options, subset: Path | None = None) -> list[Path]:
+    """The submission deck into ``out``; its files (PPTX, and its PDF when the PDF is printed). Its charts'
+    pictures are drawn here, beside Sphinx, with the drawing workers' font ``subset`` where there is one."""
     from regenpolicy.builder.deck import DeckBuildError, build_deck
 
+    if subset is not None:
+        with contextlib.suppress(Exception):  # not registered: the full font draws them
+            use_subset(subset)
     try:
         built = build_deck(profile, registry, dataset, results, out, cache, pdf=options.pdf)
     except DeckBuildError as exc:

@@ -584,6 +584,13 @@ class Drawer:
                 subset.set_result(folder)  # the other workers wait for it
         return subset.result()
 
+    def subset(self) -> Path | None:
+        """The folder of the font subset the workers draw with, once made; None without one."""
+        with self._lock:
+            future = self._subset
+        folder = future.result() if future is not None and future.done() else None
+        return Path(folder) if folder else None
+
     def _run(self) -> None:
         worker = _Worker()
         with self._lock:

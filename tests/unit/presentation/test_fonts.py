@@ -95,6 +95,7 @@ def test_the_drawers_workers_draw_with_the_subset_the_same_files(subset, tmp_pat
     try:
         drawer.figure(frame, tmp_path / "sub", png=True)
         assert drawer.wait() == (1, 1)
+        assert drawer.subset() == folder  # (the build's deck draws its pictures with it too)
     finally:
         drawer.close()
     assert list((cache / "fonts").glob("*/done")) == [folder / "done"]  # found by the worker
