@@ -4,7 +4,8 @@ vl-convert 1.9 (its fontdb) maps the font file afresh each time it reads a glyph
 and again to draw it (K1's download SVG: 6,400 maps of the file; its PNG: 8,000). With the charts' 4.6 MB
 Japanese gothic, half of a drawing worker's CPU was the kernel's, mapping pages of that file. The same
 glyphs in a file of 380 KB (the 957 characters of the default edition's charts) drew its 22 charts (SVG and
-PNG, download and print) in 13.0 CPU-s instead of 18.2 (system 4.9 s instead of 9.3), byte-identical. (How
+PNG, download and print) in 13.0 s instead of 18.2 in one process (CPU 13.9 s instead of 18.9, of which the
+kernel's 4.9 s instead of 9.3), byte-identical. (How
 much depends on how the kernel holds the file in its page cache: with both files read back from disk
 afresh, K1 took 1.6 s instead of 2.0.) The shipped project's subset holds 1,405 characters in 520 KB.
 
