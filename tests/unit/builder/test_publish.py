@@ -96,6 +96,8 @@ def test_a_second_build_waits_for_the_first_and_says_so(tmp_path):
     with BuildLock(tmp_path, log):
         assert released.is_set()  # the second went on only after the first was told to let go
     first.wait(timeout=60)
+    first.stdin.close()
+    first.stdout.close()
     assert "is in use by build pid" in messages[0] and "waiting for it to finish" in messages[0]
 
 
@@ -196,3 +198,5 @@ def test_a_build_in_progress_keeps_its_staging_folder_while_another_waits_for_th
         pass
     assert holder.stdout.readline().strip() == "intact"
     assert holder.wait(10) == 0
+    holder.stdin.close()
+    holder.stdout.close()

@@ -106,6 +106,8 @@ def test_the_root_favicon_ico_is_drawn_from_the_svg(tmp_path):
     assert icon.format == "ICO" and {(16, 16), (32, 32), (48, 48)} <= set(icon.info["sizes"])
     icon.size = (32, 32)
     image = icon.convert("RGBA")
+    icon.close()
+
     def near(xy: tuple[int, int], rgb: tuple[int, int, int]) -> bool:  # scaled down from 192 px: edges blend
         return all(abs(a - b) <= 4 for a, b in zip(image.getpixel(xy)[:3], rgb, strict=True))
 
