@@ -169,7 +169,7 @@ def make_subset(family: str, text: str, cache_dir: Path) -> Path | None:
                                                        ensure_ascii=False), encoding="utf-8")
 
     if not (entry / "done").exists():
-        _store(entry, fill, replace=False)  # (vl-convert reopens the files for every glyph: never removed)
+        _store(entry, fill)
     return entry
 
 
@@ -254,17 +254,18 @@ def _entry(cache_dir: Path, frame_bytes: bytes, what: str) -> Path:
     return cache_dir / "drawn" / k[:2] / k
 
 
-def _store(entry: Path, fill: Any, replace: bool = True) -> None:
+def _store(entry: Path, fill: Any) -> None:
     """Make ``entry`` (a folder) whole or not at all: drawn in a scratch folder, moved in by one rename.
-    With ``replace`` False, an entry that is there already is never removed, even for a moment (a font
-    subset that another build's drawing workers may be reading)."""
+    An entry another build stored meanwhile is kept, never removed, even for a moment: its files may be
+    being read (a drawing linked or read back, a font subset that drawing workers reopen for every glyph).
+    Only an entry left without its ``done`` mark is replaced."""
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
         fill(tmp)
         (tmp / "done").touch()
-        if replace:
+        if not (entry / "done").exists():
             shutil.rmtree(entry, ignore_errors=True)
         with contextlib.suppress(OSError):  # another build stored the same entry meanwhile: keep theirs
             tmp.replace(entry)

@@ -133,3 +133,20 @@ def test_a_drawn_png_is_compacted_pixel_for_pixel():
     many.save(raw, "PNG", compress_level=0)
     out = Image.open(io.BytesIO(draw.compact_png(raw.getvalue())))
     assert out.mode == "RGB" and np.array_equal(np.asarray(out), np.asarray(many))  # more colours: kept as they are
+
+
+def test_an_entry_stored_meanwhile_by_another_build_is_kept_and_an_incomplete_one_replaced(tmp_path):
+    def fill(text: str):
+        return lambda folder: (folder / "x.txt").write_text(text, encoding="utf-8")
+
+    theirs = tmp_path / "theirs"
+    draw._store(theirs, fill("theirs"))
+    kept = (theirs / "x.txt").stat().st_ino
+    draw._store(theirs, fill("ours"))  # (as a build that found no entry when it began)
+    assert (theirs / "x.txt").read_text(encoding="utf-8") == "theirs" and (theirs / "x.txt").stat().st_ino == kept
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "x.txt").write_text("half", encoding="utf-8")  # no done mark
+    draw._store(broken, fill("whole"))
+    assert (broken / "x.txt").read_text(encoding="utf-8") == "whole" and (broken / "done").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "theirs"]  # no scratch folder left
