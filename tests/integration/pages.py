@@ -61,6 +61,9 @@ def visit(context, urls: list[str], measure: Callable[[Any, str], Any],
             page.goto(url, wait_until="commit")
             opened.append((url, page))
         url, page = opened.pop(0)
+        # the page measured is the one in front: Chromium throttles a page behind others (its frames,
+        # and so its CSS transitions and the charts' drawing, advance about once a second)
+        page.bring_to_front()
         page.wait_for_load_state("load")
         found[url] = measure(page, url)
         page.close()
@@ -174,9 +177,10 @@ def theme_round(browser, base: str, paths: list[str]) -> dict[str, Any]:
                                  document.documentElement.dataset.mode = 'light';
                                  document.documentElement.setAttribute('data-theme', 'light'); }""")
         charts_drawn(page, "light")
-        # and the colours the theme eases from dark to light arrived (its CSS transitions ended)
+        # and the colours the theme eases from dark to light arrived: its CSS transitions (150 ms) taken
+        # to their end, where they would arrive
         page.evaluate("""() => Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)
-                                         .map(a => a.finished.catch(() => null)))""")
+                                         .map(a => { a.finish(); return a.finished.catch(() => null); }))""")
         seen["light"] = page.evaluate("document.documentElement.dataset.theme")
         violations["light"] = axe(page)
         seen["axe"] = violations
