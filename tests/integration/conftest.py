@@ -28,9 +28,10 @@ pytestmark = pytest.mark.build
 # the first process builds ``built`` (test_site_and_pdf.py) while the second builds the site of every
 # edition (test_editions.py; its default edition then finds the notebooks of ``built`` in the session's
 # cache); the hostile site (test_security.py, 17 figure notebooks and the two appendices afresh on poisoned data) goes to whichever is
-# free first. Then the longest modules first, so that the last module to finish is a short one.
+# free first. Then the longest modules first (in make test: test_reader.py about 2 min, test_rebuilds.py, test_build_lock.py
+# and test_loop.py about 1 min each), so that the last module to finish is a short one.
 FIRST = ("test_site_and_pdf.py", "test_editions.py", "test_security.py", "test_reader.py", "test_rebuilds.py",
-         "test_deck.py", "test_site_words.py", "test_loop.py", "test_preview.py", "test_build_lock.py")
+         "test_build_lock.py", "test_loop.py", "test_preview.py", "test_site_words.py", "test_deck.py")
 
 
 def session_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
