@@ -61,8 +61,8 @@ def visit(context, urls: list[str], measure: Callable[[Any, str], Any],
             page.goto(url, wait_until="commit")
             opened.append((url, page))
         url, page = opened.pop(0)
-        # the page measured is the one in front: Chromium throttles a page behind others (its frames,
-        # and so its CSS transitions and the charts' drawing, advance about once a second)
+        # the page measured is the one in front: Chromium draws few frames of a page behind others (the
+        # theme's 150 ms transitions took 1.2 s on average there, up to 2.2 s; in front, 0.2 s at most)
         page.bring_to_front()
         page.wait_for_load_state("load")
         found[url] = measure(page, url)
