@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from regenpolicy.builder.execute import Result
-from regenpolicy.builder.pdf import LINK_PREFIX, PdfError, Printer, document_info
+from regenpolicy.builder.pdf import LINK_PREFIX, Chromium, PdfError, Printer, document_info
 from regenpolicy.builder.profile import Profile, ProfileError
 from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset, Problem
@@ -111,8 +111,8 @@ def slide_list(profile: Profile, registry: Registry, dataset: Dataset, results: 
 
 
 def build_deck(profile: Profile, registry: Registry, dataset: Dataset, results: Mapping[str, Result], out: Path,
-               cache: Path, *, pdf: bool = True) -> Built:
-    """Write ``<out>/<id>-deck.pptx`` (and ``-deck.pdf``)."""
+               cache: Path, *, pdf: bool = True, chromium: Chromium | None = None) -> Built:
+    """Write ``<out>/<id>-deck.pptx`` (and ``-deck.pdf``, printed in ``chromium`` where the build shares one)."""
     started = time.monotonic()
     assert profile.deck is not None
     slides = slide_list(profile, registry, dataset, results)
@@ -138,7 +138,8 @@ def build_deck(profile: Profile, registry: Registry, dataset: Dataset, results: 
     pdf_file: Path | None = None
     if pdf:
         pdf_file = out / f"{profile.id}-deck.pdf"
-        printed, documents = _print(slides, size, pdf_file, profile, cache / "deck-pdf" / profile.id, frame_file, drawn)
+        printed, documents = _print(slides, size, pdf_file, profile, cache / "deck-pdf" / profile.id, frame_file, drawn,
+                                    chromium)
     return Built(pptx, pdf_file, len(slides), printed, documents, time.monotonic() - started)
 
 
@@ -156,7 +157,7 @@ def slides_html(pages: list[tuple[model.Slide, str]], size: tuple[float, float],
 
 
 def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path, profile: Profile, cache: Path,
-           frame_file: Any, drawn: Path) -> tuple[int, int]:
+           frame_file: Any, drawn: Path, chromium: Chromium | None = None) -> tuple[int, int]:
     """Print the deck's PDF; (documents printed afresh, documents joined)."""
     from regenpolicy.builder import pdfjoin
     from regenpolicy.builder.kernels import run_async
@@ -165,7 +166,7 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
     work.mkdir(parents=True, exist_ok=True)
     page = {"width": f"{size[0]}in", "height": f"{size[1]}in", "margin": {"top": "0", "bottom": "0", "left": "0", "right": "0"},
             "prefer_css_page_size": True}
-    printer = Printer(work, cache, page=page)
+    printer = Printer(work, cache, page=page, chromium=chromium)
     shown = [(s, draw.print_svg(frame_file(s.figure), drawn)[0] if s.figure and not s.table else "") for s in slides]
     runs = [shown[i:i + SLIDES_PER_DOCUMENT] for i in range(0, len(shown), SLIDES_PER_DOCUMENT)]
     jobs: list[tuple[str, str, str | None]] = [
@@ -178,7 +179,7 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
             await printer.close()
 
     try:
-        parts = run_async(run())
+        parts = (chromium.run if chromium is not None else run_async)(run())
         edition = {"title": profile.title, "author": profile.author, "description": profile.description,
                    "id": profile.id, "date": profile.date}
         fonts = pdfjoin.FontStore(cache / "fonts")

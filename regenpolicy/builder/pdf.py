@@ -380,14 +380,77 @@ BLANK_PAGES = ('<!DOCTYPE html><html lang="ja"><head><style>html,body{{margin:0;
                'div{{break-after:page;height:1px}}</style></head><body>{pages}</body></html>')
 
 
+class Chromium:
+    """One Chromium for a build's printers (the report's PDF and the deck's, printed at the same time),
+    run by an event loop in a thread of its own: each printer runs its coroutine here (``run``, from
+    any thread) and opens a context of its own in the browser (its own routes: its own folder). The
+    browser is started when the first printer asks for it (``browser``), and once; ``close`` stops it.
+    One start of Chromium and its driver less a build that prints both (five starts, each printing a
+    page, took 6.5 CPU-s)."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
+        self._thread.start()
+        self._started: Any = None  # the task starting the browser: (playwright, browser)
+
+    def run(self, coroutine: Any) -> Any:
+        """Run ``coroutine`` on the browser's loop; wait for its result (or its exception) here."""
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    async def browser(self) -> Any:
+        """The browser, started by the first printer that asks (on this loop)."""
+        if self._started is None:
+            self._started = self._loop.create_task(self._start())
+        return (await self._started)[1]
+
+    @staticmethod
+    async def _start() -> tuple[Any, Any]:
+        from playwright.async_api import async_playwright
+
+        pw = await async_playwright().start()
+        try:
+            return pw, await pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        except BaseException:
+            await pw.stop()
+            raise
+
+    def close(self) -> None:
+        """Stop the browser (if it was started) and the loop's thread."""
+        async def stop() -> None:
+            if self._started is None:
+                return
+            try:
+                pw, browser = await self._started
+            except BaseException:  # (it did not start: its printer reported why)
+                return
+            await browser.close()
+            await pw.stop()
+
+        try:
+            self.run(stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+
 class Printer:
     """Chromium printing the documents of one edition, several at a time, each PDF kept in ``cache``
     under the hash of what it was printed from, so that an unchanged part is never printed again.
-    The browser is started only when something has to be printed, and once."""
+    The browser is started only when something has to be printed, and once; with ``chromium``, the
+    build's shared one is used (``Chromium``), and closing the printer closes only its context."""
 
-    def __init__(self, html_dir: Path, cache: Path, page: dict[str, Any] | None = None) -> None:
+    def __init__(self, html_dir: Path, cache: Path, page: dict[str, Any] | None = None,
+                 chromium: Chromium | None = None) -> None:
         self.html_dir = html_dir
         self.page = page or PAGE  # Chromium's page options (the deck's: its slide size, no margin)
+        self.chromium = chromium
         self.cache = cache
         self.refused: list[str] = []
         self.printed = 0
@@ -397,8 +460,8 @@ class Printer:
         self._browser: Any = None
         self._context: Any = None
         self._slots: Any = None
-        chromium = Path(chromium_path()).resolve()
-        self.identity = f"{chromium} {chromium.stat().st_mtime_ns} {self.page} {CHROMIUM_ARGS}"
+        binary = Path(chromium_path()).resolve()
+        self.identity = f"{binary} {binary.stat().st_mtime_ns} {self.page} {CHROMIUM_ARGS}"
 
     def _asset_digest(self, document: str) -> str:
         """The files a document loads (stylesheets, images), so that editing one reprints it."""
@@ -448,11 +511,15 @@ class Printer:
 
         self.cache.mkdir(parents=True, exist_ok=True)
         self._slots = asyncio.Semaphore(max(1, min(4, os.cpu_count() or 1)))
-        self._pw = await async_playwright().start()
-        self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        if self.chromium is not None:
+            browser = await self.chromium.browser()
+        else:
+            self._pw = await async_playwright().start()
+            browser = self._browser = await self._pw.chromium.launch(executable_path=chromium_path(),
+                                                                     args=CHROMIUM_ARGS)
         # One context: its pages share a renderer's loaded fonts and stylesheets.
         # Print needs no script: charts are inline SVG for print, so vega never has to run.
-        self._context = await self._browser.new_context(java_script_enabled=False)
+        self._context = await browser.new_context(java_script_enabled=False)
         await self._context.route("**/*", route)
 
     async def _one(self, name: str, document: str, header: str | None, path: Path) -> None:
@@ -479,6 +546,8 @@ class Printer:
                 page_file.unlink(missing_ok=True)
 
     async def close(self) -> None:
+        if self._context is not None and self._browser is None:  # the shared browser's: only our context
+            await self._context.close()
         if self._browser is not None:
             await self._browser.close()
         if self._pw is not None:
@@ -493,7 +562,7 @@ class Printer:
 
 
 def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[str, Any], audience: str,
-              cache: Path) -> tuple[list[str], int, int]:
+              cache: Path, chromium: Chromium | None = None) -> tuple[list[str], int, int]:
     """Print the edition in ``html_dir`` to an A4 PDF in headless Chromium; return the refused
     requests, the number of pages and the number of documents Chromium printed (the rest were
     unchanged since an earlier build and come from ``cache``).
@@ -510,7 +579,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
 
     pdf_file.parent.mkdir(parents=True, exist_ok=True)
     header = str(PRINT.header(str(edition.get("title", ""))))
-    printer = Printer(html_dir, cache)
+    printer = Printer(html_dir, cache, chromium=chromium)
     head, docs = print_documents(html_dir, toc_file, edition, audience)
     cache.mkdir(parents=True, exist_ok=True)
     memo = cache / "front-pages.json"
@@ -542,7 +611,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
         finally:
             await printer.close()
 
-    printed, front_pages = run_async(run())
+    printed, front_pages = (chromium.run if chromium is not None else run_async)(run())
     *files, stamp = printed
     fonts = pdfjoin.FontStore(cache / "fonts")
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")

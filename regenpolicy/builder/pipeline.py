@@ -39,7 +39,7 @@ from regenpolicy.builder.book import (
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
 from regenpolicy.builder.execute import ExecutionError, Job, Kernels, Result, code_hash, file_stamp, run_notebooks
-from regenpolicy.builder.pdf import PdfError, print_pdf
+from regenpolicy.builder.pdf import Chromium, PdfError, print_pdf
 from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, resolve_parameters
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import BuildLock, is_current, publish
@@ -278,14 +278,20 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # The deck needs only the notebooks' results: it is made (PowerPoint, then its PDF in a browser
     # of its own) while Sphinx builds the website and the report's PDF is printed; leaving the pool
     # waits for it, also when the website failed, so nothing writes into the staging folder after.
-    with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
-        deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset) \
-            if options.deck else None
-        _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache, options,
-                         out)
-        if deck is not None:
-            for f in deck.result():
-                shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
+    # The report's PDF and the deck's are printed in one Chromium, started by the first to print.
+    chromium = Chromium() if options.pdf else None
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
+            deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
+                               chromium) if options.deck else None
+            _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache,
+                             options, out, chromium)
+            if deck is not None:
+                for f in deck.result():
+                    shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
+    finally:
+        if chromium is not None:
+            chromium.close()
     session.check()
     # the preview's first pass leaves the older releases for the build that follows it to remove
     publish(out, result, key, {"submission": profile.id}, prune=options.first is None)
@@ -294,8 +300,9 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
 
 def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, dataset: Dataset, figures: Path,
                      profile: Profile, record: dict[str, Any], data_zip: str, edition: dict[str, Any], cache: Path,
-                     options: Options, out: Path) -> None:
-    """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF."""
+                     options: Options, out: Path, chromium: Chromium | None = None) -> None:
+    """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF (printed in
+    ``chromium``, the build's browser, where it has one)."""
     t0 = time.monotonic()
     try:
         assert session.sphinx is not None  # started by build()
@@ -316,7 +323,7 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
         try:
             refused, pages_printed, documents = print_pdf(
                 result / "html", src / "_toc.yml", result / "pdf" / "report.pdf", edition=edition,
-                audience=profile.audience, cache=cache / "pdf" / profile.id)
+                audience=profile.audience, cache=cache / "pdf" / profile.id, chromium=chromium)
         except PdfError as exc:
             raise BuildError(str(exc)) from None
         shutil.copy2(result / "pdf" / "report.pdf", result / "html" / "report.pdf")  # the site links its PDF
@@ -325,7 +332,7 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
 
 
 def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[str, Any], out: Path, cache: Path,
-          options: Options, subset: Path | None = None) -> list[Path]:
+          options: Options, subset: Path | None = None, chromium: Chromium | None = None) -> list[Path]:
     """The submission deck into ``out``; its files (PPTX, and its PDF when the PDF is printed). Its charts'
     pictures are drawn here, beside Sphinx, with the drawing workers' font ``subset`` where there is one."""
     from regenpolicy.builder.deck import DeckBuildError, build_deck
@@ -334,7 +341,7 @@ def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[
         with contextlib.suppress(Exception):  # not registered: the full font draws them
             use_subset(subset)
     try:
-        built = build_deck(profile, registry, dataset, results, out, cache, pdf=options.pdf)
+        built = build_deck(profile, registry, dataset, results, out, cache, pdf=options.pdf, chromium=chromium)
     except DeckBuildError as exc:
         raise BuildError(str(exc)) from None
     log(f"deck: {built.slides} slides, {built.printed} of {built.documents} print documents printed afresh "
