@@ -275,10 +275,10 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         return False, inputs
     session.check()
 
-    # The deck needs only the notebooks' results: it is made (PowerPoint, then its PDF in a browser
-    # of its own) while Sphinx builds the website and the report's PDF is printed; leaving the pool
-    # waits for it, also when the website failed, so nothing writes into the staging folder after.
-    # The report's PDF and the deck's are printed in one Chromium, started by the first to print.
+    # The deck needs only the notebooks' results: it is made (PowerPoint, then its PDF) while Sphinx
+    # builds the website and the report's PDF is printed; leaving the pool waits for it, also when the
+    # website failed, so nothing writes into the staging folder after. The report's PDF and the deck's
+    # are printed in one Chromium (each printer in a context of its own), started by the first to print.
     chromium = Chromium() if options.pdf else None
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
