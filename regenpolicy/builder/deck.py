@@ -160,7 +160,6 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
            frame_file: Any, drawn: Path, chromium: Chromium | None = None) -> tuple[int, int]:
     """Print the deck's PDF; (documents printed afresh, documents joined)."""
     from regenpolicy.builder import pdfjoin
-    from regenpolicy.builder.kernels import run_async
 
     work = pdf_file.parent / f".deck-print-{profile.id}"
     work.mkdir(parents=True, exist_ok=True)
@@ -179,7 +178,7 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
             await printer.close()
 
     try:
-        parts = (chromium.run if chromium is not None else run_async)(run())
+        parts = printer.run(run())
         edition = {"title": profile.title, "author": profile.author, "description": profile.description,
                    "id": profile.id, "date": profile.date}
         fonts = pdfjoin.FontStore(cache / "fonts")

@@ -398,10 +398,16 @@ class Chromium:
         self._started: Any = None  # the task starting the browser: (playwright, browser)
 
     def run(self, coroutine: Any) -> Any:
-        """Run ``coroutine`` on the browser's loop; wait for its result (or its exception) here."""
+        """Run ``coroutine`` on the browser's loop; wait for its result (or its exception) here. Interrupted
+        here (Ctrl-C), the coroutine is cancelled there."""
         import asyncio
 
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()
+            raise
 
     async def browser(self) -> Any:
         """The browser, started by the first printer that asks (on this loop)."""
@@ -443,8 +449,9 @@ class Chromium:
 class Printer:
     """Chromium printing the documents of one edition, several at a time, each PDF kept in ``cache``
     under the hash of what it was printed from, so that an unchanged part is never printed again.
-    The browser is started only when something has to be printed, and once; with ``chromium``, the
-    build's shared one is used (``Chromium``), and closing the printer closes only its context."""
+    It prints in ``chromium`` (the build's browser, shared with its other printer) or, without one, in a
+    browser of its own for each ``run``; the browser is started only when something has to be printed.
+    Closing the printer closes its context, not the browser."""
 
     def __init__(self, html_dir: Path, cache: Path, page: dict[str, Any] | None = None,
                  chromium: Chromium | None = None) -> None:
@@ -456,8 +463,6 @@ class Printer:
         self.printed = 0
         self.used: set[Path] = set()
         self._digests: dict[str, str] = {}
-        self._pw: Any = None
-        self._browser: Any = None
         self._context: Any = None
         self._slots: Any = None
         binary = Path(chromium_path()).resolve()
@@ -472,6 +477,17 @@ class Printer:
                 self._digests[ref] = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "-"
             out.update(f"{ref} {self._digests[ref]}\n".encode())
         return out.hexdigest()
+
+    def run(self, coroutine: Any) -> Any:
+        """Run ``coroutine`` (one using this printer) to its end, in the printer's browser."""
+        if self.chromium is not None:
+            return self.chromium.run(coroutine)
+        self.chromium = Chromium()
+        try:
+            return self.chromium.run(coroutine)
+        finally:
+            self.chromium.close()
+            self.chromium = None
 
     def path(self, document: str, header: str | None) -> Path:
         key = hashlib.sha256(f"{self.identity}\n{header}\n{self._asset_digest(document)}\n{document}".encode())
@@ -500,7 +516,7 @@ class Printer:
             return
         import asyncio
 
-        from playwright.async_api import Route, async_playwright
+        from playwright.async_api import Route
 
         async def route(r: Route) -> None:
             if allowed_request(r.request.url, self.html_dir):
@@ -511,12 +527,8 @@ class Printer:
 
         self.cache.mkdir(parents=True, exist_ok=True)
         self._slots = asyncio.Semaphore(max(1, min(4, os.cpu_count() or 1)))
-        if self.chromium is not None:
-            browser = await self.chromium.browser()
-        else:
-            self._pw = await async_playwright().start()
-            browser = self._browser = await self._pw.chromium.launch(executable_path=chromium_path(),
-                                                                     args=CHROMIUM_ARGS)
+        assert self.chromium is not None  # (set by ``run``)
+        browser = await self.chromium.browser()
         # One context: its pages share a renderer's loaded fonts and stylesheets.
         # Print needs no script: charts are inline SVG for print, so vega never has to run.
         self._context = await browser.new_context(java_script_enabled=False)
@@ -546,12 +558,9 @@ class Printer:
                 page_file.unlink(missing_ok=True)
 
     async def close(self) -> None:
-        if self._context is not None and self._browser is None:  # the shared browser's: only our context
+        if self._context is not None:
             await self._context.close()
-        if self._browser is not None:
-            await self._browser.close()
-        if self._pw is not None:
-            await self._pw.stop()
+            self._context = None
 
     def prune(self, keep_seconds: float = 3600) -> None:
         """Forget the PDFs of documents this edition no longer has, once no build has used them for
@@ -575,7 +584,6 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
     are printed again in the rare case it changed).
     """
     from regenpolicy.builder import pdfjoin  # qpdf only when printing
-    from regenpolicy.builder.kernels import run_async
 
     pdf_file.parent.mkdir(parents=True, exist_ok=True)
     header = str(PRINT.header(str(edition.get("title", ""))))
@@ -611,7 +619,7 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
         finally:
             await printer.close()
 
-    printed, front_pages = (chromium.run if chromium is not None else run_async)(run())
+    printed, front_pages = printer.run(run())
     *files, stamp = printed
     fonts = pdfjoin.FontStore(cache / "fonts")
     memo.write_text(json.dumps({"pages": front_pages}), encoding="utf-8")
