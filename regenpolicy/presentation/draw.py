@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
 from pathlib import Path
@@ -117,10 +117,6 @@ def compact_png(data: bytes) -> bytes:
 def key(frame_bytes: bytes, what: str = "downloads") -> str:
     """The content key of what is drawn from a frame: frame (spec + data), renderer version, and which files."""
     return hashlib.sha256(f"{renderer()}\n{what}\n".encode() + frame_bytes).hexdigest()[:32]
-
-
-def frame_id(frame_file: Path) -> str:
-    return frame_file.name[: -len(FRAME_SUFFIX)]
 
 
 def _expected(frame: Mapping[str, Any]) -> list[str]:
@@ -649,10 +645,10 @@ class Drawer:
                 self.fresh += 1
             self._submit("draw", frame_file, dest, self.cache_dir)
 
-    def figures(self, folder: Path, dest: Path | None, png: Collection[str] = ()) -> None:
-        """Draw the figures whose frames are in ``folder`` (those named in ``png`` with their print PNG)."""
+    def figures(self, folder: Path, dest: Path | None) -> None:
+        """Draw the figures whose frames are in ``folder``."""
         for frame_file in sorted(folder.glob(f"*{FRAME_SUFFIX}")):
-            self.figure(frame_file, dest, png=frame_id(frame_file) in png)
+            self.figure(frame_file, dest)
 
     def wait(self) -> tuple[int, int]:
         """Wait for everything submitted; (figures seen, figures whose downloads were drawn) since the last wait."""
