@@ -171,18 +171,16 @@ def test_a_long_file_name_is_a_plain_404(running, capfd):
     assert "Traceback" not in capfd.readouterr().err
 
 
-def handler_threads() -> int:
-    return sum("process_request_thread" in t.name for t in threading.enumerate())
+def handler_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "process_request_thread" in t.name}
 
 
-def wait_for(condition, within: float) -> bool:
-    """Wait for a condition (checked every few milliseconds), at most ``within`` seconds."""
+def handlers_end(before: set[threading.Thread], within: float = 5) -> None:
+    """Wait until every thread that served a request since ``before`` has ended (a thread releases its
+    connection's slot as it ends), at most ``within`` seconds."""
     deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
+    for thread in handler_threads() - before:
+        thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def test_silent_connections_time_out_and_never_hold_more_than_the_bound(running):
@@ -195,15 +193,18 @@ def test_silent_connections_time_out_and_never_hold_more_than_the_bound(running)
         for s in idle:
             s.close()
     assert running.server.peak <= running.preview.max_connections
-    assert wait_for(lambda: handler_threads() <= before, within=5), handler_threads()
+    handlers_end(before)
+    assert handler_threads() <= before, handler_threads()
     assert running.server.active == 0
     assert request(running.port, "GET", "/", host=own(running.port)).status == 200
 
 
 def test_a_slow_request_is_cut_off_after_the_timeout(running):
+    before = handler_threads()
     with socket.create_connection(("127.0.0.1", running.port), timeout=5) as s:
         s.sendall(b"GET / HTTP/1.1\r\nHost: ")  # and never finishes
         # closed by the server (its timeout here is 0.5 s), with nothing sent: the request never came; a
         # server that kept the connection open would make recv raise TimeoutError (the socket's 5 s)
         assert s.recv(65536) == b""
-    assert wait_for(lambda: running.server.active == 0, within=5)
+    handlers_end(before)
+    assert running.server.active == 0
