@@ -30,7 +30,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,15 +92,31 @@ def _module_file(package: Path, name: str) -> Path | None:
     return None
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+def _import_nodes(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements among ``body`` and the statements nested in it (functions, classes,
+    ``if``/``try``/``with``/loops/``match``): only statements are visited, an import being one, not the
+    expressions, which are most of a module's nodes."""
+    todo: list[ast.AST] = list(body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+            continue
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, ()):
+                if isinstance(child, ast.stmt | ast.excepthandler | ast.match_case):
+                    todo.append(child)
+
+
+def _imports(tree: ast.Module, module: str, is_package: bool) -> set[str]:
     """The ``regenpolicy`` modules a parsed module imports anywhere (also inside functions), with
     ``from x import y`` counted as ``x.y`` too (y may be a submodule)."""
     found: set[str] = set()
     here = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(tree):
+    for node in _import_nodes(tree.body):
         if isinstance(node, ast.Import):
             found.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
+        else:
             if node.level:
                 base = here.rsplit(".", node.level - 1)[0] if node.level > 1 else here
                 target = f"{base}.{node.module}" if node.module else base
@@ -111,36 +127,13 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return {name for name in found if name == "regenpolicy" or name.startswith("regenpolicy.")}
 
 
-@functools.cache
-def _module_imports(path: str, name: str, is_package: bool, stamp: tuple[int, int]) -> frozenset[str]:
+@functools.lru_cache(maxsize=1024)
+def _module_imports(path: str, name: str, is_package: bool, stamp: tuple[int, int, int, int]) -> frozenset[str]:
     """The ``regenpolicy`` modules that the file ``path`` (module ``name``) imports; ``stamp``
-    (its modification time and size) keys the memo on the file."""
+    (``file_stamp``) keys the memo on the file: a long-lived process (the preview) reads it again
+    only when it was written."""
     tree = ast.parse(Path(path).read_bytes(), filename=path)
     return frozenset(_imports(tree, name, is_package))
-
-
-def _module_graph(package: Path) -> dict[str, frozenset[str]]:
-    """Each module of the package → the package's modules it imports (memoised on the package's
-    files, their modification times and sizes: asked once per notebook, worked out once per change)."""
-    files = []
-    for path in sorted(package.rglob("*.py")):
-        stat = path.stat()
-        files.append((str(path), stat.st_mtime_ns, stat.st_size))
-    return _graph(str(package), tuple(files))
-
-
-@functools.lru_cache(maxsize=4)
-def _graph(package_dir: str, files: tuple[tuple[str, int, int], ...]) -> dict[str, frozenset[str]]:
-    package = Path(package_dir)
-    graph = {}
-    for file, mtime, size in files:
-        path = Path(file)
-        rel = path.relative_to(package.parent).with_suffix("")
-        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-        name = ".".join(parts)
-        imported = _module_imports(file, name, rel.name == "__init__", (mtime, size))
-        graph[name] = frozenset(m for m in imported if _module_file(package, m) is not None)
-    return graph
 
 
 def file_stamp(path: Path) -> tuple[int, int, int, int]:
@@ -175,22 +168,22 @@ def _cell_imports(path: str, stamp: tuple[int, int, int, int]) -> frozenset[str]
 def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
     """The files of the package a notebook's code runs: the modules its code cells import and the
     modules of its declared parameter class and model, with everything they import in turn
-    and the packages around them (``__init__.py``, run on import), by the static import graph."""
+    and the packages around them (``__init__.py``, run on import), by the static import graph.
+    Only the modules reached are read (a notebook reaches none of the build's own)."""
     package = package or Path(regenpolicy.__file__).parent
-    graph = _module_graph(package)
     roots = {f"regenpolicy.models.{dotted.rpartition('.')[0]}" for dotted in (step.parameters, step.model) if dotted}
     roots |= _cell_imports(str(step.path), file_stamp(step.path))
-    seen: set[str] = set()
-    todo = [m for m in roots if m in graph]
+    seen: dict[str, Path] = {}
+    todo = list(roots)
     while todo:
         name = todo.pop()
-        if name in seen:
+        if name in seen or (path := _module_file(package, name)) is None:
             continue
-        seen.add(name)
+        seen[name] = path
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # importing a.b.c runs a and a.b first
-        todo.extend(graph[name])
-    return sorted(p for m in seen if (p := _module_file(package, m)) is not None)
+        todo.extend(_module_imports(str(path), name, path.name == "__init__.py", file_stamp(path)))
+    return sorted(seen.values())
 
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)  # jupytext MyST

@@ -77,15 +77,22 @@ def test_a_module_imported_inside_a_function_or_relatively_counts(tmp_path):
     package = tmp_path / "regenpolicy"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
     (package / "models" / "extra.py").write_text("X = 1\n", encoding="utf-8")
-    (package / "models" / "helper.py").write_text("def f():\n    from .extra import X\n    return X\n",
-                                                  encoding="utf-8")
+    hidden = {"in_try": "try:\n    pass\nexcept ImportError:\n    from . import in_try\n",
+              "in_finally": "try:\n    pass\nfinally:\n    import regenpolicy.models.in_finally\n",
+              "in_else": "for _ in ():\n    pass\nelse:\n    from .in_else import X\n",
+              "in_class": "class C:\n    def m(self):\n        with open(__file__):\n            from .in_class import X\n",
+              "in_match": "match 1:\n    case 1:\n        if True:\n            from .in_match import X\n"}
+    for name in hidden:
+        (package / "models" / f"{name}.py").write_text("X = 1\n", encoding="utf-8")
+    (package / "models" / "helper.py").write_text("def f():\n    from .extra import X\n    return X\n"
+                                                  + "".join(hidden.values()), encoding="utf-8")
     nb = tmp_path / "notebooks" / "q1_qc_share.md"
     nb.parent.mkdir()
     shutil.copy(ROOT / "notebooks" / "q1_qc_share.yml", nb.with_suffix(".yml"))
     nb.write_text((ROOT / "notebooks" / "q1_qc_share.md").read_text(encoding="utf-8").replace(
         "```{code-cell} ipython3\n", "```{code-cell} ipython3\nimport regenpolicy.models.helper\n", 1), encoding="utf-8")
     names = {p.relative_to(package).as_posix() for p in notebook_modules(read_step(nb), package)}
-    assert {"models/helper.py", "models/extra.py"} <= names
+    assert {"models/helper.py", "models/extra.py"} | {f"models/{name}.py" for name in hidden} <= names
 
 
 def test_the_import_graph_is_worked_out_again_when_a_module_changes(tmp_path):
