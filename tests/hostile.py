@@ -56,6 +56,14 @@ def payload(multiline: bool) -> str:
     return " ¦ ".join(ONE_LINE) if not multiline else "\n".join(CORPUS)
 
 
+def short_payload(n: int, multiline: bool) -> str:
+    """A short hostile cell, the ``n``-th of a column: the markup and the template that would run if
+    this cell's text were not escaped, and one more string of the corpus, in turn (a one-line column gets
+    the one-line strings)."""
+    strings = CORPUS if multiline else ONE_LINE
+    return f'<img src=x onerror="window.__pwned=1"> {{{{ 7*1111111 }}}} ¦ {strings[n % len(strings)]}'
+
+
 # Every character that starts a formula in a spreadsheet, with its full-width and small forms.
 FORMULA_STARTERS = ["=", "+", "-", "@", "|", "＝", "﹦", "＋", "﹢", "－", "﹣", "＠", "﹫", "｜", "\u2212"]
 # Every kind of prefix a reader does not see, and a spreadsheet (or a CSV reader) may drop.

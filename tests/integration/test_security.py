@@ -9,6 +9,13 @@ Each column's cells (and each table's title) start with a mark of its own, so th
 every column lands: edition b publishes the fewest figures that still carry every mark to every kind of
 output (pages, PDF, deck, downloads, data zip, page of what changed) that a build of every figure does
 (REACH, HOSTILE_FIGURES), and the test fails, naming the column, when one no longer does.
+
+A column's first filled cell holds the whole corpus, after a second mark of its own (``full_marker``); its
+other cells hold a short hostile text (the markup and the template that would run if not escaped, and one
+more string of the corpus in turn). A cell's text is escaped by the code that writes its column to each
+output, the same for every row, so the whole corpus is tried everywhere a column lands as long as its full
+cell lands there too: the reach test asserts that, for every column and kind of output. (Every cell with
+the whole corpus made edition b's PDF 584 pages and its deck 127 slides, a third of the build tests' time.)
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from regenpolicy.data import load_metadata
 from tests.conftest import copy_project, run_cli
-from tests.hostile import CANARY, CANARY_TEXT, CORPUS, JINJA_RESULT, WRITE_CANARY, payload
+from tests.hostile import CANARY, CANARY_TEXT, CORPUS, JINJA_RESULT, WRITE_CANARY, payload, short_payload
 from tests.integration.pages import visit
 
 
@@ -39,9 +46,16 @@ def marker(n: int) -> str:
     return f"QX{n:03d}XQ"
 
 
+def full_marker(mark: str) -> str:
+    """The second mark of the cell of a column that holds the whole corpus (after the column's mark)."""
+    return mark.replace("QX", "QF").replace("XQ", "FQ")
+
+
 def poison(project: Path) -> dict[str, str]:
-    """Fill every free-text cell and every table title with the corpus, each column's cells (and each
-    table's title) led by a mark of its own; return ``{"table.column": mark}`` (a title as ``table[title]``)."""
+    """Fill every free-text cell and every table title with hostile text, each column's cells (and each
+    table's title) led by a mark of its own: a column's first filled cell and each title with the whole corpus
+    after a second mark (``full_marker``), the column's other cells with a short hostile text; return
+    ``{"table.column": mark}`` (a title as ``table[title]``)."""
     data = project / "data"
     tables = load_metadata(data)
     marks: dict[str, str] = {}
@@ -54,21 +68,33 @@ def poison(project: Path) -> dict[str, str]:
                 continue
             mark = marks[f"{table.name}.{col.name}"] = marker(len(marks))
             i = header.index(col.name)
-            for n, row in enumerate(rows[1:]):
-                if row[i] == "" and not col.required:
-                    continue
+            filled = [n for n, row in enumerate(rows[1:]) if row[i] != "" or col.required]
+            full = FULL_ROW.get(f"{table.name}.{col.name}", filled[0] if filled else -1)
+            for n in filled:
+                row = rows[n + 1]
                 unique = f" #{n}" if col.name in table.primary_key else ""
-                row[i] = f"{mark} {payload(col.type == 'text')}{unique}"
+                text = (f"{full_marker(mark)} {payload(col.type == 'text')}" if n == full
+                        else f"r{n} {short_payload(n, col.type == 'text')}")
+                row[i] = f"{mark} {text}{unique}"
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(rows)
         path.write_text(buf.getvalue(), encoding="utf-8")
     meta = yaml.safe_load((data / "metadata.yaml").read_text(encoding="utf-8"))
     for name, spec in meta["tables"].items():
         mark = marks[f"{name}[title]"] = marker(len(marks))
-        spec["title"] = f"{mark} {payload(False)} {name}"
+        spec["title"] = f"{mark} {full_marker(mark)} {payload(False)} {name}"
         spec["description"] = payload(False)
     (data / "metadata.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return marks
+
+
+# The row (0: the first under the header) whose cell holds the whole corpus, where it is not the column's first
+# filled cell: edition b shows only some rows of these columns (the page of what changed the sources of the
+# revised fee rows, C2-TOR the autologous product's parameters, M2's labels the first product of a modality,
+# C2-RP's pages and slides some parameters). Chosen from a build: the other cells' "r<n>" tags (after the
+# column's mark) show which rows reach each kind of output.
+FULL_ROW = {"sources.title": 2, "sources.publisher": 2, "unit_cost_parameters.label": 6, "approved_products.name_ja": 2,
+            "model_parameters.basis": 18}
 
 
 # Edition b's figures, chosen column by column: the fewest whose notebooks and deck slides still carry every
@@ -185,7 +211,7 @@ def hostile_site(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[st
 
 
 SURFACES = ("page", "changes", "pdf", "deck", "deck-pdf", "csv", "xlsx", "svg", "zip")
-MARK = re.compile(r"QX\d{3}XQ")
+MARK = re.compile(r"QX\d{3}XQ|QF\d{3}FQ")  # a column's mark, or the second mark of its cell with the whole corpus
 
 
 def marks_in(text: str) -> set[str]:
@@ -398,6 +424,11 @@ def test_every_poisoned_column_reaches_every_kind_of_output_it_reached(hostile_s
     assert not gone, f"in REACH but no longer poisoned: {gone}"
     missing = [f"{name} → {kind}" for name, mark in marks.items() for kind in reach[name].split() if mark not in found[kind]]
     assert not missing, "a poisoned column no longer reaches (column → kind): " + ", ".join(missing)
+    # and its cell with the whole corpus reaches each of those kinds too: every string is tried wherever it lands
+    partly = [f"{name} → {kind}" for name, mark in marks.items() for kind in reach[name].split()
+              if full_marker(mark) not in found[kind]]
+    assert not partly, ("a column reaches a kind of output without its cell that holds the whole corpus (choose a row "
+                        "that does in FULL_ROW: each other cell's r<n> tag names its row): " + ", ".join(partly))
 
 
 def test_the_deck_shows_the_strings_as_text(hostile_site):
