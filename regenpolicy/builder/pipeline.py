@@ -429,7 +429,7 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
                     encoding="utf-8")
                 shutil.copy2(edition / "meta" / "edition.json", site / profile.id / "edition.json")
             (site / "index.html").write_text(editions.site_index(records), encoding="utf-8")
-            done = sitefiles.prepare(site, [p.id for p in profiles])
+            done = sitefiles.prepare(site, [p.id for p in profiles], cache or root / ".cache")
             log(f"site files: {done['dropped'] / 1e6:.1f} MB unread left out, {done['pruned'] / 1e6:.1f} MB of CSS rules "
                 f"no page uses, {done['shared'] / 1e6:.1f} MB shared between editions, {done['slimmed'] / 1e6:.1f} MB of "
                 f"print drawings' and chart data's unread bytes, "

@@ -41,7 +41,9 @@ import os
 import posixpath
 import re
 import shutil
+import threading
 import xml.etree.ElementTree as ET
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -155,21 +157,74 @@ def relink(page: Path, paths: dict[str, str]) -> None:
         page.write_text(new, encoding="utf-8")
 
 
-def compress(site: Path) -> int:
+# What the compressed copies depend on besides the file's bytes (``PackedStore``)
+PACKERS = f"gzip 9 zlib {zlib.ZLIB_RUNTIME_VERSION}; brotli 11 {brotli.__version__}"
+
+
+def _packed(data: bytes) -> dict[str, bytes]:
+    """The file's copies worth keeping: ``.gz`` and ``.br``, each when it saves ``MIN_SAVING``."""
+    copies = {".gz": gzip.compress(data, compresslevel=9, mtime=0), ".br": brotli.compress(data, quality=11)}
+    return {suffix: packed for suffix, packed in copies.items() if len(packed) <= (1 - MIN_SAVING) * len(data)}
+
+
+class PackedStore:
+    """The compressed copies of files already compressed by an earlier site build, by the SHA-256 of the
+    file's bytes and ``PACKERS``: a page, script or drawing no edit changed is not compressed again (Brotli's
+    best quality took about 3 CPU-s an edition). Each entry is a folder holding the copies worth keeping
+    (none: the file does not shrink enough), moved into place whole; ``prune`` forgets what no build used
+    for a while."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[Path] = set()
+
+    def packed(self, data: bytes) -> dict[str, bytes]:
+        key = hashlib.sha256(PACKERS.encode() + b"\0" + data).hexdigest()
+        entry = self.folder / key[:2] / key
+        self.used.add(entry)
+        try:
+            copies = {f.suffix: f.read_bytes() for f in entry.iterdir() if f.suffix in (".gz", ".br")}
+            os.utime(entry)
+            return copies
+        except OSError:
+            pass
+        copies = _packed(data)
+        tmp = entry.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}")
+        try:
+            tmp.mkdir(parents=True)
+            for suffix, packed in copies.items():
+                (tmp / f"copy{suffix}").write_bytes(packed)
+            tmp.rename(entry)
+        except OSError:  # stored by another build meanwhile, or not writable: the copies are made anyway
+            shutil.rmtree(tmp, ignore_errors=True)
+        return copies
+
+    def prune(self, keep_seconds: float = 7 * 24 * 3600) -> None:
+        """Forget the entries no build used for ``keep_seconds``."""
+        import time
+
+        for entry in self.folder.glob("*/*"):
+            try:
+                old = entry not in self.used and time.time() - entry.stat().st_mtime > keep_seconds
+            except OSError:
+                continue
+            if old:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def compress(site: Path, store: PackedStore | None = None) -> int:
     """A gzip and a Brotli copy beside every file a browser loads to show a page, of at least
-    ``MIN_COMPRESS`` bytes (each when it saves ``MIN_SAVING`` of the file); return the bytes written."""
+    ``MIN_COMPRESS`` bytes (each when it saves ``MIN_SAVING`` of the file), from ``store`` where an earlier
+    build compressed the same bytes; return the bytes written."""
     files = [path for path in sorted(site.rglob("*")) if path.is_file() and not path.is_symlink()
              and path.suffix in COMPRESSED and path.stat().st_size >= MIN_COMPRESS]
 
     def one(path: Path) -> int:
         data = path.read_bytes()
-        written = 0
-        for suffix, packed in ((".gz", gzip.compress(data, compresslevel=9, mtime=0)),
-                               (".br", brotli.compress(data, quality=11))):
-            if len(packed) <= (1 - MIN_SAVING) * len(data):
-                (path.parent / (path.name + suffix)).write_bytes(packed)
-                written += len(packed)
-        return written
+        copies = store.packed(data) if store is not None else _packed(data)
+        for suffix, packed in copies.items():
+            (path.parent / (path.name + suffix)).write_bytes(packed)
+        return sum(len(packed) for packed in copies.values())
 
     # zlib and Brotli let go of the interpreter while they compress: a thread a core (Brotli's best
     # quality is most of the site's assembly)
@@ -294,8 +349,9 @@ def root_favicon(site: Path, editions: list[str]) -> int:
     return len(ico)
 
 
-def prepare(site: Path, editions: list[str]) -> dict[str, int]:
-    """Everything above, on an assembled site before it is published; the bytes each step changed."""
+def prepare(site: Path, editions: list[str], cache: Path | None = None) -> dict[str, int]:
+    """Everything above, on an assembled site before it is published; the bytes each step changed. With
+    ``cache``, the compressed copies of files an earlier build compressed come from ``<cache>/compressed``."""
     dropped = sum(drop_unread(site / e) for e in editions)
     pruned = cssprune.prune_site(site, editions)
     for edition in editions:
@@ -303,4 +359,8 @@ def prepare(site: Path, editions: list[str]) -> dict[str, int]:
     root_favicon(site, editions)
     saved = share(site, editions)
     slimmed = sum(pageslim.slim_pages(site / e) for e in editions)
-    return {"dropped": dropped, "pruned": pruned, "shared": saved, "slimmed": slimmed, "compressed": compress(site)}
+    store = PackedStore(cache / "compressed") if cache is not None else None
+    compressed = compress(site, store)
+    if store is not None:
+        store.prune()
+    return {"dropped": dropped, "pruned": pruned, "shared": saved, "slimmed": slimmed, "compressed": compressed}

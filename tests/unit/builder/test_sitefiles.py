@@ -162,3 +162,41 @@ def test_a_file_counts_as_named_in_code_exactly_where_the_pattern_finds_it():
     for text in texts:
         for name in names:
             assert _mentioned(text, name) == bool(re.search(rb"[\"'/(]" + re.escape(name), text)), (text, name)
+
+
+def test_a_file_compressed_by_an_earlier_build_is_not_compressed_again_and_gets_the_same_copies(tmp_path, monkeypatch):
+    import os
+
+    noise = os.urandom(4000)
+
+    def site(name: str, page: str) -> tuple[Path, Path]:
+        root = tmp_path / name
+        a = edition(root, "a", page)
+        (a / "_static/noise.js").write_bytes(noise)  # does not shrink: no copy, and none from the store
+        return root, a
+
+    plain, a0 = site("plain", "甲")
+    sitefiles.prepare(plain, ["a"])
+    cache = tmp_path / "cache"
+    first, a1 = site("first", "甲")
+    sitefiles.prepare(first, ["a"], cache)
+    packed = {p.relative_to(a0): p.read_bytes() for p in a0.rglob("*") if p.suffix in (".gz", ".br")}
+    assert packed and {p.relative_to(a1): p.read_bytes() for p in a1.rglob("*") if p.suffix in (".gz", ".br")} == packed
+    calls: list[int] = []
+    real = sitefiles.brotli.compress
+    monkeypatch.setattr(sitefiles.brotli, "compress", lambda data, **kw: calls.append(len(data)) or real(data, **kw))
+    second, a2 = site("second", "甲")
+    (a2 / "notebooks/k1.html").write_text((a2 / "notebooks/k1.html").read_text(encoding="utf-8") + "乙" * 600,
+                                          encoding="utf-8")  # an edited page
+    sitefiles.prepare(second, ["a"], cache)
+    assert len(calls) == 1  # only the edited page was compressed again
+    again = {p.relative_to(a2): p.read_bytes() for p in a2.rglob("*") if p.suffix in (".gz", ".br")}
+    assert set(again) == set(packed) and not (a2 / "_static/noise.js.br").exists()
+    assert {k: v for k, v in again.items() if "k1.html" not in str(k)} == {k: v for k, v in packed.items() if "k1.html" not in str(k)}
+    assert brotli_text(again[Path("notebooks/k1.html.br")]) == (a2 / "notebooks/k1.html").read_text(encoding="utf-8")
+
+
+def brotli_text(data: bytes) -> str:
+    import brotli
+
+    return brotli.decompress(data).decode("utf-8")
