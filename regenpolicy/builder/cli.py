@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from regenpolicy.builder import noop
+from regenpolicy.builder import kernels, noop
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 
 
@@ -67,7 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[build] up to date ({time.monotonic() - started:.2f} s): no input changed since the last build "
                   f"finished and its published files are as it left them", flush=True)
             return 0
-    return _run(args, inputs)
+    if args.command in ("build", "site"):  # (a notebook will likely run: the kernels' fork server imports meanwhile)
+        kernels.start_early()
+    try:
+        return _run(args, inputs)
+    finally:
+        kernels.close_early()
 
 
 def _run(args: argparse.Namespace, inputs: str | None) -> int:

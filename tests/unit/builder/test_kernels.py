@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
+from regenpolicy.builder import kernels as kernels_module
 from regenpolicy.builder.execute import ExecutionError, _execute
-from regenpolicy.builder.kernels import Kernel, WarmKernels, run_async, shutdown
+from regenpolicy.builder.kernels import Kernel, WarmKernels, close_early, run_async, shutdown, start_early
 
 
 def run(kernel: Kernel, code: str) -> str:
@@ -24,12 +25,27 @@ def run(kernel: Kernel, code: str) -> str:
     return run_async(go())
 
 
+EARLY: list[object] = []  # the zygote the command line would have started early (``start_early``)
+
+
 @pytest.fixture(scope="module")
 def kernels():
-    """One warm set for the module (starting it imports everything: seconds); the last test closes it."""
+    """One warm set for the module (starting it imports everything: seconds), on a zygote started early
+    as the command line starts it; the last test closes it."""
+    start_early()
+    EARLY.append(kernels_module._EARLY[-1])
     k = WarmKernels(2, "regenpolicy")
     yield k
     k.close()  # again, if a test stopped before closing it: closing twice is harmless
+
+
+def test_the_first_warm_kernels_take_the_zygote_started_early_and_an_unused_one_is_stopped(kernels):
+    assert kernels.zygote is EARLY[0] and not kernels_module._EARLY
+    start_early()  # a build that then finds every notebook in its cache
+    unused = kernels_module._EARLY[-1]
+    close_early()
+    assert unused.process.poll() is not None and not unused.dir.exists() and not kernels_module._EARLY
+    close_early()  # nothing left to stop: harmless
 
 
 def test_kernels_are_separate_processes_with_the_imports_done(kernels):
