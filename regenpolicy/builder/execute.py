@@ -295,6 +295,27 @@ class Kernels(Protocol):
     def close(self) -> None: ...
 
 
+class SharedKernels:
+    """Warm kernels for builds that follow one another in one process (the editions of ``make site``):
+    the fork server starts when the first of them has a notebook to run, and stays until ``close``."""
+
+    def __init__(self) -> None:
+        self._warm: Kernels | None = None
+        self._asked = False
+
+    def warm(self) -> Kernels | None:
+        """The fork server's kernels (started now if this is the first ask); None if it cannot start."""
+        if not self._asked:
+            self._asked = True
+            self._warm = _warm_kernels((os.cpu_count() or 1) + 1)
+        return self._warm
+
+    def close(self) -> None:
+        if self._warm is not None:
+            self._warm.close()
+            self._warm = None
+
+
 @functools.cache
 def _engine() -> str:
     """papermill's nbclient engine, registered once as ``regenpolicy``, with two differences:
@@ -472,7 +493,7 @@ def _reuse(step: Step, entry: Path) -> Result:
 
 def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path, workdir: Path,
                   requirements: Path, workers: int | None = None, timeout: int = DEFAULT_CELL_TIMEOUT,
-                  kernels: Kernels | None = None, on_result: Callable[[Result], None] | None = None,
+                  kernels: Kernels | SharedKernels | None = None, on_result: Callable[[Result], None] | None = None,
                   only: str | None = None, stale: Mapping[str, Result] | None = None) -> dict[str, Result]:
     """Execute (or reuse) every notebook; raise ExecutionError naming every failure.
 
@@ -482,8 +503,9 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     ``on_result`` is called with each notebook's result as soon as it is there (from the cache, or
     when its run ends), in the thread that made it: the build draws its figures meanwhile.
 
-    The kernels come from ``kernels`` (a preview session keeps them warm between builds) or, when
-    some notebook must run, from a fork server started for this call.
+    The kernels come from ``kernels`` (a preview session keeps them warm between builds; a site's
+    editions share theirs, started by the first edition that runs a notebook) or, when some notebook
+    must run, from a fork server started for this call.
     """
     progress = Progress(len(jobs))
     entries = {job.step.name: cache / "notebooks" / job.step.name /
@@ -508,7 +530,7 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
     workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(todo) or 1))
     own = _warm_kernels(workers) if todo and kernels is None else None
-    source = kernels or own
+    source = (kernels.warm() if todo else None) if isinstance(kernels, SharedKernels) else kernels or own
 
     def one(job: Job) -> Result:
         step = job.step

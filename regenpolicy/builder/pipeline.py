@@ -38,7 +38,16 @@ from regenpolicy.builder.book import (
 )
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
-from regenpolicy.builder.execute import ExecutionError, Job, Kernels, Result, code_hash, file_stamp, run_notebooks
+from regenpolicy.builder.execute import (
+    ExecutionError,
+    Job,
+    Kernels,
+    Result,
+    SharedKernels,
+    code_hash,
+    file_stamp,
+    run_notebooks,
+)
 from regenpolicy.builder.pdf import Chromium, PdfError, print_pdf
 from regenpolicy.builder.profile import Profile, ProfileError, all_profiles, resolve_parameters
 from regenpolicy.builder.project import Project
@@ -80,12 +89,14 @@ class Options:
 
 @dataclass
 class Session:
-    """What a preview keeps alive between builds: warm kernels, a started Sphinx, drawing workers, its own book folder."""
+    """What a preview keeps alive between builds (warm kernels, a started Sphinx, drawing workers, its own
+    book folder), and ``make site`` between its editions (kernels, Sphinx, drawing workers, Chromium)."""
 
-    kernels: Kernels | None = None
+    kernels: Kernels | SharedKernels | None = None
     sphinx: SphinxWorker | None = None
     book: Path | None = None
     drawer: Drawer | None = None
+    chromium: Chromium | None = None  # the printers' browser
     # the last validation (``prepare``) and the stamps of every file it read: a rebuild whose inputs
     # to it are unchanged (a notebook's text edited) reuses it
     prepared: tuple[Any, tuple[Dataset, EditionInputs]] | None = None
@@ -98,6 +109,13 @@ class Session:
     def check(self) -> None:
         if self.superseded is not None and self.superseded():
             raise Superseded()
+
+    def close(self) -> None:
+        """Stop the helper processes it holds."""
+        for helper in (self.kernels, self.sphinx, self.drawer, self.chromium):
+            if helper is not None:
+                helper.close()
+        self.kernels = self.sphinx = self.drawer = self.chromium = None
 
 
 def prepare(project: Project, profile: Profile, registry: Registry) -> tuple[Dataset, EditionInputs]:
@@ -279,7 +297,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     # builds the website and the report's PDF is printed; leaving the pool waits for it, also when the
     # website failed, so nothing writes into the staging folder after. The report's PDF and the deck's
     # are printed in one Chromium (each printer in a context of its own), started by the first to print.
-    chromium = Chromium() if options.pdf else None
+    chromium = session.chromium or (Chromium() if options.pdf else None)
     try:
         with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
             deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
@@ -290,7 +308,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
                 for f in deck.result():
                     shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
     finally:
-        if chromium is not None:
+        if chromium is not None and chromium is not session.chromium:
             chromium.close()
     session.check()
     # the preview's first pass leaves the older releases for the build that follows it to remove
@@ -407,11 +425,20 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
         profiles = all_profiles(project, registry)
         previous: EditionInputs | None = None
         records = []
-        for profile in profiles:
-            inputs = build(project, profile, root / "editions" / profile.id, options, cache=cache or root / ".cache",
-                           previous=previous)
-            records.append(editions.edition_record(profile))
-            previous = inputs
+        cache = cache or root / ".cache"
+        # One set of helper processes for every edition, each started when first needed: the kernels'
+        # fork server, Sphinx's process, the drawing workers and Chromium (a fresh Sphinx application,
+        # kernel and browser context still serve each edition)
+        session = Session(kernels=SharedKernels(), sphinx=SphinxWorker(preview=False),
+                          drawer=Drawer(cache, text=project.chart_text), chromium=Chromium() if options.pdf else None)
+        try:
+            for profile in profiles:
+                inputs = build(project, profile, root / "editions" / profile.id, options, cache=cache,
+                               previous=previous, session=session)
+                records.append(editions.edition_record(profile))
+                previous = inputs
+        finally:
+            session.close()
         staging = root / f".site-staging-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
@@ -429,7 +456,7 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
                     encoding="utf-8")
                 shutil.copy2(edition / "meta" / "edition.json", site / profile.id / "edition.json")
             (site / "index.html").write_text(editions.site_index(records), encoding="utf-8")
-            done = sitefiles.prepare(site, [p.id for p in profiles], cache or root / ".cache")
+            done = sitefiles.prepare(site, [p.id for p in profiles], cache)
             log(f"site files: {done['dropped'] / 1e6:.1f} MB unread left out, {done['pruned'] / 1e6:.1f} MB of CSS rules "
                 f"no page uses, {done['shared'] / 1e6:.1f} MB shared between editions, {done['slimmed'] / 1e6:.1f} MB of "
                 f"print drawings' and chart data's unread bytes, "
