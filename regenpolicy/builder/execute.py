@@ -303,11 +303,12 @@ class SharedKernels:
         self._warm: Kernels | None = None
         self._asked = False
 
-    def warm(self) -> Kernels | None:
-        """The fork server's kernels (started now if this is the first ask); None if it cannot start."""
+    def warm(self, size: int) -> Kernels | None:
+        """The fork server's kernels, ``size`` kept started (when this is the first ask: later asks get the
+        same); None if it cannot start."""
         if not self._asked:
             self._asked = True
-            self._warm = _warm_kernels((os.cpu_count() or 1) + 1)
+            self._warm = _warm_kernels(size)
         return self._warm
 
     def close(self) -> None:
@@ -528,9 +529,10 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
                 progress.finish(job.step.name, "out of date, its last run kept for now")
     todo = [job for job in jobs if job.step.name not in results]
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
-    workers = max(1, min(workers or (os.cpu_count() or 1) + 1, len(todo) or 1))
+    most = max(1, workers or (os.cpu_count() or 1) + 1)
+    workers = min(most, len(todo) or 1)
     own = _warm_kernels(workers) if todo and kernels is None else None
-    source = (kernels.warm() if todo else None) if isinstance(kernels, SharedKernels) else kernels or own
+    source = (kernels.warm(most) if todo else None) if isinstance(kernels, SharedKernels) else kernels or own
 
     def one(job: Job) -> Result:
         step = job.step
