@@ -349,15 +349,7 @@ class Preview:
 
     def _stop_session(self) -> None:
         self.session.prepared = None  # validated by the old code
-        if self.session.kernels is not None:
-            self.session.kernels.close()
-            self.session.kernels = None
-        if self.session.sphinx is not None:
-            self.session.sphinx.close()
-            self.session.sphinx = None
-        if self.session.drawer is not None:
-            self.session.drawer.close()
-            self.session.drawer = None
+        self.session.close()
 
     def builder(self) -> None:
         self._start_session()
