@@ -532,7 +532,10 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     most = max(1, workers or (os.cpu_count() or 1) + 1)
     workers = min(most, len(todo) or 1)
     own = _warm_kernels(workers) if todo and kernels is None else None
-    source = (kernels.warm(most) if todo else None) if isinstance(kernels, SharedKernels) else kernels or own
+    if isinstance(kernels, SharedKernels):
+        source = kernels.warm(most) if todo else None
+    else:
+        source = kernels or own
 
     def one(job: Job) -> Result:
         step = job.step

@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
 import io
@@ -41,7 +42,6 @@ import os
 import posixpath
 import re
 import shutil
-import threading
 import xml.etree.ElementTree as ET
 import zlib
 from concurrent.futures import ThreadPoolExecutor
@@ -171,32 +171,32 @@ class PackedStore:
     """The compressed copies of files already compressed by an earlier site build, by the SHA-256 of the
     file's bytes and ``PACKERS``: a page, script or drawing no edit changed is not compressed again (Brotli's
     best quality took about 3 CPU-s an edition). Each entry is a folder holding the copies worth keeping
-    (none: the file does not shrink enough), moved into place whole; ``prune`` forgets what no build used
-    for a while."""
+    (none: the file does not shrink enough), stored whole as the drawings are (``draw.store_entry``: read
+    only once it has its ``done`` mark); ``prune`` forgets what no build used for a while."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.used: set[Path] = set()
 
     def packed(self, data: bytes) -> dict[str, bytes]:
+        from regenpolicy.presentation.draw import store_entry
+
         key = hashlib.sha256(PACKERS.encode() + b"\0" + data).hexdigest()
         entry = self.folder / key[:2] / key
         self.used.add(entry)
-        try:
-            copies = {f.suffix: f.read_bytes() for f in entry.iterdir() if f.suffix in (".gz", ".br")}
-            os.utime(entry)
-            return copies
-        except OSError:
-            pass
+        if (entry / "done").exists():
+            with contextlib.suppress(OSError):  # (pruned meanwhile by another build: made again below)
+                copies = {f.suffix: f.read_bytes() for f in entry.iterdir() if f.suffix in (".gz", ".br")}
+                os.utime(entry)
+                return copies
         copies = _packed(data)
-        tmp = entry.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}")
-        try:
-            tmp.mkdir(parents=True)
+
+        def fill(folder: Path) -> None:
             for suffix, packed in copies.items():
-                (tmp / f"copy{suffix}").write_bytes(packed)
-            tmp.rename(entry)
-        except OSError:  # stored by another build meanwhile, or not writable: the copies are made anyway
-            shutil.rmtree(tmp, ignore_errors=True)
+                (folder / f"copy{suffix}").write_bytes(packed)
+
+        with contextlib.suppress(OSError):  # not writable: the copies are made anyway, and not kept
+            store_entry(entry, fill)
         return copies
 
     def prune(self, keep_seconds: float = 7 * 24 * 3600) -> None:

@@ -165,7 +165,7 @@ def make_subset(family: str, text: str, cache_dir: Path) -> Path | None:
                                                        ensure_ascii=False), encoding="utf-8")
 
     if not (entry / "done").exists():
-        _store(entry, fill)
+        store_entry(entry, fill)
     return entry
 
 
@@ -250,7 +250,7 @@ def _entry(cache_dir: Path, frame_bytes: bytes, what: str) -> Path:
     return cache_dir / "drawn" / k[:2] / k
 
 
-def _store(entry: Path, fill: Any) -> None:
+def store_entry(entry: Path, fill: Any) -> None:
     """Make ``entry`` (a folder) whole or not at all: drawn in a scratch folder, moved in by one rename.
     An entry another build stored meanwhile is kept, never removed, even for a moment: its files may be
     being read (a drawing linked or read back, a font subset that drawing workers reopen for every glyph).
@@ -280,7 +280,7 @@ def draw(frame_file: Path, dest: Path, cache_dir: Path) -> tuple[list[Path], boo
     if not (entry / "done").exists():
         with _LOCK:
             if not (entry / "done").exists():
-                _store(entry, lambda folder: _render(frame, folder))
+                store_entry(entry, lambda folder: _render(frame, folder))
                 drawn = True
     dest.mkdir(parents=True, exist_ok=True)
     written = []
@@ -405,7 +405,7 @@ def print_svg(frame_file: Path, cache_dir: Path) -> tuple[str, bool]:
 
         with _LOCK:
             if not (entry / "done").exists():
-                _store(entry, render)
+                store_entry(entry, render)
                 drawn = True
     return (entry / "print.svg").read_text(encoding="utf-8"), drawn
 
@@ -421,7 +421,7 @@ def print_png(frame_file: Path, cache_dir: Path) -> tuple[bytes, bool]:
 
         with _LOCK:
             if not (entry / "done").exists():
-                _store(entry, render)
+                store_entry(entry, render)
                 drawn = True
     return (entry / "print.png").read_bytes(), drawn
 

@@ -140,13 +140,13 @@ def test_an_entry_stored_meanwhile_by_another_build_is_kept_and_an_incomplete_on
         return lambda folder: (folder / "x.txt").write_text(text, encoding="utf-8")
 
     theirs = tmp_path / "theirs"
-    draw._store(theirs, fill("theirs"))
+    draw.store_entry(theirs, fill("theirs"))
     kept = (theirs / "x.txt").stat().st_ino
-    draw._store(theirs, fill("ours"))  # (as a build that found no entry when it began)
+    draw.store_entry(theirs, fill("ours"))  # (as a build that found no entry when it began)
     assert (theirs / "x.txt").read_text(encoding="utf-8") == "theirs" and (theirs / "x.txt").stat().st_ino == kept
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "x.txt").write_text("half", encoding="utf-8")  # no done mark
-    draw._store(broken, fill("whole"))
+    draw.store_entry(broken, fill("whole"))
     assert (broken / "x.txt").read_text(encoding="utf-8") == "whole" and (broken / "done").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "theirs"]  # no scratch folder left
