@@ -43,6 +43,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -195,6 +196,7 @@ def ours(project: Path, runs: int, pdf: list[str]) -> dict[str, Row]:
 BASELINE = """
 import json, shutil, subprocess, sys, jupytext, nbformat, papermill
 from pathlib import Path
+from typing import Any
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.builder.profile import load_profile, resolve_parameters
@@ -307,33 +309,77 @@ def shows(page: object, text: str, timeout: float) -> float | None:
     return time.monotonic() - saved
 
 
-def live_edits(name: str, server_cmd: list[str], project: Path, port: int, runs: int) -> tuple[Row, Row]:
+# The preview's log lines that end a build: for each save, the open page's first pass, then the ordinary build.
+BUILD_END = re.compile(r"^\[build\] (done in|up to date|first pass \()|^\[build\] preview: the build failed")
+SETTLE_AFTER = 120.0  # seconds a server is given to finish the builds of the last save
+
+
+def preview_settled(lines: list[str]) -> bool:
+    """The preview's builds of a save have ended (its log since the save): the open page's first pass and
+    the ordinary build after it (every save of the bench is made with a page of a notebook open)."""
+    return sum(1 for line in lines if BUILD_END.match(line)) >= 2
+
+
+def live_edits(name: str, server_cmd: list[str], project: Path, port: int, runs: int,
+               settled: Callable[[list[str]], bool] | None = None) -> tuple[Row, Row]:
     """Seconds from the file write to the open page showing the new value: one-table and one-notebook
-    edits; the peak memory is the server's (and its children's, kernels and Sphinx), known when it stops."""
+    edits; the peak memory is the server's (and its children's, kernels and Sphinx), known when it stops.
+
+    Each edit is made on a settled server: ``settled`` (given the server's log since the last edit) says when
+    the builds of the last edit have ended; then two more seconds for its warm pools to refill. (Without
+    it, a server that rebuilds more after the page showed, on a slow machine, met the next edit still building
+    the last one.) The row's note says in how many runs the last edit's builds were still running two
+    seconds after its page showed."""
     server = subprocess.Popen(server_cmd, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               env={**os.environ, "CI": "1"}, start_new_session=True)
     output: list[str] = []
     threading.Thread(target=lambda: output.extend(server.stdout or []), daemon=True).start()
+    last: dict[str, Any] = {"line": None, "shown": 0.0, "late": 0}
+
+    def settle() -> None:
+        if settled is not None and last["line"] is not None:
+            deadline = time.monotonic() + SETTLE_AFTER
+            while not settled(output[last["line"]:]):
+                if time.monotonic() > deadline:
+                    sys.exit(f"{name}: the builds of the last edit never ended:\n" + "".join(output[-50:]))
+                time.sleep(0.05)
+            last["late"] += time.monotonic() - last["shown"] > 2
+        time.sleep(2)  # the warm pools refilled
+
+    def edited(text: str) -> Sample:
+        seconds = shows(page, text, STALE_AFTER)
+        last["shown"] = time.monotonic()
+        return Sample(seconds)
 
     def table(i: int) -> Sample:
-        time.sleep(2)  # the previous rebuild settled, warm pools refilled
+        settle()
         points = 31000 + i
+        last["line"] = len(output)
         edit_fee(project, points)
-        return Sample(shows(page, f"{points:,}点", STALE_AFTER))
+        return edited(f"{points:,}点")
 
     def notebook(i: int) -> Sample:
-        time.sleep(2)
+        settle()
         marker = f"編集の確認 {i}"
+        last["line"] = len(output)
         edit_notebook(project, marker)
-        return Sample(shows(page, marker, STALE_AFTER))
+        return edited(marker)
+
+    def note(samples: list[Sample]) -> str:
+        late, last["late"] = last["late"], 0
+        return f"the last edit still building 2 s after its page showed in {late} of {len(samples)}" if settled else ""
 
     try:
         with browser_page() as page:
             open_when_served(page, f"http://127.0.0.1:{port}/notebooks/k1_fee_gap.html", "30,850点", output)
             time.sleep(1)
             tables = repeat(f"{name}: save one table → page shows it", runs, table, shown=False)
+            settle()  # (the note counts the last table edit's builds too)
+            tables.note = note(tables.samples)
             page.goto(f"http://127.0.0.1:{port}/notebooks/m1_market.html", wait_until="load")  # type: ignore[attr-defined]
             pages = repeat(f"{name}: save one notebook → page shows it", runs, notebook, shown=False)
+            settle()
+            pages.note = note(pages.samples)
     finally:
         peak = stop(server)
     tables.mem = pages.mem = peak
@@ -361,7 +407,7 @@ def stop(server: subprocess.Popen[str], timeout: float = 60) -> int:
 def preview(project: Path, runs: int) -> tuple[Row, Row]:
     port = free_port()
     return live_edits("make preview", [PY, "-m", "regenpolicy", "--project", str(project), "preview", "--port", str(port)],
-                      project, port, runs)
+                      project, port, runs, settled=preview_settled)
 
 
 # --- make site ------------------------------------------------------------------------------------
