@@ -1,8 +1,9 @@
 """A build with nothing to do, answered before anything heavy is imported.
 
 ``python -m regenpolicy build`` first computes a fingerprint of everything a build reads — the
-project's data, notebooks, book, profiles and code, the pinned requirements, the installed
-packages, the Python version and the command's options — and compares it with the one recorded
+project's data, notebooks, book, profiles and code, the code of the package that runs (also when it is
+installed outside the project), the pinned requirements, the installed packages, the Python version
+and the command's options — and compares it with the one recorded
 beside the published release by the last build that finished (``<out>/.regen-inputs.json``). When
 they match and every file of the published release still has the size and modification time it had
 when that build finished, nothing can differ from what a full build would publish: the command says
@@ -25,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import regenpolicy
 from regenpolicy.builder.publish import OUTPUTS, published
 
 RECORD = ".regen-inputs.json"
@@ -34,13 +36,24 @@ SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "_build"}
 MAX_RECORD = 16 * 1024 * 1024  # bytes of the record read at most (it lists the release's files)
 
 
+def _walk(top: Path) -> list[Path]:
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        found += [Path(folder) / n for n in sorted(names) if not n.endswith((".pyc", ".swp", "~"))]
+    return found
+
+
 def _files(root: Path) -> list[Path]:
     found = [root / name for name in INPUT_FILES if (root / name).is_file()]
     for top in INPUT_DIRS:
-        for folder, dirs, names in os.walk(root / top):
-            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-            found += [Path(folder) / n for n in sorted(names) if not n.endswith((".pyc", ".swp", "~"))]
+        found += _walk(root / top)
     return found
+
+
+def running_package() -> Path:
+    """The folder of the ``regenpolicy`` package this process runs: the project's own, or one installed elsewhere."""
+    return Path(regenpolicy.__file__).resolve().parent
 
 
 def _packages() -> list[str]:
@@ -49,8 +62,10 @@ def _packages() -> list[str]:
     return sorted(p.name for p in site.iterdir() if p.name.endswith((".dist-info", ".egg-link", ".pth"))) if site.is_dir() else []
 
 
-def fingerprint(root: Path, request: Mapping[str, Any]) -> str:
-    """SHA-256 of every input file's path and bytes, the environment and the request (options)."""
+def fingerprint(root: Path, request: Mapping[str, Any], package: Path | None = None) -> str:
+    """SHA-256 of every input file's path and bytes, the environment and the request (options).
+    ``package``: the code that builds (by default ``running_package()``), read where it is when that is not
+    the project's own ``regenpolicy/`` (an edit there changes the build as much as one in the project)."""
     h = hashlib.sha256()
     h.update(json.dumps({"request": dict(request), "python": sys.version, "packages": _packages()},
                         sort_keys=True, default=str).encode())
@@ -59,6 +74,11 @@ def fingerprint(root: Path, request: Mapping[str, Any]) -> str:
     for path in [*_files(root), *extra]:
         h.update(b"\0" + str(path.relative_to(root) if path.is_relative_to(root) else path.resolve()).encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
+    package = (package or running_package()).resolve()
+    if package != (root / "regenpolicy").resolve():  # (the project's own is read above)
+        for path in _walk(package):
+            h.update(b"\0<package>/" + str(path.relative_to(package)).encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
 

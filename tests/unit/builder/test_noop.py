@@ -61,6 +61,31 @@ def test_the_fingerprint_moves_with_any_input_byte_and_the_options(project):
     assert noop.fingerprint(project, REQUEST) == base
 
 
+def test_the_fingerprint_reads_the_package_that_runs_also_outside_the_project(project, tmp_path):
+    """An edit to the code that builds moves the fingerprint also when that code is installed elsewhere
+    (an editable install of another checkout, a project folder without the package)."""
+    elsewhere = tmp_path / "site" / "regenpolicy"
+    (elsewhere / "builder" / "templates").mkdir(parents=True)
+    (elsewhere / "builder" / "pipeline.py").write_text("X = 1\n", encoding="utf-8")
+    (elsewhere / "builder" / "templates" / "page.j2").write_text("<p>{{ x }}</p>\n", encoding="utf-8")
+    base = noop.fingerprint(project, REQUEST, package=elsewhere)
+    assert noop.fingerprint(project, REQUEST, package=elsewhere) == base
+    assert noop.fingerprint(project, REQUEST, package=project / "regenpolicy") != base  # the project's own instead
+    for rel in ("builder/pipeline.py", "builder/templates/page.j2"):
+        path = elsewhere / rel
+        before = path.read_bytes()
+        path.write_bytes(before + b"x")
+        assert noop.fingerprint(project, REQUEST, package=elsewhere) != base, rel
+        path.write_bytes(before)
+    (elsewhere / "builder" / "__pycache__").mkdir()  # byte-code is not read
+    (elsewhere / "builder" / "__pycache__" / "pipeline.cpython-311.pyc").write_bytes(b"\0")
+    assert noop.fingerprint(project, REQUEST, package=elsewhere) == base
+    # by default, the package this process runs: the repository's own, outside this scratch project
+    assert noop.running_package() == ROOT / "regenpolicy"
+    assert noop.fingerprint(project, REQUEST) == noop.fingerprint(project, REQUEST, package=ROOT / "regenpolicy")
+    assert noop.fingerprint(project, REQUEST) != noop.fingerprint(project, REQUEST, package=project / "regenpolicy")
+
+
 def test_up_to_date_only_after_a_finished_build_with_the_same_inputs_and_untouched_outputs(project, tmp_path):
     out = tmp_path / "out"
     inputs = noop.fingerprint(project, REQUEST)
