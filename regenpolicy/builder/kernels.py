@@ -114,6 +114,8 @@ def serve(path: str) -> None:
                             os.waitpid(kernel, 0)
                     listener.close()
                     Path(path).unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):  # its folder too: a build that was killed cannot
+                        Path(path).parent.rmdir()
                     leave()
             elif source is listener:
                 conn, _ = listener.accept()

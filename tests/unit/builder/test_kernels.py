@@ -48,6 +48,17 @@ def test_the_first_warm_kernels_take_the_zygote_started_early_and_an_unused_one_
     close_early()  # nothing left to stop: harmless
 
 
+def test_a_zygote_whose_build_was_killed_leaves_no_folder_behind():
+    """A build killed outright (no ``close``) only closes the fork server's input: the fork server then
+    removes its socket and its folder in the temporary directory itself."""
+    zygote = kernels_module.Zygote(wait=False)
+    assert zygote.dir.is_dir()
+    assert zygote.process.stdin is not None
+    zygote.process.stdin.close()  # what the end of a killed build does to it
+    assert zygote.process.wait(timeout=120) == 0
+    assert not zygote.dir.exists()
+
+
 def test_kernels_are_separate_processes_with_the_imports_done(kernels):
     a, b = kernels.take(), kernels.take()
     try:
