@@ -114,7 +114,7 @@ def serve(path: str) -> None:
                             os.waitpid(kernel, 0)
                     listener.close()
                     Path(path).unlink(missing_ok=True)
-                    with contextlib.suppress(OSError):  # its folder too: a build that was killed cannot
+                    with contextlib.suppress(OSError):  # its folder too (a build that was killed could not remove it)
                         Path(path).parent.rmdir()
                     leave()
             elif source is listener:

@@ -1,10 +1,10 @@
 """A build with nothing to do, answered before anything heavy is imported.
 
 ``python -m regenpolicy build`` first computes a fingerprint of everything a build reads — the
-project's data, notebooks, book, profiles and code, the code of the package that runs (also when it is
-installed outside the project), the pinned requirements, the installed packages, the Python version
-and the command's options — and compares it with the one recorded
-beside the published release by the last build that finished (``<out>/.regen-inputs.json``). When
+project's data, notebooks, book, profiles and code, the code of the package that runs (also when it
+is installed outside the project), the pinned requirements, the installed packages, the Python
+version and the command's options — and compares it with the one recorded beside the published
+release by the last build that finished (``<out>/.regen-inputs.json``). When
 they match and every file of the published release still has the size and modification time it had
 when that build finished, nothing can differ from what a full build would publish: the command says
 so and stops, without importing pandas, Sphinx or the models (about a tenth of a second).
