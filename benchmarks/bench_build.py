@@ -344,6 +344,7 @@ def live_edits(name: str, server_cmd: list[str], project: Path, port: int, runs:
                     sys.exit(f"{name}: the builds of the last edit never ended:\n" + "".join(output[-50:]))
                 time.sleep(0.05)
             last["late"] += time.monotonic() - last["shown"] > 2
+            last["line"] = None  # (counted once)
         time.sleep(2)  # the warm pools refilled
 
     def edited(text: str) -> Sample:
