@@ -196,7 +196,6 @@ def ours(project: Path, runs: int, pdf: list[str]) -> dict[str, Row]:
 BASELINE = """
 import json, shutil, subprocess, sys, jupytext, nbformat, papermill
 from pathlib import Path
-from typing import Any
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
 from regenpolicy.builder.profile import load_profile, resolve_parameters
