@@ -520,9 +520,10 @@ class FontStore:
 
 
 def prune_unused(files: Iterable[Path], used: set[Path], keep_seconds: float) -> None:
-    """Delete each of ``files`` not in ``used`` that was last written (or read back, which touches it)
-    more than ``keep_seconds`` ago: a cache shared by builds (``--cache-dir``) keeps what another build
-    may be about to use."""
+    """Delete each of ``files`` (a file, or a cache entry's folder) not in ``used`` that was last written
+    (or read back, which touches it) more than ``keep_seconds`` ago: a cache shared by builds
+    (``--cache-dir``) keeps what another build may be about to use."""
+    import shutil
     import time
 
     for file in files:
@@ -530,7 +531,11 @@ def prune_unused(files: Iterable[Path], used: set[Path], keep_seconds: float) ->
             old = file not in used and time.time() - file.stat().st_mtime > keep_seconds
         except OSError:
             continue
-        if old:
+        if not old:
+            continue
+        if file.is_dir() and not file.is_symlink():
+            shutil.rmtree(file, ignore_errors=True)
+        else:
             file.unlink(missing_ok=True)
 
 

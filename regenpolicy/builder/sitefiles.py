@@ -201,15 +201,9 @@ class PackedStore:
 
     def prune(self, keep_seconds: float = 7 * 24 * 3600) -> None:
         """Forget the entries no build used for ``keep_seconds``."""
-        import time
+        from regenpolicy.builder.pdfjoin import prune_unused
 
-        for entry in self.folder.glob("*/*"):
-            try:
-                old = entry not in self.used and time.time() - entry.stat().st_mtime > keep_seconds
-            except OSError:
-                continue
-            if old:
-                shutil.rmtree(entry, ignore_errors=True)
+        prune_unused(self.folder.glob("*/*"), self.used, keep_seconds)
 
 
 def compress(site: Path, store: PackedStore | None = None) -> int:

@@ -196,6 +196,26 @@ def test_a_file_compressed_by_an_earlier_build_is_not_compressed_again_and_gets_
     assert brotli_text(again[Path("notebooks/k1.html.br")]) == (a2 / "notebooks/k1.html").read_text(encoding="utf-8")
 
 
+def test_the_store_forgets_only_entries_no_build_used_for_a_week(tmp_path):
+    import os
+    import time
+
+    store = sitefiles.PackedStore(tmp_path / "compressed")
+    for text in (b"used", b"recent", b"old"):
+        store.packed(text * 1000)
+    entries = list((tmp_path / "compressed").glob("*/*"))
+    assert len(entries) == 3 and all((e / "done").is_file() for e in entries)
+    week = 7 * 24 * 3600
+    by_text = {t: next(e for e in store.used if e.name == sitefiles.hashlib.sha256(
+        sitefiles.PACKERS.encode() + b"\0" + t * 1000).hexdigest()) for t in (b"used", b"recent", b"old")}
+    for text in (b"used", b"old"):
+        os.utime(by_text[text], (time.time() - week - 60, time.time() - week - 60))
+    later = sitefiles.PackedStore(tmp_path / "compressed")
+    later.packed(b"used" * 1000)  # this build used it: kept, however old
+    later.prune()
+    assert by_text[b"used"].is_dir() and by_text[b"recent"].is_dir() and not by_text[b"old"].exists()
+
+
 def brotli_text(data: bytes) -> str:
     import brotli
 
