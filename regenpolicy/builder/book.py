@@ -341,7 +341,9 @@ class WarmSphinx:
     def build(self, src: Path, out: Path) -> int:
         """Build ``src`` into ``out/_build/html``; Sphinx's status (0: no warning)."""
         key = self.key_of(src, out)
-        if self.app is None or key != self.key:
+        # (and made afresh when its folders were deleted since, e.g. by make clean: the pages it would not
+        # write again, and the pickled pages it reads to link them, are gone)
+        if self.app is None or key != self.key or not (Path(self.app.doctreedir) / "environment.pickle").is_file():
             self.close()
             self.app = self._make(src, out)
             self.key = key

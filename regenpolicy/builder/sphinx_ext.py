@@ -316,7 +316,18 @@ def _wrap_index_page(app: Any) -> None:
         if getattr(builder, "indexer", None) is not None:
             weights[pagename] = term_weights(copy, title, builder.indexer.lang.split)
 
+    def dump() -> None:
+        # The words of pages since changed or removed stay in Sphinx's index (pruning empties their lists but
+        # keeps the words), so an index updated by a later build differed from one built afresh: dropped.
+        indexer = getattr(builder, "indexer", None)
+        if indexer is not None:
+            for mapping in (indexer._mapping, indexer._title_mapping):
+                for word in [w for w, docs in mapping.items() if not docs]:
+                    del mapping[word]
+        type(builder).dump_search_index(builder)  # (the class's: the preview's replaces it to dump nothing)
+
     builder.index_page = index
+    builder.dump_search_index = dump
     builder._regen_indexing = True
 
 
@@ -875,6 +886,19 @@ class StampDirective(_JsonDirective):
                 table(["データファイル", "SHA-256（先頭16桁）"], rows)]
 
 
+def _mystnb_css_first(app: Any) -> None:
+    """myst-nb copies its stylesheet into the output when the build has finished, after the pages link it,
+    and Sphinx adds a file's checksum to a page's link (``?v=…``) only when the file is already there: the
+    first build into a new folder linked it without, later builds with, and a page not written again kept
+    its first link, so the same inputs published different pages. Copied before any page is written, every
+    build links it alike."""
+    if app.builder.format == "html":
+        from myst_nb.sphinx_ext import add_global_html_resources
+
+        (Path(app.builder.outdir) / "_static").mkdir(parents=True, exist_ok=True)
+        add_global_html_resources(app, None)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_html_math_renderer("mathml", inline_renderers=(_visit_inline, None),
                                block_renderers=(_visit_block, None))
@@ -883,6 +907,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("html-page-context", _escape_context, priority=100)
     app.connect("html-page-context", _page_context, priority=800)
     app.connect("builder-inited", _translate_ui)
+    app.connect("builder-inited", _mystnb_css_first)
     app.connect("builder-inited", _wrap_index_page)
     app.connect("build-finished", _write_search_weights)
     app.connect("builder-inited", _use_split_words)
