@@ -6,7 +6,7 @@ RUNS ?= 5
 SLOW_RUNS ?= $(RUNS)
 PY := .venv/bin/python
 
-.PHONY: setup report deck site preview test test-fast lint validate bench clean
+.PHONY: setup report deck site preview stop-server test test-fast lint validate bench clean
 setup:
 	@scripts/setup.sh
 
@@ -19,6 +19,10 @@ deck: setup
 
 site: setup
 	$(PY) -m regenpolicy site
+
+# Stop the build server a `make report` leaves for the project's next builds (it also leaves after 10 min idle).
+stop-server: setup
+	$(PY) -m regenpolicy.builder.server stop .
 
 # The report at http://127.0.0.1:$(PORT)/, rebuilt and reloaded on every save (Ctrl-C stops).
 preview: setup

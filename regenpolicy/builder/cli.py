@@ -15,8 +15,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from regenpolicy.builder import kernels, noop
+from regenpolicy.builder import kernels, noop, server
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 
 
@@ -27,7 +28,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m regenpolicy",
                                      description="Build the report: website, PDF and figure files.")
     parser.add_argument("--project", default=".", help="the project folder (default: the current folder)")
@@ -54,7 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     pv.add_argument("--submission", default="default", help="profile id in submissions/ or a path to a YAML file")
     pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default 8000; 0: any free port, printed)")
     pv.add_argument("--cache-dir", default=None, help="the notebooks' cache (default: <project>/_build/.cache)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser().parse_args(argv)
     if args.command == "verify":
         return verify(Path(args.zip))
     inputs = None
@@ -67,15 +73,33 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[build] up to date ({time.monotonic() - started:.2f} s): no input changed since the last build "
                   f"finished and its published files are as it left them", flush=True)
             return 0
+        code = server.delegate(root, argv, inputs)  # the project's build server runs it, if one runs
+        if code is not None:
+            return code
     if args.command in ("build", "site"):  # (a notebook will likely run: the kernels' fork server imports meanwhile)
         kernels.start_early()
     try:
-        return _run(args, inputs)
+        code = _run(args, inputs)
     finally:
         kernels.close_early()
+    if args.command == "build" and server.enabled() and server.start(Path(args.project).resolve()):
+        print(f"[build] started a build server for the next builds of this project, with Sphinx, the kernels, the drawing "
+              f"workers and Chromium kept warm; it leaves after {server.IDLE_SECONDS / 60:.0f} min without a build "
+              f"({server.ENV}=0: no server)", flush=True)
+    return code
 
 
-def _run(args: argparse.Namespace, inputs: str | None) -> int:
+def run_in(argv: list[str], inputs: str | None, session: Any, root: Path) -> int:
+    """The command line ``argv`` run in the build server of ``root`` with its warm ``session``: a ``build`` of
+    that project only."""
+    args = _parser().parse_args(argv)
+    if args.command != "build" or Path(args.project).resolve() != root.resolve():
+        print(f"error: the build server of {root} runs only a build of that project", file=sys.stderr)
+        return 2
+    return _run(args, inputs, session)
+
+
+def _run(args: argparse.Namespace, inputs: str | None, session: Any = None) -> int:
     from regenpolicy.builder.pipeline import BuildError, Options, build, build_deck_only, build_site, log, validate
     from regenpolicy.builder.profile import ProfileError, load_profile
     from regenpolicy.builder.project import Project
@@ -108,7 +132,7 @@ def _run(args: argparse.Namespace, inputs: str | None) -> int:
                             cache=cache)
             return 0
         out = Path(args.out or project.root / "_build").resolve()
-        build(project, profile, out, options, cache=cache)
+        build(project, profile, out, options, cache=cache, session=session)
         if inputs is not None:
             noop.remember(out, inputs)
         return 0

@@ -451,10 +451,11 @@ def _check_declaration(step: Step, out: Path) -> None:
 class Progress:
     """Done/total with timings: plain lines in logs, plus a live status line on a terminal."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stdout):
-        self.total, self.done, self.stream = total, 0, stream
+    def __init__(self, total: int, stream: TextIO | None = None):
+        # (sys.stdout as it is now: a build server writes to its caller's)
+        self.total, self.done, self.stream = total, 0, stream or sys.stdout
         self.running: dict[str, float] = {}
-        self.tty = stream.isatty() and os.environ.get("CI") is None
+        self.tty = self.stream.isatty() and os.environ.get("CI") is None
         self.lock = threading.Lock()
 
     def _status(self) -> None:

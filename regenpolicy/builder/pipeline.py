@@ -209,7 +209,12 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     figures.mkdir(parents=True)
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
-    drawer = session.drawer or Drawer(cache, text=project.chart_text)
+    # (the session's, if it draws into this build's cache: a build server's serves its project's default cache)
+    shared = session.drawer is not None and session.drawer.cache_dir == cache
+    drawer = session.drawer if shared and session.drawer is not None else Drawer(cache, text=project.chart_text)
+    if drawer is session.drawer:  # what a build stopped early (a newer save, Ctrl-C) left it drawing, and its counts
+        with contextlib.suppress(DrawError):
+            drawer.wait()
     first = options.first if options.first in inputs.notebooks else None
     if options.first is not None and (first is None or session.results is None):
         return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
@@ -239,7 +244,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
             raise BuildError(str(exc)) from None
         subset = drawer.subset()
     finally:
-        if session.drawer is None:
+        if drawer is not session.drawer:
             drawer.close()
     if fresh:
         log(f"downloads: {fresh} of {count} figures and tables drawn (done {time.monotonic() - t0:.1f} s after "

@@ -1,26 +1,28 @@
 """The author's loop, its faster paths kept right: the preview's warm Sphinx rewrites only the changed page
 in the application it keeps, and keeps the search index of its first build while the edited pages are
-rewritten, and ``make report`` makes the deck beside the website and the PDF, reprinting only the deck's
-documents whose slides changed."""
+rewritten; ``make report`` makes the deck beside the website and the PDF, reprinting only the deck's
+documents whose slides changed; and a build run by the project's build server (the one ``make report``
+leaves for the next build) publishes the same bytes a build in its own process publishes."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pikepdf
 import pytest
 
-from regenpolicy.builder import book
+from regenpolicy.builder import book, server
 from regenpolicy.builder.book import SphinxWorker
 from regenpolicy.builder.pipeline import Options, Session, build
 from regenpolicy.builder.profile import load_profile
 from regenpolicy.builder.project import Project
 from regenpolicy.builder.registry import load_registry
-from tests.conftest import SESSION_CACHE, copy_project, edit, run_cli
+from tests.conftest import SESSION_CACHE, cli_args, copy_project, edit, run_cli, tree_digest
 
 MARKER = "zqxloopmarker"
 FEE = "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850"
@@ -62,20 +64,48 @@ def test_preview_rebuilds_rewrite_the_page_and_keep_the_first_search_index(tmp_p
 
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory):
-    """The small edition built with its PDF and deck, then again after one table edit."""
+    """The small edition built with its PDF and deck, then again after one table edit: the first build in
+    its own process, which leaves a build server for the project, the second run by that server. The
+    notebooks' cache is the project's own (the one the server's drawing workers draw into)."""
     project = copy_project(tmp_path_factory.mktemp("loop") / "project")
     _small(project)
     out = project / "_build"
-    first = run_cli(project, "build", "--submission", "small", "--out", str(out))
-    assert first.returncode == 0, first.stdout[-3000:]
-    edit(project / "data" / "fee_schedule.csv", FEE, FEE.replace("30850", "31234"))
-    second = run_cli(project, "build", "--submission", "small", "--out", str(out))
-    assert second.returncode == 0, second.stdout[-3000:]
-    return out, first.stdout, second.stdout
+
+    def make_report() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(cli_args(project, "build", "--submission", "small", "--out", str(out),
+                                       cache=out / ".cache"),
+                              capture_output=True, text=True, timeout=900, env={**os.environ, server.ENV: "1"})
+
+    try:
+        first = make_report()
+        assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+        assert "started a build server" in first.stdout
+        assert server.ask(project, "ping") is not None  # answered once its helpers have started
+        edit(project / "data" / "fee_schedule.csv", FEE, FEE.replace("30850", "31234"))
+        second = make_report()
+        assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+        yield project, out, first.stdout, second.stdout
+    finally:
+        running = server.pid(project)
+        server.ask(project, "stop")
+        if running is not None:
+            deadline = time.monotonic() + 30
+            while _alive(running) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not _alive(running), "the build server did not stop"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:  # (a zombie: gone, its parent not yet told)
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_the_deck_is_made_beside_the_website_and_pdf_and_is_right_after_an_edit(edited):
-    out, first, second = edited
+    _, out, first, second = edited
     for log in (first, second):
         deck = re.search(r"deck: (\d+) slides, (\d+) of (\d+) print documents printed afresh", log)
         assert deck, log[-2000:]
@@ -88,6 +118,26 @@ def test_the_deck_is_made_beside_the_website_and_pdf_and_is_right_after_an_edit(
     assert "31,234点" in (out / "html" / "notebooks" / "k1_fee_gap.html").read_text(encoding="utf-8")
     # the site links the deck beside the PDF; the page and the deck were published together
     assert (out / "html" / "small-deck.pptx").is_file() and (out / "html" / "report.pdf").is_file()
+
+
+def test_a_build_in_the_build_server_publishes_what_a_build_in_its_own_process_publishes(edited, tmp_path):
+    project, out, _, second = edited
+    assert "run by this project's build server" in second
+    assert len(re.findall(r": executed in", second)) == 3  # K1, K1-MC and the data appendix read the table
+    # the same inputs built afresh, in a process of its own and a new output folder (the notebooks from the cache)
+    own = run_cli(project, "build", "--submission", "small", "--out", str(tmp_path / "own"), cache=out / ".cache")
+    assert own.returncode == 0 and "build server" not in own.stdout, own.stdout[-3000:]
+    built = tree_digest(tmp_path / "own" / "current")
+    served = tree_digest(out / "current")
+    assert served == built, sorted(k for k in served.keys() | built.keys() if served.get(k) != built.get(k))
+    assert "html/report.pdf" in served and "html/small-deck.pdf" in served
+    # make clean under the server (its cache, its font subset and Sphinx's folders gone), then make report
+    shutil.rmtree(out)
+    again = subprocess.run(cli_args(project, "build", "--submission", "small", "--out", str(out), cache=out / ".cache"),
+                           capture_output=True, text=True, timeout=900, env={**os.environ, server.ENV: "1"})
+    assert again.returncode == 0 and "run by this project's build server" in again.stdout, again.stdout[-3000:]
+    served = tree_digest(out / "current")
+    assert served == built, sorted(k for k in served.keys() | built.keys() if served.get(k) != built.get(k))
 
 
 def _tiny_book(src: Path, words: str) -> None:
