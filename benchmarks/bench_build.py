@@ -6,7 +6,8 @@ Works on scratch copies of the project (the working tree is never touched), offl
 for each step the median of ``--runs`` runs (default 5; run it on a quiet machine):
 
 - our build (HTML and PDF): cold (no cache), no-op, after editing one table, after editing one
-  notebook's text; how many notebooks re-ran;
+  notebook's text; how many notebooks re-ran; the edits as ``make report`` runs them, in the project's
+  build server (``regenpolicy.builder.server``), and again with each build starting its own helpers;
 - the naive baseline: a full rebuild without cache — papermill every notebook one after the other,
   draw its figures, then ``jupyter-book build --all`` (HTML only);
 - ``make preview``: from the file write to the open page's DOM showing the new value in headless
@@ -103,8 +104,8 @@ class Sample:
     out: str = ""
 
 
-def timed(cmd: list[str], cwd: Path) -> Sample:
-    seconds, mem, out = run(cmd, cwd)
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> Sample:
+    seconds, mem, out = run(cmd, cwd, env)
     return Sample(seconds, mem, out)
 
 
@@ -168,29 +169,96 @@ def executed(sample: Sample) -> int:
 
 
 # --- our build ------------------------------------------------------------------------------------
+SERVER = {"REGENPOLICY_BUILD_SERVER": "1"}  # run() sets CI=1, which turns the build server off unless asked
+
+
 def ours(project: Path, runs: int, pdf: list[str]) -> dict[str, Row]:
+    """Our build's rows. The edits are measured as ``make report`` runs them, by the project's build server
+    (the one the build before leaves running; started here, and waited for until it is warm, as an author's
+    next build finds it a few seconds later), and again with no server (``CI``, or
+    ``REGENPOLICY_BUILD_SERVER=0``: each build starts its own helpers). Cold builds and no-ops use none: a
+    cold build is the first on its machine, and a no-op is answered before a server would be asked."""
+    from regenpolicy.builder import server
+
     build = [PY, "-m", "regenpolicy", "--project", str(project), "build", "--out", str(project / "_build"), *pdf]
 
     def cold(_: int) -> Sample:
         shutil.rmtree(project / "_build", ignore_errors=True)
         return timed(build, project)
 
-    def table(i: int) -> Sample:
-        edit_fee(project, 30851 + i)
-        return timed(build, project)
+    def table(env: dict[str, str] | None) -> Callable[[int], Sample]:
+        def step(i: int) -> Sample:
+            edit_fee(project, 30851 + i + (0 if env else 100))
+            return timed(build, project, env)
+        return step
 
-    def notebook(i: int) -> Sample:
-        edit_notebook(project, f"本文を一文追加した（{i}）。")
-        return timed(build, project)
+    def notebook(env: dict[str, str] | None) -> Callable[[int], Sample]:
+        def step(i: int) -> Sample:
+            edit_notebook(project, f"本文を一文追加した（{i}{'' if env else '、サーバーなし'}）。")
+            return timed(build, project, env)
+        return step
 
-    return {
+    def reran(samples: list[Sample]) -> str:
+        return f"{executed(samples[-1])} notebooks re-ran"
+
+    rows = {
         "cold": repeat("our build: cold (no cache)", runs, cold, lambda s: f"{executed(s[-1])} notebooks executed"),
         "noop": repeat("our build: no-op", runs, lambda _: timed(build, project), lambda s: f"{executed(s[-1])} executed"),
-        "table": repeat("our build: one-table edit (fee_schedule.csv)", runs, table,
-                        lambda s: f"{executed(s[-1])} notebooks re-ran", shown=False),
-        "notebook": repeat("our build: one-notebook edit (m1_market.md)", runs, notebook,
-                           lambda s: f"{executed(s[-1])} notebooks re-ran", shown=False),
     }
+    with _server_env():
+        if not server.start(project) or server.ask(project, "ping") is None:
+            sys.exit("the build server did not start: see its log in " + str(server.folder()))
+    try:
+        rows["table"] = repeat("our build: one-table edit (fee_schedule.csv)", runs, table(SERVER), reran, shown=False)
+        rows["notebook"] = repeat("our build: one-notebook edit (m1_market.md)", runs, notebook(SERVER), reran,
+                                  shown=False)
+        served = [s for r in (rows["table"], rows["notebook"]) for s in r.samples]
+        missed = sum("run by this project's build server" not in s.out for s in served)
+        peak = _tree_peak(server.pid(project))
+    finally:
+        server.ask(project, "stop")
+    for key in ("table", "notebook"):
+        for sample in rows[key].samples:  # (the caller's own is a few MiB; the server's processes did the work)
+            sample.mem = max(sample.mem or 0, peak or 0) or None
+        rows[key].note += (", in the build server" + (f" ({missed} of {len(served)} runs not)" if missed else "")
+                           + "; peak: its largest live process")
+    rows["table-own"] = repeat("  the same edit, no build server", runs, table(None), reran, shown=False)
+    rows["notebook-own"] = repeat("  the same edit, no build server", runs, notebook(None), reran, shown=False)
+    return rows
+
+
+@contextlib.contextmanager
+def _server_env() -> Iterator[None]:
+    """The environment the builds run in (run()'s, with the server on), for starting the server they use."""
+    saved = dict(os.environ)
+    os.environ.update({"CI": "1", **SERVER})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _tree_peak(root_pid: int | None) -> int | None:
+    """The largest peak resident set (VmHWM, MiB) of ``root_pid`` and its live descendants."""
+    if root_pid is None:
+        return None
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    tree, grew = {root_pid}, True
+    while grew:
+        more = {p for p, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    peaks = []
+    for pid in tree:
+        with contextlib.suppress(OSError, ValueError, StopIteration):
+            line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM:"))
+            peaks.append(int(line.split()[1]) // 1024)
+    return max(peaks) if peaks else None
 
 
 BASELINE = """
@@ -558,7 +626,7 @@ def main() -> None:
     print(header(), flush=True)
     steps = set(args.steps.split(","))
     nothing = Row("", [])
-    rows: dict[str, Row] = dict.fromkeys(("cold", "noop", "table", "notebook"), nothing)
+    rows: dict[str, Row] = dict.fromkeys(("cold", "noop", "table", "notebook", "table-own", "notebook-own"), nothing)
     base = table_preview = page_preview = site3 = site6 = nothing
     with tempfile.TemporaryDirectory(prefix="regen-bench-") as tmp:
         if "ours" in steps:
@@ -568,7 +636,7 @@ def main() -> None:
                 base = baseline(copy_project(Path(tmp) / "baseline"), slow)
             except SystemExit as exc:  # reported; our rows are still shown
                 print(f"naive baseline: could not be measured: {str(exc)[-2000:]}", flush=True)
-        for key in ("table", "notebook"):
+        for key in ("table", "table-own", "notebook", "notebook-own"):
             if "ours" in steps:
                 show(rows[key], base.median if base.times else None)
         if "preview" in steps:
