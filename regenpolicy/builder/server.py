@@ -18,9 +18,12 @@ another from the command line, as Gradle's daemon does for its builds.
   own, unchanged: the server only runs it. Only the helpers' own messages (Chromium's, a kernel's
   stderr) go to the server's log rather than the terminal.
 - **One per project and code.** The socket is named by the project's folder and the code that builds
-  (the running package's files, the Python, the installed distributions, ``requirements.txt``,
-  the environment variables the build reads: ``ENV_KEYS``): an edit to the package gives a new name, so a build never runs in a server started
-  from other code; the old server leaves at its idle time. One build runs at a time; a second waits.
+  (the running package's files, the Python, the installed distributions, ``requirements.txt``, the
+  environment variables the build reads: ``ENV_KEYS``): an edit to the package gives a new name, so a
+  build never runs in a server started from other code, and the old server leaves within
+  ``CHECK_SECONDS``. One build runs at a time; a second waits for it.
+- **Its helpers' files.** Sphinx's warm application is made afresh when its folder was deleted
+  (``book.WarmSphinx``), and the drawing workers when their cache or font subset was (``make clean``).
 - **Ctrl-C** in the caller asks the server to stop the build at its next step (after the notebooks,
   before Sphinx, before publishing), as a newer save stops one in the preview: nothing is published
   and the caller exits with 130. A second Ctrl-C leaves at once (the server stops the build there on
@@ -234,7 +237,10 @@ def ask(root: Path, what: str) -> dict[str, Any] | None:
                 data += chunk
         except OSError:
             return None
-    answer = json.loads(data.split(b"\n", 1)[0])
+    try:
+        answer = json.loads(data.split(b"\n", 1)[0])
+    except ValueError:
+        return None
     return answer if isinstance(answer, dict) else None
 
 
@@ -250,8 +256,9 @@ def _peer_uid(conn: socket.socket) -> int:
     return int(struct.unpack("3i", creds)[1])
 
 
-def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    """One request line and the file descriptors sent with it (closed here if the request is refused)."""
+def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int], bytes]:
+    """One request line, the file descriptors sent with it (closed here if the request is refused) and
+    what came after the line (a caller's ``stop``, sent at once)."""
     fds = array.array("i")
     data, ancdata, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(2 * fds.itemsize))
     for level, kind, payload in ancdata:
@@ -265,14 +272,15 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
             if not chunk:
                 raise ValueError("the request ended without its line end")
             data += chunk
-        request = json.loads(data.split(b"\n", 1)[0])
+        line, rest = data.split(b"\n", 1)
+        request = json.loads(line)
         if not isinstance(request, dict):
             raise ValueError("a request that is not an object")
     except (OSError, ValueError):
         for fd in fds:
             os.close(fd)
         raise
-    return request, list(fds)
+    return request, list(fds), rest
 
 
 def _reply(conn: socket.socket, answer: dict[str, Any]) -> None:
@@ -295,7 +303,7 @@ def handle(conn: socket.socket, session: Any, run: Run, stop_error: type[BaseExc
     if _peer_uid(conn) != os.getuid():
         return "refused", 2
     try:
-        request, fds = _receive(conn)
+        request, fds, rest = _receive(conn)
     except (OSError, ValueError):
         return "refused", 2
     if request.get("ping") or request.get("stop"):
@@ -313,6 +321,8 @@ def handle(conn: socket.socket, session: Any, run: Run, stop_error: type[BaseExc
         return "refused", 2
     out, err = _stream(fds[0], encodings[0]), _stream(fds[1], encodings[1])
     stopping = threading.Event()
+    if b"stop" in rest:
+        stopping.set()
 
     def watch() -> None:  # "stop" (Ctrl-C), or the socket closing (the caller was killed)
         with contextlib.suppress(OSError):
@@ -407,7 +417,6 @@ def serve(root: Path, run: Run | None = None, session: Any = None, idle: float =
 def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
     """The build imported and its helpers started: the fork server and its kernels, Sphinx's process,
     the drawing workers and Chromium."""
-
     from regenpolicy.builder.book import SphinxWorker
     from regenpolicy.builder.cli import run_in
     from regenpolicy.builder.execute import SharedKernels

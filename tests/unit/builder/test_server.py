@@ -173,6 +173,23 @@ def test_ctrl_c_in_the_caller_stops_the_build_at_its_next_step(private_tmp: Path
     assert serving.stopped()
 
 
+def test_a_stop_sent_with_the_request_is_not_lost(private_tmp: Path, caller_streams: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    started = threading.Event()
+    root = private_tmp / "project"
+    root.mkdir()
+    serving = Serving(root, _waits_for_stop(started))
+    monkeypatch.setattr(server, "handle", _with_stop_error(server.handle))
+    conn = server._connect(root)
+    assert conn is not None
+    with conn:  # a Ctrl-C right after the request: both in one read of the server's
+        socket.send_fds(conn, [b'{"argv": ["build"], "cwd": "/", "inputs": null}\nstop\n'],
+                        [sys.stdout.fileno(), sys.stderr.fileno()])
+        assert server._answer(conn) == server.STOPPED
+    server.ask(root, "stop")
+    assert serving.stopped()
+
+
 def _with_stop_error(handle: Any) -> Any:
     """``handle`` that knows the stand-in's stop exception (the real server's is pipeline.Superseded)."""
     return lambda conn, session, run, stop_error: handle(conn, session, run, Stop)
