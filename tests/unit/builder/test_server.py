@@ -152,8 +152,10 @@ def _waits_for_stop(started: threading.Event) -> server.Run:
     return run
 
 
-def test_ctrl_c_in_the_caller_stops_the_build_at_its_next_step(private_tmp: Path, caller_streams: pytest.CaptureFixture[str],
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def stoppable(private_tmp: Path, caller_streams: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+              ) -> Iterator[tuple[Serving, socket.socket, threading.Event]]:
+    """A server whose stand-in build runs until it is asked to stop, and a caller connected to it."""
     started = threading.Event()
     root = private_tmp / "project"
     root.mkdir()
@@ -162,32 +164,25 @@ def test_ctrl_c_in_the_caller_stops_the_build_at_its_next_step(private_tmp: Path
     conn = server._connect(root)
     assert conn is not None
     with conn:
-        socket.send_fds(conn, [b'{"argv": ["build"], "cwd": "/", "inputs": null}\n'],
-                        [sys.stdout.fileno(), sys.stderr.fileno()])
-        assert started.wait(10)
-        conn.sendall(b"stop\n")  # what the caller sends at Ctrl-C
-        assert server._answer(conn) == server.STOPPED
+        yield serving, conn, started
+    server.ask(root, "stop")
+    assert serving.stopped()
+
+
+def test_ctrl_c_in_the_caller_stops_the_build_at_its_next_step(stoppable) -> None:
+    serving, conn, started = stoppable
+    socket.send_fds(conn, [b'{"argv": ["build"], "cwd": "/", "inputs": null}\n'], [sys.stdout.fileno(), sys.stderr.fileno()])
+    assert started.wait(10)
+    conn.sendall(b"stop\n")  # what the caller sends at Ctrl-C
+    assert server._answer(conn) == server.STOPPED
     assert serving.session.superseded is None  # and the next build is not stopped by it
-    assert server.ask(root, "ping") is not None
-    server.ask(root, "stop")
-    assert serving.stopped()
 
 
-def test_a_stop_sent_with_the_request_is_not_lost(private_tmp: Path, caller_streams: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    started = threading.Event()
-    root = private_tmp / "project"
-    root.mkdir()
-    serving = Serving(root, _waits_for_stop(started))
-    monkeypatch.setattr(server, "handle", _with_stop_error(server.handle))
-    conn = server._connect(root)
-    assert conn is not None
-    with conn:  # a Ctrl-C right after the request: both in one read of the server's
-        socket.send_fds(conn, [b'{"argv": ["build"], "cwd": "/", "inputs": null}\nstop\n'],
-                        [sys.stdout.fileno(), sys.stderr.fileno()])
-        assert server._answer(conn) == server.STOPPED
-    server.ask(root, "stop")
-    assert serving.stopped()
+def test_a_stop_sent_with_the_request_is_not_lost(stoppable) -> None:
+    _, conn, _ = stoppable  # a Ctrl-C right after the request: both in one read of the server's
+    socket.send_fds(conn, [b'{"argv": ["build"], "cwd": "/", "inputs": null}\nstop\n'],
+                    [sys.stdout.fileno(), sys.stderr.fileno()])
+    assert server._answer(conn) == server.STOPPED
 
 
 def _with_stop_error(handle: Any) -> Any:
