@@ -451,7 +451,7 @@ def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
     """The build imported and its helpers started: the fork server and its kernels, Sphinx's process,
     the drawing workers and Chromium."""
     from regenpolicy.builder.book import SphinxWorker
-    from regenpolicy.builder.cli import run_in
+    from regenpolicy.builder.cli import _parser, run_in
     from regenpolicy.builder.execute import SharedKernels
     from regenpolicy.builder.pdf import Chromium
     from regenpolicy.builder.pipeline import Session, Superseded
@@ -470,12 +470,16 @@ def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
     drawer.wait()
 
     def run(argv: list[str], inputs: str | None, session: Any) -> int:
-        # drawing workers whose cache or font subset was deleted since (make clean) start afresh: they
-        # would draw with a font that is no longer there
+        # the drawing workers draw into the build's cache (--cache-dir): for another cache, or when theirs or
+        # their font subset was deleted since (make clean: they would draw with a font no longer there),
+        # they start afresh
+        given = _parser().parse_args(argv).cache_dir
+        cache = Path(given).resolve() if given else root / "_build" / ".cache"
         subset = session.drawer.subset()
-        if not session.drawer.cache_dir.is_dir() or (subset is not None and not subset.is_dir()):
+        if (session.drawer.cache_dir != cache or not cache.is_dir()
+                or (subset is not None and not subset.is_dir())):
             session.drawer.close()
-            session.drawer = Drawer(root / "_build" / ".cache", text=project.chart_text)
+            session.drawer = Drawer(cache, text=project.chart_text)
         return run_in(argv, inputs, session, root=root)
 
     return run, session, Superseded
