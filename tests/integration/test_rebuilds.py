@@ -3,18 +3,23 @@
 A small edition (tests/integration/small.yaml) in a project copy with a cache of its own: what a
 rebuild executes is then decided by this module's edits alone, not by what other tests cached.
 Which notebooks an edit reaches is decided by the cache key (unit-tested in
-tests/unit/builder/test_execute.py); here the real build shows it end to end."""
+tests/unit/builder/test_execute.py); here the real build shows it end to end. The builds run as
+``make report`` runs them on an author's machine: the first in its own process, the next ones in the
+build server it leaves for the project (``builder.server``; a build that fails in a step ends it, and
+the next build starts another)."""
 
 from __future__ import annotations
 
 import csv
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from regenpolicy.builder import noop
-from tests.conftest import SMALL, copy_project, edit, run_cli, tree_digest
+from regenpolicy.builder import noop, server
+from tests.conftest import SMALL, cli_args, copy_project, edit, tree_digest
 
 NOTEBOOKS = {"m1_market", "c2_unit_cost", "k1_fee_gap", "z1_data_appendix"}
 
@@ -38,20 +43,24 @@ def workspace(tmp_path_factory, built):
     root = tmp_path_factory.mktemp("rebuilds")
     project = copy_project(root / "project")
     out = root / "out"
-    proc = run_small(project, out, root / "cache")
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    assert executed(proc.stdout) >= NOTEBOOKS
-    # same inputs, same outputs: executed afresh here, the figures are those of the session's build
-    for name in ("M1", "C2", "S1"):
-        for suffix in (".csv", ".data.csv", ".svg", ".xlsx"):
-            assert (out / "figures" / f"{name}{suffix}").read_bytes() == (built / "figures" / f"{name}{suffix}").read_bytes()
-    return project, out, root / "cache"
+    try:
+        proc = run_small(project, out, root / "cache")
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        assert executed(proc.stdout) >= NOTEBOOKS and "started a build server" in proc.stdout
+        # same inputs, same outputs: executed afresh here, the figures are those of the session's build
+        for name in ("M1", "C2", "S1"):
+            for suffix in (".csv", ".data.csv", ".svg", ".xlsx"):
+                assert (out / "figures" / f"{name}{suffix}").read_bytes() == (built / "figures" / f"{name}{suffix}").read_bytes()
+        yield project, out, root / "cache"
+    finally:
+        server.ask(project, "stop")
 
 
-def run_small(project: Path, out: Path, cache: Path, *args: str):
+def run_small(project: Path, out: Path, cache: Path, *args: str) -> subprocess.CompletedProcess[str]:
     if "--submission" not in args:
         args = (*args, "--submission", str(SMALL))
-    return run_cli(project, "build", "--out", str(out), "--no-pdf", *args, cache=cache)
+    return subprocess.run(cli_args(project, "build", "--out", str(out), "--no-pdf", *args, cache=cache),
+                          capture_output=True, text=True, timeout=900, env={**os.environ, server.ENV: "1"})
 
 
 def build(workspace, *args: str) -> str:
@@ -76,6 +85,7 @@ def test_editing_a_table_reexecutes_exactly_its_readers(workspace):
     edit(project / "data" / "fee_schedule.csv", "K922-2,2022,CAR発現生T細胞投与（一連につき）,30850",
          "K922-2,2022,CAR発現生T細胞投与（一連につき）,40000")
     stdout = build(workspace)
+    assert "run by this project's build server" in stdout
     # the notebooks that declare fee_schedule: K1, its simulation, and the appendix (which reads every table)
     assert executed(stdout) == {"k1_fee_gap", "k1mc_patient_simulation", "z1_data_appendix"}
     assert {"m1_market", "c2_unit_cost"} <= reused(stdout)
