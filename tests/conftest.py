@@ -14,8 +14,9 @@ import pytest
 from regenpolicy.data import Dataset, DataValidationError, load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
-# No build server from the tests' own builds (cli.main in-process, run_cli): each test's build is its own
-# (test_server.py starts the servers it tests).
+# No build server from the tests' own builds (cli.main in-process, run_cli): each test's build is its own.
+# The tests of the server (tests/unit/builder/test_server.py, test_loop.py, test_rebuilds.py) turn it on
+# for the builds they run through one, and stop it.
 os.environ["REGENPOLICY_BUILD_SERVER"] = "0"
 PROJECT_FILES = ("data", "notebooks", "book", "submissions", "_config.yml", "_toc.yml", "requirements.txt")
 
