@@ -371,7 +371,7 @@ def serve(root: Path, run: Run | None = None, session: Any = None, idle: float =
     paths = _paths(root)
     if paths is None:
         return 0
-    sock_path, lock_path, _ = paths
+    sock_path, lock_path, log_path = paths
     name = sock_path.stem
     with lock_path.open("a+", encoding="utf-8") as lock:
         try:
@@ -414,6 +414,12 @@ def serve(root: Path, run: Run | None = None, session: Any = None, idle: float =
             listener.close()
             if session is not None:
                 session.close()
+            # its files go with it (each code and project names new ones): the lock while still held, the
+            # log if nothing was written to it
+            lock_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                if log_path.stat().st_size == 0:
+                    log_path.unlink()
     return 0
 
 

@@ -224,7 +224,7 @@ def test_the_server_leaves_after_a_failed_step_and_when_idle(private_tmp: Path, 
     serving = Serving(root, lambda argv, inputs, session: 0, idle=0.3)
     assert serving.stopped(5) and serving.session.closed
     paths = server._paths(root)
-    assert paths is not None and not paths[0].exists()
+    assert paths is not None and not paths[0].exists() and not paths[1].exists()  # no socket, no lock left
 
 
 def test_a_request_that_is_not_a_command_line_is_refused(private_tmp: Path, caller_streams: pytest.CaptureFixture[str]) -> None:
