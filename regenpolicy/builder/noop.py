@@ -76,10 +76,16 @@ def fingerprint(root: Path, request: Mapping[str, Any], package: Path | None = N
         h.update(hashlib.sha256(path.read_bytes()).digest())
     package = (package or running_package()).resolve()
     if package != (root / "regenpolicy").resolve():  # (the project's own is read above)
-        for path in _walk(package):
-            h.update(b"\0<package>/" + str(path.relative_to(package)).encode() + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+        hash_package(h, package)
     return h.hexdigest()
+
+
+def hash_package(h: Any, package: Path) -> None:
+    """Each file of the package folder ``package`` (byte-code and editor files left out) into ``h``: its path
+    in the package and the SHA-256 of its bytes."""
+    for path in _walk(package):
+        h.update(b"\0<package>/" + str(path.relative_to(package)).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
 def _release_stats(out: Path) -> dict[str, list[int]] | None:

@@ -105,10 +105,7 @@ def key(root: Path, package: Path | None = None) -> str:
                          "packages": noop._packages(), "env": {k: os.environ.get(k) for k in ENV_KEYS}}).encode())
     requirements = root / "requirements.txt"
     h.update(hashlib.sha256(requirements.read_bytes()).digest() if requirements.is_file() else b"-")
-    package = (package or noop.running_package()).resolve()
-    for path in noop._walk(package):
-        h.update(b"\0" + str(path.relative_to(package)).encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+    noop.hash_package(h, (package or noop.running_package()).resolve())
     return h.hexdigest()[:24]
 
 
@@ -124,10 +121,13 @@ def _paths(root: Path) -> tuple[Path, Path, Path] | None:
 def pid(root: Path) -> int | None:
     """The pid of the server of ``root`` (this code's), if one runs."""
     paths = _paths(root)
-    if paths is None:
-        return None
+    return None if paths is None else _holder(paths[1])
+
+
+def _holder(lock_path: Path) -> int | None:
+    """The pid written in a server's lock while the server holds it; None if none holds it."""
     try:
-        with paths[1].open("r", encoding="utf-8") as lock:
+        with lock_path.open("r", encoding="utf-8") as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:  # held: a server runs
@@ -207,7 +207,7 @@ def start(root: Path) -> bool:
     once it listens (it binds its socket before it imports the build: about 0.1 s), so that the next
     build finds it, and waits there while it warms up."""
     paths = _paths(root)
-    if paths is None or pid(root) is not None:
+    if paths is None or _holder(paths[1]) is not None:
         return False
     with paths[2].open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "regenpolicy.builder.server", "serve", str(root.resolve())],
