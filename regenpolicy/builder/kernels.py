@@ -21,7 +21,6 @@ This module imports only the standard library at module level: the client must s
 
 from __future__ import annotations
 
-import array
 import contextlib
 import json
 import os
@@ -147,12 +146,8 @@ def _send(conn: socket.socket, message: dict[str, Any]) -> None:
 
 
 def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
-    fds = array.array("i")
-    data, ancdata, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(3 * fds.itemsize))
-    for level, kind, payload in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
-    return json.loads(data.decode()), list(fds)
+    data, fds, _, _ = socket.recv_fds(conn, 65536, 3)
+    return json.loads(data.decode()), fds
 
 
 # --- the client: what the kernel spec runs ------------------------------------------------------------
@@ -163,7 +158,7 @@ def client(path: str, connection_file: str) -> int:
     try:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         conn.connect(path)
-        conn.sendmsg([request.encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))])
+        socket.send_fds(conn, [request.encode()], [0, 1, 2])
         reader = conn.makefile("r")
         pid = json.loads(reader.readline())["pid"]
     except (OSError, ValueError):  # the fork server has stopped (the build is ending): no kernel

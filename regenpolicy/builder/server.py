@@ -42,7 +42,6 @@ Standard library only until the server imports the build.
 
 from __future__ import annotations
 
-import array
 import contextlib
 import fcntl
 import hashlib
@@ -259,11 +258,7 @@ def _peer_uid(conn: socket.socket) -> int:
 def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int], bytes]:
     """One request line, the file descriptors sent with it (closed here if the request is refused) and
     what came after the line (a caller's ``stop``, sent at once)."""
-    fds = array.array("i")
-    data, ancdata, _, _ = conn.recvmsg(65536, socket.CMSG_LEN(2 * fds.itemsize))
-    for level, kind, payload in ancdata:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-            fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+    data, fds, _, _ = socket.recv_fds(conn, 65536, 2)
     try:
         while b"\n" not in data:
             if len(data) > MAX_REQUEST:
@@ -280,7 +275,7 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int], bytes]:
         for fd in fds:
             os.close(fd)
         raise
-    return request, list(fds), rest
+    return request, fds, rest
 
 
 def _reply(conn: socket.socket, answer: dict[str, Any]) -> None:
