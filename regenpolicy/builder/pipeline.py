@@ -209,9 +209,13 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     figures.mkdir(parents=True)
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
-    # (the session's, if it draws into this build's cache: a build server's serves its project's default cache)
-    shared = session.drawer is not None and session.drawer.cache_dir == cache
-    drawer = session.drawer if shared and session.drawer is not None else Drawer(cache, text=project.chart_text)
+    # A session's workers (the preview's, make site's, the build server's) draw for each build; ones made for
+    # another cache, or whose cache or font subset was deleted since, are replaced in the session
+    if session.drawer is not None and not session.drawer.serves(cache):
+        old = session.drawer
+        old.close()
+        session.drawer = Drawer(cache, workers=old.workers, text=old.text)
+    drawer = session.drawer or Drawer(cache, text=project.chart_text)
     if drawer is session.drawer:  # what a build stopped early (a newer save, Ctrl-C) left it drawing, and its counts
         with contextlib.suppress(DrawError):
             drawer.wait()

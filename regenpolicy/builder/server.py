@@ -23,7 +23,8 @@ another from the command line, as Gradle's daemon does for its builds.
   build never runs in a server started from other code, and the old server leaves within
   ``CHECK_SECONDS``. One build runs at a time; a second waits for it.
 - **Its helpers' files.** Sphinx's warm application is made afresh when its folder was deleted
-  (``book.WarmSphinx``), and the drawing workers when their cache or font subset was (``make clean``).
+  (``book.WarmSphinx``), and the session's drawing workers for a build with another cache, or when
+  their cache or font subset was deleted (``make clean``; ``pipeline``, ``Drawer.serves``).
 - **Ctrl-C** in the caller asks the server to stop the build at its next step (after the notebooks,
   before Sphinx, before publishing), as a newer save stops one in the preview: nothing is published
   and the caller exits with 130. A second Ctrl-C leaves at once (the server stops the build there on
@@ -44,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import io
 import json
@@ -452,7 +454,7 @@ def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
     """The build imported and its helpers started: the fork server and its kernels, Sphinx's process,
     the drawing workers and Chromium."""
     from regenpolicy.builder.book import SphinxWorker
-    from regenpolicy.builder.cli import _parser, run_in
+    from regenpolicy.builder.cli import run_in
     from regenpolicy.builder.execute import SharedKernels
     from regenpolicy.builder.pdf import Chromium
     from regenpolicy.builder.pipeline import Session, Superseded
@@ -469,21 +471,7 @@ def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
     # drawn in this one
     to_png('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')
     drawer.wait()
-
-    def run(argv: list[str], inputs: str | None, session: Any) -> int:
-        # the drawing workers draw into the build's cache (--cache-dir): for another cache, or when theirs or
-        # their font subset was deleted since (make clean: they would draw with a font no longer there),
-        # they start afresh
-        given = _parser().parse_args(argv).cache_dir
-        cache = Path(given).resolve() if given else root / "_build" / ".cache"
-        subset = session.drawer.subset()
-        if (session.drawer.cache_dir != cache or not cache.is_dir()
-                or (subset is not None and not subset.is_dir())):
-            session.drawer.close()
-            session.drawer = Drawer(cache, text=project.chart_text)
-        return run_in(argv, inputs, session, root=root)
-
-    return run, session, Superseded
+    return functools.partial(run_in, root=root), session, Superseded
 
 
 def main(argv: list[str]) -> int:

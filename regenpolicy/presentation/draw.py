@@ -581,6 +581,13 @@ class Drawer:
                 subset.set_result(folder)  # the other workers wait for it
         return subset.result()
 
+    def serves(self, cache_dir: Path) -> bool:
+        """Whether these workers can draw a build into ``cache_dir``: it is theirs, and it and their font subset
+        are still there (``make clean`` deletes both; workers that draw with a font no longer there draw
+        wrong)."""
+        subset = self.subset()
+        return self.cache_dir == cache_dir and cache_dir.is_dir() and (subset is None or subset.is_dir())
+
     def subset(self) -> Path | None:
         """The folder of the font subset the workers draw with, once made; None without one."""
         with self._lock:

@@ -150,3 +150,13 @@ def test_an_entry_stored_meanwhile_by_another_build_is_kept_and_an_incomplete_on
     draw.store_entry(broken, fill("whole"))
     assert (broken / "x.txt").read_text(encoding="utf-8") == "whole" and (broken / "done").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "theirs"]  # no scratch folder left
+
+
+def test_a_drawer_serves_only_its_own_cache_while_it_is_there(tmp_path) -> None:
+    cache = tmp_path / "cache"
+    drawer = draw.Drawer(cache)  # (no worker starts until a figure is asked for)
+    assert not drawer.serves(cache)  # not made yet
+    cache.mkdir()
+    assert drawer.serves(cache) and not drawer.serves(tmp_path / "other")
+    cache.rmdir()  # make clean
+    assert not drawer.serves(cache)
