@@ -50,6 +50,7 @@ import hashlib
 import io
 import json
 import os
+import select
 import socket
 import stat
 import struct
@@ -57,7 +58,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -210,16 +210,17 @@ def start(root: Path) -> bool:
     paths = _paths(root)
     if paths is None or _holder(paths[1]) is not None:
         return False
-    with paths[2].open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "regenpolicy.builder.server", "serve", str(root.resolve())],
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=root, start_new_session=True,
-                                   close_fds=True)
-    deadline = time.monotonic() + START_SECONDS
-    while process.poll() is None and time.monotonic() < deadline:
-        if paths[0].exists():
-            return True
-        time.sleep(0.01)
-    return process.poll() is None
+    told, tell = os.pipe()  # the server writes a byte once it listens (or closes it unwritten, leaving)
+    try:
+        with paths[2].open("wb") as log:
+            subprocess.Popen([sys.executable, "-m", "regenpolicy.builder.server", "serve", str(root.resolve()), str(tell)],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=root, start_new_session=True,
+                             close_fds=True, pass_fds=(tell,))
+        os.close(tell)
+        readable, _, _ = select.select([told], [], [], START_SECONDS)
+        return bool(readable) and os.read(told, 1) == b"1"
+    finally:
+        os.close(told)
 
 
 def ask(root: Path, what: str) -> dict[str, Any] | None:
@@ -361,10 +362,11 @@ def handle(conn: socket.socket, session: Any, run: Run, stop_error: type[BaseExc
     return "build", code
 
 
-def serve(root: Path, run: Run | None = None, session: Any = None, idle: float = IDLE_SECONDS) -> int:
+def serve(root: Path, run: Run | None = None, session: Any = None, idle: float = IDLE_SECONDS,
+          listening: Callable[[], None] | None = None) -> int:
     """Serve the builds of ``root`` until idle for ``idle`` seconds, a build fails in a step, the code
     changes or a ``stop``; 0. ``run`` and ``session`` are the build's (``cli.run_in`` and a warm
-    ``Session``) unless given (the tests' own)."""
+    ``Session``) unless given (the tests' own). ``listening`` is called once the socket listens."""
     paths = _paths(root)
     if paths is None:
         return 0
@@ -384,6 +386,8 @@ def serve(root: Path, run: Run | None = None, session: Any = None, idle: float =
             sock_path.unlink(missing_ok=True)  # left by a server that was killed
             listener.bind(str(sock_path))
             listener.listen(16)  # callers wait here while the server warms up
+            if listening is not None:
+                listening()
             stop_error: type[BaseException] = KeyboardInterrupt
             if run is None or session is None:
                 _few_arenas()
@@ -475,8 +479,15 @@ def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "serve":
-        return serve(Path(argv[1]))
+    if len(argv) in (2, 3) and argv[0] == "serve":  # serve <project> [<descriptor told when it listens>]
+        tell = int(argv[2]) if len(argv) == 3 else None
+
+        def listening() -> None:
+            if tell is not None:
+                os.write(tell, b"1")
+                os.close(tell)
+
+        return serve(Path(argv[1]), listening=listening)
     if len(argv) in (1, 2) and argv[0] in ("stop", "status"):
         root = Path(argv[1] if len(argv) == 2 else ".").resolve()
         answer = ask(root, "stop" if argv[0] == "stop" else "ping")

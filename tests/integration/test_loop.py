@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import shutil
 import subprocess
 import time
@@ -87,21 +88,16 @@ def edited(tmp_path_factory):
         yield project, out, first.stdout, second.stdout
     finally:
         running = server.pid(project)
+        try:  # (a descriptor of the process: readable once it has ended)
+            ended = os.pidfd_open(running) if running is not None else None
+        except ProcessLookupError:
+            ended = None
         server.ask(project, "stop")
-        if running is not None:
-            deadline = time.monotonic() + 30
-            while _alive(running) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert not _alive(running), "the build server did not stop"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:  # (a zombie: gone, its parent not yet told)
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        if ended is not None:
+            try:
+                assert select.select([ended], [], [], 30)[0], "the build server did not stop"
+            finally:
+                os.close(ended)
 
 
 def test_the_deck_is_made_beside_the_website_and_pdf_and_is_right_after_an_edit(edited):

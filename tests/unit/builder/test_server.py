@@ -10,7 +10,6 @@ import socket
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,16 +50,12 @@ class Serving:
         self.session = FakeSession()
         self.thread = threading.Thread(target=self._serve, args=(root, run, idle), daemon=True)
         self.returned: int | None = None
+        self.listening = threading.Event()
         self.thread.start()
-        paths = server._paths(root)
-        assert paths is not None
-        deadline = time.monotonic() + 10
-        while not paths[0].exists():  # bound and listening
-            assert time.monotonic() < deadline and self.thread.is_alive(), "the server did not start"
-            time.sleep(0.01)
+        assert self.listening.wait(10), "the server did not start"
 
     def _serve(self, root: Path, run: server.Run, idle: float) -> None:
-        self.returned = server.serve(root, run=run, session=self.session, idle=idle)
+        self.returned = server.serve(root, run=run, session=self.session, idle=idle, listening=self.listening.set)
 
     def stopped(self, timeout: float = 10.0) -> bool:
         self.thread.join(timeout)
@@ -142,11 +137,11 @@ def test_the_build_writes_to_the_callers_own_output_in_its_folder_and_returns_it
 def _waits_for_stop(started: threading.Event) -> server.Run:
     def run(argv: list[str], inputs: str | None, session: Any) -> int:
         started.set()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            if session.superseded():  # what the build asks between its steps
-                raise Stop()
-            time.sleep(0.01)
+        # what the build asks between its steps is ``session.superseded()``: the server's event, set by a stop
+        stopping = session.superseded.__self__
+        assert isinstance(stopping, threading.Event)
+        if stopping.wait(10):
+            raise Stop()
         return 0
 
     return run
