@@ -49,3 +49,47 @@ def test_two_printers_print_at_once_in_one_browser_each_reading_only_its_own_fol
         other = folders["deck" if name == "report" else "report"]
         # its own stylesheet was read; the other printer's folder was refused to it
         assert printers[name].refused == [(other / "own.css").as_uri()], (name, printers[name].refused)
+
+
+TABLE = ('<!DOCTYPE html><html lang="ja"><head><title>{0}</title></head><body><h1>{0}</h1><table><thead><tr>'
+         '<th scope="col">a</th><th scope="col">b</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody>'
+         '</table></body></html>')
+
+
+def test_a_document_printed_on_a_page_that_printed_another_joins_to_the_same_bytes(tmp_path):
+    """A printing slot keeps its page (Printer): the element ids Chromium writes then go on from the last
+    document's, and the joined file renames them, so that it is the same as from a fresh page."""
+    from regenpolicy.builder import pdfjoin
+
+    chromium = Chromium()
+    try:
+        def printed(cache: Path, names: list[str]) -> Path:
+            printer = Printer(tmp_path, cache, chromium=chromium)
+
+            async def run() -> list[Path]:
+                try:
+                    out = []
+                    for name in names:  # one after the other: the second on the page the first left
+                        out += await printer.print_all([(name, TABLE.format(name), None)])
+                    return out
+                finally:
+                    await printer.close()
+
+            return chromium.run(run())[-1]
+
+        after_another = printed(tmp_path / "cache-a", ["first", "second"])
+        alone = printed(tmp_path / "cache-b", ["second"])
+    finally:
+        chromium.close()
+
+    def ids(pdf_file: Path) -> list[str]:
+        with pikepdf.open(pdf_file) as pdf:
+            return [str(k) for k, _ in pdfjoin._tree(pdf.Root.StructTreeRoot.IDTree, "/Names")]
+
+    assert ids(after_another) and ids(after_another) != ids(alone)  # printed on a page that had printed before
+    joined = []
+    for part in (after_another, alone):
+        out = tmp_path / f"joined-{part.parent.name}.pdf"
+        pdfjoin.join([part], out, overlay=None, info={"/Title": "t"}, link_prefix="https://x.invalid/#")
+        joined.append(out.read_bytes())
+    assert joined[0] == joined[1]
