@@ -47,17 +47,27 @@ def shared(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[
 
 
 def visit(context, urls: list[str], measure: Callable[[Any, str], Any],
-          prepare: Callable[[Any], None] | None = None, at_once: int = AT_ONCE) -> dict[str, Any]:
+          prepare: Callable[[Any], None] | None = None, at_once: int = AT_ONCE,
+          reset: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """``measure(page, url)`` for every url, pages opened ``at_once`` at a time in ``context``: a page
     is opened (``prepare(page)`` first, e.g. to listen to its console) and its navigation started, and
-    the oldest open page is measured once its load event has fired, while the others load."""
-    todo, opened, found = list(urls), [], {}
+    the oldest open page is measured once its load event has fired, while the others load.
+
+    A page measured goes on to the next url (``reset(page)`` first: what ``measure`` changed that
+    outlives a navigation, e.g. an emulated colour scheme), as a reader's tab does: a new page is a
+    renderer process started and the site's scripts, fonts and stylesheets loaded afresh."""
+    todo, opened, idle, found = list(urls), [], [], {}
     while todo or opened:
         while todo and len(opened) < at_once:
             url = todo.pop(0)
-            page = context.new_page()
-            if prepare:
-                prepare(page)
+            if idle:
+                page = idle.pop(0)
+                if reset:
+                    reset(page)
+            else:
+                page = context.new_page()
+                if prepare:
+                    prepare(page)
             page.goto(url, wait_until="commit")
             opened.append((url, page))
         url, page = opened.pop(0)
@@ -66,6 +76,8 @@ def visit(context, urls: list[str], measure: Callable[[Any, str], Any],
         page.bring_to_front()
         page.wait_for_load_state("load")
         found[url] = measure(page, url)
+        idle.append(page)
+    for page in idle:
         page.close()
     return found
 
@@ -187,7 +199,8 @@ def theme_round(browser, base: str, paths: list[str]) -> dict[str, Any]:
         return seen
 
     try:
-        found = visit(context, [f"{base}/{p}" for p in paths], measure)
+        found = visit(context, [f"{base}/{p}" for p in paths], measure,
+                      reset=lambda page: page.emulate_media(color_scheme="dark"))
     finally:
         context.close()
     return {p: found[f"{base}/{p}"] for p in paths}
