@@ -118,9 +118,10 @@ def site(built):
     server.shutdown()
 
 
-@pytest.mark.parametrize("fig_id", list(FIGURES))
-def test_chart_draws_in_chromium_offline(site, browser, fig_id):
-    page_path = FIGURES[fig_id][0]
+@pytest.fixture(scope="module")
+def tab(site, browser):
+    """One tab for the charts' tests, going from page to page as a reader's does: what its pages wrote to
+    the console as errors and what they asked for outside the site (each test empties both first)."""
     page = browser.new_page()
     errors: list[str] = []
     outside: list[str] = []
@@ -135,6 +136,16 @@ def test_chart_draws_in_chromium_offline(site, browser, fig_id):
             r.abort()
 
     page.route("**/*", route)
+    yield page, errors, outside
+    page.close()
+
+
+@pytest.mark.parametrize("fig_id", list(FIGURES))
+def test_chart_draws_in_chromium_offline(site, tab, fig_id):
+    page_path = FIGURES[fig_id][0]
+    page, errors, outside = tab
+    errors.clear()
+    outside.clear()
     page.goto(f"{site}/{page_path}", wait_until="load")
     page.wait_for_function(EVERY_CHART_DRAWN, arg=None)  # drawn as they near the screen
     chart = page.locator(f"#fig-{fig_id.lower()}-chart svg")
@@ -147,7 +158,6 @@ def test_chart_draws_in_chromium_offline(site, browser, fig_id):
     assert page.locator(f"#fig-{fig_id.lower()} .regen-fig-foot").inner_text().count("出所") == 1
     assert errors == [], errors
     assert outside == [], outside
-    page.close()
 
 
 def test_site_index_opens_the_book(site, browser):
