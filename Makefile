@@ -28,13 +28,14 @@ stop-server: setup
 preview: setup
 	$(PY) -m regenpolicy preview --submission $(SUBMISSION) --port $(PORT)
 
-# Everything: lint and types, the unit tests (seconds), then the tests of the real build.
-# Both run in $(TEST_WORKERS) processes (pytest-xdist). The build tests share one notebook cache and
+# Everything: lint and types beside the unit tests (seconds; mypy is one process, the tests two; each
+# one's output is shown when it ends), then, if both passed, the tests of the real build.
+# Both test suites run in $(TEST_WORKERS) processes (pytest-xdist). The build tests share one notebook cache and
 # each session build is made once for both processes (tests/integration/conftest.py); tests that share
 # a module's build stay in one process (--dist loadfile). The slowest are listed at the end.
 TEST_WORKERS ?= 2
-test: setup lint
-	$(PY) -m pytest tests/unit -q -n $(TEST_WORKERS) --dist loadfile
+test: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint test-fast
 	$(PY) -m pytest tests/integration -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=30
 
 # The unit tests of the models, the data checks, escaping, parameters and the build's logic.
