@@ -6,16 +6,24 @@ import threading
 from pathlib import Path
 
 import pikepdf
+import pytest
 
 from regenpolicy.builder.pdf import Chromium, Printer
 
 
-def test_two_printers_print_at_once_in_one_browser_each_reading_only_its_own_folder(tmp_path):
+@pytest.fixture(scope="module")
+def chromium():
+    """One browser for the module's printers, as a build has."""
+    browser = Chromium()
+    yield browser
+    browser.close()
+
+
+def test_two_printers_print_at_once_in_one_browser_each_reading_only_its_own_folder(tmp_path, chromium):
     folders = {name: tmp_path / name for name in ("report", "deck")}
     for folder in folders.values():
         folder.mkdir()
         (folder / "own.css").write_text("p { color: #123456 }", encoding="utf-8")
-    chromium = Chromium()
     printers = {name: Printer(folder, tmp_path / f"cache-{name}", chromium=chromium) for name, folder in folders.items()}
     found: dict[str, list[Path]] = {}
 
@@ -33,15 +41,12 @@ def test_two_printers_print_at_once_in_one_browser_each_reading_only_its_own_fol
 
         found[name] = chromium.run(run())
 
-    try:
-        threads = [threading.Thread(target=print_one, args=(name,)) for name in folders]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert chromium.run(chromium.browser()).is_connected()  # closing a printer left the shared browser
-    finally:
-        chromium.close()
+    threads = [threading.Thread(target=print_one, args=(name,)) for name in folders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert chromium.run(chromium.browser()).is_connected()  # closing a printer left the shared browser
     for name in folders:
         (pdf,) = found[name]
         with pikepdf.open(pdf) as doc:
@@ -56,31 +61,27 @@ TABLE = ('<!DOCTYPE html><html lang="ja"><head><title>{0}</title></head><body><h
          '</table></body></html>')
 
 
-def test_a_document_printed_on_a_page_that_printed_another_joins_to_the_same_bytes(tmp_path):
+def test_a_document_printed_on_a_page_that_printed_another_joins_to_the_same_bytes(tmp_path, chromium):
     """A printing slot keeps its page (Printer): the element ids Chromium writes then go on from the last
     document's, and the joined file renames them, so that it is the same as from a fresh page."""
     from regenpolicy.builder import pdfjoin
 
-    chromium = Chromium()
-    try:
-        def printed(cache: Path, names: list[str]) -> Path:
-            printer = Printer(tmp_path, cache, chromium=chromium)
+    def printed(cache: Path, names: list[str]) -> Path:
+        printer = Printer(tmp_path, cache, chromium=chromium)
 
-            async def run() -> list[Path]:
-                try:
-                    out = []
-                    for name in names:  # one after the other: the second on the page the first left
-                        out += await printer.print_all([(name, TABLE.format(name), None)])
-                    return out
-                finally:
-                    await printer.close()
+        async def run() -> list[Path]:
+            try:
+                out = []
+                for name in names:  # one after the other: the second on the page the first left
+                    out += await printer.print_all([(name, TABLE.format(name), None)])
+                return out
+            finally:
+                await printer.close()
 
-            return chromium.run(run())[-1]
+        return chromium.run(run())[-1]
 
-        after_another = printed(tmp_path / "cache-a", ["first", "second"])
-        alone = printed(tmp_path / "cache-b", ["second"])
-    finally:
-        chromium.close()
+    after_another = printed(tmp_path / "cache-a", ["first", "second"])
+    alone = printed(tmp_path / "cache-b", ["second"])
 
     def ids(pdf_file: Path) -> list[str]:
         with pikepdf.open(pdf_file) as pdf:
