@@ -94,3 +94,25 @@ def test_a_document_printed_on_a_page_that_printed_another_joins_to_the_same_byt
         pdfjoin.join([part], out, overlay=None, info={"/Title": "t"}, link_prefix="https://x.invalid/#")
         joined.append(out.read_bytes())
     assert joined[0] == joined[1]
+
+
+def test_a_document_printed_again_under_its_name_on_the_same_page_prints_its_new_text(tmp_path, chromium):
+    """The front matter is printed again, under the same name, when the parts' page numbers moved: the
+    page that printed it before reads the new file, not what it showed last."""
+    import subprocess
+
+    printer = Printer(tmp_path, tmp_path / "cache", chromium=chromium)
+
+    async def run() -> list[Path]:
+        try:
+            out = []
+            for word in ("ALPHA", "BRAVO"):
+                out += await printer.print_all([("front", f"<!DOCTYPE html><html><body><p>{word}</p></body></html>", None)])
+            return out
+        finally:
+            await printer.close()
+
+    first, second = chromium.run(run())
+    texts = [subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True, check=True).stdout.strip()
+             for p in (first, second)]
+    assert texts == ["ALPHA", "BRAVO"]
