@@ -6,8 +6,9 @@ reused only when everything it depends on is unchanged, all of it known *before*
 
 - its source (``notebooks/<name>.md``) and its parameters and the settings it declares,
 - the code it runs: the package's modules it imports, directly or through other modules (the static
-  import graph of ``regenpolicy``, see ``notebook_modules``), and ``requirements.txt``: editing one
-  model re-runs only the notebooks that import it,
+  import graph of ``regenpolicy``, see ``notebook_modules``), the templates the presentation renders
+  in the kernel when it is reached, and ``requirements.txt``: editing one model re-runs only the
+  notebooks that import it,
 - the tables it declares (``regenpolicy.tables``), by the hash of the snapshot it reads.
 
 After a run the build checks that the notebook read exactly the tables and published exactly the
@@ -165,11 +166,17 @@ def _cell_imports(path: str, stamp: tuple[int, int, int, int]) -> frozenset[str]
     return frozenset(roots)
 
 
+# What a module reads of the package at run time besides modules: the presentation's templates
+# (templating.environment loads them from presentation/templates), rendered into the notebook's output.
+PACKAGE_DATA = {"regenpolicy.presentation.templating": "presentation/templates"}
+
+
 def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
     """The files of the package a notebook's code runs: the modules its code cells import and the
     modules of its declared parameter class and model, with everything they import in turn
-    and the packages around them (``__init__.py``, run on import), by the static import graph.
-    Only the modules reached are read (a notebook reaches none of the build's own)."""
+    and the packages around them (``__init__.py``, run on import), by the static import graph,
+    and the files those modules read (``PACKAGE_DATA``: a template edit must re-run the notebooks
+    whose output it shaped). Only the modules reached are read (a notebook reaches none of the build's own)."""
     package = package or Path(regenpolicy.__file__).parent
     roots = {f"regenpolicy.models.{dotted.rpartition('.')[0]}" for dotted in (step.parameters, step.model) if dotted}
     roots |= _cell_imports(str(step.path), file_stamp(step.path))
@@ -183,7 +190,9 @@ def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
         parts = name.split(".")
         todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # importing a.b.c runs a and a.b first
         todo.extend(_module_imports(str(path), name, path.name == "__init__.py", file_stamp(path)))
-    return sorted(seen.values())
+    data = [p for name, folder in sorted(PACKAGE_DATA.items()) if name in seen
+            for p in sorted((package / folder).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+    return sorted(seen.values()) + data
 
 
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)  # jupytext MyST

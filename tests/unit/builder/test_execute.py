@@ -73,6 +73,25 @@ def test_the_key_depends_on_the_package_modules_a_notebook_imports_and_no_other(
     assert code(k1) != before[1]
 
 
+def test_the_key_depends_on_the_templates_a_notebook_renders(tmp_path):
+    """A figure's page markup comes from the presentation's templates, rendered in the kernel: editing one
+    must run the notebooks that render them again, not publish their old markup from the cache."""
+    package = tmp_path / "regenpolicy"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    k1 = read_step(ROOT / "notebooks" / "k1_fee_gap.md")
+    requirements = ROOT / "requirements.txt"
+
+    def code() -> str:
+        return code_hash(requirements, modules=notebook_modules(k1, package))
+
+    names = {p.relative_to(package).as_posix() for p in notebook_modules(k1, package)}
+    assert "presentation/templates/figure.html.j2" in names
+    assert not any(n.startswith("builder/") for n in names)  # (the website's own templates are the build's)
+    before = code()
+    edit(package / "presentation" / "templates" / "figure.html.j2", "{", "{# an edit #}{", )
+    assert code() != before
+
+
 def test_a_module_imported_inside_a_function_or_relatively_counts(tmp_path):
     package = tmp_path / "regenpolicy"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
