@@ -88,7 +88,7 @@ def test_the_key_depends_on_the_templates_a_notebook_renders(tmp_path):
     assert "presentation/templates/figure.html.j2" in names
     assert not any(n.startswith("builder/") for n in names)  # (the website's own templates are the build's)
     before = code()
-    edit(package / "presentation" / "templates" / "figure.html.j2", "{", "{# an edit #}{", )
+    edit(package / "presentation" / "templates" / "figure.html.j2", "{", "{# an edit #}{")
     assert code() != before
 
 
