@@ -198,14 +198,19 @@ def notebook_modules(step: Step, package: Path | None = None) -> list[Path]:
 CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)  # jupytext MyST
 
 
-def code_hash(requirements: Path, everything: bool = False, modules: Iterable[Path] | None = None) -> str:
-    """Hash of the code a notebook runs: ``modules`` (see ``notebook_modules``), or every layer of
-    the package but the build (or, with ``everything``, the build too: what the site and the PDF are
-    made with), and the pins. Memoised on the files' stamps (``file_stamp``): a long-lived process (the
-    preview) asks for it each rebuild and reads the files again only when one was written."""
-    package = Path(regenpolicy.__file__).parent
-    if modules is None:
-        modules = (p for p in package.rglob("*.py") if everything or "builder" not in p.relative_to(package).parts)
+def code_hash(requirements: Path, everything: bool = False, modules: Iterable[Path] | None = None,
+              package: Path | None = None) -> str:
+    """Hash of the code a notebook runs: ``modules`` (see ``notebook_modules``), or every module of
+    the package but the build's (or, with ``everything``, every file of the package, templates too: what
+    the site, the PDF and the deck are made with), and the pins. Memoised on the files' stamps
+    (``file_stamp``): a long-lived process (the preview) asks for it each rebuild and reads the files
+    again only when one was written. ``package``: the package's folder (the installed one by default)."""
+    package = package or Path(regenpolicy.__file__).parent
+    if modules is None and everything:
+        modules = (p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and not p.name.endswith((".pyc", ".swp", "~")))
+    elif modules is None:
+        modules = (p for p in package.rglob("*.py") if "builder" not in p.relative_to(package).parts)
     files = [*sorted(modules), requirements]
     return _code_hash(str(package.parent), tuple((str(p), file_stamp(p)) for p in files))
 

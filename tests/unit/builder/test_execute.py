@@ -92,6 +92,21 @@ def test_the_key_depends_on_the_templates_a_notebook_renders(tmp_path):
     assert code() != before
 
 
+def test_the_key_of_the_site_pdf_and_deck_covers_every_file_of_the_package(tmp_path):
+    """The website, PDF and deck are skipped when their key is unchanged: a template the build renders (the
+    deck's slides) or a script it ships must change it, not only the modules."""
+    package = tmp_path / "regenpolicy"
+    shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+    requirements = ROOT / "requirements.txt"
+    before = code_hash(requirements, everything=True, package=package)
+    edit(package / "presentation" / "templates" / "deck_slide.html.j2", "{", "{# an edit #}{")
+    after = code_hash(requirements, everything=True, package=package)
+    assert after != before
+    script = package / "builder" / "templates" / "regen-search.js"
+    script.write_text("/* an edit */\n" + script.read_text(encoding="utf-8"), encoding="utf-8")
+    assert code_hash(requirements, everything=True, package=package) != after
+
+
 def test_a_module_imported_inside_a_function_or_relatively_counts(tmp_path):
     package = tmp_path / "regenpolicy"
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
