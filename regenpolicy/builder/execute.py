@@ -40,6 +40,7 @@ from typing import Any, Protocol, TextIO
 import regenpolicy
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.kernels import Kernel
+from regenpolicy.builder.noop import walk
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
 
@@ -207,8 +208,7 @@ def code_hash(requirements: Path, everything: bool = False, modules: Iterable[Pa
     again only when one was written. ``package``: the package's folder (the installed one by default)."""
     package = package or Path(regenpolicy.__file__).parent
     if modules is None and everything:
-        modules = (p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                   and not p.name.endswith((".pyc", ".swp", "~")))
+        modules = walk(package)  # (the files the no-op check and the build server's name count too)
     elif modules is None:
         modules = (p for p in package.rglob("*.py") if "builder" not in p.relative_to(package).parts)
     files = [*sorted(modules), requirements]

@@ -36,7 +36,9 @@ SKIP_DIRS = {"__pycache__", ".ipynb_checkpoints", "_build"}
 MAX_RECORD = 16 * 1024 * 1024  # bytes of the record read at most (it lists the release's files)
 
 
-def _walk(top: Path) -> list[Path]:
+def walk(top: Path) -> list[Path]:
+    """The files under ``top``, in a fixed order, without byte-code, editor files, hidden folders and
+    ``SKIP_DIRS``: what counts of a folder of inputs or of the package."""
     found: list[Path] = []
     for folder, dirs, names in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
@@ -47,7 +49,7 @@ def _walk(top: Path) -> list[Path]:
 def _files(root: Path) -> list[Path]:
     found = [root / name for name in INPUT_FILES if (root / name).is_file()]
     for top in INPUT_DIRS:
-        found += _walk(root / top)
+        found += walk(root / top)
     return found
 
 
@@ -83,7 +85,7 @@ def fingerprint(root: Path, request: Mapping[str, Any], package: Path | None = N
 def hash_package(h: Any, package: Path) -> None:
     """Each file of the package folder ``package`` (byte-code and editor files left out) into ``h``: its path
     in the package and the SHA-256 of its bytes."""
-    for path in _walk(package):
+    for path in walk(package):
         h.update(b"\0<package>/" + str(path.relative_to(package)).encode() + b"\0")
         h.update(hashlib.sha256(path.read_bytes()).digest())
 
