@@ -427,7 +427,9 @@ def serve(root: Path, run: Run | None = None, session: Any = None, idle: float =
 M_ARENA_MAX = -8  # glibc's mallopt() parameter
 
 
+@functools.cache
 def _libc() -> Any:
+    """glibc, loaded once (the server trims after every build), or None."""
     import ctypes
     import ctypes.util
 
