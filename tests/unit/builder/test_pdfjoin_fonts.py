@@ -63,6 +63,28 @@ def test_the_subsets_of_one_font_become_one_file_with_every_glyph():
     assert pdfjoin.merged_font([a, b]) == data  # same parts, same bytes
 
 
+def test_the_merged_font_keeps_each_glyph_as_stored_and_states_the_bounds_fonttools_computes_for_it():
+    """merged_font computes from the glyphs' headers what fontTools would compute from every decompiled
+    glyph (head's bounds and flag, maxp's maxima, hhea's and vhea's extremes): the same values."""
+    path = font_file()
+    parts = [part(path, "再生医療"), part(path, "価格 K1 gjpy"), part(path, "（診療報酬）｜")]
+    data = pdfjoin.merged_font(parts)
+    assert data is not None
+    font = TTFont(io.BytesIO(data))
+    tags = ("head", "maxp", "hhea", "vhea")
+    stated = {tag: dict(vars(font[tag])) for tag in tags}
+    font["maxp"].recalc(font)  # head's bounds and flags too
+    font["hhea"].recalc(font)
+    font["vhea"].recalc(font)
+    assert {tag: dict(vars(font[tag])) for tag in tags} == stated
+    assert stated["head"]["yMin"] < 0 < stated["maxp"]["maxPoints"]  # not left at zero
+    merged = pdfjoin._glyph_data(font)
+    for each in parts:
+        for gid, stored in enumerate(pdfjoin._glyph_data(TTFont(io.BytesIO(each)))):
+            if len(stored) > 10:
+                assert merged[gid].rstrip(b"\0") == stored.rstrip(b"\0")  # the bytes the subset stored
+
+
 def test_subsets_whose_glyph_ids_disagree_are_left_as_they_were():
     path = font_file()
     a = part(path, "再生")
