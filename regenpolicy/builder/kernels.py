@@ -36,11 +36,19 @@ from typing import Any, NamedTuple
 
 from regenpolicy.presentation.worker import leave, stop
 
+# What every kernel would import when it starts, were it not imported here: ipykernel.debugger (and with it
+# debugpy's ~150 modules: half of a kernel's CPU until it answered, 170 ms, before it was here) and what
+# IPython's shell imports as it starts (its inspector, completer, debugger, the store magic, tornado's loop)
 PRELOAD = (
-    "ipykernel.kernelapp", "IPython", "numpy", "pandas", "altair", "vl_convert", "myst_nb", "nbformat",
+    "ipykernel.kernelapp", "ipykernel.debugger", "IPython", "IPython.core.oinspect", "IPython.core.completerlib",
+    "IPython.core.debugger", "IPython.extensions.storemagic", "tornado.platform.asyncio",
+    "numpy", "pandas", "altair", "vl_convert", "myst_nb", "nbformat",
     "regenpolicy.presentation.notebook", "regenpolicy.presentation.figures",
 )
-SINGLE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# BLAS threads limited to one before NumPy is imported; and debugpy (imported by ipykernel.debugger) not
+# warning on the zygote's stderr, at its import, that breakpoints in frozen modules may be missed
+ZYGOTE_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+              "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
 
 
 # --- the zygote (server side) -------------------------------------------------------------------------
@@ -70,7 +78,10 @@ def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:
         from ipykernel.kernelapp import IPKernelApp
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}"])
+        # no input history: IPython would open (and write) a SQLite file in the user's home with a thread of
+        # its own for each kernel, for cells that no one recalls
+        app.initialize(["-f", request["connection_file"], f"--IPKernelApp.parent_handle={os.getppid()}",
+                        "--HistoryManager.enabled=False"])
         app.start()
     except BaseException as exc:  # report anything, then leave without running the zygote's code
         print(f"regenpolicy kernel: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -81,7 +92,7 @@ def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:
 def serve(path: str) -> None:
     """Import everything once, then fork a kernel for every client until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which closes our stdin
-    os.environ.update(SINGLE_THREAD_ENV)
+    os.environ.update(ZYGOTE_ENV)
     _preload()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
@@ -178,7 +189,7 @@ class Zygote:
         self.socket = str(self.dir / "zygote.sock")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "regenpolicy.builder.kernels", "serve", self.socket],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **SINGLE_THREAD_ENV}, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, **ZYGOTE_ENV}, text=True)
         self._ready = False
         if wait:
             self.ready()

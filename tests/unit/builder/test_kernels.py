@@ -71,6 +71,18 @@ def test_kernels_are_separate_processes_with_the_imports_done(kernels):
         shutdown(b)
 
 
+def test_a_kernel_keeps_no_input_history_in_the_users_home(kernels):
+    """IPython would open ~/.ipython/profile_default/history.sqlite in each kernel and write every cell
+    into it from a thread of its own: outside the project, for cells no one recalls."""
+    kernel = kernels.take()
+    try:
+        out = run(kernel, "import threading; h = get_ipython().history_manager; "
+                          "print(h.enabled, type(h.db).__name__, any(t.name == 'IPythonHistorySavingThread' for t in threading.enumerate()))")
+    finally:
+        shutdown(kernel)
+    assert out.split() == ["False", "DummyDB", "False"]  # no database opened, no thread
+
+
 NOTEBOOK = """---
 jupytext:
   text_representation:
