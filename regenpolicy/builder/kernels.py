@@ -62,6 +62,14 @@ def _preload() -> None:
         importlib.import_module(name)
     for info in pkgutil.iter_modules(regenpolicy.models.__path__, "regenpolicy.models."):
         importlib.import_module(info.name)
+    # the figures' templates compiled once, here, not in each kernel that renders one (a zygote never
+    # outlives an edit of them: a change to the package starts a new build server, and the preview restarts
+    # its kernels)
+    from regenpolicy.presentation import templating
+
+    env = templating.environment()
+    for name in env.list_templates(extensions=["j2"]):
+        env.get_template(name)
 
 
 def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:

@@ -62,9 +62,12 @@ def test_a_zygote_whose_build_was_killed_leaves_no_folder_behind():
 def test_kernels_are_separate_processes_with_the_imports_done(kernels):
     a, b = kernels.take(), kernels.take()
     try:
-        pid_a = run(a, "import os, sys; x = 1; print(os.getpid(), 'pandas' in sys.modules, 'altair' in sys.modules)")
+        pid_a = run(a, "import os, sys; x = 1; print(os.getpid(), 'pandas' in sys.modules, 'altair' in sys.modules, "
+                       "'debugpy' in sys.modules, (lambda env: len(env.cache) == len(env.list_templates(extensions=['j2'])) > 0)("
+                       "sys.modules['regenpolicy.presentation.templating'].environment()))")
         pid_b = run(b, "import os; print(os.getpid(), 'x' in globals())")
-        assert pid_a.split()[1:] == ["True", "True"]  # the heavy imports came with the fork
+        # the heavy imports came with the fork, and the figures' templates compiled
+        assert pid_a.split()[1:] == ["True", "True", "True", "True"]
         assert pid_a.split()[0] != pid_b.split()[0] and pid_b.split()[1] == "False"  # no state shared
     finally:
         shutdown(a)
