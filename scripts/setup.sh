@@ -3,7 +3,8 @@
 #   1. system packages: Debian's chromium (PDF printing, browser tests), poppler-utils
 #      (pdftotext), a Japanese TrueType font with a real bold (BIZ UDGothic) and a math font (DejaVu Math TeX Gyre); installed with apt-get when missing;
 #   2. a virtual environment in .venv from the pinned requirements.txt, the project installed
-#      in it (pip install -e .) and its Jupyter kernel registered (papermill runs notebooks in it).
+#      in it (pip install -e .) and its Jupyter kernel registered (papermill runs notebooks in it);
+#   3. the site's vega scripts, bundled once for this environment (.venv/share/regenpolicy).
 # Re-running is cheap: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,4 +55,10 @@ if ! .venv/bin/python -c 'import regenpolicy.builder.cli' >/dev/null 2>&1 || [ !
 fi
 if [ ! -f .venv/share/jupyter/kernels/regenpolicy/kernel.json ] || ! grep -q "$PWD/.venv" .venv/share/jupyter/kernels/regenpolicy/kernel.json; then
   .venv/bin/python -m ipykernel install --sys-prefix --name regenpolicy --display-name "Python 3 (regenpolicy)" >/dev/null
+fi
+# The site's vega scripts, a function of the installed vl-convert and Altair alone: bundled once here (2.3 CPU-s)
+# rather than by the first build of each cache; made again when the pins or the bundling code change.
+if [ ! -f .venv/.vega-bundle ] || [ "$stamp" -nt .venv/.vega-bundle ] || [ regenpolicy/presentation/figures.py -nt .venv/.vega-bundle ]; then
+  .venv/bin/python -c 'from regenpolicy.builder.book import install_vega_bundle; install_vega_bundle()'
+  touch .venv/.vega-bundle
 fi

@@ -31,6 +31,7 @@ from regenpolicy.builder.book import (
     SphinxWorker,
     copy_site,
     edition_contents,
+    from_setup,
     jupyter_book,
     stage_book,
     tree_hash,
@@ -225,7 +226,8 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     t0 = time.monotonic()
     try:
         bundle = vega_bundle_path(cache)
-        if not bundle.exists():  # a cold cache: bundled by a worker meanwhile, not in the website's time
+        # a cold cache: the bundle make setup made, else bundled by a worker meanwhile, not in the website's time
+        if not bundle.exists() and not from_setup(bundle):
             drawer.vega_bundle(bundle)
         try:
             results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from sphinx.config import Config
 
@@ -103,3 +104,29 @@ def test_ctrl_c_stops_a_builds_sphinx_at_once_and_is_left_to_the_preview_in_the_
         assert left == [0, 0]  # its input closed: it left at once, both kinds
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_a_cache_gets_the_vega_bundle_make_setup_made_and_bundles_only_without_one(tmp_path, monkeypatch):
+    """The bundle is a function of the installed packages: make setup makes it once for the environment
+    (install_vega_bundle), and a build's cold cache copies it rather than bundling (2.3 CPU-s) again."""
+    from regenpolicy.presentation import draw
+
+    bundled: list[Path] = []
+
+    def bundle(path: Path) -> None:  # (the real one takes seconds: what it writes is not this test's subject)
+        bundled.append(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"bundled {len(bundled)}", encoding="utf-8")
+
+    monkeypatch.setattr(draw, "write_vega_bundle", bundle)
+    monkeypatch.setattr(book.sys, "prefix", str(tmp_path / "venv"))
+    installed = book.install_vega_bundle()
+    assert installed.parent == tmp_path / "venv" / "share" / "regenpolicy" and bundled == [installed]
+    (installed.parent / "vega-bundle-0.1-0.1-old.js").write_text("an older version's", encoding="utf-8")
+    assert book.install_vega_bundle() == installed and bundled == [installed]  # made once
+    assert [p.name for p in installed.parent.iterdir()] == [installed.name]  # other versions' removed
+    cache = tmp_path / "cache"
+    assert book.vega_bundle(cache).read_text(encoding="utf-8") == "bundled 1" and len(bundled) == 1  # copied
+    assert not [p for p in cache.iterdir() if p.name.endswith(".tmp")]
+    installed.unlink()  # an environment make setup did not set up: the build bundles
+    assert book.vega_bundle(tmp_path / "other").read_text(encoding="utf-8") == "bundled 2"
