@@ -470,6 +470,10 @@ def _worker(preview: bool = True) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN if preview else signal.SIG_DFL)
     _warm_imports()
+    if not preview:  # a build's Sphinx splits the search's Japanese in a helper while it writes the pages
+        from regenpolicy.builder import sphinx_ext
+
+        sphinx_ext.PRESPLIT = True
     sphinx = WarmSphinx()
     indexed = False
     for line in sys.stdin:

@@ -137,6 +137,27 @@ def test_the_words_of_split_texts_are_kept_for_the_next_build_and_a_bad_file_is_
     assert split(text) == ["afresh"]
 
 
+def test_a_build_s_helper_splits_each_text_as_sphinx_would_and_leaves(monkeypatch):
+    """A build's Sphinx splits the search's texts in a forked helper while it writes pages (Presplit): the
+    words kept are the splitter's own, each text is sent once, and the helper is gone after ``finish``
+    (or ``stop``, for a build that failed before its index was written)."""
+    from pathlib import Path
+
+    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
+    splitter = sphinx_ext.CompoundJanomeSplitter({"type": ""})
+    texts = ["市場拡大再算定の費用対効果 K921", "造血幹細胞採取（一連につき）", "2024"]
+    helper = sphinx_ext.Presplit(splitter)
+    helper.send(texts)
+    helper.send(texts[:1])  # a text seen again is not sent again
+    helper.finish()
+    assert helper.sent == set(texts) and not Path(f"/proc/{helper.pid}").exists()
+    assert {t: sphinx_ext.WORDS.get(t) for t in texts} == {t: tuple(splitter._split(t)) for t in texts}
+    stopped = sphinx_ext.Presplit(splitter)
+    stopped.send(["診療報酬"])
+    stopped.stop()
+    assert not Path(f"/proc/{stopped.pid}").exists()
+
+
 def test_the_words_kept_are_bounded_by_what_the_last_build_used(tmp_path, monkeypatch):
     file = str(tmp_path / "w.json")
     monkeypatch.setattr(sphinx_ext.SplitWords, "ENTRIES", 3)
