@@ -125,16 +125,12 @@ def installed_vega_bundle(path: Path) -> Path:
 
 def from_setup(path: Path) -> bool:
     """Copy the bundle ``make setup`` made into ``path`` (written whole by one rename); False if there is none."""
+    from regenpolicy.presentation.draw import write_whole
+
     made = installed_vega_bundle(path)
     if not made.is_file():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # builds sharing the cache
-    try:
-        shutil.copyfile(made, tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_whole(path, lambda tmp: shutil.copyfile(made, tmp))
     return True
 
 

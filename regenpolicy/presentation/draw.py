@@ -473,19 +473,26 @@ def _warm() -> None:
     vlc.vegalite_to_svg(json.dumps({"mark": "point", "data": {"values": [{}]}}))
 
 
+def write_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """``path`` written whole by one rename: ``write`` fills a temporary file beside it, named for this process
+    and thread (builds sharing the cache may make the same file at once); a reader finds the old file or the
+    new one, and a failed ``write`` leaves neither a part nor its temporary file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        write(tmp)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_vega_bundle(path: Path) -> None:
     """The site's vega scripts (``figures.vega_bundle``) into ``path``, written whole by one rename. Bundling
     takes seconds of CPU and holds the GIL throughout: the build has a drawing worker make it while the
     notebooks run (``Drawer.vega_bundle``), not its own process after them."""
     from regenpolicy.presentation.figures import vega_bundle
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # builds sharing the cache may make it at once
-    try:
-        tmp.write_text(vega_bundle(), encoding="utf-8")
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_whole(path, lambda tmp: tmp.write_text(vega_bundle(), encoding="utf-8"))
 
 
 JOBS: dict[str, Any] = {"warm": lambda: None, "print": lambda frame, cache_dir: print_svg(Path(frame), Path(cache_dir)),
