@@ -75,7 +75,7 @@ def test_a_file_saved_during_a_build_is_never_published_as_up_to_date(tmp_path):
 
 def test_a_cell_that_never_returns_is_stopped_naming_notebook_and_cell(tmp_path):
     project = copy_project(tmp_path / "project")
-    edit(project / "notebooks" / "s1_survival.md", "ctx.glue(s1.numbers)", "ctx.glue(s1.numbers)\nimport time\ntime.sleep(3600)")
+    edit(project / "notebooks" / "s1_survival.md", "ctx.glue(s1.numbers)", "ctx.glue(s1.numbers)\nimport threading\nthreading.Event().wait()")
     profile = tmp_path / "s1.yaml"
     profile.write_text("id: s1\ntitle: S1\ndate: 2026-01-01\nfigures: [S1]\n", encoding="utf-8")
     proc = run_cli(project, "build", "--out", str(tmp_path / "out"), "--no-pdf", "--submission", str(profile),

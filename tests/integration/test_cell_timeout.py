@@ -22,8 +22,8 @@ context = ""
 ```
 
 ```python
-import time
-time.sleep(60)
+import threading
+threading.Event().wait()  # a cell that never returns
 ```
 """
 

@@ -76,20 +76,23 @@ def test_the_cache_key_follows_the_declaration(tmp_path, shipped):
 
 
 class NotebookClient:  # the name (qualified name) nbclient's output-polling task carries
-    async def _async_poll_output_msg(self) -> None:
-        await asyncio.sleep(3600)
+    async def _async_poll_output_msg(self, started: asyncio.Event) -> None:
+        started.set()
+        await asyncio.Event().wait()  # pending for good: nothing sets it
 
 
 class Elsewhere:
-    async def _async_poll_output_msg(self) -> None:
-        await asyncio.sleep(3600)
+    async def _async_poll_output_msg(self, started: asyncio.Event) -> None:
+        started.set()
+        await asyncio.Event().wait()
 
 
 def _destroy_pending_task(coroutine_owner: type) -> None:
     """What nbclient does on a cell timeout: cancel a task, never await it, let its loop go."""
     loop = asyncio.new_event_loop()
-    task = loop.create_task(coroutine_owner()._async_poll_output_msg())
-    loop.run_until_complete(asyncio.sleep(0))
+    started = asyncio.Event()
+    task = loop.create_task(coroutine_owner()._async_poll_output_msg(started))
+    loop.run_until_complete(started.wait())  # the task is running and pending
     task.cancel()
     loop.close()
     del task
