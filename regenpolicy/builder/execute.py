@@ -546,7 +546,7 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     # One more than the cores: a kernel spends part of its start-up waiting, not computing.
     most = max(1, workers or (os.cpu_count() or 1) + 1)
     workers = min(most, len(todo) or 1)
-    own = _warm_kernels(workers) if todo and kernels is None else None
+    own = _warm_kernels(workers, len(todo)) if todo and kernels is None else None
     if isinstance(kernels, SharedKernels):
         source = kernels.warm(most) if todo else None
     else:
@@ -632,12 +632,13 @@ def remove_stale_entries(folder: Path) -> None:
                 entry.unlink(missing_ok=True)
 
 
-def _warm_kernels(size: int) -> Kernels | None:
-    """A fork server and a pool for this build; None (papermill starts kernels) if it cannot start."""
+def _warm_kernels(size: int, limit: int | None = None) -> Kernels | None:
+    """A fork server and a pool of ``size`` started kernels (at most ``limit`` in all: the notebooks of one
+    build) for this build; None (papermill starts kernels) if it cannot start."""
     from regenpolicy.builder.kernels import WarmKernels
 
     try:
-        return WarmKernels(size, KERNEL)
+        return WarmKernels(size, KERNEL, limit)
     except (OSError, RuntimeError) as exc:
         print(printable(f"[build] the kernel fork server did not start ({exc}); starting kernels one by one"), flush=True)
         return None

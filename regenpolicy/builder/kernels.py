@@ -11,12 +11,13 @@ for silence), so a notebook pays for running its cells, not for starting Python;
 down in the background (``WarmKernels.release``) while the build reads its notebook.
 
 The kernels plug into jupyter_client unchanged: their kernel spec runs a tiny client
-(``python -m regenpolicy.builder.kernels client <socket> <connection file>``) that asks the zygote
+(``kernel_client.py``, a script of the standard library run without ``site``) that asks the zygote
 for a kernel, forwards signals to it and exits when it exits; if the client is killed, the zygote
 kills its kernel; if the zygote dies, its kernels notice (ipykernel's parent poller) and exit.
 The zygote forks from a single thread (BLAS threads are limited to one before NumPy is imported).
 
-This module imports only the standard library at module level: the client must start fast.
+This module imports only the standard library (and the package's process helpers) at module level:
+the zygote imports what it preloads itself, once its environment is set.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import threading
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from regenpolicy.builder import kernel_client
 from regenpolicy.presentation.worker import leave, stop
 
 # What every kernel would import when it starts, were it not imported here: ipykernel.debugger (and with it
@@ -169,25 +171,6 @@ def _receive(conn: socket.socket) -> tuple[dict[str, Any], list[int]]:
     return json.loads(data.decode()), fds
 
 
-# --- the client: what the kernel spec runs ------------------------------------------------------------
-def client(path: str, connection_file: str) -> int:
-    """Ask the zygote for a kernel on ``connection_file``; relay signals; exit when it exits."""
-    env = {k: v for k, v in os.environ.items() if k.startswith(("JPY_", "PYDEVD_"))}
-    request = json.dumps({"connection_file": str(Path(connection_file).resolve()), "cwd": str(Path.cwd()), "env": env})
-    try:
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(path)
-        socket.send_fds(conn, [request.encode()], [0, 1, 2])
-        reader = conn.makefile("r")
-        pid = json.loads(reader.readline())["pid"]
-    except (OSError, ValueError):  # the fork server has stopped (the build is ending): no kernel
-        return 1
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda signum, _frame: os.kill(pid, signum))
-    line = reader.readline()  # blocks until the kernel exits (or the zygote goes)
-    return int(json.loads(line)["exit"]) if line else 1
-
-
 # --- the build's side ------------------------------------------------------------------------------------
 class Zygote:
     """The fork server for one build (or one preview session)."""
@@ -218,8 +201,7 @@ class Zygote:
         from jupyter_client.kernelspec import KernelSpec
         from jupyter_client.manager import AsyncKernelManager
 
-        spec = KernelSpec(argv=[sys.executable, "-m", "regenpolicy.builder.kernels", "client", self.socket,
-                                "{connection_file}"],
+        spec = KernelSpec(argv=kernel_client.argv(self.socket),
                           display_name="Python 3 (regenpolicy)", language="python", interrupt_mode="signal")
 
         class ForkKernelManager(AsyncKernelManager):
@@ -263,22 +245,23 @@ async def _ready(km: Any, cwd: str, timeout: float = 60) -> Kernel:
 
 
 class KernelPool:
-    """Started kernels waiting for a notebook; each is used once, then shut down."""
+    """Started kernels waiting for a notebook; each is used once, then shut down. With a ``limit`` (a build
+    that knows how many notebooks it runs), no more kernels are started in all than that: none is started
+    only to be shut down unused as the build ends."""
 
-    def __init__(self, zygote: Zygote, size: int, kernel_name: str):
-        self.zygote, self.size, self.kernel_name = zygote, size, kernel_name
+    def __init__(self, zygote: Zygote, size: int, kernel_name: str, limit: int | None = None):
+        self.zygote, self.size, self.kernel_name, self.limit = zygote, size, kernel_name, limit
         self.cls = zygote.manager_class()
         self.ready: list[Kernel] = []
         self.lock = threading.Condition()
         self.closed = False
-        self.counter = 0
+        self.counter = 0  # kernels started, by the pool and by ``take``
+        self.starting = False  # the pool is starting one
+        self.waiting = False  # a notebook waits for it
         self.thread = threading.Thread(target=self._fill, daemon=True)
         self.thread.start()
 
-    def _start(self) -> Kernel:
-        with self.lock:
-            self.counter += 1
-            n = self.counter
+    def _start(self, n: int) -> Kernel:
         km = self.cls(kernel_name=self.kernel_name, transport="ipc", ip=str(self.zygote.dir / f"k{n}"))
         kernel: Kernel = run_async(_ready(km, str(self.zygote.dir)))
         return kernel
@@ -288,25 +271,43 @@ class KernelPool:
             with self.lock:
                 while not self.closed and len(self.ready) >= self.size:
                     self.lock.wait()
-                if self.closed:
+                if self.closed or (self.limit is not None and self.counter >= self.limit):
                     return
+                self.counter += 1
+                n = self.counter
+                self.starting = True
             try:
-                kernel = self._start()
+                kernel = self._start(n)
             except Exception:  # the notebook that takes a kernel will start its own and report why
+                with self.lock:
+                    self.starting = False
+                    self.lock.notify_all()
                 return
             with self.lock:
-                if self.closed:
-                    shutdown(kernel)
-                    return
-                self.ready.append(kernel)
+                self.starting = False
                 self.lock.notify_all()
+                if not self.closed:
+                    self.ready.append(kernel)
+                    continue
+            shutdown(kernel)
+            return
 
     def take(self) -> Kernel:
-        """A started kernel: one from the pool, or a new one when the pool is empty."""
+        """A started kernel: one from the pool; else the one the pool is starting, if no other notebook
+        waits for it (it is as far along as a kernel started now would be, and costs no second start);
+        else a new one."""
         with self.lock:
+            if not self.ready and self.starting and not self.waiting:
+                self.waiting = True
+                while not self.ready and self.starting and not self.closed:
+                    self.lock.wait()
+                self.waiting = False
             kernel = self.ready.pop(0) if self.ready else None
             self.lock.notify_all()
-        return kernel if kernel is not None else self._start()
+            if kernel is None:
+                self.counter += 1
+                n = self.counter
+        return kernel if kernel is not None else self._start(n)
 
     def close(self) -> None:
         with self.lock:
@@ -386,10 +387,10 @@ class WarmKernels:
     """A zygote (the early one, if one was started) and a pool of its kernels, for one build or one
     preview session."""
 
-    def __init__(self, size: int, kernel_name: str):
+    def __init__(self, size: int, kernel_name: str, limit: int | None = None):
         self.zygote = _take_early() or Zygote()
         self.zygote.ready()
-        self.pool = KernelPool(self.zygote, size, kernel_name)
+        self.pool = KernelPool(self.zygote, size, kernel_name, limit)
         self.stopping: list[threading.Thread] = []
         self.lock = threading.Lock()
 
@@ -417,10 +418,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["serve"] and len(argv) == 2:
         serve(argv[1])
         return 0
-    if argv[:1] == ["client"] and len(argv) == 3:
-        return client(argv[1], argv[2])
-    print("usage: python -m regenpolicy.builder.kernels serve <socket> | client <socket> <connection file>",
-          file=sys.stderr)
+    print("usage: python -m regenpolicy.builder.kernels serve <socket>", file=sys.stderr)
     return 2
 
 

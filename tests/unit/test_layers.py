@@ -40,12 +40,12 @@ def test_imports_run_one_way(path):
 
 def test_the_build_talks_to_kernels_through_their_context_not_the_environment():
     # The environment is read only for: CHROMIUM= (pdf.py), CI (execute.py: no live status line),
-    # in kernels.py, one-thread BLAS for the fork server and Jupyter's own JPY_ variables, and in
+    # in kernels.py, one-thread BLAS for the fork server, and in kernel_client.py, Jupyter's own JPY_ variables; in
     # server.py, whether the command line uses a build server and what names one.
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text(encoding="utf-8")
         if "os.environ" in text:
-            assert path.name in ("pdf.py", "execute.py", "kernels.py", "server.py"), path
+            assert path.name in ("pdf.py", "execute.py", "kernels.py", "kernel_client.py", "server.py"), path
         assert "REGEN_" not in text, path
 
 

@@ -147,3 +147,47 @@ def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/status").read_text().count("zombie")
     assert kernels.zygote.process.poll() is not None and not Path(f"/proc/{zygote}/cmdline").exists()
+
+
+def test_a_kernels_client_is_a_script_of_the_standard_library_started_without_site(tmp_path):
+    """A build starts a client for every notebook: it runs isolated and without ``site`` (the package and
+    the virtual environment's ``.pth`` files cost each about 70 ms of CPU), and with no fork server to ask,
+    or no folder to work in (a kernel started ahead of need as the build ends), it exits 1 without a word."""
+    import subprocess
+    import sys
+
+    from regenpolicy.builder import kernel_client
+
+    argv = kernel_client.argv(str(tmp_path / "none.sock"))
+    assert argv[:3] == [sys.executable, "-I", "-S"] and argv[3] == kernel_client.__file__
+    probe = ("import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='not_main'); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('regenpolicy', 'site', 'pathlib')))")
+    loaded = subprocess.run([*argv[:3], "-c", probe, argv[3]], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"  # none of the package, of site, or of pathlib
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    proc = subprocess.Popen([*argv[:4], str(tmp_path / "none.sock"), str(tmp_path / "kernel.json")], cwd=gone,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err) == (1, "", "")
+    removed = tmp_path / "removed"
+    removed.mkdir()
+    script = f"import os, runpy, sys; os.rmdir({str(removed)!r}); sys.argv = [{argv[3]!r}, 'x.sock', 'k.json']; " \
+             f"runpy.run_path({argv[3]!r}, run_name='__main__')"
+    proc = subprocess.run([*argv[:3], "-c", script], cwd=removed, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")  # its folder removed under it: quiet
+
+
+def test_a_pool_with_a_limit_starts_no_kernel_beyond_it():
+    """A build's pool starts as many kernels as it has notebooks to run, and none that would be shut down unused."""
+    warm = WarmKernels(2, "regenpolicy", limit=3)
+    try:
+        taken = [warm.take() for _ in range(3)]
+        warm.pool.thread.join(timeout=120)  # the pool has stopped filling
+        assert not warm.pool.thread.is_alive()
+        assert warm.pool.counter == 3 and not warm.pool.ready
+        for kernel in taken:
+            assert run(kernel, "print(1 + 1)").strip() == "2"
+            warm.release(kernel)
+    finally:
+        warm.close()
