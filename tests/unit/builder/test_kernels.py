@@ -136,19 +136,6 @@ def test_a_cell_that_times_out_is_named_from_the_notebook_in_memory(kernels, tmp
     assert not (tmp_path / "probe.ipynb").exists()  # papermill saved nothing as the cells ran
 
 
-def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels):
-    used, held = kernels.take(), kernels.take()
-    pids = [int(run(k, "import os; print(os.getpid())")) for k in (used, held)]
-    zygote = kernels.zygote.process.pid
-    kernels.release(used)  # shut down in the background
-    kernels.close()
-    assert not used.client.channels_running  # the release's shutdown ran to its end before close returned
-    shutdown(held)
-    for pid in pids:
-        assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/status").read_text().count("zombie")
-    assert kernels.zygote.process.poll() is not None and not Path(f"/proc/{zygote}/cmdline").exists()
-
-
 def test_a_kernels_client_is_a_script_of_the_standard_library_started_without_site(tmp_path):
     """A build starts a client for every notebook: it runs isolated and without ``site`` (the package and
     the virtual environment's ``.pth`` files cost each about 70 ms of CPU), and with no fork server to ask,
@@ -178,16 +165,29 @@ def test_a_kernels_client_is_a_script_of_the_standard_library_started_without_si
     assert (proc.returncode, proc.stdout, proc.stderr) == (1, "", "")  # its folder removed under it: quiet
 
 
-def test_a_pool_with_a_limit_starts_no_kernel_beyond_it():
+def test_a_pool_with_a_limit_starts_no_kernel_beyond_it(kernels):
     """A build's pool starts as many kernels as it has notebooks to run, and none that would be shut down unused."""
-    warm = WarmKernels(2, "regenpolicy", limit=3)
+    pool = kernels_module.KernelPool(kernels.zygote, 2, "regenpolicy", limit=3)  # (on the module's fork server)
     try:
-        taken = [warm.take() for _ in range(3)]
-        warm.pool.thread.join(timeout=120)  # the pool has stopped filling
-        assert not warm.pool.thread.is_alive()
-        assert warm.pool.counter == 3 and not warm.pool.ready
+        taken = [pool.take() for _ in range(3)]
+        pool.thread.join(timeout=120)  # the pool has stopped filling
+        assert not pool.thread.is_alive()
+        assert pool.counter == 3 and not pool.ready
         for kernel in taken:
             assert run(kernel, "print(1 + 1)").strip() == "2"
-            warm.release(kernel)
+            shutdown(kernel)
     finally:
-        warm.close()
+        pool.close()
+
+
+def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels):  # (last: it closes them)
+    used, held = kernels.take(), kernels.take()
+    pids = [int(run(k, "import os; print(os.getpid())")) for k in (used, held)]
+    zygote = kernels.zygote.process.pid
+    kernels.release(used)  # shut down in the background
+    kernels.close()
+    assert not used.client.channels_running  # the release's shutdown ran to its end before close returned
+    shutdown(held)
+    for pid in pids:
+        assert not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/status").read_text().count("zombie")
+    assert kernels.zygote.process.poll() is not None and not Path(f"/proc/{zygote}/cmdline").exists()
