@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from regenpolicy.builder import editions, sitefiles
 from regenpolicy.builder.book import (
@@ -201,13 +201,6 @@ def _registry(project: Project) -> Registry:
 def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, dataset: Dataset,
               inputs: EditionInputs, out: Path, options: Options, previous: EditionInputs | None,
               session: Session) -> tuple[bool, EditionInputs]:
-    profile, resolved = inputs.profile, inputs.resolved
-    snapshot = write_snapshot(dataset, cache / "snapshots")
-    jobs = [Job(registry.steps[n], resolved.parameters[n].values(), resolved.settings.values())
-            for n in inputs.notebooks]
-    result = staging / "result"
-    figures = result / "figures"
-    figures.mkdir(parents=True)
     # Figures are drawn (print SVG; downloads unless the preview leaves them for later) outside the
     # kernels, in drawing workers, as each notebook finishes: while the others still run.
     # A session's workers (the preview's, make site's, the build server's) draw for each build; ones made for
@@ -217,6 +210,42 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         old.close()
         session.drawer = Drawer(cache, workers=old.workers, text=old.text)
     drawer = session.drawer or Drawer(cache, text=project.chart_text)
+    try:
+        return _build_drawn(project, registry, staging, cache, dataset, inputs, out, options, previous, session,
+                            drawer)
+    finally:
+        if drawer is not session.drawer:
+            drawer.close()
+
+
+class Downloads(NamedTuple):
+    """The figures' downloads of a build, drawn into ``folder`` while its website is built; ``wait`` for them."""
+
+    drawer: Drawer
+    folder: Path
+    started: float  # when the notebooks started (for the log)
+
+    def wait(self) -> None:
+        try:
+            count, fresh = self.drawer.wait()
+        except DrawError as exc:
+            raise BuildError(str(exc)) from None
+        if fresh:
+            log(f"downloads: {fresh} of {count} figures and tables drawn (done "
+                f"{max(self.drawer.finished, self.started) - self.started:.1f} s after the notebooks started), the rest unchanged")
+
+
+def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Path, dataset: Dataset,
+                 inputs: EditionInputs, out: Path, options: Options, previous: EditionInputs | None,
+                 session: Session, drawer: Drawer) -> tuple[bool, EditionInputs]:
+    profile, resolved = inputs.profile, inputs.resolved
+    snapshot = write_snapshot(dataset, cache / "snapshots")
+    jobs = [Job(registry.steps[n], resolved.parameters[n].values(), resolved.settings.values())
+            for n in inputs.notebooks]
+    result = staging / "result"
+    figures = result / "figures"
+    figures.mkdir(parents=True)
+    downloads = staging / "downloads"  # drawn here meanwhile; published with the figures once the website is built
     if drawer is session.drawer:  # what a build stopped early (a newer save, Ctrl-C) left it drawing, and its counts
         with contextlib.suppress(DrawError):
             drawer.wait()
@@ -224,37 +253,35 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     if options.first is not None and (first is None or session.results is None):
         return False, inputs  # a first pass for a page of no notebook of this edition, or with no last build
     t0 = time.monotonic()
+    bundle = vega_bundle_path(cache)
+    # a cold cache: the bundle make setup made, else bundled by a worker meanwhile, not in the website's time
+    if not bundle.exists() and not from_setup(bundle):
+        drawer.vega_bundle(bundle)
     try:
-        bundle = vega_bundle_path(cache)
-        # a cold cache: the bundle make setup made, else bundled by a worker meanwhile, not in the website's time
-        if not bundle.exists() and not from_setup(bundle):
-            drawer.vega_bundle(bundle)
-        try:
-            results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
-                                    options.workers, options.cell_timeout, session.kernels,
-                                    on_result=None if first else
-                                    lambda r: drawer.figures(r.figures, figures if options.downloads else None),
-                                    only=first, stale=session.results if first else None)
-        except ExecutionError as exc:
-            session.check()  # interrupted by the preview for a newer save: no failure to show
-            raise BuildError(str(exc)) from None
-        last = (session.results or {}).get(first or "")
-        if first is not None and last is not None and results[first].notebook == last.notebook:
-            return False, inputs  # the open page's notebook is as last built: nothing to publish first
-        if first is None:
-            session.results = results
-        session.check()
-        try:
-            count, fresh = drawer.wait()
-        except DrawError as exc:
-            raise BuildError(str(exc)) from None
-        subset = drawer.subset()
-    finally:
-        if drawer is not session.drawer:
-            drawer.close()
-    if fresh:
-        log(f"downloads: {fresh} of {count} figures and tables drawn (done {time.monotonic() - t0:.1f} s after "
-            "the notebooks started), the rest unchanged")
+        results = run_notebooks(jobs, dataset, snapshot, cache, staging / "work", project.root / "requirements.txt",
+                                options.workers, options.cell_timeout, session.kernels,
+                                on_result=None if first else
+                                lambda r: drawer.figures(r.figures, downloads if options.downloads else None),
+                                only=first, stale=session.results if first else None)
+    except ExecutionError as exc:
+        session.check()  # interrupted by the preview for a newer save: no failure to show
+        raise BuildError(str(exc)) from None
+    last = (session.results or {}).get(first or "")
+    if first is not None and last is not None and results[first].notebook == last.notebook:
+        return False, inputs  # the open page's notebook is as last built: nothing to publish first
+    if first is None:
+        session.results = results
+    session.check()
+    # the website needs the charts' print SVGs (and the vega scripts), not the downloads: these are drawn
+    # while Sphinx builds it (after the print SVGs in the workers' queue), and published with it
+    try:
+        drawer.wait(downloads=False)
+    except DrawError as exc:
+        raise BuildError(str(exc)) from None
+    subset = drawer.subset()
+    if drawer is not session.drawer:  # Sphinx, then the PDF, wait on each other; the downloads wait only for the end
+        drawer.yield_cpu()
+    drawn = Downloads(drawer, downloads, t0) if options.downloads else None
     numbers = {name: r.numbers for name, r in results.items()}
     # what each notebook published in this edition: its frames (a chart carries an image, a table does not)
     frames = [json.loads(f.read_text(encoding="utf-8")) for r in results.values()
@@ -276,8 +303,8 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
         pages["changes.json"] = json.dumps(changes, ensure_ascii=False, indent=1).encode("utf-8")
         pages["changes.md"] = "# 前の版からの変更点\n\n```{regen-changes} changes.json\n```\n".encode()
     published = {str(x["id"]) for x in frames}
-    drawn = {str(x["id"]) for x in frames if x.get("image") is not None}
-    contents = edition_contents(project, {n: list(registry.steps[n].figures) for n in results}, published, drawn)
+    charts = {str(x["id"]) for x in frames if x.get("image") is not None}
+    contents = edition_contents(project, {n: list(registry.steps[n].figures) for n in results}, published, charts)
     pages["contents.json"] = json.dumps(contents, ensure_ascii=False, indent=1).encode("utf-8")
     findings = editions.key_findings(profile, registry, [f["id"] for p in contents["parts"] for f in p["figures"]],
                                      numbers, headings)
@@ -299,7 +326,11 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     src = book / "src"
     stage_book(project, src, results, figures, cache, pages, profile.title, edition, drawn_only=first is not None)
     machinery = code_hash(project.root / "requirements.txt", everything=True)
-    key = hashlib.sha256(f"{tree_hash(src)} {machinery} pdf={options.pdf} deck={options.deck}".encode()).hexdigest()
+    # the downloads are not in the book's sources: they are drawn from the frames (by the code in ``machinery``)
+    drawn_from = hashlib.sha256(b"".join(f.name.encode() + b"\0" + f.read_bytes() + b"\0" for r in results.values()
+                                         for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}")))).hexdigest()
+    key = hashlib.sha256(f"{tree_hash(src)} {machinery} {drawn_from if drawn else ''} pdf={options.pdf} "
+                         f"deck={options.deck}".encode()).hexdigest()
     if is_current(out, key):
         return False, inputs
     session.check()
@@ -314,7 +345,7 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
             deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
                                chromium) if options.deck else None
             _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache,
-                             options, out, chromium)
+                             options, out, chromium, drawn)
             if deck is not None:
                 for f in deck.result():
                     shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
@@ -329,9 +360,11 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
 
 def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, dataset: Dataset, figures: Path,
                      profile: Profile, record: dict[str, Any], data_zip: str, edition: dict[str, Any], cache: Path,
-                     options: Options, out: Path, chromium: Chromium | None = None) -> None:
+                     options: Options, out: Path, chromium: Chromium | None = None,
+                     downloads: Downloads | None = None) -> None:
     """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF (printed in
-    ``chromium``, the build's browser, where it has one)."""
+    ``chromium``, the build's browser, where it has one). The ``downloads`` drawn meanwhile join the
+    figures (``figures``, the site's ``_static/figures``) once Sphinx is done."""
     t0 = time.monotonic()
     try:
         assert session.sphinx is not None  # started by build()
@@ -340,11 +373,6 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
         shutil.rmtree(book, ignore_errors=True)  # the next build starts Sphinx afresh
         raise BuildError(str(exc)) from None
     copy_site(html, result / "html", src)
-    last_zip = out / "current" / "html" / data_zip
-    if options.first is not None and last_zip.is_file():  # the preview's first pass: the last one for now
-        os.link(last_zip, result / "html" / data_zip)
-    else:
-        editions.write_data_zip(result / "html" / data_zip, dataset, figures, profile, record["stamp"])
     log(f"website built ({time.monotonic() - t0:.1f} s)")
     (result / "pdf").mkdir()
     if options.pdf:
@@ -358,6 +386,19 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
         shutil.copy2(result / "pdf" / "report.pdf", result / "html" / "report.pdf")  # the site links its PDF
         log(f"PDF printed: {pages_printed} pages, {documents} part(s) reprinted ({time.monotonic() - t0:.1f} s)"
             + (f"; refused {len(refused)} request(s) outside the edition, e.g. {refused[0]}" if refused else ""))
+    # the downloads (neither the pages nor their print read them) and the data zip, which holds them
+    if downloads is not None:
+        downloads.wait()
+        static = result / "html" / "_static" / "figures"
+        static.mkdir(parents=True, exist_ok=True)
+        for f in sorted(downloads.folder.iterdir()) if downloads.folder.is_dir() else ():
+            f.replace(figures / f.name)  # (a link to the cache's drawing, as the drawer made it)
+            shutil.copyfile(figures / f.name, static / f.name)  # the site's own copy, as Sphinx copied it before
+    last_zip = out / "current" / "html" / data_zip
+    if options.first is not None and last_zip.is_file():  # the preview's first pass: the last one for now
+        os.link(last_zip, result / "html" / data_zip)
+    else:
+        editions.write_data_zip(result / "html" / data_zip, dataset, figures, profile, record["stamp"])
 
 
 def _deck(profile: Profile, registry: Registry, dataset: Dataset, results: dict[str, Any], out: Path, cache: Path,

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from importlib.metadata import version
@@ -547,7 +548,9 @@ class Drawer:
     The workers are processes of their own (vl-convert's threads do not survive a ``fork``, so it
     cannot be warmed in a fork server), started on the first figure that is not in the cache; each
     draws figure after figure in its warm vl-convert. A figure already drawn is linked from the
-    cache at once, in the caller's thread.
+    cache at once, in the caller's thread. The downloads are drawn after every other job asked for
+    (the print SVGs, the vega scripts): a build's website needs those, not the downloads, which it
+    publishes beside it (``wait(downloads=False)``).
 
     ``text`` gives every character the build's charts may hold (``Project.chart_text``): the first worker
     makes the subset of the charts' font that holds them (``make_subset``, kept in the cache), and every
@@ -556,17 +559,21 @@ class Drawer:
     """
 
     def __init__(self, cache_dir: Path, workers: int = 2, text: Callable[[], str] | None = None):
+        import itertools
         import queue
         from concurrent.futures import Future
 
         self.cache_dir, self.workers, self.text = cache_dir, workers, text
-        self._queue: queue.Queue[Any] = queue.Queue()
+        # (rank, order, job): the downloads after every other job (the website waits for the print SVGs only)
+        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._threads: list[threading.Thread] = []
         self._procs: list[_Worker] = []
-        self._futures: list[Any] = []
+        self._futures: list[tuple[str, Any]] = []  # (job, its future)
         self._lock = threading.Lock()
         self._subset: Future[str | None] | None = None
         self.count = self.fresh = 0
+        self.finished = 0.0  # when the last job was done (time.monotonic)
 
     def _subset_folder(self, worker: _Worker) -> str | None:
         """The subset's folder: asked of the first worker, waited for by the others."""
@@ -611,12 +618,13 @@ class Drawer:
             with contextlib.suppress(Exception):  # not registered: this worker draws with the full font
                 worker.call("fonts", [folder])
         while True:
-            item = self._queue.get()
+            _, _, item = self._queue.get()
             if item is None:
                 return
             job, args, future = item
             try:
                 worker.call(job, args)
+                self.finished = time.monotonic()
                 future.set_result(None)
             except BaseException as exc:  # handed to whoever waits
                 future.set_exception(exc)
@@ -630,8 +638,8 @@ class Drawer:
                 self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(self.workers)]
                 for thread in self._threads:
                     thread.start()
-            self._futures.append(future)
-        self._queue.put((job, [str(a) for a in args], future))
+            self._futures.append((job, future))
+        self._queue.put((int(job == "draw"), next(self._order), (job, [str(a) for a in args], future)))
 
     def warm(self) -> None:
         """Start the workers now (a preview session: its first edit should not wait for them)."""
@@ -664,21 +672,38 @@ class Drawer:
         for frame_file in sorted(folder.glob(f"*{FRAME_SUFFIX}")):
             self.figure(frame_file, dest)
 
-    def wait(self) -> tuple[int, int]:
-        """Wait for everything submitted; (figures seen, figures whose downloads were drawn) since the last wait."""
+    def wait(self, downloads: bool = True) -> tuple[int, int]:
+        """Wait for everything submitted; (figures seen, figures whose downloads were drawn) since the last wait
+        for the downloads. With ``downloads`` False, for everything but the downloads (drawn after the rest,
+        while the website is built: it needs the print SVGs and the vega scripts, not the downloads)."""
         with self._lock:
-            futures, self._futures = self._futures, []
-            counts = (self.count, self.fresh)
-            self.count = self.fresh = 0
+            if downloads:
+                futures, self._futures = [f for _, f in self._futures], []
+                counts = (self.count, self.fresh)
+                self.count = self.fresh = 0
+            else:
+                futures = [f for job, f in self._futures if job != "draw"]
+                self._futures = [(job, f) for job, f in self._futures if job == "draw"]
+                counts = (self.count, self.fresh)
         for future in futures:
             future.result()
         return counts
+
+    def yield_cpu(self) -> None:
+        """Lower the workers' scheduling priority (nice 10) for the rest of their life: a build's own workers,
+        left with downloads to draw while Sphinx builds the website on the same cores (a priority cannot be
+        raised again without privileges, so a session's workers, kept for its next builds, keep theirs)."""
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, proc.worker.process.pid, 10)
 
     def close(self) -> None:
         with self._lock:
             threads, self._threads = self._threads, []
         for _ in threads:
-            self._queue.put(None)
+            self._queue.put((2, next(self._order), None))  # after every job queued
         for thread in threads:
             thread.join()
         with self._lock:

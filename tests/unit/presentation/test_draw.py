@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import altair as alt
 import pandas as pd
@@ -84,15 +85,28 @@ def test_the_print_svg_fills_its_place_in_the_page(frame_dir, tmp_path):
 
 
 def test_the_drawer_draws_misses_in_its_workers_and_links_hits(frame_dir, tmp_path):
+    import threading
+
     cache = tmp_path / "cache"
+    queued = threading.Event()
 
     def text() -> str:  # the characters for the font's subset cannot be read: the full font draws
+        queued.wait(60)  # (asked before the worker's first job: every job is queued by then)
         raise OSError("unreadable")
 
     drawer = draw.Drawer(cache, workers=1, text=text)
     try:
-        drawer.figures(frame_dir, tmp_path / "a")
+        drawer.figures(frame_dir, tmp_path / "a")  # T9's downloads, then Z9's print SVG and downloads
+        queued.set()
+        assert drawer.wait(downloads=False) == (2, 2)  # the print SVG: what the website waits for
+        done = {what: draw._entry(cache, (frame_dir / f"{fig}.figure.json").read_bytes(), what) / "done"
+                for fig, what in (("Z9", "print"), ("T9", "downloads"))}
+        assert done["print"].exists()
+        # the one worker drew the print SVG first, though T9's downloads were asked for before it
         assert drawer.wait() == (2, 2)
+        assert done["print"].stat().st_mtime_ns < done["downloads"].stat().st_mtime_ns
+        drawer.yield_cpu()  # (what a build's own drawer does once the website has what it needs)
+        assert [os.getpriority(os.PRIO_PROCESS, p.worker.process.pid) for p in drawer._procs] == [10]
         assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["T9.csv", "T9.xlsx", "Z9.csv", "Z9.png",
                                                                     "Z9.svg", "Z9.xlsx"]
         assert draw.print_svg(frame_dir / "Z9.figure.json", cache)[1] is False  # drawn by the worker
