@@ -144,9 +144,10 @@ def final_price(list_price: float, volume: float, forecast_sales: float, rules: 
         sales = price * volume / 1e8
         cuts = [cut_factor(sales / reference, r.floor, r.log_base) for r in rules
                 if met(r, sales, sales / reference, forecast_sales)]
-        if cuts:
-            price *= min(cuts)
-            reference = price * volume / 1e8
+        if not cuts:
+            break  # the price and its reference stay: every later revision sees the same sales, and cuts nothing
+        price *= min(cuts)
+        reference = price * volume / 1e8
     return price
 
 

@@ -126,6 +126,20 @@ def test_price_after_revisions():
     assert path[1]["rule"] == "150"
 
 
+def test_the_final_price_is_the_last_price_of_the_revisions_for_every_volume():
+    """``final_price`` stops at the first revision whose rules are none of them met (every later one sees the
+    same sales and reference): the same price, to the bit, as the whole record's last, for rules that cut,
+    that are met again after a cut (a ratio of 1 or less), or that are never met."""
+    tiers = [*RULES, repricing.Rule("350", 350, 2, 0.5, log_base=4), repricing.Rule("again", 300, 0.5, 0.9)]
+    for volume in [0, 1, 500, 999, 1000, 1001, 1500, 2000, 3000, 3500, 5000, 7000, 10_000, 40_000, 200_000]:
+        for revisions in (0, 1, 3, 6):
+            for rules in (RULES, tiers):
+                path = repricing.price_after_revisions(1e7, volume, 50, rules, revisions)
+                assert repricing.final_price(1e7, volume, 50, rules, revisions) == path[-1]["price"], (volume, revisions)
+    again = repricing.price_after_revisions(1e7, 40_000, 50, tiers, 3)
+    assert [r["rule"] for r in again] == [None, "350", "again", "again"]  # met again after the cut, cutting nothing
+
+
 def test_zero_volume_is_never_repriced():
     assert repricing.price_after_revisions(1e7, 0, 50, RULES, 3)[-1]["price"] == 1e7
 
