@@ -102,7 +102,7 @@ def compact_png(data: bytes) -> bytes:
         # the picture's colours (getcolors counted them), as numbers, sorted: the same picture gives the same palette
         palette = np.array(sorted(int.from_bytes(bytes(cast(tuple[int, ...], colour)), "big") for _, colour in colours),
                            dtype=np.uint32)
-        indexed = Image.fromarray(np.searchsorted(palette, packed).astype(np.uint8), mode="P")
+        indexed = Image.fromarray(palette_indices(packed, palette), mode="P")
         rgba = [[int(v >> (8 * (channels - 1 - c))) & 0xFF for c in range(channels)] for v in palette]
         indexed.putpalette([x for colour in rgba for x in colour[:3]], rawmode="RGB")
         if channels == 4:
@@ -113,6 +113,28 @@ def compact_png(data: bytes) -> bytes:
         image.save(out, "PNG", compress_level=6)
     packed_bytes = out.getvalue()
     return packed_bytes if len(packed_bytes) < len(data) else data
+
+
+# Odd 32-bit multipliers for palette_indices' hash (Knuth's, then others): one of them nearly always sends a
+# chart's colours to distinct slots.
+HASH_MULTIPLIERS = (2654435761, 2246822519, 3266489917, 668265263, 374761393, 1664525 * 2 + 1)
+
+
+def palette_indices(packed: Any, palette: Any) -> Any:
+    """Each pixel's index (uint8) in ``palette`` (its at most 256 colours as sorted uint32, every pixel's
+    colour among them): ``np.searchsorted``'s answer, found by a hash table of the palette's colours instead
+    of a binary search of each pixel (a third of the time), with the search where no multiplier of the hash
+    separates the colours."""
+    import numpy as np
+
+    bits = 16
+    for multiplier in HASH_MULTIPLIERS:
+        slots = (palette * np.uint32(multiplier)) >> np.uint32(32 - bits)  # (uint32: the product wraps)
+        if len(np.unique(slots)) == len(palette):
+            table = np.zeros(1 << bits, dtype=np.uint8)
+            table[slots] = np.arange(len(palette), dtype=np.uint8)
+            return table[(packed * np.uint32(multiplier)) >> np.uint32(32 - bits)]
+    return np.searchsorted(palette, packed).astype(np.uint8)
 
 
 def key(frame_bytes: bytes, what: str = "downloads") -> str:

@@ -149,6 +149,20 @@ def test_a_drawn_png_is_compacted_pixel_for_pixel():
     assert out.mode == "RGB" and np.array_equal(np.asarray(out), np.asarray(many))  # more colours: kept as they are
 
 
+def test_palette_indices_are_the_binary_search_s_whether_the_hash_separates_the_colours_or_not(monkeypatch):
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 17, 256):
+        palette = np.unique(rng.integers(0, 2**32, size * 2, dtype=np.uint32))[:size]
+        packed = palette[rng.integers(0, len(palette), (120, 90))]
+        expected = np.searchsorted(palette, packed).astype(np.uint8)
+        assert np.array_equal(draw.palette_indices(packed, palette), expected)
+        monkeypatch.setattr(draw, "HASH_MULTIPLIERS", (0,))  # every colour in one slot: the search answers
+        assert np.array_equal(draw.palette_indices(packed, palette), expected)
+        monkeypatch.undo()
+
+
 def test_an_entry_stored_meanwhile_by_another_build_is_kept_and_an_incomplete_one_replaced(tmp_path):
     def fill(text: str):
         return lambda folder: (folder / "x.txt").write_text(text, encoding="utf-8")
