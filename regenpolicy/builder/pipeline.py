@@ -364,7 +364,8 @@ def _website_and_pdf(src: Path, book: Path, result: Path, session: Session, data
                      downloads: Downloads | None = None) -> None:
     """The website (Sphinx) into ``result/html`` and, unless the options leave it out, its PDF (printed in
     ``chromium``, the build's browser, where it has one). The ``downloads`` drawn meanwhile join the
-    figures (``figures``, the site's ``_static/figures``) once Sphinx is done."""
+    figures (``figures``, the site's ``_static/figures``) after the PDF, and then the data zip, which holds
+    them, is written."""
     t0 = time.monotonic()
     try:
         assert session.sphinx is not None  # started by build()
