@@ -104,7 +104,8 @@ def test_the_drawer_draws_misses_in_its_workers_and_links_hits(frame_dir, tmp_pa
         assert done["print"].exists()
         # the one worker drew the print SVG first, though T9's downloads were asked for before it
         assert drawer.wait() == (2, 2)
-        assert done["print"].stat().st_mtime_ns < done["downloads"].stat().st_mtime_ns
+        # (≤: a file system's clock may tick coarser than the tens of ms that T9's CSV and xlsx take)
+        assert done["print"].stat().st_mtime_ns <= done["downloads"].stat().st_mtime_ns
         drawer.yield_cpu()  # (what a build's own drawer does once the website has what it needs)
         assert [os.getpriority(os.PRIO_PROCESS, p.worker.process.pid) for p in drawer._procs] == [10]
         assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["T9.csv", "T9.xlsx", "Z9.csv", "Z9.png",
