@@ -283,9 +283,10 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
         drawer.yield_cpu()
     drawn = Downloads(drawer, downloads, t0) if options.downloads else None
     numbers = {name: r.numbers for name, r in results.items()}
-    # what each notebook published in this edition: its frames (a chart carries an image, a table does not)
-    frames = [json.loads(f.read_text(encoding="utf-8")) for r in results.values()
-              for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}"))]
+    # what each notebook published in this edition: its frames (a chart carries an image, a table does not),
+    # read once: for the headings and contents here, and for the up-to-date key (the downloads are drawn from them)
+    frame_files = [(f.name, f.read_bytes()) for r in results.values() for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}"))]
+    frames = [json.loads(content) for _, content in frame_files]
     headings = {str(x["id"]): str(dict(x["about"]).get("図表", x["id"])) for x in frames}
     inputs = EditionInputs(profile, dataset, resolved, inputs.notebooks, numbers, headings)
     for r in results.values():
@@ -327,8 +328,8 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
     stage_book(project, src, results, figures, cache, pages, profile.title, edition, drawn_only=first is not None)
     machinery = code_hash(project.root / "requirements.txt", everything=True)
     # the downloads are not in the book's sources: they are drawn from the frames (by the code in ``machinery``)
-    drawn_from = hashlib.sha256(b"".join(f.name.encode() + b"\0" + f.read_bytes() + b"\0" for r in results.values()
-                                         for f in sorted(r.figures.glob(f"*{FRAME_SUFFIX}")))).hexdigest()
+    drawn_from = hashlib.sha256(b"".join(name.encode() + b"\0" + content + b"\0"
+                                         for name, content in frame_files)).hexdigest()
     key = hashlib.sha256(f"{tree_hash(src)} {machinery} {drawn_from if drawn else ''} pdf={options.pdf} "
                          f"deck={options.deck}".encode()).hexdigest()
     if is_current(out, key):
