@@ -10,10 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shutil
 import sys
-import threading
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -233,10 +231,7 @@ def filled_notebook(result: Result, cache: Path, drawn_only: bool = False) -> by
     if drawn_only:
         return draw.fill_print(result.notebook, result.figures, cache, drawn_only=True)[0]
     content, _ = draw.fill_print(result.notebook, result.figures, cache)
-    page.parent.mkdir(parents=True, exist_ok=True)
-    tmp = page.with_name(f".{page.name}.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_bytes(content)
-    tmp.replace(page)
+    draw.write_whole(page, lambda tmp: tmp.write_bytes(content))
     return content
 
 

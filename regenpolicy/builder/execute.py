@@ -265,9 +265,9 @@ def with_text(result: Result, source: Path, entry: Path) -> Result:
         nb.metadata = executed.metadata
         for i, cell in enumerate(nb.cells):
             cell.id = f"cell-{i}"
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
-        nbformat.write(nb, tmp)
-        tmp.replace(target)
+        from regenpolicy.presentation.draw import write_whole
+
+        write_whole(target, lambda tmp: nbformat.write(nb, tmp))
     return Result(result.name, target, result.figures, result.numbers, result.executed)
 
 

@@ -169,10 +169,7 @@ def make_subset(family: str, text: str, cache_dir: Path) -> Path | None:
         names: dict[str, list[str]] = json.loads(index.read_text(encoding="utf-8"))
     else:
         names = {path: sorted(fonts.families(path)) for path, _, _ in files}
-        index.parent.mkdir(parents=True, exist_ok=True)
-        tmp = index.with_name(f".{index.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(index)
+        write_whole(index, lambda tmp: tmp.write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8"))
     ours = [f for f in files if family in names.get(f[0], ())]
     if not ours:
         return None
