@@ -2,7 +2,7 @@
 
 A round opens every page of a list in one browser context, a few pages at a time (each page loads
 and draws its charts while the test reads another), waits on conditions (every chart drawn, the
-fonts in; never on time or ``networkidle``) and reads each page's measurements in ONE
+fonts in; never on a clock or on the network falling quiet) and reads each page's measurements in ONE
 ``page.evaluate``. The tests assert on what a round returns.
 
 A round is made once per test session (``shared``): the phone round at 360 px feeds both the fit

@@ -48,7 +48,8 @@ def wait_for_charts(page) -> None:
 
 
 def open_page(page, url: str) -> None:
-    """Load a page and wait for what the tests read: every chart drawn and the fonts in (not ``networkidle``)."""
+    """Load a page and wait for what the tests read: every chart drawn and the fonts in (conditions on the
+    page, not the network falling quiet)."""
     page.goto(url, wait_until="load")
     wait_for_charts(page)
     page.evaluate("document.fonts.ready.then(() => true)")
