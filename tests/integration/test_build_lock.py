@@ -6,6 +6,8 @@ while that site is built.)"""
 from __future__ import annotations
 
 import csv
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,8 +17,9 @@ from tests.conftest import SMALL, cli_args, copy_project, edit, run_cli
 
 
 def start(project: Path, out: Path, *args: str, cache: Path | None = None) -> subprocess.Popen[str]:
+    """A build in a process of its own, as ``run_cli`` runs one (the session's cache, no build server)."""
     return subprocess.Popen(cli_args(project, "build", "--out", str(out), *args, cache=cache),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "CI": "1"})
 
 
 def wait_for(proc: subprocess.Popen[str], text: str, timeout: float = 300) -> str:
@@ -36,11 +39,16 @@ def wait_for(proc: subprocess.Popen[str], text: str, timeout: float = 300) -> st
 def test_two_builds_at_once_never_damage_each_other(tmp_path):
     project = copy_project(tmp_path / "project")
     out = tmp_path / "out"
-    # a cache of their own: the first build runs its notebooks, so the second surely finds the folder held
-    first = start(project, out, "--submission", str(SMALL), cache=tmp_path / "cache")
-    log = wait_for(first, "[build] data:")  # the first build holds the folder
-    second = start(project, out, "--submission", str(SMALL), cache=tmp_path / "cache")
-    log2 = wait_for(second, "waiting for it to finish")
+    first = start(project, out, "--submission", str(SMALL))
+    log = wait_for(first, "[build] data:")  # the first build holds the folder ...
+    # ... and is held there until the second has found the folder in use, however fast it would go on
+    # (its notebooks may all be in the session's cache)
+    first.send_signal(signal.SIGSTOP)
+    try:
+        second = start(project, out, "--submission", str(SMALL))
+        log2 = wait_for(second, "waiting for it to finish")
+    finally:
+        first.send_signal(signal.SIGCONT)
     log += first.communicate(timeout=900)[0]
     log2 += second.communicate(timeout=900)[0]
     assert first.returncode == 0 and second.returncode == 0, log[-2000:] + log2[-2000:]

@@ -63,14 +63,30 @@ def test_preview_rebuilds_rewrite_the_page_and_keep_the_first_search_index(tmp_p
     assert MARKER in (report / "html" / "searchindex.js").read_text(encoding="utf-8")
 
 
+def seed_notebooks(cache: Path) -> int:
+    """The notebook runs already in the session's cache, linked into ``cache`` (hard links: an entry is
+    never written again once whole, only replaced by a rename); return how many. Only whole entries (with
+    their ``done`` mark): another process may be storing one meanwhile."""
+    seeded = 0
+    for entry in sorted(SESSION_CACHE[0].glob("notebooks/*/*")) if SESSION_CACHE else ():
+        if entry.name.startswith(".") or not (entry / "done").exists():
+            continue
+        shutil.copytree(entry, cache / "notebooks" / entry.parent.name / entry.name, copy_function=os.link)
+        seeded += 1
+    return seeded
+
+
 @pytest.fixture(scope="module")
 def edited(tmp_path_factory):
     """The small edition built with its PDF and deck, then again after one table edit: the first build in
     its own process, which leaves a build server for the project, the second run by that server. The
-    notebooks' cache is the project's own (the one the server's drawing workers draw into)."""
+    cache is the project's own (the one the server's drawing workers draw into and ``make clean`` removes),
+    seeded with the session's notebook runs: what the first build draws and prints it does afresh, and the
+    notebooks an earlier test ran (the small edition's, in test_rebuilds.py) it reuses."""
     project = copy_project(tmp_path_factory.mktemp("loop") / "project")
     _small(project)
     out = project / "_build"
+    seed_notebooks(out / ".cache")
 
     def make_report() -> subprocess.CompletedProcess[str]:
         return subprocess.run(cli_args(project, "build", "--submission", "small", "--out", str(out),
