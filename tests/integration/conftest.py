@@ -24,13 +24,15 @@ from tests.conftest import ROOT, SESSION_CACHE, run_cli
 pytestmark = pytest.mark.build
 
 # The order modules are handed out in (a process takes the next module when it has two tests left of its
-# own): the three long builds start at once and neither process waits on the other's ``built_once`` lock:
-# the first process builds ``built`` (test_site_and_pdf.py) while the second builds the site of every
-# edition (test_editions.py; its default edition then finds the notebooks of ``built`` in the session's
-# cache); the hostile site (test_security.py, 17 figure notebooks and the two appendices afresh on poisoned data) goes to whichever is
-# free first. Then the longest modules first (in make test: test_reader.py about 2 min, test_rebuilds.py, test_build_lock.py
-# and test_loop.py about 1 min each), so that the last module to finish is a short one.
-FIRST = ("test_site_and_pdf.py", "test_editions.py", "test_security.py", "test_reader.py", "test_rebuilds.py",
+# own): the long builds first, and neither process waits on the other's ``built_once`` lock. The first
+# process builds ``built`` (test_site_and_pdf.py) while the second builds the hostile site (test_security.py:
+# its notebooks run afresh on poisoned data, so they share nothing with ``built``). The site of every edition
+# (test_editions.py) goes to whichever is free first, by when ``built`` is made: 11 of the first edition's 15
+# notebooks (firm-2023-07) and their drawings are those of ``built`` (the data they read are the same), and
+# started beside it they ran twice, once in each process. Then the longest modules first (in make test:
+# test_reader.py about 2 min, test_rebuilds.py, test_build_lock.py and test_loop.py about 1 min each), so
+# that the last module to finish is a short one.
+FIRST = ("test_site_and_pdf.py", "test_security.py", "test_editions.py", "test_reader.py", "test_rebuilds.py",
          "test_build_lock.py", "test_loop.py", "test_preview.py", "test_site_words.py", "test_deck.py")
 
 
