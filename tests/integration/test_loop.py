@@ -81,8 +81,8 @@ def edited(tmp_path_factory):
     """The small edition built with its PDF and deck, then again after one table edit: the first build in
     its own process, which leaves a build server for the project, the second run by that server. The
     cache is the project's own (the one the server's drawing workers draw into and ``make clean`` removes),
-    seeded with the session's notebook runs: what the first build draws and prints it does afresh, and the
-    notebooks an earlier test ran (the small edition's, in test_rebuilds.py) it reuses."""
+    seeded with the session's notebook runs: what the first build draws and prints it does afresh, and its
+    seven notebooks it reuses from the default build (the same code, parameters and data)."""
     project = copy_project(tmp_path_factory.mktemp("loop") / "project")
     _small(project)
     out = project / "_build"
