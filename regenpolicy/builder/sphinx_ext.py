@@ -163,7 +163,7 @@ class SplitWords:
         return words
 
     def save(self) -> None:
-        import os
+        from regenpolicy.presentation.draw import write_whole
 
         if self.file is None or not self.used or not self.added:
             return  # nothing split that the file lacks: it stays as it is
@@ -173,10 +173,7 @@ class SplitWords:
             body = json.dumps({"version": self.version(), "words": {t: list(self.memo[t]) for t in self.used}},
                               ensure_ascii=False)
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.file.with_name(f"{self.file.name}.{os.getpid()}.tmp")
-            tmp.write_text(body, encoding="utf-8")
-            tmp.replace(self.file)
+            write_whole(self.file, lambda tmp: tmp.write_text(body, encoding="utf-8"))
             self.added = False
         except OSError:  # a cache: the next build splits afresh
             pass
