@@ -63,17 +63,13 @@ def test_preview_rebuilds_rewrite_the_page_and_keep_the_first_search_index(tmp_p
     assert MARKER in (report / "html" / "searchindex.js").read_text(encoding="utf-8")
 
 
-def seed_notebooks(cache: Path) -> int:
+def seed_notebooks(cache: Path) -> None:
     """The notebook runs already in the session's cache, linked into ``cache`` (hard links: an entry is
-    never written again once whole, only replaced by a rename); return how many. Only whole entries (with
-    their ``done`` mark): another process may be storing one meanwhile."""
-    seeded = 0
+    never written again once whole, only replaced by a rename). Only whole entries (with their ``done``
+    mark): another process may be storing one meanwhile."""
     for entry in sorted(SESSION_CACHE[0].glob("notebooks/*/*")) if SESSION_CACHE else ():
-        if entry.name.startswith(".") or not (entry / "done").exists():
-            continue
-        shutil.copytree(entry, cache / "notebooks" / entry.parent.name / entry.name, copy_function=os.link)
-        seeded += 1
-    return seeded
+        if not entry.name.startswith(".") and (entry / "done").exists():
+            shutil.copytree(entry, cache / "notebooks" / entry.parent.name / entry.name, copy_function=os.link)
 
 
 @pytest.fixture(scope="module")
