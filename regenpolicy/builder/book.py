@@ -22,6 +22,7 @@ import yaml
 from regenpolicy.builder.execute import Result
 from regenpolicy.builder.project import Project
 from regenpolicy.data import DataValidationError, OutsideError, Problem, inside
+from regenpolicy.data.files import write_whole
 from regenpolicy.presentation.worker import LineWorker, leave
 
 GENERATED = "book/_generated"
@@ -123,8 +124,6 @@ def installed_vega_bundle(path: Path) -> Path:
 
 def from_setup(path: Path) -> bool:
     """Copy the bundle ``make setup`` made into ``path`` (written whole by one rename); False if there is none."""
-    from regenpolicy.presentation.draw import write_whole
-
     made = installed_vega_bundle(path)
     if not made.is_file():
         return False
@@ -231,7 +230,7 @@ def filled_notebook(result: Result, cache: Path, drawn_only: bool = False) -> by
     if drawn_only:
         return draw.fill_print(result.notebook, result.figures, cache, drawn_only=True)[0]
     content, _ = draw.fill_print(result.notebook, result.figures, cache)
-    draw.write_whole(page, lambda tmp: tmp.write_bytes(content))
+    write_whole(page, lambda tmp: tmp.write_bytes(content))
     return content
 
 

@@ -43,6 +43,7 @@ from regenpolicy.builder.kernels import Kernel
 from regenpolicy.builder.noop import walk
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
+from regenpolicy.data.files import write_whole
 
 KERNEL = "regenpolicy"
 ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
@@ -265,8 +266,6 @@ def with_text(result: Result, source: Path, entry: Path) -> Result:
         nb.metadata = executed.metadata
         for i, cell in enumerate(nb.cells):
             cell.id = f"cell-{i}"
-        from regenpolicy.presentation.draw import write_whole
-
         write_whole(target, lambda tmp: nbformat.write(nb, tmp))
     return Result(result.name, target, result.figures, result.numbers, result.executed)
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import regenpolicy
 from regenpolicy.builder.publish import OUTPUTS, published
+from regenpolicy.data.files import write_whole
 
 RECORD = ".regen-inputs.json"
 INPUT_DIRS = ("data", "notebooks", "book", "submissions", "regenpolicy")
@@ -109,9 +110,8 @@ def remember(out: Path, inputs: str) -> None:
     stats = _release_stats(out)
     if stats is None:
         return
-    tmp = out / f"{RECORD}.{os.getpid()}"
-    tmp.write_text(json.dumps({"inputs": inputs, "release": stats}), encoding="utf-8")
-    tmp.replace(out / RECORD)
+    record = json.dumps({"inputs": inputs, "release": stats})
+    write_whole(out / RECORD, lambda tmp: tmp.write_text(record, encoding="utf-8"))
 
 
 def up_to_date(out: Path, inputs: str) -> bool:

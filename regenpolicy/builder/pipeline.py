@@ -55,6 +55,7 @@ from regenpolicy.builder.project import Project
 from regenpolicy.builder.publish import BuildLock, is_current, publish
 from regenpolicy.builder.registry import Registry, load_registry
 from regenpolicy.data import Dataset, DataValidationError, load_dataset, printable, write_snapshot
+from regenpolicy.data.files import link_whole
 from regenpolicy.models.checks import data_parameter_problems, printed_value_problems
 from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError, use_subset
 
@@ -529,10 +530,7 @@ def _publish_site(out: Path, site: Path) -> None:
     site.replace(release)
     if out.exists() and not out.is_symlink():
         shutil.rmtree(out)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.link")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(f"site-releases/{release.name}")
-    tmp.replace(out)
+    link_whole(out, f"site-releases/{release.name}")
     for old in releases.iterdir():
         if old.name != release.name:
             shutil.rmtree(old, ignore_errors=True)

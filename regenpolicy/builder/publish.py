@@ -28,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from regenpolicy.data.files import link_whole
+
 OUTPUTS = ("html", "pdf", "figures", "meta")
 KEEP_PREVIOUS = 1  # releases kept besides the published one (a reader may still be on their pages)
 
@@ -144,10 +146,7 @@ def _link(path: Path, target: str) -> None:
     if path.exists() and not path.is_symlink():
         # an output folder of the layout before releases: move it out of the way first
         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.link")
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(target)
-    tmp.replace(path)
+    link_whole(path, target)
 
 
 def publish(out: Path, staged: Path, key: str, extra: dict[str, str] | None = None, prune: bool = True) -> Path:

@@ -39,6 +39,7 @@ from markupsafe import Markup
 from sphinx.search.ja import JanomeSplitter
 from sphinx.util.docutils import SphinxDirective
 
+from regenpolicy.data.files import write_whole
 from regenpolicy.presentation.escape import bibtex
 from regenpolicy.presentation.templating import macros
 
@@ -163,8 +164,6 @@ class SplitWords:
         return words
 
     def save(self) -> None:
-        from regenpolicy.presentation.draw import write_whole
-
         if self.file is None or not self.used or not self.added:
             return  # nothing split that the file lacks: it stays as it is
         body = json.dumps({"version": self.version(), "words": {t: list(w) for t, w in self.memo.items()}},

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from regenpolicy.data.files import write_whole
 from regenpolicy.data.metadata import Table
 from regenpolicy.data.tables import Dataset
 
@@ -32,11 +32,12 @@ def _write_once(path: Path, content: bytes) -> None:
     """Write a content-addressed file once, atomically, and make it read-only."""
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(content)
-    tmp.chmod(0o444)
-    tmp.replace(path)
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(content)
+        tmp.chmod(0o444)
+
+    write_whole(path, write)
 
 
 def snapshot_key(dataset: Dataset) -> str:

@@ -33,6 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
+from regenpolicy.data.files import write_whole
 from regenpolicy.presentation import fonts
 from regenpolicy.presentation.worker import LineWorker, leave, stop_all
 
@@ -491,19 +492,6 @@ def _warm() -> None:
     import vl_convert as vlc
 
     vlc.vegalite_to_svg(json.dumps({"mark": "point", "data": {"values": [{}]}}))
-
-
-def write_whole(path: Path, write: Callable[[Path], object]) -> None:
-    """``path`` written whole by one rename: ``write`` fills a temporary file beside it, named for this process
-    and thread (builds sharing the cache may make the same file at once); a reader finds the old file or the
-    new one, and a failed ``write`` leaves neither a part nor its temporary file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        write(tmp)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_vega_bundle(path: Path) -> None:

@@ -27,6 +27,7 @@ from pptx.opc.packuri import PackURI
 from pptx.oxml.ns import qn
 from pptx.util import Inches, Length, Pt
 
+from regenpolicy.data.files import write_whole
 from regenpolicy.presentation.deck import CELL_PAD, Box, Chart, Slide, Table, Text
 from regenpolicy.presentation.downloads import stable_zip
 from regenpolicy.presentation.fonts import FONT
@@ -205,6 +206,4 @@ def write(slides: Sequence[Slide], size: tuple[float, float], out: Path, title: 
     # properties and in every zip entry; the native charts' workbooks carry theirs)
     buffer = io.BytesIO()
     prs.save(buffer)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(stable_zip(buffer.getvalue()))
-    tmp.replace(out)
+    write_whole(out, lambda tmp: tmp.write_bytes(stable_zip(buffer.getvalue())))
