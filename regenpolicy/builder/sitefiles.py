@@ -25,7 +25,7 @@
   columns that nothing in the chart names);
 - every file a browser loads to show a page (page, script, stylesheet, SVG, JSON) of 1 KB or more
   gets a gzip copy beside it (``name.gz``, made without a time stamp) and a Brotli copy (``name.br``,
-  Google's ``brotli`` at quality 11), each kept only when it saves at least a tenth: the same file
+  Google's ``brotli`` at quality 10: ``BROTLI_QUALITY``), each kept only when it saves at least a tenth: the same file
   gives the same bytes, for static hosts that serve precompressed files. Downloads (the figures'
   CSV files, ``objects.inv``) get none: a reader saves them, now and then, and a host that
   compresses compresses them anyway; their copies were a sixth of an edition's copies.
@@ -157,20 +157,25 @@ def relink(page: Path, paths: dict[str, str]) -> None:
         page.write_text(new, encoding="utf-8")
 
 
+# Brotli's quality. 11, its best, took three times the CPU of 10 for files 1.6 % smaller: the cold site of six
+# editions (267 files, 15.4 MB) compressed in 34.9 CPU-s at 11 and 11.8 at 10, to 2,611 and 2,653 KB. A page
+# a phone opens grows by 44-129 bytes (0.5-1.6 %: the front page 9,343 → 9,387 bytes, K1's 14,863 → 14,992),
+# the search index, loaded on a search, by 2.8 % (41,853 → 43,020 bytes). 9 would take 4.5 CPU-s for 8.8 %.
+BROTLI_QUALITY = 10
 # What the compressed copies depend on besides the file's bytes (``PackedStore``)
-PACKERS = f"gzip 9 zlib {zlib.ZLIB_RUNTIME_VERSION}; brotli 11 {brotli.__version__}"
+PACKERS = f"gzip 9 zlib {zlib.ZLIB_RUNTIME_VERSION}; brotli {BROTLI_QUALITY} {brotli.__version__}"
 
 
 def _packed(data: bytes) -> dict[str, bytes]:
     """The file's copies worth keeping: ``.gz`` and ``.br``, each when it saves ``MIN_SAVING``."""
-    copies = {".gz": gzip.compress(data, compresslevel=9, mtime=0), ".br": brotli.compress(data, quality=11)}
+    copies = {".gz": gzip.compress(data, compresslevel=9, mtime=0), ".br": brotli.compress(data, quality=BROTLI_QUALITY)}
     return {suffix: packed for suffix, packed in copies.items() if len(packed) <= (1 - MIN_SAVING) * len(data)}
 
 
 class PackedStore:
     """The compressed copies of files already compressed by an earlier site build, by the SHA-256 of the
-    file's bytes and ``PACKERS``: a page, script or drawing no edit changed is not compressed again (Brotli's
-    best quality took about 3 CPU-s an edition). Each entry is a folder holding the copies worth keeping
+    file's bytes and ``PACKERS``: a page, script or drawing no edit changed is not compressed again (Brotli
+    takes about 2 CPU-s an edition). Each entry is a folder holding the copies worth keeping
     (none: the file does not shrink enough), stored whole as the drawings are (``draw.store_entry``: read
     only once it has its ``done`` mark); ``prune`` forgets what no build used for a while."""
 
@@ -220,8 +225,8 @@ def compress(site: Path, store: PackedStore | None = None) -> int:
             (path.parent / (path.name + suffix)).write_bytes(packed)
         return sum(len(packed) for packed in copies.values())
 
-    # zlib and Brotli let go of the interpreter while they compress: a thread a core (Brotli's best
-    # quality is most of the site's assembly)
+    # zlib and Brotli let go of the interpreter while they compress: a thread a core (Brotli is most of the
+    # site's assembly)
     with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="compress") as pool:
         return sum(pool.map(one, files))
 
