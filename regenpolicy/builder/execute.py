@@ -43,7 +43,7 @@ from regenpolicy.builder.kernels import Kernel
 from regenpolicy.builder.noop import walk
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
-from regenpolicy.data.files import write_whole
+from regenpolicy.data.files import store_entry, write_whole
 
 KERNEL = "regenpolicy"
 ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
@@ -554,7 +554,6 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     def one(job: Job) -> Result:
         step = job.step
         entry = entries[step.name]
-        key = entry.name
         progress.start(step.name)
         started = time.monotonic()
         run_dir = workdir / step.name
@@ -571,20 +570,14 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         _check_declaration(step, out)
         numbers_file = out / "numbers.json"
         numbers = json.loads(numbers_file.read_text(encoding="utf-8")) if numbers_file.exists() else {}
-        tmp = entry.with_name(f".{key}.{os.getpid()}.{threading.get_ident()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        shutil.move(str(executed), str(tmp / executed.name))
-        shutil.move(str(out / "figures"), str(tmp / "figures"))
-        (tmp / "numbers.json").write_text(json.dumps(numbers, ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        (tmp / "source.sha256").write_text(ran, encoding="utf-8")  # the text it ran (``with_text``)
-        (tmp / "done").touch()
-        if entry.exists() and not (entry / "done").exists():
-            shutil.rmtree(entry, ignore_errors=True)  # left half-written by an older version: never read
-        try:
-            tmp.replace(entry)  # one rename: the entry appears whole
-        except OSError:  # another build sharing the cache stored the same entry meanwhile: keep theirs,
-            shutil.rmtree(tmp, ignore_errors=True)  # which it (or a third build) may be reading
+
+        def fill(folder: Path) -> None:
+            shutil.move(str(executed), str(folder / executed.name))
+            shutil.move(str(out / "figures"), str(folder / "figures"))
+            (folder / "numbers.json").write_text(json.dumps(numbers, ensure_ascii=False, sort_keys=True), encoding="utf-8")
+            (folder / "source.sha256").write_text(ran, encoding="utf-8")  # the text it ran (``with_text``)
+
+        store_entry(entry, fill)  # (an entry another build stored meanwhile is kept: it may be being read)
         reads = (out / "reads.txt").read_text(encoding="utf-8").split() if (out / "reads.txt").exists() else []
         progress.finish(step.name, f"executed in {time.monotonic() - started:.1f} s "
                                    f"(reads {', '.join(r if r != ALL_TABLES else 'every table' for r in reads)})")

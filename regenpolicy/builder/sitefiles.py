@@ -50,6 +50,7 @@ from pathlib import Path
 import brotli
 
 from regenpolicy.builder import cssprune, pageslim
+from regenpolicy.data.files import store_entry
 
 SHARED = "_shared"
 UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt",
@@ -176,7 +177,7 @@ class PackedStore:
     """The compressed copies of files already compressed by an earlier site build, by the SHA-256 of the
     file's bytes and ``PACKERS``: a page, script or drawing no edit changed is not compressed again (Brotli
     takes about 2 CPU-s an edition). Each entry is a folder holding the copies worth keeping
-    (none: the file does not shrink enough), stored whole as the drawings are (``draw.store_entry``: read
+    (none: the file does not shrink enough), stored whole as the drawings are (``files.store_entry``: read
     only once it has its ``done`` mark); ``prune`` forgets what no build used for a while."""
 
     def __init__(self, folder: Path) -> None:
@@ -184,8 +185,6 @@ class PackedStore:
         self.used: set[Path] = set()
 
     def packed(self, data: bytes) -> dict[str, bytes]:
-        from regenpolicy.presentation.draw import store_entry
-
         key = hashlib.sha256(PACKERS.encode() + b"\0" + data).hexdigest()
         entry = self.folder / key[:2] / key
         self.used.add(entry)

@@ -1,4 +1,4 @@
-"""Files and links replaced whole: the one way the package writes a file another process may read.
+"""Files, cache entries and links replaced whole: how the package writes what another process may read.
 
 A build's files are read while they are written: by a second build sharing the cache, by the preview's
 server, by a reader's browser on the published folder. So every file is made under a temporary name beside
@@ -12,7 +12,9 @@ own, as it imports nothing of the package; Chromium writes its PDFs to a path it
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +29,25 @@ def write_whole(path: Path, write: Callable[[Path], object]) -> None:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def store_entry(entry: Path, fill: Callable[[Path], object]) -> None:
+    """Make ``entry`` (a cache's folder) whole or not at all: ``fill`` fills a scratch folder beside it, marked
+    ``done`` and moved in by one rename. An entry another build stored meanwhile is kept, never removed, even
+    for a moment: its files may be being read (a notebook run, a drawing linked or read back, a font subset
+    that drawing workers reopen for every glyph). Only an entry left without its ``done`` mark is replaced."""
+    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        fill(tmp)
+        (tmp / "done").touch()
+        if not (entry / "done").exists():
+            shutil.rmtree(entry, ignore_errors=True)
+        with contextlib.suppress(OSError):  # another build stored the same entry meanwhile: keep theirs
+            tmp.replace(entry)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def link_whole(path: Path, target: str) -> None:

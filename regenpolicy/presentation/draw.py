@@ -33,7 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from regenpolicy.data.files import write_whole
+from regenpolicy.data.files import store_entry, write_whole
 from regenpolicy.presentation import fonts
 from regenpolicy.presentation.worker import LineWorker, leave, stop_all
 
@@ -269,25 +269,6 @@ def _render(frame: Mapping[str, Any], folder: Path) -> None:
 def _entry(cache_dir: Path, frame_bytes: bytes, what: str) -> Path:
     k = key(frame_bytes, what)
     return cache_dir / "drawn" / k[:2] / k
-
-
-def store_entry(entry: Path, fill: Any) -> None:
-    """Make ``entry`` (a folder) whole or not at all: drawn in a scratch folder, moved in by one rename.
-    An entry another build stored meanwhile is kept, never removed, even for a moment: its files may be
-    being read (a drawing linked or read back, a font subset that drawing workers reopen for every glyph).
-    Only an entry left without its ``done`` mark is replaced."""
-    tmp = entry.with_name(f".{entry.name}.{os.getpid()}.{threading.get_ident()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    try:
-        fill(tmp)
-        (tmp / "done").touch()
-        if not (entry / "done").exists():
-            shutil.rmtree(entry, ignore_errors=True)
-        with contextlib.suppress(OSError):  # another build stored the same entry meanwhile: keep theirs
-            tmp.replace(entry)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def draw(frame_file: Path, dest: Path, cache_dir: Path) -> tuple[list[Path], bool]:

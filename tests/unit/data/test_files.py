@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from regenpolicy.builder.publish import LEFT_BEHIND
-from regenpolicy.data.files import link_whole, write_whole
+from regenpolicy.data.files import link_whole, store_entry, write_whole
 
 
 def test_a_file_is_written_whole_into_a_new_folder(tmp_path):
@@ -57,3 +57,20 @@ def test_a_link_a_killed_build_was_making_is_one_the_next_build_removes(tmp_path
     assert len(made) == 1
     match = LEFT_BEHIND.fullmatch(made[0])
     assert match is not None and int(match.group(2)) == os.getpid()
+
+
+def test_an_entry_stored_meanwhile_by_another_build_is_kept_and_an_incomplete_one_replaced(tmp_path):
+    def fill(text: str):
+        return lambda folder: (folder / "x.txt").write_text(text, encoding="utf-8")
+
+    theirs = tmp_path / "theirs"
+    store_entry(theirs, fill("theirs"))
+    kept = (theirs / "x.txt").stat().st_ino
+    store_entry(theirs, fill("ours"))  # (as a build that found no entry when it began)
+    assert (theirs / "x.txt").read_text(encoding="utf-8") == "theirs" and (theirs / "x.txt").stat().st_ino == kept
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "x.txt").write_text("half", encoding="utf-8")  # no done mark
+    store_entry(broken, fill("whole"))
+    assert (broken / "x.txt").read_text(encoding="utf-8") == "whole" and (broken / "done").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "theirs"]  # no scratch folder left

@@ -164,23 +164,6 @@ def test_palette_indices_are_the_binary_search_s_whether_the_hash_separates_the_
         monkeypatch.undo()
 
 
-def test_an_entry_stored_meanwhile_by_another_build_is_kept_and_an_incomplete_one_replaced(tmp_path):
-    def fill(text: str):
-        return lambda folder: (folder / "x.txt").write_text(text, encoding="utf-8")
-
-    theirs = tmp_path / "theirs"
-    draw.store_entry(theirs, fill("theirs"))
-    kept = (theirs / "x.txt").stat().st_ino
-    draw.store_entry(theirs, fill("ours"))  # (as a build that found no entry when it began)
-    assert (theirs / "x.txt").read_text(encoding="utf-8") == "theirs" and (theirs / "x.txt").stat().st_ino == kept
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "x.txt").write_text("half", encoding="utf-8")  # no done mark
-    draw.store_entry(broken, fill("whole"))
-    assert (broken / "x.txt").read_text(encoding="utf-8") == "whole" and (broken / "done").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "theirs"]  # no scratch folder left
-
-
 def test_a_drawer_serves_only_its_own_cache_while_it_is_there(tmp_path) -> None:
     cache = tmp_path / "cache"
     drawer = draw.Drawer(cache)  # (no worker starts until a figure is asked for)
