@@ -15,15 +15,17 @@ import sys
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import yaml
 
-from regenpolicy.builder.execute import Result
 from regenpolicy.builder.project import Project
 from regenpolicy.data import DataValidationError, OutsideError, Problem, inside
 from regenpolicy.data.files import write_whole
 from regenpolicy.presentation.worker import LineWorker, leave
+
+if TYPE_CHECKING:  # (the Sphinx process imports this module: not the notebooks' machinery, nor pandas with it)
+    from regenpolicy.builder.execute import Result
 
 GENERATED = "book/_generated"
 

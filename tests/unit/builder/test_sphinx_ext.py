@@ -211,3 +211,15 @@ def test_a_page_without_charts_leaves_the_builders_own_list_of_scripts_as_it_was
     sphinx_ext._drop_thebe(App(), "notebooks/t4", "page.html", context, None)
     assert context["script_files"] == ["documentation_options.js", "regen-nav.js"]  # the page has no chart scripts
     assert builders == ["documentation_options.js", "vega-bundle.js", "regen-charts.js", "regen-nav.js"]
+
+
+def test_the_sphinx_process_imports_its_module_without_the_notebooks_machinery():
+    """``python -m regenpolicy.builder.book worker`` imports book.py: the notebook runs' module and pandas
+    with it (0.7 CPU-s in every Sphinx process) are only named in its type hints."""
+    import subprocess
+    import sys
+
+    code = ("import sys, regenpolicy.builder.book; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'regenpolicy.builder.execute') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
