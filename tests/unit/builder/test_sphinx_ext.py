@@ -213,6 +213,46 @@ def test_a_page_without_charts_leaves_the_builders_own_list_of_scripts_as_it_was
     assert builders == ["documentation_options.js", "vega-bundle.js", "regen-charts.js", "regen-nav.js"]
 
 
+# --- the theme's check for empty partials -------------------------------------------------------------
+def test_the_partials_that_never_render_empty_start_with_markup_of_their_own_in_the_installed_theme():
+    """What lets the check skip them: each begins, past Jinja's statements and comments, with an element."""
+    import re
+    from importlib import resources
+
+    components = resources.files("sphinx_book_theme").joinpath("theme/sphinx_book_theme/components")
+    conf = resources.files("sphinx_book_theme").joinpath("theme/sphinx_book_theme/theme.conf").read_text(encoding="utf-8")
+    for name in sphinx_ext.NEVER_EMPTY:
+        assert name in conf  # a partial the theme puts on every page
+        text = components.joinpath(name).read_text(encoding="utf-8")
+        text = re.sub(r"\{%.*?%\}|\{#.*?#\}", "", text, flags=re.S).lstrip()
+        assert re.match(r"<(nav|div)\b[^>]*>", text), (name, text[:80])
+
+
+def test_pydata_renders_only_the_partials_that_may_be_empty_to_leave_out_the_empty_ones():
+    from pydata_sphinx_theme import utils
+
+    sphinx_ext._skip_never_empty()
+    sphinx_ext._skip_never_empty()  # (once per process: a second Sphinx application wraps nothing again)
+    check = utils._update_and_remove_templates
+    assert getattr(check, "_regen_wrapped", False) and not getattr(check.__wrapped__, "_regen_wrapped", False)
+    rendered: list[str] = []
+
+    class App:
+        class builder:
+            class templates:
+                @staticmethod
+                def render(template: str, context: dict[str, object]) -> str:
+                    rendered.append(template)
+                    return "" if template == "icon-links.html" else "<p>x</p>"
+
+    kept = check(App(), {}, "navbar-logo, icon-links, sbt-sidebar-nav.html", "sidebars",
+                 templates_skip_empty_check=["sidebar-nav-bs.html"])
+    assert kept == ["navbar-logo.html", "sbt-sidebar-nav.html"]  # the empty one left out, the never-empty one kept
+    assert rendered == ["navbar-logo.html", "icon-links.html"]  # ... without rendering it
+    check(App(), {}, ["article-header-buttons.html", "page-toc.html"], "theme_article_header_end")
+    assert rendered[2:] == ["page-toc.html"]
+
+
 def test_the_sphinx_process_imports_its_module_without_the_notebooks_machinery():
     """``python -m regenpolicy.builder.book worker`` imports book.py: the notebook runs' module and pandas
     with it (0.7 CPU-s in every Sphinx process) are only named in its type hints."""
