@@ -196,8 +196,6 @@ def stage_book(project: Project, src: Path, results: Mapping[str, Result], figur
     static = project.book_dir / "_static"
     code = tree_hash(Path(__file__).parent) + (tree_hash(static) if static.is_dir() else "")
     sphinx_config["regen_code"] = hashlib.sha256(code.encode()).hexdigest()[:16]
-    # the search's word splitter keeps what it split for the next build sharing the cache (sphinx_ext.SplitWords)
-    sphinx_config["regen_search_words"] = str(cache / "search-words.json")
     sync_file(_dump(config), src / "_config.yml")
     generated = sorted({Path(n).stem for n in pages if n.endswith(".md")})
     sync_file(_dump(edition_toc(project, list(results), generated)), src / "_toc.yml")
@@ -462,10 +460,6 @@ def _worker(preview: bool = True) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN if preview else signal.SIG_DFL)
     _warm_imports()
-    if not preview:  # a build's Sphinx splits the search's Japanese in a helper while it writes the pages
-        from regenpolicy.builder import sphinx_ext
-
-        sphinx_ext.PRESPLIT = True
     sphinx = WarmSphinx()
     indexed = False
     for line in sys.stdin:

@@ -18,13 +18,12 @@
   BibTeX) and the address of its data in print are filled in from the edition (``regen_edition``).
 - The chart scripts (vega, ~900 KB) load only on pages that have a chart.
 - The theme's English controls are shown in Japanese.
-- Search splits Japanese with Janome and also indexes compound words (市場拡大再算定, 費用対効果)
+- Search splits Japanese with MeCab and also indexes compound words (市場拡大再算定, 費用対効果)
   and codes (K921), as readers type them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import re
@@ -36,10 +35,9 @@ from typing import Any, ClassVar
 from docutils import nodes
 from docutils.parsers.rst import directives
 from markupsafe import Markup
-from sphinx.search.ja import JanomeSplitter
+from sphinx.search.ja import BaseSplitter
 from sphinx.util.docutils import SphinxDirective
 
-from regenpolicy.data.files import write_whole
 from regenpolicy.presentation.escape import bibtex
 from regenpolicy.presentation.templating import macros
 
@@ -47,26 +45,84 @@ SITE = macros("_site.html.j2", "regenpolicy.builder")  # templates/_site.html.j2
 
 
 # --- search --------------------------------------------------------------------------------------
-class CompoundJanomeSplitter(JanomeSplitter):
-    """Janome's words, plus every run of consecutive nouns joined (市場拡大再算定, 費用対効果, K921,
-    キムリア), lower-cased as the search box lower-cases what a reader types.
+MECAB_UNKNOWN, MECAB_BOS, MECAB_EOS = 1, 2, 3  # a node's ``stat`` (mecab.h: MECAB_UNK_NODE, MECAB_BOS_NODE…)
+
+
+class CompoundSplitter(BaseSplitter):
+    """MeCab's words (with IPADIC, the dictionary Sphinx's Japanese splitters and Janome use), plus every run
+    of consecutive nouns joined (市場拡大再算定, 費用対効果, K921, キムリア), lower-cased as the search box
+    lower-cases what a reader types.
 
     The search box does not split a query, and it tries partial matches only for a query that is not
     itself a word of the index: so a compound must be a word of the index, and so must every shorter
     run inside it (費用対効果 inside 費用対効果評価). The single words stay too (算定 finds 再算定).
-    """
+
+    MeCab is C: it splits the ~1,200 texts of every edition's pages in 0.3 CPU-s, where Janome (pure
+    Python, which this replaced) took 3.4 s, in a forked helper whose end Sphinx's last step waited for.
+    The text is data, so MeCab is given it in pieces of at most ``PIECE`` characters, cut where a space is
+    (MeCab's own word boundary), without NUL (which would end its C string) or lone surrogates: a text of
+    200,000 characters without a space, given whole, is one MeCab does not parse (and fugashi, another
+    binding of it, crashed on)."""
 
     MAX_RUN = 8
+    PIECE = 4096
+    MEMO = 1 << 16  # texts remembered in this process: Sphinx splits each text up to three times
+    _memo: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    def __init__(self, options: dict[str, str]) -> None:
+        import ipadic
+        import MeCab
+
+        super().__init__(options)
+        self.tagger = MeCab.Tagger(ipadic.MECAB_ARGS)
 
     def split(self, input: str) -> list[str]:
-        """The words of ``input``; a text split before — in this process, or by an earlier build sharing
-        the cache (``WORDS``) — is looked up, not tokenised again (Janome is pure Python: splitting
-        every text three times was most of Sphinx's time in a cold build, and splitting each once still
-        half of it)."""
-        words = WORDS.get(input)
+        """The words of ``input``; a text split before in this process is looked up, not split again."""
+        words = self._memo.get(input)
         if words is None:
-            words = WORDS.put(input, tuple(self._split(input)))
+            if len(self._memo) >= self.MEMO:
+                self._memo.clear()
+            words = self._memo[input] = tuple(self._split(input))
         return list(words)
+
+    @classmethod
+    def pieces(cls, text: str) -> list[str]:
+        """``text`` as MeCab is given it: valid UTF-8 without NUL, in pieces of at most ``PIECE`` characters
+        cut after a space where there is one."""
+        text = text.replace("\0", " ").encode("utf-8", "replace").decode("utf-8")
+        out = []
+        while len(text) > cls.PIECE:
+            cut = text.rfind(" ", 0, cls.PIECE) + 1 or cls.PIECE
+            out.append(text[:cut])
+            text = text[cut:]
+        return [*out, text]
+
+    def tokens(self, input: str) -> list[tuple[str, bool, bool]]:
+        """MeCab's words of ``input`` as (surface, a noun that joins a run, a space or a new piece before it)."""
+        out: list[tuple[str, bool, bool]] = []
+        for piece in self.pieces(input):
+            node = self.tagger.parseToNode(piece)
+            apart = True
+            while node is not None:
+                surface = node.surface.strip()
+                if node.stat in (MECAB_BOS, MECAB_EOS) or not surface:
+                    node = node.next
+                    continue
+                pos = node.feature.split(",")
+                # a sign MeCab does not know (/ . - ＃): a noun, as Janome read it, so that file names and
+                # codes stay one word too (metadata.yaml, CAR-T, SHA-256)
+                if node.stat == MECAB_UNKNOWN and pos[:2] == ["記号", "一般"]:
+                    pos = ["名詞", "サ変接続"]
+                noun = (pos[0] in ("名詞", "接頭詞") and pos[1] not in ("非自立", "代名詞")) or bool(
+                    re.fullmatch(r"[A-Za-z0-9]+", surface))
+                spaced = apart or node.rlength > node.length  # (MeCab drops the spaces between words)
+                if out and not spaced and out[-1][0] + surface in NEWER_WORDS:
+                    out[-1] = (out[-1][0] + surface, True, out[-1][2])
+                else:
+                    out.append((surface, noun, spaced))
+                apart = False
+                node = node.next
+        return out
 
     def _split(self, input: str) -> list[str]:
         words: list[str] = []
@@ -78,16 +134,11 @@ class CompoundJanomeSplitter(JanomeSplitter):
                     words.append("".join(run[i:j]))
             run.clear()
 
-        for token in self.tokenizer.tokenize(input):
-            if isinstance(token, str):
-                continue
-            surface = token.surface.strip()
-            if not surface:
+        for surface, noun, spaced in self.tokens(input):
+            if spaced:
                 flush()
-                continue
             words.append(surface)
-            pos = token.part_of_speech.split(",")
-            if (pos[0] in ("名詞", "接頭詞") and pos[1] not in ("非自立", "代名詞")) or re.fullmatch(r"[A-Za-z0-9]+", surface):
+            if noun:
                 run.append(surface)
             else:
                 flush()
@@ -95,194 +146,8 @@ class CompoundJanomeSplitter(JanomeSplitter):
         return [w.lower() for w in words if indexable(w)]
 
 
-class SplitWords:
-    """The words of the texts split so far, kept for the next build in the file the build names in the
-    configuration value ``regen_search_words`` (in its cache folder; read when the first text is split,
-    written when the site is built, if a text was split that it lacked). The file is JSON, bounded in size and entries, tagged with Janome's version and
-    this module's bytes (a change to the splitting forgets it), and written whole by a rename: a build
-    reading it while another writes finds the old file or the new one, and a file that is missing,
-    too large, damaged or of another version is ignored (the texts are split afresh)."""
-
-    ENTRIES = 1 << 16  # texts remembered (the site of every edition splits ~5,000)
-    FILE_BYTES = 64 << 20
-
-    def __init__(self, file: str = "") -> None:
-        self.memo: dict[str, tuple[str, ...]] = {}
-        self.used: set[str] = set()
-        self.file: Path | None = None
-        self.loaded = False
-        self.added = False  # a text split since the file was read: only then is it written again
-        self.use(file)
-
-    def use(self, file: str) -> None:
-        """Keep the words in ``file`` ("": in this process only); read it before the next text is split."""
-        path = Path(file) if file else None
-        if path != self.file:
-            self.file, self.loaded = path, False
-
-    @staticmethod
-    def version() -> str:
-        import hashlib
-        from importlib.metadata import version
-
-        return f"janome {version('janome')} {hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]}"
-
-    def load(self) -> None:
-        self.loaded = True
-        if self.file is None:
-            return
-        try:
-            if self.file.stat().st_size > self.FILE_BYTES:
-                return
-            stored = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if not isinstance(stored, dict) or stored.get("version") != self.version():
-            return
-        words = stored.get("words")
-        if isinstance(words, dict):
-            self.memo.update({t: tuple(w) for t, w in list(words.items())[:self.ENTRIES]
-                              if isinstance(t, str) and isinstance(w, list) and all(isinstance(x, str) for x in w)})
-
-    def get(self, text: str) -> tuple[str, ...] | None:
-        if not self.loaded:
-            self.load()
-        words = self.memo.get(text)
-        if words is not None:
-            self.used.add(text)
-        return words
-
-    def put(self, text: str, words: tuple[str, ...]) -> tuple[str, ...]:
-        if len(self.memo) >= self.ENTRIES:  # keep what this build used
-            self.memo = {t: self.memo[t] for t in self.used if t in self.memo}
-            if len(self.memo) >= self.ENTRIES:
-                self.memo.clear()
-                self.used.clear()
-        self.memo[text] = words
-        self.used.add(text)
-        self.added = True
-        return words
-
-    def save(self) -> None:
-        if self.file is None or not self.used or not self.added:
-            return  # nothing split that the file lacks: it stays as it is
-        body = json.dumps({"version": self.version(), "words": {t: list(w) for t, w in self.memo.items()}},
-                          ensure_ascii=False)
-        if len(body.encode("utf-8")) > self.FILE_BYTES:
-            body = json.dumps({"version": self.version(), "words": {t: list(self.memo[t]) for t in self.used}},
-                              ensure_ascii=False)
-        try:
-            write_whole(self.file, lambda tmp: tmp.write_text(body, encoding="utf-8"))
-            self.added = False
-        except OSError:  # a cache: the next build splits afresh
-            pass
-
-
-WORDS = SplitWords()
-
-
-class Presplit:
-    """Janome in a forked helper process: the texts of each page the search indexes are split there while
-    Sphinx writes the next pages, and the index is fed once the last page is written (``_wrap_index_page``),
-    when every text is then a lookup (``WORDS``). Janome is pure Python: with no words kept from an earlier
-    build it took 4.7 s of the report's Sphinx build (7.9 s; 6.4-6.6 s with the helper, the same pages and
-    index), serially, while the build's other work had ended and left the second core idle.
-
-    Only a build's Sphinx (``make report``, ``make site``) splits ahead (``PRESPLIT``): the preview indexes
-    its first build alone. The helper is a fork (the splitter and its dictionary are in memory already),
-    started at the first page indexed; a text it did not split (it stopped, or a text not foreseen) is split
-    in Sphinx's process as before, so the index is the same either way."""
-
-    def __init__(self, splitter: CompoundJanomeSplitter) -> None:
-        import os
-        import queue
-        import threading
-
-        to_child, self._child_in = os.pipe()
-        self._child_out, from_child = os.pipe()
-        self.pid = os.fork()
-        if self.pid == 0:  # the helper: texts in, their words out, a JSON line each; leaves without cleanup
-            try:
-                os.close(self._child_in)
-                os.close(self._child_out)
-                with os.fdopen(to_child, encoding="utf-8") as texts, os.fdopen(from_child, "w", encoding="utf-8") as out:
-                    for line in texts:
-                        text = json.loads(line)
-                        out.write(json.dumps([text, splitter._split(text)], ensure_ascii=False) + "\n")
-                        out.flush()
-            finally:
-                os._exit(0)
-        os.close(to_child)
-        os.close(from_child)
-        self.words: dict[str, tuple[str, ...]] = {}
-        self.sent: set[str] = set()
-        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write, daemon=True)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._writer.start()
-        self._reader.start()
-
-    def _write(self) -> None:
-        import os
-
-        with contextlib.suppress(OSError), os.fdopen(self._child_in, "w", encoding="utf-8") as pipe:
-            while (text := self._queue.get()) is not None:
-                pipe.write(json.dumps(text, ensure_ascii=False) + "\n")
-                pipe.flush()
-
-    def _read(self) -> None:
-        import os
-
-        with contextlib.suppress(OSError, ValueError), os.fdopen(self._child_out, encoding="utf-8") as pipe:
-            for line in pipe:
-                text, words = json.loads(line)
-                self.words[text] = tuple(words)
-
-    def send(self, texts: list[str]) -> None:
-        for text in texts:
-            if text not in self.sent and WORDS.get(text) is None:
-                self.sent.add(text)
-                self._queue.put(text)
-
-    def stop(self) -> None:
-        import os
-        import signal
-
-        self._queue.put(None)
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-
-    def finish(self) -> None:
-        """Wait for the helper's words and keep them (``WORDS``); the helper then leaves."""
-        import os
-
-        self._queue.put(None)
-        self._writer.join()
-        self._reader.join()
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
-        for text, words in self.words.items():
-            if WORDS.get(text) is None:
-                WORDS.put(text, words)
-
-
-PRESPLIT = False  # set by a build's Sphinx worker (book._worker): split the search's texts in a helper
-
-
-def _texts(doctree: nodes.document, title: str) -> list[str]:
-    """What the index splits of a page (its text nodes, its titles and its title: ``WordCollector``,
-    ``term_weights``)."""
-    return [title, *(str(t) for t in doctree.findall(nodes.Text)), *(t.astext() for t in doctree.findall(nodes.title))]
-
-
-def _use_split_words(app: Any) -> None:
-    WORDS.use(str(app.config.regen_search_words))
-
-
-def _save_split_words(app: Any, exception: Exception | None) -> None:
-    if exception is None:
-        WORDS.save()
+# Words newer than IPADIC (2007), which MeCab splits in two: kept one word, a noun (令和8年度, not 和8年度).
+NEWER_WORDS = frozenset({"令和"})
 
 
 # Not a word a reader types: digits and signs only (ticks and table cells, 100,000; the search box ignores a
@@ -402,31 +267,13 @@ def _wrap_index_page(app: Any) -> None:
     app.env.__dict__["regen_search_weights"] = weights
     index_page = builder.index_page
 
-    pending: list[tuple[str, nodes.document, str]] = []  # pages indexed at the dump (PRESPLIT)
-    helper: list[Presplit] = []
-
-    def feed(pagename: str, copy: nodes.document, title: str) -> None:
+    def index(pagename: str, doctree: nodes.document, title: str) -> None:
+        copy = searchable(doctree)
         index_page(pagename, copy, title)
         if getattr(builder, "indexer", None) is not None:
             weights[pagename] = term_weights(copy, title, builder.indexer.lang.split)
 
-    def index(pagename: str, doctree: nodes.document, title: str) -> None:
-        copy = searchable(doctree)
-        indexer = getattr(builder, "indexer", None)
-        splitter = getattr(getattr(indexer, "lang", None), "splitter", None)  # (Sphinx's SearchJapanese holds it)
-        if PRESPLIT and isinstance(splitter, CompoundJanomeSplitter):
-            if not helper:
-                helper.append(Presplit(splitter))
-            helper[0].send(_texts(copy, title))
-            pending.append((pagename, copy, title))
-            return
-        feed(pagename, copy, title)
-
     def dump() -> None:
-        if helper:
-            helper.pop().finish()
-        while pending:
-            feed(*pending.pop(0))
         # The words of pages since changed or removed stay in Sphinx's index (pruning empties their lists but
         # keeps the words), so an index updated by a later build differed from one built afresh: dropped.
         indexer = getattr(builder, "indexer", None)
@@ -436,14 +283,8 @@ def _wrap_index_page(app: Any) -> None:
                     del mapping[word]
         type(builder).dump_search_index(builder)  # (the class's: the preview's replaces it to dump nothing)
 
-    def abandon(_: Any, exception: Exception | None) -> None:
-        if helper:  # a build that stopped before its dump: the helper is stopped, the pages dropped
-            helper.pop().stop()
-        pending.clear()
-
     builder.index_page = index
     builder.dump_search_index = dump
-    app.connect("build-finished", abandon)
     builder._regen_indexing = True
 
 
@@ -1054,8 +895,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _mystnb_css_first)
     app.connect("builder-inited", _wrap_index_page)
     app.connect("build-finished", _write_search_weights)
-    app.connect("builder-inited", _use_split_words)
-    app.connect("build-finished", _save_split_words)
     # the search page's scorer (Sphinx puts it in language_data.js, which only the search page loads)
     app.config.html_search_scorer = str(Path(__file__).with_name("templates") / "regen-search.js")
     app.connect("build-finished", _fill_js_messages)
@@ -1065,7 +904,6 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("env-merge-info", _merge_anchors)
     app.connect("doctree-resolved", _link_references)
     app.add_config_value("regen_edition", {}, "html")
-    app.add_config_value("regen_search_words", "", "")  # where the build keeps the split words (SplitWords)
     # the build's code: a new version re-reads every page (a directive's output is made when a page is read)
     app.add_config_value("regen_code", "", "env")
     app.add_directive("regen-changes", ChangesDirective)

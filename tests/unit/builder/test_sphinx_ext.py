@@ -94,7 +94,7 @@ def test_a_page_paints_before_its_scripts_load():
 
 # --- search ---------------------------------------------------------------------------------------------
 def test_the_index_keeps_words_and_leaves_out_ticks_ids_addresses_and_tex():
-    split = sphinx_ext.CompoundJanomeSplitter({"type": "regenpolicy.builder.sphinx_ext.CompoundJanomeSplitter"}).split
+    split = sphinx_ext.CompoundSplitter({"type": "regenpolicy.builder.sphinx_ext.CompoundSplitter"}).split
     words = split("K921 2ロ は 17,440点。出所 mhlw_fee_r4、https://www.mhlw.go.jp/stf/newpage_64496 と 0018,00020")
     assert "k921" in words and "点" in words
     assert not [w for w in words if "_" in w or "/" in w or (w[0].isdigit() and not any(c.isalpha() for c in w))]
@@ -102,77 +102,28 @@ def test_the_index_keeps_words_and_leaves_out_ticks_ids_addresses_and_tex():
     assert not any(sphinx_ext.indexable(w) for w in ("100,000", ",000,0001,700", "p_{\\text", ".jp/stf", "2024"))
 
 
-def test_the_words_of_split_texts_are_kept_for_the_next_build_and_a_bad_file_is_ignored(tmp_path, monkeypatch):
-    file = tmp_path / "search-words.json"
-    text = "市場拡大再算定の費用対効果 K921"
-    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
-
-    class App:  # the build names the file in the book's configuration (book.stage_book)
-        class config:
-            regen_search_words = str(file)
-
-    sphinx_ext._use_split_words(App())
-    split = sphinx_ext.CompoundJanomeSplitter({"type": ""}).split
-    words = split(text)
-    assert "市場拡大再算定" in words and "k921" in words
-    sphinx_ext._save_split_words(None, None)
-    # the next build's process: the words are read back, not split again
-    monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: pytest.fail("split again"))
-    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
-    assert split(text) == words
-    # a build that split nothing new leaves the file as it is (not written again)
-    file.write_text(file.read_text(encoding="utf-8") + " ", encoding="utf-8")
-    sphinx_ext._save_split_words(None, None)
-    assert file.read_text(encoding="utf-8").endswith(" ")
-    # another version of the splitting, a damaged file, a file too large: split afresh
-    monkeypatch.setattr(sphinx_ext.CompoundJanomeSplitter, "_split", lambda self, t: ["afresh"])
-    stored = file.read_text(encoding="utf-8")
-    for bad in (stored.replace(sphinx_ext.SplitWords.version(), "janome 0 0"), stored[:-5], '{"version": 1}', "[]"):
-        file.write_text(bad, encoding="utf-8")
-        monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
-        assert split(text) == ["afresh"]
-    file.write_text(stored, encoding="utf-8")
-    monkeypatch.setattr(sphinx_ext.SplitWords, "FILE_BYTES", 10)
-    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords(str(file)))
-    assert split(text) == ["afresh"]
+def test_file_names_codes_and_compounds_are_words_of_the_index():
+    split = sphinx_ext.CompoundSplitter({"type": ""}).split
+    words = split("data/metadata.yaml の SHA-256 と CAR-T 療法、市場拡大再算定の費用対効果評価")
+    assert {"metadata.yaml", "sha-256", "car-t", "市場拡大再算定", "再算定", "費用対効果", "費用対効果評価", "算定"} <= set(words)
+    assert split("髄腔内投与") == ["髄", "腔内", "投与", "髄腔内", "髄腔内投与", "腔内投与"]  # (Janome: 髄腔内投, 与)
+    era = split("令和8年度改定")  # an era newer than the dictionary, one word as a reader types it
+    assert "令和" in era and "令和8年度改定" in era and not [w for w in era if w.startswith("和")]
 
 
-def test_a_build_s_helper_splits_each_text_as_sphinx_would_and_leaves(monkeypatch):
-    """A build's Sphinx splits the search's texts in a forked helper while it writes pages (Presplit): the
-    words kept are the splitter's own, each text is sent once, and the helper is gone after ``finish``
-    (or ``stop``, for a build that failed before its index was written)."""
-    from pathlib import Path
-
-    monkeypatch.setattr(sphinx_ext, "WORDS", sphinx_ext.SplitWords())
-    splitter = sphinx_ext.CompoundJanomeSplitter({"type": ""})
-    texts = ["市場拡大再算定の費用対効果 K921", "造血幹細胞採取（一連につき）", "2024"]
-    helper = sphinx_ext.Presplit(splitter)
-    helper.send(texts)
-    helper.send(texts[:1])  # a text seen again is not sent again
-    helper.finish()
-    assert helper.sent == set(texts) and not Path(f"/proc/{helper.pid}").exists()
-    assert {t: sphinx_ext.WORDS.get(t) for t in texts} == {t: tuple(splitter._split(t)) for t in texts}
-    stopped = sphinx_ext.Presplit(splitter)
-    stopped.send(["診療報酬"])
-    stopped.stop()
-    assert not Path(f"/proc/{stopped.pid}").exists()
-
-
-def test_the_words_kept_are_bounded_by_what_the_last_build_used(tmp_path, monkeypatch):
-    file = str(tmp_path / "w.json")
-    monkeypatch.setattr(sphinx_ext.SplitWords, "ENTRIES", 3)
-    words = sphinx_ext.SplitWords(file)
-    for t in ("a", "b", "c"):
-        words.put(t, (t,))
-    words.save()
-    later = sphinx_ext.SplitWords(file)
-    assert later.get("a") == ("a",)  # used by this build
-    later.put("d", ("d",))  # full: only what this build used is kept
-    assert set(later.memo) == {"a", "d"}
-    later.save()
-    again = sphinx_ext.SplitWords(file)
-    again.load()
-    assert set(again.memo) == {"a", "d"}
+def test_text_that_mecab_could_not_take_is_split_in_pieces_it_can(monkeypatch):
+    """The text is data: MeCab (C) gets it without NUL or lone surrogates, in pieces cut at spaces; a text of
+    200,000 characters without a space (which MeCab alone cannot parse) still gives its words."""
+    split = sphinx_ext.CompoundSplitter({"type": ""}).split
+    assert split("市場\0拡大 K921\ud800再算定") == split("市場 拡大 K921?再算定")
+    pieces = sphinx_ext.CompoundSplitter.pieces("あ " * 5000)
+    assert all(len(p) <= sphinx_ext.CompoundSplitter.PIECE and p.endswith(" ") for p in pieces[:-1])
+    assert "".join(pieces) == "あ " * 5000
+    words = split("市場" + "x" * 200_000)
+    assert words[0] == "市場" and sum(map(len, words)) >= 200_000
+    # a text seen before is looked up, not split again (Sphinx splits each text up to three times)
+    monkeypatch.setattr(sphinx_ext.CompoundSplitter, "_split", lambda self, t: pytest.fail("split again"))
+    assert split("市場 拡大 K921?再算定") == split("市場\0拡大 K921\ud800再算定")
 
 
 def test_a_figure_s_html_is_indexed_as_the_words_a_reader_sees():
@@ -188,7 +139,7 @@ def test_a_page_is_weighted_by_where_a_word_stands_and_how_often():
 
     tree = publish_doctree("K921 の頁\n=========\n\n見出し 費用\n-----------\n\n"
                            + "費用 は K921 です。" * 17 + "\n\n市場 です。\n")
-    split = sphinx_ext.CompoundJanomeSplitter({"type": ""}).split
+    split = sphinx_ext.CompoundSplitter({"type": ""}).split
     w = sphinx_ext.term_weights(tree, "K921 の頁", split)
     assert w["k921"] > w["費用"] > sphinx_ext.PLAIN_MENTION  # in the title > in a heading; both often in the text
     assert "市場" not in w  # once, in the text only: the weight the search page assumes
