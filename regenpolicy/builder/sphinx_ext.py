@@ -60,9 +60,9 @@ class CompoundSplitter(BaseSplitter):
     MeCab is C: it splits the ~1,200 texts of every edition's pages in 0.3 CPU-s, where Janome (pure
     Python, which this replaced) took 3.4 s, in a forked helper whose end Sphinx's last step waited for.
     The text is data, so MeCab is given it in pieces of at most ``PIECE`` characters, cut where a space is
-    (MeCab's own word boundary), without NUL (which would end its C string) or lone surrogates: a text of
-    200,000 characters without a space, given whole, is one MeCab does not parse (and fugashi, another
-    binding of it, crashed on)."""
+    (MeCab's own word boundary), without NUL (which would end its C string) or lone surrogates: given whole,
+    200,000 letters without a space took MeCab 18 s to give up on (fugashi, another binding of it, crashed);
+    in pieces, 1 s. A piece of any one character repeated takes it at most ~70 ms."""
 
     MAX_RUN = 8
     PIECE = 4096
@@ -99,7 +99,7 @@ class CompoundSplitter(BaseSplitter):
 
     def tokens(self, input: str) -> list[tuple[str, bool, bool]]:
         """MeCab's words of ``input`` as (surface, a noun that joins a run, a space or a new piece before it)."""
-        out: list[tuple[str, bool, bool]] = []
+        out: list[tuple[list[str], bool, bool, str]] = []  # (its parts, noun, spaced, "a"/"d": ASCII letters/digits)
         for piece in self.pieces(input):
             node = self.tagger.parseToNode(piece)
             apart = True
@@ -113,16 +113,22 @@ class CompoundSplitter(BaseSplitter):
                 # codes stay one word too (metadata.yaml, CAR-T, SHA-256)
                 if node.stat == MECAB_UNKNOWN and pos[:2] == ["記号", "一般"]:
                     pos = ["名詞", "サ変接続"]
+                kind = "a" if surface.isascii() and surface.isalpha() else "d" if surface.isascii() and surface.isdigit() else ""
                 noun = (pos[0] in ("名詞", "接頭詞") and pos[1] not in ("非自立", "代名詞")) or bool(
                     re.fullmatch(r"[A-Za-z0-9]+", surface))
                 spaced = apart or node.rlength > node.length  # (MeCab drops the spaces between words)
-                if out and not spaced and out[-1][0] + surface in NEWER_WORDS:
-                    out[-1] = (out[-1][0] + surface, True, out[-1][2])
+                last = out[-1] if out and not spaced else None
+                # one word as Janome read it: a run of ASCII letters or of digits, which MeCab cuts in pieces
+                # past 24 characters (a hash, xxxx…), and a word newer than the dictionary (令和)
+                if last is not None and ((kind and kind == last[3])
+                                         or (len(last[0]) == 1 and last[0][0] + surface in NEWER_WORDS)):
+                    last[0].append(surface)
+                    out[-1] = (last[0], True, last[2], kind)
                 else:
-                    out.append((surface, noun, spaced))
+                    out.append(([surface], noun, spaced, kind))
                 apart = False
                 node = node.next
-        return out
+        return [("".join(parts), noun, spaced) for parts, noun, spaced, _ in out]
 
     def _split(self, input: str) -> list[str]:
         words: list[str] = []

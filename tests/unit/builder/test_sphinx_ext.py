@@ -107,6 +107,8 @@ def test_file_names_codes_and_compounds_are_words_of_the_index():
     words = split("data/metadata.yaml の SHA-256 と CAR-T 療法、市場拡大再算定の費用対効果評価")
     assert {"metadata.yaml", "sha-256", "car-t", "市場拡大再算定", "再算定", "費用対効果", "費用対効果評価", "算定"} <= set(words)
     assert split("髄腔内投与") == ["髄", "腔内", "投与", "髄腔内", "髄腔内投与", "腔内投与"]  # (Janome: 髄腔内投, 与)
+    # a run of ASCII letters or digits is one word however long (MeCab cuts it past 24 characters), as Janome read it
+    assert split("x" * 1000) == ["x" * 1000] and "abcdefghijklmnopqrstuvwxyz" in split("abcdefghijklmnopqrstuvwxyz0123")
     era = split("令和8年度改定")  # an era newer than the dictionary, one word as a reader types it
     assert "令和" in era and "令和8年度改定" in era and not [w for w in era if w.startswith("和")]
 
