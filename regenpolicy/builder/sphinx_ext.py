@@ -67,7 +67,9 @@ class CompoundSplitter(BaseSplitter):
     MAX_RUN = 8
     PIECE = 4096
     MEMO = 1 << 16  # texts remembered in this process: Sphinx splits each text up to three times
+    MEMO_CHARS = 1 << 24  # ... and their characters (a warm Sphinx keeps them from one build to the next)
     _memo: ClassVar[dict[str, tuple[str, ...]]] = {}
+    _memo_chars: ClassVar[list[int]] = [0]
 
     def __init__(self, options: dict[str, str]) -> None:
         import ipadic
@@ -80,9 +82,11 @@ class CompoundSplitter(BaseSplitter):
         """The words of ``input``; a text split before in this process is looked up, not split again."""
         words = self._memo.get(input)
         if words is None:
-            if len(self._memo) >= self.MEMO:
+            if len(self._memo) >= self.MEMO or self._memo_chars[0] + len(input) > self.MEMO_CHARS:
                 self._memo.clear()
+                self._memo_chars[0] = 0
             words = self._memo[input] = tuple(self._split(input))
+            self._memo_chars[0] += len(input) + sum(map(len, words))
         return list(words)
 
     @classmethod

@@ -126,6 +126,14 @@ def test_text_that_mecab_could_not_take_is_split_in_pieces_it_can(monkeypatch):
     # a text seen before is looked up, not split again (Sphinx splits each text up to three times)
     monkeypatch.setattr(sphinx_ext.CompoundSplitter, "_split", lambda self, t: pytest.fail("split again"))
     assert split("市場 拡大 K921?再算定") == split("市場\0拡大 K921\ud800再算定")
+    # what is remembered is bounded in characters too: past the bound it starts afresh
+    monkeypatch.setattr(sphinx_ext.CompoundSplitter, "_split", lambda self, t: [t])
+    monkeypatch.setattr(sphinx_ext.CompoundSplitter, "MEMO_CHARS", 100)
+    monkeypatch.setattr(sphinx_ext.CompoundSplitter, "_memo", {})  # (this process's memo as it was, after)
+    monkeypatch.setattr(sphinx_ext.CompoundSplitter, "_memo_chars", [0])
+    split("x" * 60)
+    split("y" * 60)
+    assert list(sphinx_ext.CompoundSplitter._memo) == ["y" * 60] and sphinx_ext.CompoundSplitter._memo_chars == [120]
 
 
 def test_a_figure_s_html_is_indexed_as_the_words_a_reader_sees():
