@@ -83,7 +83,9 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     log.wait_for(r"\[build\] (done in|up to date)")  # the first build of the session is published
     page.goto(f"{url}/notebooks/k1_fee_gap.html", wait_until="load")
     page.wait_for_function("() => !!document.body && document.body.innerText.includes('30,850点')")
-    assert not list((project / "_build" / "current" / "figures").glob("K1.*png")), "downloads are drawn when asked"
+    figures = project / "_build" / "preview" / "current" / "figures"
+    assert (figures / "K1.figure.json").exists()  # what they are drawn from
+    assert not list(figures.glob("K1*.png")), "downloads are drawn when asked"
     png = page.request.get(f"{url}/_static/figures/K1.png")  # the first request draws it
     assert png.ok and png.body().startswith(b"\x89PNG")
     page.evaluate("window.regenNotReloaded = true")
@@ -115,7 +117,10 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
     children = descendants(proc.pid)
     assert children, "the preview keeps warm kernels and Sphinx running"
     proc.send_signal(signal.SIGINT)  # Ctrl-C
-    assert proc.wait(timeout=60) == 0
+    try:
+        assert proc.wait(timeout=60) == 0
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the preview did not stop within 60 s of Ctrl-C; its output:\n{log.text()[-3000:]}")
 
     def left() -> dict[int, str]:
         return {p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import pytest
 
 from regenpolicy.builder.pipeline import Session, Superseded
-from regenpolicy.builder.preview import Preview, changed_pages, kind_of_change, notebook_of, page_hashes
+from regenpolicy.builder.preview import (
+    Preview,
+    changed_pages,
+    kind_of_change,
+    notebook_of,
+    page_hashes,
+    until_signalled,
+)
 from regenpolicy.builder.project import Project
 
 ROOT = Path("/p")
@@ -83,3 +92,37 @@ def test_a_build_stops_between_steps_once_its_author_saved_again(tmp_path):
     with pytest.raises(Superseded):
         preview.session.check()
     Session().check()  # a build outside the preview is never stopped
+
+
+def test_the_preview_builds_with_the_cache_it_is_given(tmp_path):
+    assert Preview(Project(tmp_path), "default", 0, tmp_path / "out", cache=tmp_path / "c").cache == tmp_path / "c"
+    assert Preview(Project(tmp_path), "default", 0, tmp_path / "out").cache == tmp_path / "_build" / ".cache"
+
+
+class Rescued(Exception):
+    pass
+
+
+def test_ctrl_c_stops_the_preview_whichever_of_its_threads_the_signal_reaches():
+    """A signal sent to the process can reach any thread; here another thread takes it (SIGUSR1, for Ctrl-C).
+    The main thread, waiting for it, must still see it: were it stuck, a second signal sent to it after
+    5 s ends the wait with an error instead of hanging the suite."""
+    main = threading.get_ident()
+
+    def rescue(_signum, _frame):
+        raise Rescued
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGUSR1, signal.SIGUSR2)}
+    signal.signal(signal.SIGUSR2, rescue)
+    taker = threading.Thread(target=lambda: signal.pthread_kill(threading.get_ident(), signal.SIGUSR1))
+    watchdog = threading.Timer(5, signal.pthread_kill, (main, signal.SIGUSR2))
+    try:
+        threading.Timer(0.1, taker.start).start()
+        watchdog.start()
+        assert until_signalled((signal.SIGUSR1,), tick=0.05) == signal.SIGUSR1
+    except Rescued:
+        pytest.fail("the signal reached another thread and the main thread never saw it")
+    finally:
+        watchdog.cancel()
+        for s, handler in before.items():
+            signal.signal(s, handler)
