@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 2 bad input (a data table, a profile, a parameter: nothing ran, the previous
 output is unchanged); 1 a step failed (a notebook, Jupyter Book or the printer: the previous output
-is unchanged).
+is unchanged); 130 stopped by Ctrl-C (the previous output is unchanged).
 
 The build's modules (pandas, Sphinx, the models) are imported only once a command needs them: a
 ``build`` whose inputs have not changed since the last one finished is answered from
@@ -12,13 +12,37 @@ The build's modules (pandas, Sphinx, the models) are imported only once a comman
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from regenpolicy.builder import kernels, noop, server
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
+
+CTRL_C = threading.Event()  # set when Ctrl-C stops this process's build (``_on_ctrl_c``)
+
+
+def _on_ctrl_c(signum: int, frame: Any) -> None:
+    """Python's own Ctrl-C (KeyboardInterrupt in the main thread), remembered: the kernels and Chromium get
+    the terminal's Ctrl-C too, and what their ends raise (a cell's KeyboardInterrupt, a closed connection)
+    is then the stop, not a failure to report. So are the libraries' log lines and warnings from then on
+    (a kernel that died, a pipe closed, a print never awaited): the one line that says it stopped is left."""
+    import logging
+    import warnings
+
+    CTRL_C.set()
+    logging.disable(logging.CRITICAL)
+    warnings.simplefilter("ignore")
+    raise KeyboardInterrupt
+
+
+def _stopped() -> int:
+    print("[build] stopped at Ctrl-C before publishing: the previous output is unchanged", file=sys.stderr, flush=True)
+    return server.STOPPED
 
 
 def _positive(text: str) -> int:
@@ -76,12 +100,20 @@ def main(argv: list[str] | None = None) -> int:
         code = server.delegate(root, argv, inputs)  # the project's build server runs it, if one runs
         if code is not None:
             return code
-    if args.command in ("build", "site"):  # (a notebook will likely run: the kernels' fork server imports meanwhile)
-        kernels.start_early()
+    building = args.command in ("build", "site", "deck")
+    before = signal.signal(signal.SIGINT, _on_ctrl_c) if building else None
     try:
+        if args.command in ("build", "site"):  # (a notebook will likely run: the kernels' fork server imports meanwhile)
+            kernels.start_early()
         code = _run(args, inputs)
+    except KeyboardInterrupt:
+        code = _stopped()
     finally:
         kernels.close_early()
+        if before is not None:
+            signal.signal(signal.SIGINT, before)
+    if code == server.STOPPED:
+        return code
     if args.command == "build" and server.enabled() and server.start(Path(args.project).resolve()):
         print(f"[build] started a build server for the next builds of this project, with Sphinx, the kernels, the drawing "
               f"workers and Chromium kept warm; it leaves after {server.IDLE_SECONDS / 60:.0f} min without a build "
@@ -134,14 +166,23 @@ def _run(args: argparse.Namespace, inputs: str | None, session: Any = None) -> i
         out = Path(args.out or project.root / "_build").resolve()
         build(project, profile, out, options, cache=cache, session=session)
         if inputs is not None:
-            noop.remember(out, inputs)
+            with contextlib.suppress(KeyboardInterrupt):  # (published: a Ctrl-C now only leaves it unrecorded)
+                noop.remember(out, inputs)
         return 0
     except (DataValidationError, ProfileError, StepError) as exc:
         error(exc, "Nothing was built; the previous output is unchanged.")
         return 2
     except BuildError as exc:
+        if CTRL_C.is_set():  # (the kernels' cells stopped by the same Ctrl-C)
+            return _stopped()
         error(exc, "The build stopped; the previous output is unchanged.")
         return 1
+    except KeyboardInterrupt:
+        return _stopped()
+    except Exception:
+        if CTRL_C.is_set():  # (Chromium's driver ended by the same Ctrl-C, say)
+            return _stopped()
+        raise
 
 
 def verify(path: Path) -> int:

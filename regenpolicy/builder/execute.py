@@ -32,10 +32,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 import regenpolicy
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
@@ -45,6 +45,7 @@ from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
 from regenpolicy.data.files import store_entry, write_whole
 
+T = TypeVar("T")
 KERNEL = "regenpolicy"
 ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
 
@@ -587,20 +588,34 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         return done
 
     errors = []
+    pool = ThreadPoolExecutor(max_workers=workers)
+    stopped = False
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = {job.step.name: pool.submit(one, job) for job in todo}
-            for name, future in futures.items():
-                try:
-                    results[name] = future.result()
-                except ExecutionError as exc:
-                    errors.append(str(exc))
+        futures = {job.step.name: pool.submit(one, job) for job in todo}
+        for name, future in futures.items():
+            try:
+                results[name] = result_of(future)
+            except ExecutionError as exc:
+                errors.append(str(exc))
+    except KeyboardInterrupt:  # Ctrl-C: no notebook starts after it, and the kernels of this call are stopped below
+        stopped = True
+        raise
     finally:
+        pool.shutdown(wait=not stopped, cancel_futures=stopped)
         if own is not None:
             own.close()
     if errors:
         raise ExecutionError("\n".join(errors))
     return {job.step.name: results[job.step.name] for job in jobs}
+
+
+def result_of(future: Future[T], tick: float = 0.25) -> T:
+    """``future.result()``, waited for in short steps: Ctrl-C reaches the main thread even when another
+    thread took the signal (Python runs its handler when the main thread next runs Python code, which
+    an untimed wait would delay until the notebook's end)."""
+    while not future.done():
+        wait([future], timeout=tick)
+    return future.result()
 
 
 STALE_ENTRY = re.compile(r"\.[0-9a-f]{24}\.(\d+)\.\d+")

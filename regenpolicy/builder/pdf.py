@@ -393,21 +393,35 @@ class Chromium:
         import threading
 
         self._loop = asyncio.new_event_loop()
+        self._loop.set_exception_handler(self._unretrieved)
         self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
         self._thread.start()
         self._started: Any = None  # the task starting the browser: (playwright, browser)
+        self.interrupted = False  # Ctrl-C stopped a printer: what fails after it is the stop, not news
 
     def run(self, coroutine: Any) -> Any:
         """Run ``coroutine`` on the browser's loop; wait for its result (or its exception) here. Interrupted
         here (Ctrl-C), the coroutine is cancelled there."""
         import asyncio
 
+        from regenpolicy.builder.execute import result_of
+
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
-            return future.result()
+            return result_of(future)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            future.cancel()
+            raise
         except BaseException:
             future.cancel()
             raise
+
+    def _unretrieved(self, loop: Any, context: dict[str, Any]) -> None:
+        """The loop's report of an error no one awaited (a printer's page failing after Ctrl-C closed the
+        browser, say): left out once a printer was interrupted (the Ctrl-C message says what happened)."""
+        if not self.interrupted:
+            loop.default_exception_handler(context)
 
     async def browser(self) -> Any:
         """The browser, started by the first printer that asks (on this loop)."""

@@ -47,6 +47,7 @@ from regenpolicy.builder.execute import (
     SharedKernels,
     code_hash,
     file_stamp,
+    result_of,
     run_notebooks,
 )
 from regenpolicy.builder.pdf import Chromium, PdfError, print_pdf
@@ -214,6 +215,9 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     try:
         return _build_drawn(project, registry, staging, cache, dataset, inputs, out, options, previous, session,
                             drawer)
+    except KeyboardInterrupt:  # Ctrl-C: what is queued is not drawn
+        drawer.drop()
+        raise
     finally:
         if drawer is not session.drawer:
             drawer.close()
@@ -342,16 +346,21 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
     # website failed, so nothing writes into the staging folder after. The report's PDF and the deck's
     # are printed in one Chromium (each printer in a context of its own), started by the first to print.
     chromium = session.chromium or (Chromium() if options.pdf else None)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="deck")
+    stopped = False
     try:
-        with ThreadPoolExecutor(1, thread_name_prefix="deck") as pool:
-            deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
-                               chromium) if options.deck else None
-            _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache,
-                             options, out, chromium, drawn)
-            if deck is not None:
-                for f in deck.result():
-                    shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
+        deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
+                           chromium) if options.deck else None
+        _website_and_pdf(src, book, result, session, dataset, figures, profile, record, data_zip, edition, cache,
+                         options, out, chromium, drawn)
+        if deck is not None:
+            for f in result_of(deck):
+                shutil.copy2(f, result / "html" / f.name)  # beside the site's PDF: the pages link it
+    except KeyboardInterrupt:  # Ctrl-C: the deck is not waited for (the process ends; its browser is closed below)
+        stopped = True
+        raise
     finally:
+        pool.shutdown(wait=not stopped, cancel_futures=stopped)
         if chromium is not None and chromium is not session.chromium:
             chromium.close()
     session.check()

@@ -687,6 +687,21 @@ class Drawer:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, proc.worker.process.pid, 10)
 
+    def drop(self) -> None:
+        """Forget the jobs not yet begun (Ctrl-C: the build stops; ``close`` then waits only for the jobs
+        the workers are drawing). Whoever waits for a dropped job's future gets CancelledError."""
+        import queue
+
+        while True:
+            try:
+                rank, order, item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is None:  # (a worker's signal to stop: kept for it)
+                self._queue.put((rank, order, item))
+                return
+            item[2].cancel()
+
     def close(self) -> None:
         with self._lock:
             threads, self._threads = self._threads, []

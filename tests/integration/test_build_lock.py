@@ -5,12 +5,16 @@ while that site is built.)"""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
+import select
 import signal
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from regenpolicy.builder.publish import is_current, published_key
 from tests.conftest import SMALL, cli_args, copy_project, edit, run_cli
@@ -92,3 +96,67 @@ def test_a_cell_that_never_returns_is_stopped_naming_notebook_and_cell(tmp_path)
     assert ("notebook notebooks/s1_survival.md: code cell 2 (the cell starting 'import altair as alt') "
             "did not finish within 10 s") in proc.stderr
     assert not (tmp_path / "out" / "html").exists()
+
+
+def session_processes(sid: int) -> dict[int, str]:
+    """The live processes of session ``sid`` (a build started in a session of its own, as a terminal starts one)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError):
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":  # (a zombie has ended: its parent has gone)
+                found[int(entry.name)] = cmdline[:120]
+    return found
+
+
+@pytest.mark.parametrize("whom", ["terminal", "build"])
+def test_ctrl_c_stops_a_build_at_once_publishes_nothing_and_leaves_no_process(tmp_path, whom):
+    """Ctrl-C in a terminal reaches every process of the build (``terminal``); ``kill -INT`` only the build's
+    own (``build``). Either way the build stops now, not when a notebook ends (here one never would)."""
+    project = copy_project(tmp_path / "project")
+    profile = tmp_path / "s1.yaml"
+    profile.write_text("id: s1\ntitle: S1\ndate: 2026-01-01\nfigures: [S1]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli(project, "build", "--out", str(out), "--no-pdf", "--submission", str(profile)).returncode == 0
+    key, page = published_key(out), (out / "html" / "index.html").read_bytes()
+    edit(project / "notebooks" / "s1_survival.md", "ctx.glue(s1.numbers)",
+         "ctx.glue(s1.numbers)\nimport threading\nthreading.Event().wait()")
+    proc = subprocess.Popen(cli_args(project, "build", "--out", str(out), "--no-pdf", "--submission", str(profile)),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+                            env={**os.environ, "CI": "1"})
+    log = wait_for(proc, "[build] data:")
+    deadline = time.monotonic() + 120
+    while not any("kernel" in c for c in session_processes(proc.pid).values()):  # the notebook's kernel is up
+        assert time.monotonic() < deadline, log
+        with contextlib.suppress(subprocess.TimeoutExpired):  # (looked at again every 50 ms, unless the build ends)
+            proc.wait(timeout=0.05)
+        assert proc.poll() is None, log + proc.communicate()[0]
+    if whom == "terminal":
+        os.killpg(proc.pid, signal.SIGINT)
+    else:
+        proc.send_signal(signal.SIGINT)
+    try:
+        log += proc.communicate(timeout=60)[0]  # (a guard: the notebook's cell would wait for ever)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(f"the build did not stop within 60 s of Ctrl-C:\n{log[-3000:]}") from None
+    assert proc.returncode == 130, log[-3000:]
+    assert log.rstrip().endswith("[build] stopped at Ctrl-C before publishing: the previous output is unchanged"), log
+    assert "Traceback" not in log and "failed" not in log, log
+    assert published_key(out) == key and (out / "html" / "index.html").read_bytes() == page
+    assert not list(out.glob(".staging-*"))
+    deadline = time.monotonic() + 10  # its helpers (kernels, Sphinx, the drawing workers) go with it
+    for pid in session_processes(proc.pid):  # each waited on (a pidfd reads ready when its process ends)
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
+    assert session_processes(proc.pid) == {}

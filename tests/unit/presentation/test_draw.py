@@ -172,3 +172,17 @@ def test_a_drawer_serves_only_its_own_cache_while_it_is_there(tmp_path) -> None:
     assert drawer.serves(cache) and not drawer.serves(tmp_path / "other")
     cache.rmdir()  # make clean
     assert not drawer.serves(cache)
+
+
+def test_ctrl_c_drops_the_jobs_not_begun_and_keeps_the_workers_signal_to_stop(tmp_path):
+    from concurrent.futures import Future
+
+    drawer = draw.Drawer(tmp_path)
+    futures: list[Future[None]] = [Future() for _ in range(3)]
+    for order, future in enumerate(futures):
+        drawer._queue.put((order % 2, order, ("print", [], future)))
+    drawer._queue.put((2, 3, None))  # what close() queues after every job
+    drawer.drop()
+    assert all(f.cancelled() for f in futures)
+    assert drawer._queue.get_nowait() == (2, 3, None) and drawer._queue.empty()
+    drawer.close()  # (no worker was started: nothing to wait for)
