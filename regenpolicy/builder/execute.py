@@ -46,6 +46,7 @@ from regenpolicy.data import ALL_TABLES, Dataset, printable
 from regenpolicy.data.files import store_entry, write_whole
 
 T = TypeVar("T")
+STOP_WAIT = 5.0  # seconds a stopped build waits for a notebook, or its deck, still running (``run_notebooks``)
 KERNEL = "regenpolicy"
 ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
 
@@ -589,9 +590,11 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
 
     errors = []
     pool = ThreadPoolExecutor(max_workers=workers)
+    futures: dict[str, Future[Result]] = {}
     stopped = False
     try:
-        futures = {job.step.name: pool.submit(one, job) for job in todo}
+        for job in todo:
+            futures[job.step.name] = pool.submit(one, job)
         for name, future in futures.items():
             try:
                 results[name] = result_of(future)
@@ -604,6 +607,8 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
         pool.shutdown(wait=not stopped, cancel_futures=stopped)
         if own is not None:
             own.close()
+        if stopped:  # the running ones end with their kernels: waited for (a while), so that none writes into
+            wait(futures.values(), timeout=STOP_WAIT)  # the build's folder once the build has removed it
     if errors:
         raise ExecutionError("\n".join(errors))
     return {job.step.name: results[job.step.name] for job in jobs}

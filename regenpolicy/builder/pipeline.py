@@ -19,7 +19,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ from regenpolicy.builder.book import (
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
 from regenpolicy.builder.execute import (
+    STOP_WAIT,
     ExecutionError,
     Job,
     Kernels,
@@ -348,6 +349,7 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
     chromium = session.chromium or (Chromium() if options.pdf else None)
     pool = ThreadPoolExecutor(1, thread_name_prefix="deck")
     stopped = False
+    deck = None
     try:
         deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
                            chromium) if options.deck else None
@@ -363,6 +365,8 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
         pool.shutdown(wait=not stopped, cancel_futures=stopped)
         if chromium is not None and chromium is not session.chromium:
             chromium.close()
+        if stopped and deck is not None:  # its browser closed, it ends now: none of it is written after the
+            wait([deck], timeout=STOP_WAIT)  # build removed its folder
     session.check()
     # the preview's first pass leaves the older releases for the build that follows it to remove
     publish(out, result, key, {"submission": profile.id}, prune=options.first is None)
