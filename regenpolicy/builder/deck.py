@@ -162,7 +162,7 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
     from regenpolicy.builder import pdfjoin
 
     work = pdf_file.parent / f".deck-print-{profile.id}"
-    work.mkdir(parents=True, exist_ok=True)
+    work.mkdir(exist_ok=True)  # (in the deck's folder: gone, with the build's, after Ctrl-C, it is not made again)
     page = {"width": f"{size[0]}in", "height": f"{size[1]}in", "margin": {"top": "0", "bottom": "0", "left": "0", "right": "0"},
             "prefer_css_page_size": True}
     printer = Printer(work, cache, page=page, chromium=chromium)

@@ -46,7 +46,6 @@ from regenpolicy.data import ALL_TABLES, Dataset, printable
 from regenpolicy.data.files import store_entry, write_whole
 
 T = TypeVar("T")
-STOP_WAIT = 5.0  # seconds a stopped build waits for a notebook, or its deck, still running (``run_notebooks``)
 KERNEL = "regenpolicy"
 ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
 
@@ -553,15 +552,21 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     else:
         source = kernels or own
 
+    stop = threading.Lock()  # held while a notebook's folder is made, and to stop (``stopped``)
+    stopped: list[bool] = []
+
     def one(job: Job) -> Result:
         step = job.step
         entry = entries[step.name]
-        progress.start(step.name)
         started = time.monotonic()
         run_dir = workdir / step.name
-        shutil.rmtree(run_dir, ignore_errors=True)
         out = run_dir / "out"
-        (out / "figures").mkdir(parents=True)
+        with stop:  # after Ctrl-C no notebook starts, nor makes its folder in the build's (being removed)
+            if stopped:
+                raise ExecutionError(f"notebook {step.path.name}: not run (the build was stopped)")
+            progress.start(step.name)
+            shutil.rmtree(run_dir, ignore_errors=True)
+            (out / "figures").mkdir(parents=True)
         context = run_dir / "context.json"
         context.write_text(json.dumps({
             "notebook": str(step.path), "snapshot": str(snapshot), "out": str(out),
@@ -590,25 +595,21 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
 
     errors = []
     pool = ThreadPoolExecutor(max_workers=workers)
-    futures: dict[str, Future[Result]] = {}
-    stopped = False
     try:
-        for job in todo:
-            futures[job.step.name] = pool.submit(one, job)
+        futures = {job.step.name: pool.submit(one, job) for job in todo}
         for name, future in futures.items():
             try:
                 results[name] = result_of(future)
             except ExecutionError as exc:
                 errors.append(str(exc))
     except KeyboardInterrupt:  # Ctrl-C: no notebook starts after it, and the kernels of this call are stopped below
-        stopped = True
+        with stop:
+            stopped.append(True)
         raise
     finally:
-        pool.shutdown(wait=not stopped, cancel_futures=stopped)
+        pool.shutdown(wait=not stopped, cancel_futures=bool(stopped))
         if own is not None:
             own.close()
-        if stopped:  # the running ones end with their kernels: waited for (a while), so that none writes into
-            wait(futures.values(), timeout=STOP_WAIT)  # the build's folder once the build has removed it
     if errors:
         raise ExecutionError("\n".join(errors))
     return {job.step.name: results[job.step.name] for job in jobs}

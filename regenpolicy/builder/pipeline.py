@@ -19,7 +19,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +40,6 @@ from regenpolicy.builder.book import (
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
 from regenpolicy.builder.editions import EditionInputs
 from regenpolicy.builder.execute import (
-    STOP_WAIT,
     ExecutionError,
     Job,
     Kernels,
@@ -216,8 +215,8 @@ def _build_in(project: Project, registry: Registry, staging: Path, cache: Path, 
     try:
         return _build_drawn(project, registry, staging, cache, dataset, inputs, out, options, previous, session,
                             drawer)
-    except KeyboardInterrupt:  # Ctrl-C: what is queued is not drawn
-        drawer.drop()
+    except KeyboardInterrupt:  # Ctrl-C: what is queued is not drawn; what is being drawn is waited for (it
+        drawer.drop()  # would make its folder again in the build's, which the build then removes)
         raise
     finally:
         if drawer is not session.drawer:
@@ -349,7 +348,6 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
     chromium = session.chromium or (Chromium() if options.pdf else None)
     pool = ThreadPoolExecutor(1, thread_name_prefix="deck")
     stopped = False
-    deck = None
     try:
         deck = pool.submit(_deck, profile, registry, dataset, results, result / "deck", cache, options, subset,
                            chromium) if options.deck else None
@@ -365,8 +363,6 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
         pool.shutdown(wait=not stopped, cancel_futures=stopped)
         if chromium is not None and chromium is not session.chromium:
             chromium.close()
-        if stopped and deck is not None:  # its browser closed, it ends now: none of it is written after the
-            wait([deck], timeout=STOP_WAIT)  # build removed its folder
     session.check()
     # the preview's first pass leaves the older releases for the build that follows it to remove
     publish(out, result, key, {"submission": profile.id}, prune=options.first is None)

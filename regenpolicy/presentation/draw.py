@@ -687,20 +687,25 @@ class Drawer:
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, proc.worker.process.pid, 10)
 
-    def drop(self) -> None:
-        """Forget the jobs not yet begun (Ctrl-C: the build stops; ``close`` then waits only for the jobs
-        the workers are drawing). Whoever waits for a dropped job's future gets CancelledError."""
+    def drop(self, timeout: float = 5.0) -> None:
+        """Forget the jobs not yet begun and wait (at most ``timeout`` seconds) for those being drawn (Ctrl-C:
+        the build stops, and removes the folder they draw into). Whoever waits for a dropped job's future
+        gets CancelledError."""
         import queue
+        from concurrent.futures import wait
 
         while True:
             try:
                 rank, order, item = self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
             if item is None:  # (a worker's signal to stop: kept for it)
                 self._queue.put((rank, order, item))
-                return
+                break
             item[2].cancel()
+        with self._lock:
+            drawing = [f for _, f in self._futures if not f.done()]
+        wait(drawing, timeout=timeout)
 
     def close(self) -> None:
         with self._lock:
