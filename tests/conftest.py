@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import select
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -73,6 +76,21 @@ def run_cli(project: Path, *args: str, timeout: int = 900, cache: Path | None = 
     """``python -m regenpolicy --project <project> <args>`` (see ``cli_args``)."""
     return subprocess.run(cli_args(project, *args, cache=cache), capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "CI": "1"})
+
+
+def wait_for_exit(pids: Iterable[int], seconds: float) -> None:
+    """Wait until each process has ended, for at most ``seconds`` in all (a pidfd reads ready when its
+    process ends); one already gone is skipped."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        finally:
+            os.close(fd)
 
 
 def tree_digest(folder: Path) -> dict[str, str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import select
 import signal
 import subprocess
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from regenpolicy.builder.publish import is_current, published_key
-from tests.conftest import SMALL, cli_args, copy_project, edit, run_cli
+from tests.conftest import SMALL, cli_args, copy_project, edit, run_cli, wait_for_exit
 
 
 def start(project: Path, out: Path, *args: str, cache: Path | None = None) -> subprocess.Popen[str]:
@@ -150,14 +149,5 @@ def test_ctrl_c_stops_a_build_at_once_publishes_nothing_and_leaves_no_process(tm
     assert "Traceback" not in log and "failed" not in log, log
     assert published_key(out) == key and (out / "html" / "index.html").read_bytes() == page
     assert not list(out.glob(".staging-*"))
-    deadline = time.monotonic() + 10  # its helpers (kernels, Sphinx, the drawing workers) go with it
-    for pid in session_processes(proc.pid):  # each waited on (a pidfd reads ready when its process ends)
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue
-        try:
-            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        finally:
-            os.close(fd)
+    wait_for_exit(session_processes(proc.pid), 10)  # its helpers (kernels, Sphinx, the drawing workers) go with it
     assert session_processes(proc.pid) == {}

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import signal
 import subprocess
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli_args, copy_project, edit
+from tests.conftest import cli_args, copy_project, edit, wait_for_exit
 
 
 class Log:
@@ -126,15 +124,6 @@ def test_a_saved_table_reaches_the_open_page_and_a_bad_one_shows_a_banner(previe
         return {p: Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
                 for p in children if Path(f"/proc/{p}/cmdline").exists() and Path(f"/proc/{p}/cmdline").read_bytes()}
 
-    deadline = time.monotonic() + 10  # children that were told to stop are gone within seconds
-    for pid in children:  # wait on each one's exit (a pidfd reads ready when the process ends)
-        try:
-            fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            continue
-        try:
-            select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-        finally:
-            os.close(fd)
+    wait_for_exit(children, 10)  # children that were told to stop are gone within seconds
     assert left() == {}, f"processes left behind: {left()}"
     assert "preview: stopped" in log.text()
