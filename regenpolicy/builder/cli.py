@@ -41,7 +41,7 @@ def _on_ctrl_c(signum: int, frame: Any) -> None:
 
 
 def _stopped() -> int:
-    print("[build] stopped at Ctrl-C before publishing: the previous output is unchanged", file=sys.stderr, flush=True)
+    print(server.STOPPED_LINE, file=sys.stderr, flush=True)
     return server.STOPPED
 
 

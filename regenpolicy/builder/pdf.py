@@ -409,11 +409,8 @@ class Chromium:
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:
             return result_of(future)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            future.cancel()
-            raise
-        except BaseException:
+        except BaseException as exc:
+            self.interrupted = self.interrupted or isinstance(exc, KeyboardInterrupt)
             future.cancel()
             raise
 

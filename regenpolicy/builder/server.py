@@ -74,6 +74,7 @@ MAX_REQUEST = 1 << 20  # bytes of a request read at most
 # the Chromium asked for (and the PATH it is found on), and what Sphinx and Python read for dates and text
 ENV_KEYS = ("CHROMIUM", "PATH", "SOURCE_DATE_EPOCH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONHASHSEED")
 STOPPED = 130  # the exit code of a build stopped by Ctrl-C (as a shell reports SIGINT)
+STOPPED_LINE = "[build] stopped at Ctrl-C before publishing: the previous output is unchanged"
 
 
 def enabled() -> bool:
@@ -341,7 +342,7 @@ def handle(conn: socket.socket, session: Any, run: Run, stop_error: type[BaseExc
               "python -m regenpolicy.builder.server stop ends it)", flush=True)
         code = run(argv, inputs, session)
     except stop_error:
-        print("[build] stopped at Ctrl-C before publishing: the previous output is unchanged", file=sys.stderr)
+        print(STOPPED_LINE, file=sys.stderr)
         code = STOPPED
     except SystemExit as exc:  # argparse's refusal of the command line (its message is printed)
         code = exc.code if isinstance(exc.code, int) else 2
