@@ -26,6 +26,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -99,11 +100,33 @@ def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:
     os._exit(0)
 
 
+def _preload_unless_left(path: str) -> None:
+    """``_preload``, but a build that goes while it runs (killed, Ctrl-C, or every notebook found in its
+    cache: seconds of imports) ends it there: a thread watches stdin until the imports are done, and is
+    gone before the first fork."""
+    done = threading.Event()
+
+    def watch() -> None:
+        stdin = sys.stdin.fileno()
+        while not done.is_set():
+            if select.select([stdin], [], [], 0.1)[0] and not os.read(stdin, 4096):
+                shutil.rmtree(Path(path).parent, ignore_errors=True)  # the folder the build made for our socket
+                leave()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        _preload()
+    finally:
+        done.set()
+        watcher.join()
+
+
 def serve(path: str) -> None:
     """Import everything once, then fork a kernel for every client until stdin closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, which closes our stdin
     os.environ.update(ZYGOTE_ENV)
-    _preload()
+    _preload_unless_left(path)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(16)
@@ -133,9 +156,9 @@ def serve(path: str) -> None:
                         with contextlib.suppress(ChildProcessError):
                             os.waitpid(kernel, 0)
                     listener.close()
-                    Path(path).unlink(missing_ok=True)
-                    with contextlib.suppress(OSError):  # its folder too (a build that was killed could not remove it)
-                        Path(path).parent.rmdir()
+                    # the folder the build made for us, with our socket and the kernels' (those of a kernel
+                    # started ahead of need and killed unused are still there): a killed build cannot remove it
+                    shutil.rmtree(Path(path).parent, ignore_errors=True)
                     leave()
             elif source is listener:
                 conn, _ = listener.accept()
@@ -215,10 +238,8 @@ class Zygote:
         if not self._ready:  # still importing (an early one no build took): it holds nothing yet
             self.process.kill()
             self.process.wait()
-        stop(self.process)  # the zygote kills its kernels and exits when its input closes
-        Path(self.socket).unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # kernel files left behind by a kernel that was killed
-            self.dir.rmdir()
+        stop(self.process)  # the zygote kills its kernels, removes its folder and exits when its input closes
+        shutil.rmtree(self.dir, ignore_errors=True)  # (unless it was killed first)
 
 
 class Kernel(NamedTuple):

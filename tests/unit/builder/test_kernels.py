@@ -48,14 +48,16 @@ def test_the_first_warm_kernels_take_the_zygote_started_early_and_an_unused_one_
     close_early()  # nothing left to stop: harmless
 
 
-def test_a_zygote_whose_build_was_killed_leaves_no_folder_behind():
-    """A build killed outright (no ``close``) only closes the fork server's input: the fork server then
-    removes its socket and its folder in the temporary directory itself."""
+def test_a_zygote_whose_build_was_killed_while_it_imported_stops_there_and_leaves_no_folder_behind():
+    """A build killed outright (no ``close``) only closes the fork server's input: a fork server still
+    importing stops at once (not seconds later, its imports done), and removes its folder in the temporary
+    directory itself. (One killed once ready: the last test.)"""
     zygote = kernels_module.Zygote(wait=False)
     assert zygote.dir.is_dir()
-    assert zygote.process.stdin is not None
+    assert zygote.process.stdin is not None and zygote.process.stdout is not None
     zygote.process.stdin.close()  # what the end of a killed build does to it
     assert zygote.process.wait(timeout=120) == 0
+    assert zygote.process.stdout.read() == ""  # it never became ready: it left during its imports
     assert not zygote.dir.exists()
 
 
@@ -180,12 +182,18 @@ def test_a_pool_with_a_limit_starts_no_kernel_beyond_it(kernels):
         pool.close()
 
 
-def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels):  # (last: it closes them)
+def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels, tmp_path):  # (last: it closes them)
     used, held = kernels.take(), kernels.take()
     pids = [int(run(k, "import os; print(os.getpid())")) for k in (used, held)]
     zygote = kernels.zygote.process.pid
+    folder, sock = kernels.zygote.dir, Path(kernels.zygote.socket)
+    assert sock.is_socket()
+    # what ``Zygote.close`` removes itself (after a killed fork server) pointed elsewhere: the fork server,
+    # its input closed, removes its socket and its folder on its own, as it does when a build is killed
+    kernels.zygote.dir, kernels.zygote.socket = tmp_path / "elsewhere", str(tmp_path / "elsewhere.sock")
     kernels.release(used)  # shut down in the background
     kernels.close()
+    assert not sock.exists() and not folder.exists(), list(folder.iterdir())
     assert not used.client.channels_running  # the release's shutdown ran to its end before close returned
     shutdown(held)
     for pid in pids:
