@@ -39,7 +39,7 @@ from typing import Any, Protocol, TextIO, TypeVar
 
 import regenpolicy
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
-from regenpolicy.builder.kernels import Kernel
+from regenpolicy.builder.kernels import Kernel, close_early
 from regenpolicy.builder.noop import walk
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
@@ -547,6 +547,8 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     most = max(1, workers or (os.cpu_count() or 1) + 1)
     workers = min(most, len(todo) or 1)
     own = _warm_kernels(workers, len(todo)) if todo and kernels is None else None
+    if not todo and kernels is None:  # nothing to run: the fork server the command line started early stops
+        close_early()                 # now, not after the website, the deck and the PDF it would slow
     if isinstance(kernels, SharedKernels):
         source = kernels.warm(most) if todo else None
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from regenpolicy.builder import execute as execute_module
 from regenpolicy.builder.execute import (
     ExecutionError,
     Job,
@@ -300,8 +301,11 @@ def test_a_preview_session_validates_again_only_when_what_validation_reads_was_w
     assert _prepare(project, profile, registry, None) is not second  # a build without a session always validates
 
 
-def test_a_first_pass_runs_only_the_open_notebook_and_keeps_the_others_last_runs(edition, tmp_path):
-    """The preview's first pass (``only``): the others' last results stand in for runs out of date."""
+def test_a_first_pass_runs_only_the_open_notebook_and_keeps_the_others_last_runs(edition, tmp_path, monkeypatch):
+    """The preview's first pass (``only``): the others' last results stand in for runs out of date. Nothing
+    runs, so the fork server started early (``start_early``) is stopped before the website is built."""
+    closed: list[bool] = []
+    monkeypatch.setattr(execute_module, "close_early", lambda: closed.append(True))
     registry, dataset, inputs = edition
     jobs = [Job(registry.steps[n], inputs.resolved.parameters[n].values(), inputs.resolved.settings.values())
             for n in ("k1_fee_gap", "m1_market", "c1_lifetime_cost")]
@@ -326,6 +330,7 @@ def test_a_first_pass_runs_only_the_open_notebook_and_keeps_the_others_last_runs
     assert results["k1_fee_gap"].numbers == {"k1_gap": 1} and results["k1_fee_gap"].notebook.parent == entry
     assert all(results[n].notebook == old / f"{n}.ipynb" and results[n].numbers == {"old": 2}
                and not results[n].executed for n in ("m1_market", "c1_lifetime_cost"))
+    assert closed == [True]
 
 
 class Interrupted(Exception):
