@@ -577,10 +577,10 @@ def _translate_ui(app: Any) -> None:
 
 
 # --- what a page loads before it paints ----------------------------------------------------------------
-SEARCH_SCRIPTS = re.compile(r'\s*<script src="[^"]*_static/searchtools\.js[^"]*"></script>\s*'
+SEARCH_SCRIPTS = re.compile(r'<script src="[^"]*_static/searchtools\.js[^"]*"></script>\s*'
                             r'<script src="[^"]*_static/language_data\.js[^"]*"></script>\s*'
                             r'<script src="[^"]*searchindex\.js[^"]*"></script>')
-FONTAWESOME = re.compile(r'\s*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
+FONTAWESOME = re.compile(r'<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>')
 # an icon the theme writes as an empty <i> or <span> with Font Awesome's classes (the menu buttons' ☰ is a
 # <span class="fa-solid fa-bars">: drawn by the icon font until that was left out)
 ICON = re.compile(r'<(i|span) class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></\1>')
@@ -588,8 +588,8 @@ HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clip
                          r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
 # the theme's head asks for its two deferred scripts early (preload); they run after the page is parsed
 # anyway, and fetched early they share the phone's bandwidth with the stylesheet the first paint waits for
-PRELOAD_SCRIPT = re.compile(r'\s*<link rel="preload" as="script" href="[^"]*_static/scripts/(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />')
-UNUSED_CSS = re.compile(r'\s*<link rel="stylesheet" type="text/css" href="[^"]*_static/sphinx-thebe\.css[^"]*" />')
+PRELOAD_SCRIPT = re.compile(r'<link rel="preload" as="script" href="[^"]*_static/scripts/(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />')
+UNUSED_CSS = re.compile(r'<link rel="stylesheet" type="text/css" href="[^"]*_static/sphinx-thebe\.css[^"]*" />')
 CHART_TAGS = re.compile(r'<script src="([^"]*vega-bundle\.js[^"]*)"></script>(\s*)<script src="([^"]*regen-charts\.js[^"]*)">')
 
 
@@ -611,6 +611,22 @@ def _icon(m: re.Match[str]) -> str:
             f'role="img" xmlns="http://www.w3.org/2000/svg" viewBox="{icon["viewBox"]}">{paths}</svg>')
 
 
+def _dropped(tag: re.Pattern[str], page: str) -> str:
+    """``page`` without the matches of ``tag`` and the white space before each: what ``\\s*`` before the
+    pattern would remove, found from the tag's first letter (a pattern that starts with ``\\s*`` is tried
+    at every character of the page: 40 ms a pattern for an edition's pages, against 2 ms)."""
+    out: list[str] = []
+    last = 0
+    for match in tag.finditer(page):
+        start = match.start()
+        while start > last and page[start - 1].isspace():
+            start -= 1
+        out.append(page[last:start])
+        last = match.end()
+    out.append(page[last:])
+    return "".join(out)
+
+
 def light_page(page: str, pagename: str) -> str:
     """A page that paints before its scripts have loaded:
     - the search index (1.5 MB) and Sphinx's search scripts only on the search page, which searches
@@ -624,11 +640,11 @@ def light_page(page: str, pagename: str) -> str:
     - no stylesheet of the notebook runner (thebe), which the report never starts;
     - no early fetch (preload) of the theme's deferred scripts before the stylesheet."""
     if pagename != "search":
-        page = SEARCH_SCRIPTS.sub("", page)
+        page = _dropped(SEARCH_SCRIPTS, page)
         head, sep, rest = page.partition("</head>")
         page = HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head) + sep + rest
-    page = PRELOAD_SCRIPT.sub("", UNUSED_CSS.sub("", page))
-    page = ICON.sub(_icon, FONTAWESOME.sub("", page))
+    page = _dropped(PRELOAD_SCRIPT, _dropped(UNUSED_CSS, page))
+    page = ICON.sub(_icon, _dropped(FONTAWESOME, page))
     return CHART_TAGS.sub(lambda m: f'<script defer data-vega="{m.group(1)}" src="{m.group(3)}">', page)
 
 

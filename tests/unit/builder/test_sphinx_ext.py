@@ -90,6 +90,9 @@ def test_a_page_paints_before_its_scripts_load():
     assert "searchindex.js" in light_page(head, "search")  # the search page searches
     with pytest.raises(ValueError, match="fa-unknown"):
         light_page('<i class="fa-solid fa-unknown"></i>', "x")
+    # a tag left out takes the white space before it along (up to the text or tag before), not after it
+    thebe = '<link rel="stylesheet" type="text/css" href="_static/sphinx-thebe.css?v=1" />'
+    assert light_page(f"<p>a</p>\n  \u3000{thebe}{thebe}\t{thebe} <b>", "x") == "<p>a</p> <b>"
 
 
 # --- search ---------------------------------------------------------------------------------------------
