@@ -11,22 +11,30 @@ codes that only it names.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
-from regenpolicy.models.manufacturing import PRODUCT_TYPES
-from regenpolicy.models.pricing import P2_SCENARIOS
-from regenpolicy.models.reimbursement import PATHWAYS
-
 STATUS_WORDS = {"printed": "印字", "derived": "導出", "assumption": "仮定"}
-VALUE_LABELS: dict[str, Mapping[Any, str]] = {
-    "status": STATUS_WORDS, "date_status": STATUS_WORDS, "origin_status": STATUS_WORDS, "example_status": STATUS_WORDS,
-    "points_status": STATUS_WORDS, "market_from_status": STATUS_WORDS, "market_to_status": STATUS_WORDS,
-    "growth_status": STATUS_WORDS,
-    "product_type": PRODUCT_TYPES, "pathway": PATHWAYS, "scenario": P2_SCENARIOS,
-    "bound": {"upper": "上限（より短い期間の値）", "point": "値"},
-}
 BOOLEAN_WORDS = {True: "はい", False: "いいえ"}
+
+
+@functools.cache
+def value_labels() -> dict[str, Mapping[Any, str]]:
+    """The words for each coded column's values. The models' own names for their codes are imported here,
+    when a table is first labelled (in a kernel): the drawing workers, which write the downloads of tables
+    labelled already, import this module without the models, the data's schema and pydantic (0.2 s each)."""
+    from regenpolicy.models.manufacturing import PRODUCT_TYPES
+    from regenpolicy.models.pricing import P2_SCENARIOS
+    from regenpolicy.models.reimbursement import PATHWAYS
+
+    return {
+        "status": STATUS_WORDS, "date_status": STATUS_WORDS, "origin_status": STATUS_WORDS,
+        "example_status": STATUS_WORDS, "points_status": STATUS_WORDS, "market_from_status": STATUS_WORDS,
+        "market_to_status": STATUS_WORDS, "growth_status": STATUS_WORDS,
+        "product_type": PRODUCT_TYPES, "pathway": PATHWAYS, "scenario": P2_SCENARIOS,
+        "bound": {"upper": "上限（より短い期間の値）", "point": "値"},
+    }
 
 
 def column_label(column: str, unit: str | None = None, names: Mapping[str, str] | None = None) -> str:
@@ -45,7 +53,7 @@ def value_label(column: str, value: Any, values: Mapping[str, Mapping[Any, str]]
     """A coded value as the page says it; anything else unchanged."""
     if isinstance(value, bool) or type(value).__name__ == "bool_":
         return BOOLEAN_WORDS[bool(value)]
-    for table in ((values or {}).get(column), VALUE_LABELS.get(column)):
+    for table in ((values or {}).get(column), value_labels().get(column)):
         if table is not None:
             try:
                 if value in table:

@@ -186,3 +186,17 @@ def test_ctrl_c_drops_the_jobs_not_begun_and_keeps_the_workers_signal_to_stop(tm
     assert all(f.cancelled() for f in futures)
     assert drawer._queue.get_nowait() == (2, 3, None) and drawer._queue.empty()
     drawer.close()  # (no worker was started: nothing to wait for)
+
+
+def test_a_drawing_worker_imports_neither_the_models_nor_the_datas_schema():
+    """``python -m regenpolicy.presentation.draw`` writes the downloads of tables labelled already: the models'
+    words for their codes are imported where a table is labelled (``labels.value_labels``), and with them
+    pydantic and the data's schema (0.2 CPU-s in each of a build's drawing workers)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, regenpolicy.presentation.draw, regenpolicy.presentation.downloads; "
+            "print(sorted(m for m in sys.modules if m.startswith(('regenpolicy.models', 'regenpolicy.data.metadata', "
+            "'pydantic'))))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
