@@ -32,10 +32,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TextIO, TypeVar
+from typing import Any, Protocol, TextIO
 
 import regenpolicy
 from regenpolicy.builder.defaults import DEFAULT_CELL_TIMEOUT
@@ -44,8 +44,8 @@ from regenpolicy.builder.noop import walk
 from regenpolicy.builder.registry import Step
 from regenpolicy.data import ALL_TABLES, Dataset, printable
 from regenpolicy.data.files import store_entry, write_whole
+from regenpolicy.presentation.worker import result_of
 
-T = TypeVar("T")
 KERNEL = "regenpolicy"
 ENGINE = "regenpolicy"  # papermill's engine for started kernels (``_engine``)
 
@@ -615,15 +615,6 @@ def run_notebooks(jobs: list[Job], dataset: Dataset, snapshot: Path, cache: Path
     if errors:
         raise ExecutionError("\n".join(errors))
     return {job.step.name: results[job.step.name] for job in jobs}
-
-
-def result_of(future: Future[T], tick: float = 0.25) -> T:
-    """``future.result()``, waited for in short steps: Ctrl-C reaches the main thread even when another
-    thread took the signal (Python runs its handler when the main thread next runs Python code, which
-    an untimed wait would delay until the notebook's end)."""
-    while not future.done():
-        wait([future], timeout=tick)
-    return future.result()
 
 
 STALE_ENTRY = re.compile(r"\.[0-9a-f]{24}\.(\d+)\.\d+")

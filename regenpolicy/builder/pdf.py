@@ -404,7 +404,7 @@ class Chromium:
         here (Ctrl-C), the coroutine is cancelled there."""
         import asyncio
 
-        from regenpolicy.builder.execute import result_of
+        from regenpolicy.presentation.worker import result_of
 
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         try:

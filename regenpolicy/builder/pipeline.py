@@ -47,7 +47,6 @@ from regenpolicy.builder.execute import (
     SharedKernels,
     code_hash,
     file_stamp,
-    result_of,
     run_notebooks,
 )
 from regenpolicy.builder.pdf import Chromium, PdfError, print_pdf
@@ -59,6 +58,7 @@ from regenpolicy.data import Dataset, DataValidationError, load_dataset, printab
 from regenpolicy.data.files import link_whole
 from regenpolicy.models.checks import data_parameter_problems, printed_value_problems
 from regenpolicy.presentation.draw import FRAME_SUFFIX, Drawer, DrawError, use_subset
+from regenpolicy.presentation.worker import result_of
 
 
 class BuildError(Exception):

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple, cast
 
 from regenpolicy.data.files import store_entry, write_whole
 from regenpolicy.presentation import fonts
-from regenpolicy.presentation.worker import LineWorker, leave, stop_all
+from regenpolicy.presentation.worker import LineWorker, leave, result_of, stop_all
 
 FRAME_SUFFIX = ".figure.json"
 DRAWN = (".csv", ".xlsx", ".svg", ".png")  # what ``draw`` makes (images only for charts)
@@ -674,7 +674,7 @@ class Drawer:
                 self._futures = [(job, f) for job, f in self._futures if job == "draw"]
                 counts = (self.count, self.fresh)
         for future in futures:
-            future.result()
+            result_of(future)  # (in steps: Ctrl-C while the downloads are drawn stops the build at once)
         return counts
 
     def yield_cpu(self) -> None:

@@ -10,7 +10,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
-from typing import Any, NoReturn
+from concurrent.futures import Future, wait
+from typing import Any, NoReturn, TypeVar
+
+T = TypeVar("T")
+
+
+def result_of(future: Future[T], tick: float = 0.25) -> T:
+    """``future.result()``, waited for in short steps: Ctrl-C reaches the main thread even when another
+    thread took the signal (Python runs its handler when the main thread next runs Python code, which
+    an untimed wait would delay until the notebook, the drawing or the print waited for has ended)."""
+    while not future.done():
+        wait([future], timeout=tick)
+    return future.result()
 
 
 def stop(process: subprocess.Popen[str], timeout: float = 10) -> None:

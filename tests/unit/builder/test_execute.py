@@ -20,7 +20,6 @@ from regenpolicy.builder.execute import (
     cache_key,
     code_hash,
     notebook_modules,
-    result_of,
     run_notebooks,
     source_digest,
     with_text,
@@ -331,45 +330,3 @@ def test_a_first_pass_runs_only_the_open_notebook_and_keeps_the_others_last_runs
     assert all(results[n].notebook == old / f"{n}.ipynb" and results[n].numbers == {"old": 2}
                and not results[n].executed for n in ("m1_market", "c1_lifetime_cost"))
     assert closed == [True]
-
-
-class Interrupted(Exception):
-    pass
-
-
-def test_a_wait_for_a_notebook_is_interrupted_whichever_thread_took_the_signal():
-    """Ctrl-C raises in the main thread even when the signal reached another thread (here SIGUSR1 raising
-    Interrupted, sent to a thread of its own); the notebook's result, given after 5 s, must not be what ends
-    the wait."""
-    import signal
-    import threading
-    from concurrent.futures import Future
-
-    def interrupt(_signum, _frame):
-        raise Interrupted
-
-    before = signal.signal(signal.SIGUSR1, interrupt)
-    future: Future[str] = Future()
-    ended: list[str] = []
-
-    def end() -> None:
-        ended.append("the notebook ended")
-        future.set_result(ended[0])
-
-    late = threading.Timer(5, end)
-    try:
-        threading.Timer(0.1, lambda: signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)).start()
-        late.start()
-        with pytest.raises(Interrupted):
-            result_of(future, tick=0.05)
-        assert not ended, "the wait saw the signal only once the notebook ended"
-    finally:
-        late.cancel()
-        signal.signal(signal.SIGUSR1, before)
-    done: Future[int] = Future()
-    done.set_result(3)
-    assert result_of(done) == 3
-    failed: Future[int] = Future()
-    failed.set_exception(TimeoutError("a cell's time-out"))  # (an exception of the job is raised, not waited on)
-    with pytest.raises(TimeoutError, match="a cell's"):
-        result_of(failed)
