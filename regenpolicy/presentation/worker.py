@@ -1,6 +1,6 @@
 """Child processes the build talks to a line at a time: the drawing workers, the warm Sphinx
 process and the kernel fork server. Each reads requests on its standard input and stops when that
-input closes."""
+input closes. And how the build waits for what they do (``result_of``): in steps that Ctrl-C ends."""
 
 from __future__ import annotations
 
