@@ -25,8 +25,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import select
-import shutil
 import signal
 import socket
 import subprocess
@@ -100,6 +100,21 @@ def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:
     os._exit(0)
 
 
+SOCKETS = re.compile(r"zygote\.sock|k\d+-\d+")  # the fork server's socket; each kernel's (``k<n>-<port>``)
+
+
+def remove_folder(folder: Path) -> None:
+    """Remove a fork server's folder: its sockets, and the folder if nothing else is in it (the folder is
+    named on the command line: whatever else may be there is not ours to remove)."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if SOCKETS.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    Path(entry.path).unlink()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
 def _preload_unless_left(path: str) -> None:
     """``_preload``, but a build that goes while it runs (killed, Ctrl-C, or every notebook found in its
     cache: seconds of imports) ends it there: a thread watches stdin until the imports are done, and is
@@ -110,7 +125,7 @@ def _preload_unless_left(path: str) -> None:
         stdin = sys.stdin.fileno()
         while not done.is_set():
             if select.select([stdin], [], [], 0.1)[0] and not os.read(stdin, 4096):
-                shutil.rmtree(Path(path).parent, ignore_errors=True)  # the folder the build made for our socket
+                remove_folder(Path(path).parent)  # the folder the build made for our socket
                 leave()
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -158,7 +173,7 @@ def serve(path: str) -> None:
                     listener.close()
                     # the folder the build made for us, with our socket and the kernels' (those of a kernel
                     # started ahead of need and killed unused are still there): a killed build cannot remove it
-                    shutil.rmtree(Path(path).parent, ignore_errors=True)
+                    remove_folder(Path(path).parent)
                     leave()
             elif source is listener:
                 conn, _ = listener.accept()
@@ -239,7 +254,7 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         stop(self.process)  # the zygote kills its kernels, removes its folder and exits when its input closes
-        shutil.rmtree(self.dir, ignore_errors=True)  # (unless it was killed first)
+        remove_folder(self.dir)  # (unless it was killed first)
 
 
 class Kernel(NamedTuple):

@@ -61,6 +61,22 @@ def test_a_zygote_whose_build_was_killed_while_it_imported_stops_there_and_leave
     assert not zygote.dir.exists()
 
 
+def test_a_fork_servers_folder_is_removed_with_its_sockets_and_nothing_else(tmp_path):
+    """The fork server is told its socket's path on its command line: it removes its own sockets and the
+    kernels', and the folder only if that leaves it empty."""
+    import socket as sockets
+
+    for folder, other in ((tmp_path / "alone", None), (tmp_path / "shared", "notes.txt")):
+        folder.mkdir()
+        for name in ("zygote.sock", "k1-1", "k1-5", "k12-3"):
+            with sockets.socket(sockets.AF_UNIX) as s:
+                s.bind(str(folder / name))
+        if other:
+            (folder / other).write_text("not ours")
+        kernels_module.remove_folder(folder)
+        assert not folder.exists() if other is None else [p.name for p in folder.iterdir()] == [other]
+
+
 def test_kernels_are_separate_processes_with_the_imports_done(kernels):
     a, b = kernels.take(), kernels.take()
     try:
