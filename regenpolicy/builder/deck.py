@@ -31,7 +31,7 @@ from regenpolicy.builder.profile import Profile, ProfileError
 from regenpolicy.builder.registry import Registry
 from regenpolicy.data import Dataset, Problem
 from regenpolicy.presentation import deck as model
-from regenpolicy.presentation import draw, slides_pptx
+from regenpolicy.presentation import draw
 from regenpolicy.presentation.fonts import FONT
 from regenpolicy.presentation.templating import render
 
@@ -131,6 +131,8 @@ def build_deck(profile: Profile, registry: Registry, dataset: Dataset, results: 
         png, _ = draw.print_png(frame_file(fig), drawn)
         with Image.open(io.BytesIO(png)) as im:
             return svg.encode("utf-8"), png, im.size
+
+    from regenpolicy.presentation import slides_pptx  # (python-pptx: imported when a deck is written)
 
     pptx = out / f"{profile.id}-deck.pptx"
     slides_pptx.write(slides, size, pptx, profile.title, profile.author, picture)

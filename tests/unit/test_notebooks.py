@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 
-import jupytext
 import pytest
 
 from regenpolicy.builder.project import Project
@@ -17,6 +16,8 @@ NOTEBOOKS = PROJECT.toc_notebooks()
 
 
 def code_cells(name: str) -> list[str]:
+    import jupytext
+
     nb = jupytext.read(ROOT / "notebooks" / f"{name}.md")
     return [c.source for c in nb.cells if c.cell_type == "code"]
 

@@ -8,10 +8,7 @@ import logging
 import shutil
 from pathlib import Path
 
-import nbformat
-import papermill
 import pytest
-import zmq
 
 from regenpolicy.builder.execute import ExecutionError, _execute
 from regenpolicy.models.declaration import read_declaration as read_step
@@ -24,6 +21,9 @@ def step():
 
 
 def fake_papermill(monkeypatch, failures: list[Exception], started: bool = False):
+    import nbformat
+    import papermill
+
     calls = []
 
     def execute_notebook(source, output, **kwargs):
@@ -42,6 +42,8 @@ def fake_papermill(monkeypatch, failures: list[Exception], started: bool = False
 
 
 def test_a_kernel_that_fails_to_start_is_retried_once(monkeypatch, tmp_path, step, capsys):
+    import zmq
+
     calls = fake_papermill(monkeypatch, [zmq.error.ZMQError(98, "Address already in use")])
     executed = _execute(step, tmp_path / "context.json", tmp_path, 30)
     assert executed.exists() and len(calls) == 2

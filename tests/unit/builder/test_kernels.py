@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import nbformat
 import pytest
 
 from regenpolicy.builder import kernels as kernels_module
@@ -138,6 +137,8 @@ def notebook(tmp_path: Path, last_cell: str) -> SimpleNamespace:
 
 
 def test_a_notebook_runs_in_a_pool_kernel_with_its_parameter_and_is_saved_without_run_details(kernels, tmp_path):
+    import nbformat
+
     executed = _execute(notebook(tmp_path, "x = 6 * 7\nx"), tmp_path / "context.json", tmp_path, 30, kernels)
     nb = nbformat.read(executed, as_version=4)
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]

@@ -6,12 +6,14 @@ import functools
 import io
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from fontTools import subset
-from fontTools.ttLib import TTFont
 
 from regenpolicy.builder import pdfjoin
+
+if TYPE_CHECKING:
+    from fontTools.ttLib import TTFont
 
 
 @functools.cache
@@ -27,10 +29,19 @@ def font_file() -> Path:
 CHARACTERS = "再生医療価格制度 K1診療報酬（）｜gjpy"
 
 
+def ttfont(source: Any) -> TTFont:
+    """fontTools' TTFont (imported by the tests that read a font, not by every test process as it collects)."""
+    from fontTools.ttLib import TTFont
+
+    return TTFont(source)
+
+
 def _subset(data: bytes, text: str) -> bytes:
+    from fontTools import subset
+
     options = subset.Options()
     options.retain_gids = True
-    font = TTFont(io.BytesIO(data))
+    font = ttfont(io.BytesIO(data))
     sub = subset.Subsetter(options)
     sub.populate(text=text)
     sub.subset(font)
@@ -55,7 +66,7 @@ def part(path: Path, text: str) -> bytes:
 @functools.cache
 def whole_font() -> TTFont:
     """The installed font, read once (only read from)."""
-    return TTFont(font_file())
+    return ttfont(font_file())
 
 
 def gids(font: TTFont, text: str) -> list[int]:
@@ -70,7 +81,7 @@ def test_the_subsets_of_one_font_become_one_file_with_every_glyph():
     a, b = part(path, "再生医療"), part(path, "価格制度 K1")
     data = pdfjoin.merged_font([a, b])
     assert data is not None
-    font = TTFont(io.BytesIO(data))
+    font = ttfont(io.BytesIO(data))
     order = font.getGlyphOrder()
     for gid in gids(font, "再生医療価格制度K1"):
         assert font["glyf"][order[gid]].numberOfContours != 0  # each glyph of either part is there
@@ -86,7 +97,7 @@ def test_the_merged_font_keeps_each_glyph_as_stored_and_states_the_bounds_fontto
     parts = [part(path, "再生医療"), part(path, "価格 K1 gjpy"), part(path, "（診療報酬）｜")]
     data = pdfjoin.merged_font(parts)
     assert data is not None
-    font = TTFont(io.BytesIO(data))
+    font = ttfont(io.BytesIO(data))
     tags = ("head", "maxp", "hhea", "vhea")
     stated = {tag: dict(vars(font[tag])) for tag in tags}
     font["maxp"].recalc(font)  # head's bounds and flags too
@@ -96,7 +107,7 @@ def test_the_merged_font_keeps_each_glyph_as_stored_and_states_the_bounds_fontto
     assert stated["head"]["yMin"] < 0 < stated["maxp"]["maxPoints"]  # not left at zero
     merged = pdfjoin._glyph_data(font)
     for each in parts:
-        for gid, stored in enumerate(pdfjoin._glyph_data(TTFont(io.BytesIO(each)))):
+        for gid, stored in enumerate(pdfjoin._glyph_data(ttfont(io.BytesIO(each)))):
             if len(stored) > 10:
                 assert merged[gid].rstrip(b"\0") == stored.rstrip(b"\0")  # the bytes the subset stored
 
@@ -104,7 +115,7 @@ def test_the_merged_font_keeps_each_glyph_as_stored_and_states_the_bounds_fontto
 def test_subsets_whose_glyph_ids_disagree_are_left_as_they_were():
     path = font_file()
     a = part(path, "再生")
-    changed = TTFont(io.BytesIO(part(path, "再生")))
+    changed = ttfont(io.BytesIO(part(path, "再生")))
     order = changed.getGlyphOrder()
     first, second = gids(changed, "再生")
     changed["glyf"][order[first]] = changed["glyf"][order[second]]  # another outline at the same id
@@ -132,7 +143,7 @@ def test_a_font_store_merges_once_and_gives_the_same_bytes_after(tmp_path, monke
 def test_a_merge_that_did_not_fit_is_remembered_as_not_fitting(tmp_path, monkeypatch):
     path = font_file()
     a = part(path, "再生")
-    changed = TTFont(io.BytesIO(part(path, "再生")))
+    changed = ttfont(io.BytesIO(part(path, "再生")))
     order = changed.getGlyphOrder()
     first, second = gids(changed, "再生")
     changed["glyf"][order[first]] = changed["glyf"][order[second]]

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from frictionless import Package, validate
 
 from regenpolicy.data import Dataset, load_dataset, load_metadata
 from regenpolicy.data.datapackage import datapackage_json, descriptor, field
@@ -23,6 +22,8 @@ def write_package(data_dir: Path, names: list[str] | None = None) -> Path:
 
 
 def errors(path: Path) -> list[tuple[str, str | None]]:
+    from frictionless import validate
+
     report = validate(str(path))
     return [(e[0], e[1]) for e in report.flatten(["type", "fieldName"])]
 
@@ -50,6 +51,8 @@ def test_a_column_carries_its_type_unit_and_constraints(shipped: Dataset) -> Non
 
 
 def test_the_shipped_data_is_valid_for_frictionless(data_copy: Path) -> None:
+    from frictionless import Package, validate
+
     report = validate(str(write_package(data_copy)))
     assert report.valid, report.flatten(["type", "fieldName", "rowNumber", "note"])
     assert report.stats["tasks"] == len(load_metadata(data_copy))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sys
 
-import jupytext
 import pytest
 
 from regenpolicy.builder.project import Project
@@ -23,6 +22,8 @@ GLUE = re.compile(r"\{glue(?::text)?\}`([A-Za-z0-9_]+)")
 
 
 def prose(name: str) -> str:
+    import jupytext
+
     nb = jupytext.read(ROOT / "notebooks" / f"{name}.md")
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 

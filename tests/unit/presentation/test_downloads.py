@@ -5,7 +5,6 @@ formats and the page's data table; never a raw float such as 0.30000000000000004
 from __future__ import annotations
 
 import pandas as pd
-from openpyxl import load_workbook
 
 from regenpolicy.presentation import downloads, figures
 from regenpolicy.presentation.templating import render
@@ -33,6 +32,8 @@ def test_the_csv_text_holds_the_numbers_rounded_to_the_declared_digits(tmp_path)
 
 
 def test_the_xlsx_cells_carry_the_declared_number_format(tmp_path):
+    from openpyxl import load_workbook
+
     downloads.write_xlsx(_reader(), tmp_path / "x.xlsx", [("図表", "x")])  # Excel shows 0.3 as 0.3, 5 as 5
     sheet = load_workbook(tmp_path / "x.xlsx")["データ"]
     assert sheet["A2"].number_format == "#,##0.0" and sheet["B2"].number_format == "#,##0"

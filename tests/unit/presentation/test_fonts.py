@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from fontTools.ttLib import TTFont
 
 from regenpolicy.presentation import draw, fonts
 from regenpolicy.presentation.fonts import FONT
@@ -23,6 +22,8 @@ TEXT = "".join(sorted(set(json.dumps(SPEC, ensure_ascii=False))))
 
 
 def cmap(path) -> set[int]:
+    from fontTools.ttLib import TTFont
+
     with TTFont(path) as font:
         return set(font.getBestCmap())
 
@@ -37,6 +38,8 @@ def subset(tmp_path_factory):
 
 
 def test_a_subset_holds_the_text_under_a_family_name_of_its_own(subset, monkeypatch):
+    from fontTools.ttLib import TTFont
+
     cache, folder = subset
     assert (folder / "done").exists()
     about = json.loads((folder / "subset.json").read_text(encoding="utf-8"))

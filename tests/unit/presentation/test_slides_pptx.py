@@ -6,21 +6,23 @@ from __future__ import annotations
 
 import io
 
-from PIL import Image
-from pptx import Presentation
-
 from regenpolicy.presentation import deck as d
-from regenpolicy.presentation import slides_pptx
 from tests.unit.presentation.test_deck import DATA, EDITION, NUMBERS, SPEC, info
 
 
 def picture(fig: str) -> tuple[bytes, bytes, tuple[int, int]]:
+    from PIL import Image
+
     png = io.BytesIO()
     Image.new("RGB", (40, 20), "white").save(png, format="PNG")
     return b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"/>', png.getvalue(), (40, 20)
 
 
 def test_written_and_read_back(tmp_path):
+    from pptx import Presentation
+
+    from regenpolicy.presentation import slides_pptx  # (python-pptx: imported by the tests that write a deck)
+
     form = d.DeckFile.model_validate({"meeting": "中医協", "size": "a4", "slides": [
         {"slide": "title"}, {"slide": "figure", "figure": "M1"}, {"slide": "figure", "figure": "M9", "chart": "picture"},
         {"slide": "figure", "figure": "A2"}]})
@@ -48,6 +50,9 @@ def test_written_and_read_back(tmp_path):
 
 
 def test_hostile_strings_are_written_as_text(tmp_path):
+    from pptx import Presentation
+
+    from regenpolicy.presentation import slides_pptx
     from tests.hostile import payload
 
     s = payload(False)
