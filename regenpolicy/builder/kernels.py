@@ -100,15 +100,18 @@ def _run_kernel(request: dict[str, Any], fds: list[int]) -> None:
     os._exit(0)
 
 
-SOCKETS = re.compile(r"zygote\.sock|k\d+-\d+")  # the fork server's socket; each kernel's (``k<n>-<port>``)
+KERNEL_SOCKET = re.compile(r"k\d+-\d+")  # each kernel's sockets, beside the fork server's (``k<n>-<port>``)
 
 
-def remove_folder(folder: Path) -> None:
-    """Remove a fork server's folder: its sockets, and the folder if nothing else is in it (the folder is
-    named on the command line: whatever else may be there is not ours to remove)."""
+def remove_folder(socket_path: Path) -> None:
+    """Remove a fork server's socket, its kernels' beside it, and their folder if nothing else is in it (the
+    socket is named on the command line: whatever else may be in its folder is not ours to remove)."""
+    folder = socket_path.parent
+    with contextlib.suppress(OSError):
+        socket_path.unlink()
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
-            if SOCKETS.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
+            if KERNEL_SOCKET.fullmatch(entry.name) and not entry.is_dir(follow_symlinks=False):
                 with contextlib.suppress(OSError):
                     Path(entry.path).unlink()
     with contextlib.suppress(OSError):
@@ -125,7 +128,7 @@ def _preload_unless_left(path: str) -> None:
         stdin = sys.stdin.fileno()
         while not done.is_set():
             if select.select([stdin], [], [], 0.1)[0] and not os.read(stdin, 4096):
-                remove_folder(Path(path).parent)  # the folder the build made for our socket
+                remove_folder(Path(path))  # our socket's folder, which the build made
                 leave()
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -173,7 +176,7 @@ def serve(path: str) -> None:
                     listener.close()
                     # the folder the build made for us, with our socket and the kernels' (those of a kernel
                     # started ahead of need and killed unused are still there): a killed build cannot remove it
-                    remove_folder(Path(path).parent)
+                    remove_folder(Path(path))
                     leave()
             elif source is listener:
                 conn, _ = listener.accept()
@@ -254,7 +257,7 @@ class Zygote:
             self.process.kill()
             self.process.wait()
         stop(self.process)  # the zygote kills its kernels, removes its folder and exits when its input closes
-        remove_folder(self.dir)  # (unless it was killed first)
+        remove_folder(Path(self.socket))  # (unless it was killed first)
 
 
 class Kernel(NamedTuple):

@@ -72,7 +72,7 @@ def test_a_fork_servers_folder_is_removed_with_its_sockets_and_nothing_else(tmp_
                 s.bind(str(folder / name))
         if other:
             (folder / other).write_text("not ours")
-        kernels_module.remove_folder(folder)
+        kernels_module.remove_folder(folder / "zygote.sock")
         assert not folder.exists() if other is None else [p.name for p in folder.iterdir()] == [other]
 
 
@@ -207,7 +207,7 @@ def test_closing_leaves_no_kernel_behind_and_waits_for_the_released_ones(kernels
     assert sock.is_socket()
     # what ``Zygote.close`` removes itself (after a killed fork server) pointed elsewhere: the fork server,
     # its input closed, removes its socket and its folder on its own, as it does when a build is killed
-    kernels.zygote.dir, kernels.zygote.socket = tmp_path / "elsewhere", str(tmp_path / "elsewhere.sock")
+    kernels.zygote.socket = str(tmp_path / "elsewhere" / "zygote.sock")
     kernels.release(used)  # shut down in the background
     kernels.close()
     assert not sock.exists() and not folder.exists(), list(folder.iterdir())
