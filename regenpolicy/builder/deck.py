@@ -173,14 +173,8 @@ def _print(slides: list[model.Slide], size: tuple[float, float], pdf_file: Path,
     jobs: list[tuple[str, str, str | None]] = [
         (f"slides-{part[0][0].number}", slides_html(part, size, profile.title), None) for part in runs]
 
-    async def run() -> list[Path]:
-        try:
-            return await printer.print_all(jobs)
-        finally:
-            await printer.close()
-
     try:
-        parts = printer.run(run())
+        parts = printer.run(printer.print_all(jobs))
         edition = {"title": profile.title, "author": profile.author, "description": profile.description,
                    "id": profile.id, "date": profile.date}
         fonts = pdfjoin.FontStore(cache / "fonts")

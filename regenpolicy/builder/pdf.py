@@ -381,12 +381,20 @@ BLANK_PAGES = ('<!DOCTYPE html><html lang="ja"><head><style>html,body{{margin:0;
 
 
 class Chromium:
-    """One Chromium for a build's printers (the report's PDF and the deck's, printed at the same time),
-    run by an event loop in a thread of its own: each printer runs its coroutine here (``run``, from
-    any thread) and opens a context of its own in the browser (its own routes: its own folder). The
-    browser is started when the first printer asks for it (``browser``), and once; ``close`` stops it.
-    One start of Chromium and its driver less a build that prints both (five starts, each printing a
-    page, took 6.5 CPU-s)."""
+    """One Chromium for a build's printers (the report's PDF and the deck's, printed at the same time) and,
+    in a session (``make site``, the build server), for every build's, run by an event loop in
+    a thread of its own: each printer runs its coroutine here (``run``, from any thread). The browser is
+    started when the first printer asks for it (``browser``), and once; ``close`` stops it. One start of
+    Chromium and its driver less a build that prints both (five starts, each printing a page, took 6.5 CPU-s).
+
+    Every printer prints in one context of the browser, on pages (tabs) kept from one document to the
+    next, whoever's it was (``page``, ``release``): a document printed on a new context took 1.4 CPU-s more
+    than on a page that had printed one, and on a new page of the context 0.3 CPU-s more (a renderer's
+    start, a first load of the fonts and stylesheets), and each edition's two printers made a context each.
+    What a page may read is decided by the printer whose document it holds: the context's one route
+    (``_route``) allows a request only inside that printer's folder, and tells it what it refused. A page
+    reads a file changed under the same address afresh for its next document (a build server prints
+    every build in the same folder): file addresses are not served from the browser's cache."""
 
     def __init__(self) -> None:
         import asyncio
@@ -397,6 +405,9 @@ class Chromium:
         self._thread = threading.Thread(target=self._loop.run_forever, name="chromium", daemon=True)
         self._thread.start()
         self._started: Any = None  # the task starting the browser: (playwright, browser)
+        self._context: Any = None  # the task making the printers' context (on the loop)
+        self._idle: list[Any] = []  # pages that printed a document and wait for the next
+        self._owners: dict[Any, Printer] = {}  # a page printing → the printer whose document it holds
         self.interrupted = False  # Ctrl-C stopped a printer: what fails after it is the stop, not news
 
     def run(self, coroutine: Any) -> Any:
@@ -425,6 +436,58 @@ class Chromium:
         if self._started is None:
             self._started = self._loop.create_task(self._start())
         return (await self._started)[1]
+
+    def warm(self, pages: int) -> None:
+        """Start the browser and make the printers' context with ``pages`` pages now (a build server's first
+        build prints on them)."""
+        async def make() -> None:
+            while len(self._idle) < pages:
+                self._idle.append(await self._new_page())
+
+        self.run(make())
+
+    async def page(self, printer: Printer) -> Any:
+        """A page of the printers' context for one of ``printer``'s documents: one that printed before, else a
+        new one; ``release`` it when printed (on this loop)."""
+        page = self._idle.pop() if self._idle else await self._new_page()
+        self._owners[page] = printer
+        return page
+
+    async def _new_page(self) -> Any:
+        if self._context is None:
+            self._context = self._loop.create_task(self._new_context())
+        page = await (await self._context).new_page()
+        await page.emulate_media(media="print")
+        return page
+
+    def release(self, page: Any, reuse: bool) -> None:
+        """The printer is done with ``page``: kept for the next document (``reuse``: it printed), else closed."""
+        self._owners.pop(page, None)
+        if reuse:
+            self._idle.append(page)
+            return
+        closing = self._loop.create_task(page.close())  # (a page that failed: not awaited, nor reported)
+        closing.add_done_callback(lambda task: task.cancelled() or task.exception())
+
+    async def _new_context(self) -> Any:
+        # Print needs no script: charts are inline SVG for print, so vega never has to run
+        context = await (await self.browser()).new_context(java_script_enabled=False)
+        await context.route("**/*", self._route)
+        return context
+
+    async def _route(self, route: Any) -> None:
+        """Let a page read only inside the folder of the printer whose document it holds (``allowed_request``)."""
+        url = route.request.url
+        try:
+            owner = self._owners.get(route.request.frame.page)
+        except Exception:  # (a request of no frame: a worker's; scripts do not run)
+            owner = None
+        if owner is not None and allowed_request(url, owner.html_dir):
+            await route.continue_()
+            return
+        if owner is not None:
+            owner.refused.append(url)
+        await route.abort()
 
     @staticmethod
     async def _start() -> tuple[Any, Any]:
@@ -460,11 +523,11 @@ class Chromium:
 class Printer:
     """Chromium printing the documents of one edition, several at a time, each PDF kept in ``cache``
     under the hash of what it was printed from, so that an unchanged part is never printed again.
-    It prints in ``chromium`` (the build's browser, shared with its other printer) or, without one, in a
-    browser of its own for each ``run``; the browser is started only when something has to be printed.
-    Each printing slot keeps its page (a tab: its own renderer process) from one document to the next:
-    a new page costs a renderer's start and a first load of the fonts and stylesheets, about half the
-    time of printing a part. Closing the printer closes its context and pages, not the browser."""
+    It prints in ``chromium`` (the build's browser, shared with its other printer and, in a session, with
+    every build's) or, without one, in a browser of its own for each ``run``; the browser is started only
+    when something has to be printed. It prints on the browser's pages (``Chromium.page``), as many at a
+    time as it has slots; a page reads only inside the printer's folder (``html_dir``), and what it was
+    refused is in ``refused``."""
 
     def __init__(self, html_dir: Path, cache: Path, page: dict[str, Any] | None = None,
                  chromium: Chromium | None = None) -> None:
@@ -476,9 +539,7 @@ class Printer:
         self.printed = 0
         self.used: set[Path] = set()
         self._digests: dict[str, str] = {}
-        self._context: Any = None
         self._slots: Any = None
-        self._idle: list[Any] = []  # pages that printed a document and wait for the next
         binary = Path(chromium_path()).resolve()
         self.identity = f"{binary} {binary.stat().st_mtime_ns} {self.page} {CHROMIUM_ARGS}"
 
@@ -522,42 +583,31 @@ class Printer:
                 todo.append((name, doc, header, path))
         if todo:
             await self._start()
-            await asyncio.gather(*(self._one(*job) for job in todo))
+            tasks = [asyncio.ensure_future(self._one(*job)) for job in todo]
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:  # one failed: the others stop too (the pages they hold are closed)
+                for task in tasks:
+                    task.cancel()
+                raise
         return paths
 
     async def _start(self) -> None:
-        if self._context is not None:
+        if self._slots is not None:
             return
         import asyncio
 
-        from playwright.async_api import Route
-
-        async def route(r: Route) -> None:
-            if allowed_request(r.request.url, self.html_dir):
-                await r.continue_()
-            else:
-                self.refused.append(r.request.url)
-                await r.abort()
-
         self.cache.mkdir(parents=True, exist_ok=True)
         self._slots = asyncio.Semaphore(max(1, min(4, os.cpu_count() or 1)))
-        assert self.chromium is not None  # (set by ``run``)
-        browser = await self.chromium.browser()
-        # One context: its pages share a renderer's loaded fonts and stylesheets.
-        # Print needs no script: charts are inline SVG for print, so vega never has to run.
-        self._context = await browser.new_context(java_script_enabled=False)
-        await self._context.route("**/*", route)
 
     async def _one(self, name: str, document: str, header: str | None, path: Path) -> None:
+        assert self.chromium is not None  # (set by ``run``)
         async with self._slots:
             page_file = self.html_dir / f"_print-{name}.html"
             page_file.write_text(document, encoding="utf-8")
+            page, printed = None, False
             try:
-                if self._idle:
-                    page = self._idle.pop()
-                else:
-                    page = await self._context.new_page()
-                    await page.emulate_media(media="print")
+                page = await self.chromium.page(self)
                 await page.goto(page_file.as_uri(), wait_until="load")
                 await page.evaluate("document.fonts.ready")
                 tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
@@ -570,15 +620,11 @@ class Printer:
                 await page.pdf(path=str(tmp), **options)
                 tmp.replace(path)
                 self.printed += 1
-                self._idle.append(page)  # (a page that failed is not reused: the context closes it)
+                printed = True
             finally:
+                if page is not None:  # (a page that failed is closed, not reused)
+                    self.chromium.release(page, reuse=printed)
                 page_file.unlink(missing_ok=True)
-
-    async def close(self) -> None:
-        if self._context is not None:
-            self._idle.clear()
-            await self._context.close()
-            self._context = None
 
     def prune(self, keep_seconds: float = 3600) -> None:
         """Forget the PDFs of documents this edition no longer has, once no build has used them for
@@ -615,27 +661,24 @@ def print_pdf(html_dir: Path, toc_file: Path, pdf_file: Path, *, edition: dict[s
         guess = 3
 
     async def run() -> tuple[list[Path], int]:
-        try:
-            parts = await printer.print_all([(d.name, _html_document(head, d.body), None) for d in docs[1:]])
-            layout = [pdfjoin.layout(p) for p in parts]  # (pages, anchor → page index) of each part
-            front_pages = guess
-            for _ in range(4):
-                numbers: dict[str, int] = {}
-                start = front_pages
-                for count, anchors in layout:
-                    numbers.update({a: start + p + 1 for a, p in anchors.items()})
-                    start += count
-                _, (front, *_) = print_documents(html_dir, toc_file, edition, audience, numbers)
-                front_pdf, stamp = await printer.print_all([
-                    (front.name, _html_document(head, front.body), None),
-                    ("stamp", BLANK_PAGES.format(pages="<div></div>" * start), header)])
-                printed_front = pdfjoin.layout(front_pdf)[0]
-                if printed_front == front_pages:
-                    return [front_pdf, *parts, stamp], front_pages
-                front_pages = printed_front
-            raise PdfError(f"the contents do not settle on a page count ({front_pages} pages)")
-        finally:
-            await printer.close()
+        parts = await printer.print_all([(d.name, _html_document(head, d.body), None) for d in docs[1:]])
+        layout = [pdfjoin.layout(p) for p in parts]  # (pages, anchor → page index) of each part
+        front_pages = guess
+        for _ in range(4):
+            numbers: dict[str, int] = {}
+            start = front_pages
+            for count, anchors in layout:
+                numbers.update({a: start + p + 1 for a, p in anchors.items()})
+                start += count
+            _, (front, *_) = print_documents(html_dir, toc_file, edition, audience, numbers)
+            front_pdf, stamp = await printer.print_all([
+                (front.name, _html_document(head, front.body), None),
+                ("stamp", BLANK_PAGES.format(pages="<div></div>" * start), header)])
+            printed_front = pdfjoin.layout(front_pdf)[0]
+            if printed_front == front_pages:
+                return [front_pdf, *parts, stamp], front_pages
+            front_pages = printed_front
+        raise PdfError(f"the contents do not settle on a page count ({front_pages} pages)")
 
     printed, front_pages = printer.run(run())
     *files, stamp = printed

@@ -473,7 +473,7 @@ def _warm(root: Path) -> tuple[Run, Any, type[BaseException]]:
     session = Session(kernels=kernels, sphinx=SphinxWorker(preview=False), drawer=drawer, chromium=chromium)
     drawer.warm()
     kernels.warm((os.cpu_count() or 1) + 1)  # (the size a build asks for: run_notebooks)
-    chromium.run(chromium.browser())
+    chromium.warm(2)  # the browser, and the pages the report's PDF prints on
     # vl-convert starts its threads at its first call in a process (about 0.65 s): the deck's pictures are
     # drawn in this one
     to_png('<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>')

@@ -33,20 +33,13 @@ def test_two_printers_print_at_once_in_one_browser_each_reading_only_its_own_fol
                     f'<link rel="stylesheet" href="{(other / "own.css").as_uri()}"></head><body><p>{name}</p></body></html>')
         printer = printers[name]
 
-        async def run() -> list[Path]:
-            try:
-                return await printer.print_all([(name, document, None)])
-            finally:
-                await printer.close()
-
-        found[name] = chromium.run(run())
+        found[name] = chromium.run(printer.print_all([(name, document, None)]))
 
     threads = [threading.Thread(target=print_one, args=(name,)) for name in folders]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert chromium.run(chromium.browser()).is_connected()  # closing a printer left the shared browser
     for name in folders:
         (pdf,) = found[name]
         with pikepdf.open(pdf) as doc:
@@ -70,13 +63,10 @@ def test_a_document_printed_on_a_page_that_printed_another_joins_to_the_same_byt
         printer = Printer(tmp_path, cache, chromium=chromium)
 
         async def run() -> list[Path]:
-            try:
-                out = []
-                for name in names:  # one after the other: the second on the page the first left
-                    out += await printer.print_all([(name, TABLE.format(name), None)])
-                return out
-            finally:
-                await printer.close()
+            out = []
+            for name in names:  # one after the other: the second on the page the first left
+                out += await printer.print_all([(name, TABLE.format(name), None)])
+            return out
 
         return chromium.run(run())[-1]
 
@@ -104,15 +94,87 @@ def test_a_document_printed_again_under_its_name_on_the_same_page_prints_its_new
     printer = Printer(tmp_path, tmp_path / "cache", chromium=chromium)
 
     async def run() -> list[Path]:
-        try:
-            out = []
-            for word in ("ALPHA", "BRAVO"):
-                out += await printer.print_all([("front", f"<!DOCTYPE html><html><body><p>{word}</p></body></html>", None)])
-            return out
-        finally:
-            await printer.close()
+        out = []
+        for word in ("ALPHA", "BRAVO"):
+            out += await printer.print_all([("front", f"<!DOCTYPE html><html><body><p>{word}</p></body></html>", None)])
+        return out
 
     first, second = chromium.run(run())
     texts = [subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True, check=True).stdout.strip()
              for p in (first, second)]
     assert texts == ["ALPHA", "BRAVO"]
+
+
+def _pages(chromium: Chromium) -> int:
+    async def count() -> int:
+        return len((await chromium._context).pages)
+
+    return int(chromium.run(count()))
+
+
+def test_printers_take_turns_on_one_page_and_each_reads_only_its_own_folder(tmp_path):
+    """The pages are the browser's, not a printer's: a page that printed one edition's document prints the
+    next edition's (no new context nor page for it), and then reads only inside the new printer's folder."""
+    chromium = Chromium()
+    try:
+        folders = [tmp_path / "first", tmp_path / "second"]
+        for folder in folders:
+            folder.mkdir()
+            (folder / "own.css").write_text("p { color: #123456 }", encoding="utf-8")
+        printers = [Printer(folder, tmp_path / f"cache-{folder.name}", chromium=chromium) for folder in folders]
+        for printer, other in zip(printers, reversed(folders), strict=True):
+            document = ('<!DOCTYPE html><html><head><link rel="stylesheet" href="own.css">'
+                        f'<link rel="stylesheet" href="{(other / "own.css").as_uri()}"></head><body><p>x</p></body></html>')
+            (pdf,) = chromium.run(printer.print_all([("part", document, None)]))
+            assert pdf.is_file()
+            assert _pages(chromium) == 1
+        assert [p.refused for p in printers] == [[(folders[1] / "own.css").as_uri()], [(folders[0] / "own.css").as_uri()]]
+    finally:
+        chromium.close()
+
+
+def test_a_stylesheet_changed_under_the_same_address_is_read_again(tmp_path, chromium):
+    """A build server prints each build's edition in the same folder, on pages that printed the last one:
+    what a page loaded for the last build is not what it shows for this one."""
+    import subprocess
+
+    from PIL import Image
+
+    colours = {"red": (255, 0, 0), "blue": (0, 0, 255)}
+    for name, rgb in colours.items():
+        printer = Printer(tmp_path, tmp_path / "cache", chromium=chromium)  # a build's
+        (tmp_path / "style.css").write_text(f"body {{ background: {name} }}", encoding="utf-8")
+        (pdf,) = chromium.run(printer.print_all([("part", '<!DOCTYPE html><html><head><link rel="stylesheet" '
+                                                  'href="style.css"></head><body><p>x</p></body></html>', None)]))
+        subprocess.run(["pdftoppm", "-r", "10", "-png", "-singlefile", str(pdf), str(tmp_path / name)], check=True)
+        with Image.open(tmp_path / f"{name}.png") as image:
+            assert image.convert("RGB").getpixel((image.width // 2, image.height // 2)) == rgb
+
+
+def test_when_one_document_fails_the_printers_other_documents_stop(tmp_path, monkeypatch):
+    """A part that cannot be printed fails the PDF at once: the parts still printing are stopped (their
+    pages closed), not left printing into a build that has failed."""
+    import asyncio
+
+    stopped: list[str] = []
+
+    async def one(self: Printer, name: str, document: str, header: str | None, path: Path) -> None:
+        if name == "bad":
+            raise RuntimeError("the page crashed")
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            stopped.append(name)
+            raise
+
+    monkeypatch.setattr(Printer, "_one", one)
+    printer = Printer(tmp_path, tmp_path / "cache")
+
+    async def run() -> list[str]:
+        with pytest.raises(RuntimeError, match="crashed"):
+            await printer.print_all([("slow", "<p>1</p>", None), ("bad", "<p>2</p>", None)])
+        for _ in range(3):
+            await asyncio.sleep(0)  # (the stop is delivered at the task's next step)
+        return list(stopped)  # before the loop ends, which would stop what is left anyway
+
+    assert asyncio.run(run()) == ["slow"]
