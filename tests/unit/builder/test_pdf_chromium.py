@@ -112,25 +112,23 @@ def _pages(chromium: Chromium) -> int:
     return int(chromium.run(count()))
 
 
-def test_printers_take_turns_on_one_page_and_each_reads_only_its_own_folder(tmp_path):
+def test_printers_take_turns_on_the_browsers_pages_and_each_reads_only_its_own_folder(tmp_path, chromium):
     """The pages are the browser's, not a printer's: a page that printed one edition's document prints the
     next edition's (no new context nor page for it), and then reads only inside the new printer's folder."""
-    chromium = Chromium()
-    try:
-        folders = [tmp_path / "first", tmp_path / "second"]
-        for folder in folders:
-            folder.mkdir()
-            (folder / "own.css").write_text("p { color: #123456 }", encoding="utf-8")
-        printers = [Printer(folder, tmp_path / f"cache-{folder.name}", chromium=chromium) for folder in folders]
-        for printer, other in zip(printers, reversed(folders), strict=True):
-            document = ('<!DOCTYPE html><html><head><link rel="stylesheet" href="own.css">'
-                        f'<link rel="stylesheet" href="{(other / "own.css").as_uri()}"></head><body><p>x</p></body></html>')
-            (pdf,) = chromium.run(printer.print_all([("part", document, None)]))
-            assert pdf.is_file()
-            assert _pages(chromium) == 1
-        assert [p.refused for p in printers] == [[(folders[1] / "own.css").as_uri()], [(folders[0] / "own.css").as_uri()]]
-    finally:
-        chromium.close()
+    folders = [tmp_path / "first", tmp_path / "second"]
+    for folder in folders:
+        folder.mkdir()
+        (folder / "own.css").write_text("p { color: #123456 }", encoding="utf-8")
+    printers = [Printer(folder, tmp_path / f"cache-{folder.name}", chromium=chromium) for folder in folders]
+    pages = []
+    for printer, other in zip(printers, reversed(folders), strict=True):
+        document = ('<!DOCTYPE html><html><head><link rel="stylesheet" href="own.css">'
+                    f'<link rel="stylesheet" href="{(other / "own.css").as_uri()}"></head><body><p>x</p></body></html>')
+        (pdf,) = chromium.run(printer.print_all([("part", document, None)]))
+        assert pdf.is_file()
+        pages.append(_pages(chromium))
+    assert pages[1] == pages[0]  # the second printer printed on a page the first (or an earlier test) left
+    assert [p.refused for p in printers] == [[(folders[1] / "own.css").as_uri()], [(folders[0] / "own.css").as_uri()]]
 
 
 def test_a_stylesheet_changed_under_the_same_address_is_read_again(tmp_path, chromium):
