@@ -344,7 +344,7 @@ def _build_drawn(project: Project, registry: Registry, staging: Path, cache: Pat
     # The deck needs only the notebooks' results: it is made (PowerPoint, then its PDF) while Sphinx
     # builds the website and the report's PDF is printed; leaving the pool waits for it, also when the
     # website failed, so nothing writes into the staging folder after. The report's PDF and the deck's
-    # are printed in one Chromium (each printer in a context of its own), started by the first to print.
+    # are printed in one Chromium (on its pages, each reading only its printer's folder), started by the first to print.
     chromium = session.chromium or (Chromium() if options.pdf else None)
     pool = ThreadPoolExecutor(1, thread_name_prefix="deck")
     stopped = False
@@ -491,8 +491,8 @@ def build_site(project: Project, out: Path, options: Options = Options(), *, cac
         records = []
         cache = cache or root / ".cache"
         # One set of helper processes for every edition, each started when first needed: the kernels'
-        # fork server, Sphinx's process, the drawing workers and Chromium (a fresh Sphinx application,
-        # kernel and browser context still serve each edition)
+        # fork server, Sphinx's process, the drawing workers and Chromium (a fresh Sphinx application and
+        # kernel still serve each edition; the browser's pages print every edition's documents)
         session = Session(kernels=SharedKernels(), sphinx=SphinxWorker(preview=False),
                           drawer=Drawer(cache, text=project.chart_text), chromium=Chromium() if options.pdf else None)
         try:
