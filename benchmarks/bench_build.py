@@ -513,7 +513,7 @@ def sites(tmp: Path, runs: int) -> list[float]:
         for n in (3, 6):
             samples[n].append(steps[n](i))
     for n in (3, 6):
-        repeat(f"make site, {n} editions (cold)", runs, lambda i, n=n: samples[n][i])
+        show(Row(f"make site, {n} editions (cold)", samples[n]))
     return [six.seconds / three.seconds for three, six in zip(samples[3], samples[6], strict=True)
             if three.seconds and six.seconds]
 
