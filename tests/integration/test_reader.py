@@ -4,6 +4,7 @@ links that work on the web and in the PDF, the PDF as a publication and the site
 from __future__ import annotations
 
 import csv
+import functools
 import html as htmllib
 import io
 import json
@@ -104,6 +105,7 @@ def test_a_chart_can_be_read_from_the_keyboard(served, browser):
 
 
 # --- search ----------------------------------------------------------------------------------------
+@functools.cache  # (the session's build does not change: each page is parsed once for the four terms)
 def article_text(built: Path, page: str) -> str:
     soup = BeautifulSoup(read(built, page), "html.parser")
     article = soup.find("article") or soup
