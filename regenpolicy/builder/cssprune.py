@@ -15,6 +15,14 @@ What a selector holds inside ``:not()``, ``:is()``, ``:where()``, ``:has()`` or 
 ``@keyframes``, ``@page`` and the rest are kept whole). So dark mode, print and the phone menu keep
 their rules: they are named in the pages or their scripts.
 
+The theme's icon fonts are not published (the pages draw its icons as inline SVG), but its stylesheet
+still draws a few icons as text: an admonition's title (⚠ before "原資料と異なる点"), a download link,
+the search's "hide matches" link, each a ``::before`` or ``::after`` whose content is a character of
+Font Awesome's private-use area in its solid face. So that face stays, inline: its ``@font-face`` rule
+gets a WOFF2 subset of the font with only the private-use characters the site's pruned stylesheets
+hold (``icon_face``, fontTools), as a ``data:`` URL, so the stylesheet still loads nothing by relative
+address and is shared and joined as before. Without it each of those icons was an empty box (tofu).
+
 Stylesheets are parsed and written with tinycss2 (the CSS Syntax Level 3 tokenizer of the
 WeasyPrint project): a rule is written back token for token, runs of white space as one space,
 comments left out. The same pages give the same bytes.
@@ -32,10 +40,15 @@ from tinycss2 import ast
 WORD = re.compile(rb"[A-Za-z0-9_-]+")
 PRUNED_AT = {"media", "supports", "container", "layer", "document", "-moz-document", "scope"}
 CONTENT = {".html", ".js"}
-# the pages draw the theme's icons as inline SVG (sphinx_ext.light_page), so its icon fonts are never
-# loaded: their @font-face rules go (and with them the stylesheet's last file loaded by relative
-# address, so it can be shared and joined), and sitefiles leaves the font files out
+# the pages draw the theme's icons as inline SVG (sphinx_ext.light_page): the icon fonts' @font-face rules
+# go (and with them the stylesheet's last file loaded by relative address, so it can be shared and
+# joined), and sitefiles leaves the font files out ...
 UNUSED_FONTS = ("Font Awesome",)
+# ... except the face the theme's stylesheet draws its text icons in (``--fa-font-solid``): put back by
+# prune_site, inline, with only the private-use characters the site's pruned stylesheets hold (``icon_face``)
+ICON_FACE = ("Font Awesome 6 Free", "900")
+PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
+CSS_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{1,6})\s?")
 # classes a script builds from parts, so no page or script has the whole name: Bootstrap's
 # `bs-${this.constructor.NAME}-auto` (the tooltips' and popovers' placement: their arrows)
 COMPOSED = ("bs-tooltip-", "bs-popover-")
@@ -130,7 +143,28 @@ def _unused_font(rule: ast.Node, fonts: tuple[str, ...]) -> bool:
     return False
 
 
-def _prune_rules(rules: list[ast.Node], words: set[str], fonts: tuple[str, ...] = ()) -> str:
+def _icon_source(rule: ast.Node) -> str | None:
+    """The WOFF2 file's address of an ``@font-face`` rule for ``ICON_FACE``; None for another rule."""
+    if rule.lower_at_keyword != "font-face" or rule.content is None:
+        return None
+    declarations = {d.lower_name: d.value for d in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True,
+                                                                                  skip_comments=True)
+                    if d.type == "declaration"}
+    family = tinycss2.serialize(declarations.get("font-family", [])).strip().strip("\"'").replace("\\", "")
+    weight = tinycss2.serialize(declarations.get("font-weight", [])).strip()
+    if (family, weight) != ICON_FACE:
+        return None
+    for token in declarations.get("src", []):
+        url = token.value if token.type == "url" else (
+            token.arguments[0].value if token.type == "function" and token.lower_name == "url" and token.arguments
+            and token.arguments[0].type == "string" else None)
+        if isinstance(url, str) and url.split("?")[0].split("#")[0].endswith(".woff2"):
+            return url
+    return None
+
+
+def _prune_rules(rules: list[ast.Node], words: set[str], fonts: tuple[str, ...] = (),
+                 icon_sources: list[str] | None = None) -> str:
     parts: list[str] = []
     for rule in rules:
         if rule.type == "qualified-rule":
@@ -139,13 +173,16 @@ def _prune_rules(rules: list[ast.Node], words: set[str], fonts: tuple[str, ...] 
                 parts.append(_squeeze(prelude) + "{" + _squeeze(rule.content) + "}")
         elif rule.type == "at-rule":
             if _unused_font(rule, fonts):
+                source = _icon_source(rule)
+                if source is not None and icon_sources is not None:
+                    icon_sources.append(source)
                 continue
             head = "@" + rule.at_keyword + (" " + _squeeze(rule.prelude) if _squeeze(rule.prelude) else "")
             if rule.content is None:
                 parts.append(head + ";")
             elif rule.lower_at_keyword in PRUNED_AT:
                 inner = _prune_rules(tinycss2.parse_rule_list(rule.content, skip_whitespace=True,
-                                                              skip_comments=True), words, fonts)
+                                                              skip_comments=True), words, fonts, icon_sources)
                 if inner:
                     parts.append(head + "{" + inner + "}")
             else:
@@ -155,11 +192,47 @@ def _prune_rules(rules: list[ast.Node], words: set[str], fonts: tuple[str, ...] 
     return "".join(parts)
 
 
-def prune(css: str, words: set[str], fonts: tuple[str, ...] = UNUSED_FONTS) -> str:
+def prune(css: str, words: set[str], fonts: tuple[str, ...] = UNUSED_FONTS,
+          icon_sources: list[str] | None = None) -> str:
     """``css`` without the rules whose every selector names something not in ``words``, and without
-    the ``@font-face`` rules of ``fonts``."""
+    the ``@font-face`` rules of ``fonts``; the font file of a dropped ``ICON_FACE`` rule is added to
+    ``icon_sources`` (``prune_site`` puts the face back, inline)."""
     rules = tinycss2.parse_stylesheet(css, skip_whitespace=True, skip_comments=True)
-    return _prune_rules(rules, words, fonts)
+    return _prune_rules(rules, words, fonts, icon_sources)
+
+
+def private_use(css: str) -> set[str]:
+    """The private-use characters (icon fonts' glyphs) ``css`` holds, written as they are or escaped."""
+    found = set(PRIVATE_USE.findall(css))
+    found.update(chr(int(h, 16)) for h in CSS_ESCAPE.findall(css) if 0xE000 <= int(h, 16) <= 0xF8FF)
+    return found
+
+
+def icon_face(font: bytes, chars: set[str]) -> bytes:
+    """An ``@font-face`` rule for ``ICON_FACE`` whose source is ``font`` (TrueType or WOFF2) cut to
+    ``chars``, as a WOFF2 ``data:`` URL. The font's names (its copyright and licence among them) are
+    kept; the same font and characters give the same bytes."""
+    import base64
+    import io
+
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.layout_features = []
+    options.name_IDs = ["*"]
+    options.name_languages = ["*"]
+    ttf = TTFont(io.BytesIO(font), recalcTimestamp=False)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(ord(c) for c in chars))
+    subsetter.subset(ttf)
+    ttf.flavor = "woff2"
+    out = io.BytesIO()
+    ttf.save(out)
+    family, weight = ICON_FACE
+    return (f'@font-face{{font-display:block;font-family:"{family}";font-style:normal;font-weight:{weight};'
+            f'src:url(data:font/woff2;base64,{base64.b64encode(out.getvalue()).decode()}) format("woff2")}}').encode()
 
 
 def prune_site(site: Path, editions: list[str]) -> int:
@@ -169,15 +242,32 @@ def prune_site(site: Path, editions: list[str]) -> int:
     content = sorted(p for p in site.rglob("*") if p.suffix in CONTENT and p.is_file())
     words = site_words(content)
     removed = 0
-    pruned: dict[bytes, bytes] = {}  # the editions' copies of a stylesheet are mostly the same bytes: parsed once
+    pruned: dict[bytes, tuple[bytes, list[str]]] = {}  # the editions' copies of a stylesheet are mostly the same bytes: parsed once
+    icon_sources: dict[Path, str] = {}  # a stylesheet whose ICON_FACE rule was dropped → that rule's font file
     for edition in editions:
         static = site / edition / "_static"
         for path in sorted(static.rglob("*.css")) if static.is_dir() else []:
             before = path.read_bytes()
             if before not in pruned:
-                pruned[before] = prune(before.decode("utf-8"), words).encode("utf-8")
-            after = pruned[before]
+                sources: list[str] = []
+                pruned[before] = (prune(before.decode("utf-8"), words, icon_sources=sources).encode("utf-8"), sources)
+            after, sources = pruned[before]
             if len(after) < len(before):
                 path.write_bytes(after)
                 removed += len(before) - len(after)
+                if sources:
+                    icon_sources[path] = sources[0]
+    chars = set().union(*(private_use(after.decode("utf-8")) for after, _ in pruned.values()))
+    faces: dict[bytes, bytes] = {}  # the font file's bytes → its face (every edition's copy is the same font)
+    for path, source in sorted(icon_sources.items()) if chars else []:
+        font = (path.parent / source.split("?")[0].split("#")[0]).resolve()
+        if not font.is_relative_to(site.resolve()) or not font.is_file():
+            raise ValueError(f"{path}: the icon font of its @font-face rule for {ICON_FACE[0]} ({source}) is not in "
+                             f"the site: its icons would show as empty boxes")
+        data = font.read_bytes()
+        if data not in faces:
+            faces[data] = icon_face(data, chars)
+        with path.open("ab") as out:
+            out.write(faces[data])
+        removed -= len(faces[data])
     return removed

@@ -5,7 +5,9 @@
 - what no reader loads is left out: the theme's source maps (``*.map``, and the comments that name
   them), Sphinx's translations of its own messages for every language (``_static/locales``: the
   pages are built with them, readers never load them) and fontawesome.js and its fonts (the pages
-  draw their icons as inline SVG, ``sphinx_ext.light_page``);
+  draw their icons as inline SVG, ``sphinx_ext.light_page``; the few the theme's stylesheet draws as
+  text, an admonition's ⚠ among them, come from a subset of the solid font inline in that stylesheet,
+  ``cssprune``);
 - a file of ``_static/`` that is byte for byte the same in several editions (the theme's scripts,
   the chart library, images) is published once, in ``<site>/_shared/<sha256>/<name>``
   (content-addressed: a changed file gets a new folder, so a cached old copy is never served for
@@ -53,8 +55,10 @@ from regenpolicy.builder import cssprune, pageslim
 from regenpolicy.data.files import store_entry
 
 SHARED = "_shared"
-UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt",
-          "_static/vendor/fontawesome")  # the icon fonts: the icons are inline SVG, their @font-face rules pruned
+UNREAD = ("_static/locales", "_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
+# the icon fonts: the icons are inline SVG, their @font-face rules pruned, and the few the theme's stylesheet
+# draws as text come from a subset inline in it (cssprune.icon_face, made from these files: left out after)
+ICON_FONTS = "_static/vendor/fontawesome"
 MAP_COMMENT = re.compile(rb"\n?/[/*][#@] sourceMappingURL=[^\n*]*(?:\*/)?")
 SHAREABLE = {".js", ".css", ".png", ".svg", ".gif", ".jpg", ".woff", ".woff2", ".ttf", ".ico", ".xlsx"}
 RELATIVE_URL = re.compile(rb"url\(\s*+(?!['\"]?(?:data:|https?:|#))|@import")  # (a quoted data: URL is not relative)
@@ -64,17 +68,22 @@ MIN_COMPRESS = 1024
 MIN_SAVING = 0.1  # a compressed copy is kept when it is at least this much smaller than its file
 
 
+def _remove(path: Path) -> int:
+    """Delete a file or a folder, if there is one; return the bytes removed."""
+    if path.is_dir() and not path.is_symlink():
+        removed = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        shutil.rmtree(path)
+        return removed
+    if path.is_file():
+        removed = path.stat().st_size
+        path.unlink()
+        return removed
+    return 0
+
+
 def drop_unread(edition: Path) -> int:
     """Remove what no reader of the edition loads; return the bytes removed."""
-    removed = 0
-    for name in UNREAD:
-        path = edition / name
-        if path.is_dir():
-            removed += sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-            shutil.rmtree(path)
-        elif path.is_file():
-            removed += path.stat().st_size
-            path.unlink()
+    removed = sum(_remove(edition / name) for name in UNREAD)
     static = edition / "_static"
     for path in sorted(static.rglob("*.map")) if static.is_dir() else []:
         removed += path.stat().st_size
@@ -352,6 +361,7 @@ def prepare(site: Path, editions: list[str], cache: Path | None = None) -> dict[
     ``cache``, the compressed copies of files an earlier build compressed come from ``<cache>/compressed``."""
     dropped = sum(drop_unread(site / e) for e in editions)
     pruned = cssprune.prune_site(site, editions)
+    dropped += sum(_remove(site / e / ICON_FONTS) for e in editions)  # (read by prune_site)
     for edition in editions:
         bundle_styles(site / edition)
     root_favicon(site, editions)

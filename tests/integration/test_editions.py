@@ -99,6 +99,50 @@ def test_site_links_resolve_in_chromium(site, browser):
     page.close()
 
 
+# every ::before and ::after a reader sees whose content is an icon font's character (private use)
+TEXT_ICONS = """async () => {
+  const out = [];
+  for (const el of document.querySelectorAll('*')) {
+    if (el instanceof SVGElement || !el.getClientRects().length) continue;
+    for (const pseudo of ['::before', '::after']) {
+      const s = getComputedStyle(el, pseudo);
+      const icons = [...(s.content || '')].filter(c => c >= '\\ue000' && c <= '\\uf8ff').join('');
+      if (!icons || s.display === 'none') continue;
+      const faces = await document.fonts.load(`${s.fontWeight} 16px ${s.fontFamily}`, icons);
+      out.push([el.tagName + '.' + [...el.classList].join('.') + pseudo, icons, faces.map(f => f.status)]);
+    }
+  }
+  return out;
+}"""
+
+
+def test_the_icons_the_theme_draws_as_text_show_on_the_published_site(site, browser):
+    """The theme draws a few icons as text in an icon font (the ⚠ of an admonition's title, K1's "原資料と
+    異なる点"); the site publishes no font files, so each such icon's font must load from the page's own
+    stylesheets and hold its glyph: without it the reader sees an empty box."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    pages = [p for p in sorted(site.glob("*/notebooks/*.html")) if "admonition-title" in p.read_text(encoding="utf-8")]
+    assert pages, "no page of the site has an admonition"
+    page = browser.new_page()
+    for path in pages:
+        page.goto(path.as_uri(), wait_until="load")
+        found = page.evaluate(TEXT_ICONS)
+        assert any(".admonition-title::after" in where for where, _, _ in found), path
+        html = path.read_text(encoding="utf-8")
+        css = "".join((path.parent / href).read_text(encoding="utf-8")
+                      for href in re.findall(r'<link rel="stylesheet"[^>]*?href="([^"?#]+)', html))
+        glyphs = set().union(*(TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap()
+                               for data in re.findall(r"font/woff2;base64,([A-Za-z0-9+/=]+)", css)))
+        for where, icons, faces in found:
+            assert faces and all(f == "loaded" for f in faces), (path, where, faces)
+            assert all(ord(c) in glyphs for c in icons), (path, where, [hex(ord(c)) for c in icons])
+    page.close()
+
+
 # Last in the module (its tests run in order, in one process): by then the default report (``built``, made
 # by the other process meanwhile) has put M1's and the data appendix's runs on the shipped data in the
 # session's cache, so only the notebooks that read the test vintage run here.

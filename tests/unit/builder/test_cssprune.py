@@ -74,3 +74,84 @@ def test_a_site_is_pruned_against_all_its_editions(tmp_path: Path):
     a, b = ((tmp_path / e / "_static" / "theme.css").read_text(encoding="utf-8") for e in ("a", "b"))
     assert a == b == ".only-in-a{color:red}.only-in-b{color:blue}"  # the same bytes: shareable
     assert removed == 2 * len(".in-none{color:green}")
+
+
+def theme_font() -> bytes:
+    """The theme's own Font Awesome solid font (what its stylesheet's @font-face rule loads)."""
+    import pydata_sphinx_theme
+
+    folder = Path(pydata_sphinx_theme.__file__).parent / "theme" / "pydata_sphinx_theme" / "static"
+    return (folder / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2").read_bytes()
+
+
+# as the theme's stylesheet has them: the faces, an icon's character in a variable, escaped and as itself
+ICON_CSS = (
+    '@font-face{font-display:block;font-family:Font Awesome\\ 6 Free;font-style:normal;font-weight:900;'
+    'src:url(../vendor/fontawesome/webfonts/fa-solid-900.woff2) format("woff2"),'
+    'url(../vendor/fontawesome/webfonts/fa-solid-900.ttf) format("truetype")}'
+    '@font-face{font-display:block;font-family:Font Awesome\\ 6 Brands;font-weight:400;'
+    'src:url(../vendor/fontawesome/webfonts/fa-brands-400.woff2) format("woff2")}'
+    'html{--pst-icon-bell:"\uf0f3";font-size:1rem}'
+    '.admonition.warning>.admonition-title:after{content:"\uf071";font:var(--fa-font-solid)}'
+    'a.reference.download:before{content:"\\f019";font:var(--fa-font-solid)}'
+    '.never-on-a-page:before{content:"\\f00d"}'
+)
+PAGE = '<html><div class="admonition warning"><p class="admonition-title">x</p></div><a class="reference download">d</a></html>'
+
+
+def icon_site(root: Path, font: bytes | None) -> Path:
+    for edition in ("a", "b"):
+        static = root / edition / "_static"
+        (static / "styles").mkdir(parents=True)
+        (static / "styles" / "theme.css").write_text(ICON_CSS, encoding="utf-8")
+        (root / edition / "k1.html").write_text(PAGE, encoding="utf-8")
+        if font is not None:
+            (static / "vendor" / "fontawesome" / "webfonts").mkdir(parents=True)
+            (static / "vendor" / "fontawesome" / "webfonts" / "fa-solid-900.woff2").write_bytes(font)
+    return root
+
+
+def test_the_icons_the_stylesheet_draws_as_text_keep_their_font_inline_with_only_their_glyphs(tmp_path: Path):
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    site = icon_site(tmp_path / "one", theme_font())
+    cssprune.prune_site(site, ["a", "b"])
+    a, b = ((site / e / "_static" / "styles" / "theme.css").read_text(encoding="utf-8") for e in ("a", "b"))
+    assert a == b  # the same bytes: shareable
+    assert "Brands" not in a and "url(../" not in a  # loads nothing by relative address: shared and joined
+    (face,) = re.findall(r"@font-face\{[^}]*\}", a)
+    assert 'font-family:"Font Awesome 6 Free"' in face and "font-weight:900" in face
+    m = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\) format\(\"woff2\"\)", face)
+    assert m is not None
+    font = TTFont(io.BytesIO(base64.b64decode(m.group(1))))
+    assert font.flavor == "woff2"
+    cmap = font.getBestCmap()
+    # the warning sign, the bell of the variable and the escaped download arrow; not the pruned rule's ✕
+    assert set(cmap) == {0xF071, 0xF0F3, 0xF019}
+    glyf = font["glyf"]
+    assert all(glyf[name].numberOfContours != 0 for name in cmap.values())  # drawn, not empty
+    assert "Font Awesome" in font["name"].getDebugName(0)  # its copyright kept
+    assert len(m.group(1)) < 4000  # three glyphs, not the whole font (~150 KB)
+    again = icon_site(tmp_path / "two", theme_font())
+    cssprune.prune_site(again, ["a", "b"])
+    assert (again / "a" / "_static" / "styles" / "theme.css").read_text(encoding="utf-8") == a  # same bytes
+
+
+def test_a_missing_icon_font_is_an_error_naming_the_stylesheet(tmp_path: Path):
+    site = icon_site(tmp_path, None)
+    with pytest.raises(ValueError, match=r"theme\.css.*fa-solid-900\.woff2.*empty boxes"):
+        cssprune.prune_site(site, ["a", "b"])
+
+
+def test_without_a_text_icon_on_any_page_no_icon_font_is_kept(tmp_path: Path):
+    site = icon_site(tmp_path, theme_font())
+    for edition in ("a", "b"):
+        (site / edition / "_static" / "styles" / "theme.css").write_text(
+            ICON_CSS.replace('html{--pst-icon-bell:"\uf0f3";font-size:1rem}', ""), encoding="utf-8")
+        (site / edition / "k1.html").write_text("<html><p>no icons</p></html>", encoding="utf-8")
+    cssprune.prune_site(site, ["a", "b"])
+    assert "@font-face" not in (site / "a" / "_static" / "styles" / "theme.css").read_text(encoding="utf-8")
