@@ -586,6 +586,11 @@ FONTAWESOME = re.compile(r'<script defer src="[^"]*_static/scripts/fontawesome\.
 ICON = re.compile(r'<(i|span) class="([^"]*\bfa-solid\b[^"]*)"([^>]*)></\1>')
 HEAD_SCRIPT = re.compile(r'<script src="([^"]*/(?:doctools|sphinx_highlight|clipboard\.min|copybutton|sphinx-book-theme|'
                          r'togglebutton|translations|design-tabs|regen-nav)\.js[^"]*)"></script>')
+# Sphinx's scripts run their start-up at once when the page is no longer loading, as a deferred script
+# finds it: sphinx_highlight.js writes its link "Hide Search Matches" (a search result's page) before
+# translations.js, after it in the head, has given it the Japanese; so that one runs right after doctools.js
+DOCTOOLS = re.compile(r'<script defer src="[^"]*_static/doctools\.js[^"]*"></script>')
+TRANSLATIONS = re.compile(r'<script defer src="[^"]*_static/translations\.js[^"]*"></script>')
 # the theme's head asks for its two deferred scripts early (preload); they run after the page is parsed
 # anyway, and fetched early they share the phone's bandwidth with the stylesheet the first paint waits for
 PRELOAD_SCRIPT = re.compile(r'<link rel="preload" as="script" href="[^"]*_static/scripts/(?:bootstrap|pydata-sphinx-theme)\.js[^"]*" />')
@@ -627,6 +632,16 @@ def _dropped(tag: re.Pattern[str], page: str) -> str:
     return "".join(out)
 
 
+def _translations_first(head: str) -> str:
+    """``head`` with translations.js right after doctools.js (which it needs), before the scripts whose
+    start-up writes words (``TRANSLATIONS``)."""
+    doctools, translations = DOCTOOLS.search(head), TRANSLATIONS.search(head)
+    if doctools is None or translations is None or translations.start() < doctools.end():
+        return head
+    head = _dropped(TRANSLATIONS, head)
+    return head[:doctools.end()] + translations.group(0) + head[doctools.end():]
+
+
 def light_page(page: str, pagename: str) -> str:
     """A page that paints before its scripts have loaded:
     - the search index (1.5 MB) and Sphinx's search scripts only on the search page, which searches
@@ -636,13 +651,14 @@ def light_page(page: str, pagename: str) -> str:
     - the chart script deferred, and the chart library (vega-bundle.js) loaded by it when the first chart
       nears the screen (``data-vega``);
     - the themes' and extensions' scripts deferred (they run in the same order, before the page's
-      DOMContentLoaded; documentation_options.js, which the page's inline scripts use, stays);
+      DOMContentLoaded, except translations.js, moved to run right after doctools.js: ``TRANSLATIONS``;
+      documentation_options.js, which the page's inline scripts use, stays);
     - no stylesheet of the notebook runner (thebe), which the report never starts;
     - no early fetch (preload) of the theme's deferred scripts before the stylesheet."""
     if pagename != "search":
         page = _dropped(SEARCH_SCRIPTS, page)
         head, sep, rest = page.partition("</head>")
-        page = HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head) + sep + rest
+        page = _translations_first(HEAD_SCRIPT.sub(r'<script defer src="\1"></script>', head)) + sep + rest
     page = _dropped(PRELOAD_SCRIPT, _dropped(UNUSED_CSS, page))
     page = ICON.sub(_icon, _dropped(FONTAWESOME, page))
     return CHART_TAGS.sub(lambda m: f'<script defer data-vega="{m.group(1)}" src="{m.group(3)}">', page)

@@ -131,6 +131,17 @@ def test_search_finds_every_page_that_contains_the_term(built, served, browser, 
     assert expected <= found, (term, sorted(expected - found))
 
 
+def test_a_search_result_opens_with_the_term_marked_and_a_japanese_link_to_unmark_it(served, browser):
+    """A search result's link carries ``?highlight=``: the page marks the term and offers a link to take
+    the marks off, in Japanese (Sphinx's translation of "Hide Search Matches")."""
+    page = browser.new_page()
+    page.goto(f"{served}/notebooks/k1_fee_gap.html?highlight={quote('キムリア')}", wait_until="load")
+    page.wait_for_selector("#searchbox .highlight-link a")
+    assert page.locator("#searchbox .highlight-link a").inner_text() == "検索結果を隠す"
+    assert page.locator("span.highlighted").count() >= 1
+    page.close()
+
+
 # --- accessibility -----------------------------------------------------------------------------------
 def themes(built: Path, served: str, browser, tmp_path_factory) -> dict:
     """The light-and-dark round (pages.theme_round) of every page, made once in the session (the two

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 import pytest
 
@@ -71,7 +73,9 @@ def test_a_page_paints_before_its_scripts_load():
     from regenpolicy.builder.sphinx_ext import light_page
 
     head = ('<head><script src="../_static/documentation_options.js?v=1"></script>'
-            '<script src="../_static/doctools.js?v=2"></script>'
+            '<script src="../_static/doctools.js?v=2"></script>\n'
+            '<script src="../_static/sphinx_highlight.js?v=6"></script>\n'
+            '<script src="../_static/translations.js?v=7"></script>\n'
             '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=3" />\n'
             '<script defer src="../_static/scripts/fontawesome.js?digest=3"></script>'
             '<script src="../_static/vega-bundle.js?v=4"></script>\n<script src="../_static/regen-charts.js?v=5"></script>'
@@ -85,6 +89,9 @@ def test_a_page_paints_before_its_scripts_load():
     assert "preload" not in page  # the deferred theme scripts are not fetched before the stylesheet
     assert '<script src="../_static/documentation_options.js?v=1">' in page  # the inline scripts use it
     assert '<script defer src="../_static/doctools.js?v=2">' in page
+    # the Japanese of Sphinx's words is there before sphinx_highlight.js writes its link at once (deferred)
+    scripts = re.findall(r'<script defer src="../_static/(\w+)\.js', page)
+    assert scripts[:3] == ["doctools", "translations", "sphinx_highlight"], scripts
     assert '<script defer data-vega="../_static/vega-bundle.js?v=4" src="../_static/regen-charts.js?v=5">' in page
     assert '<svg class="svg-inline--fa theme-switch fa-solid fa-sun fa-lg" data-mode="light" title="ライト"' in page
     assert "searchindex.js" in light_page(head, "search")  # the search page searches
