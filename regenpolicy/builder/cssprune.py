@@ -132,34 +132,35 @@ def _squeeze(tokens: list[ast.Node]) -> str:
     return str(tinycss2.serialize(out))
 
 
-def _unused_font(rule: ast.Node, fonts: tuple[str, ...]) -> bool:
-    """An ``@font-face`` rule for one of ``fonts`` (its family names one of them)."""
-    if rule.lower_at_keyword != "font-face" or rule.content is None:
-        return False
-    for declaration in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True, skip_comments=True):
-        if declaration.type == "declaration" and declaration.lower_name == "font-family":
-            family = tinycss2.serialize(declaration.value)
-            return any(name in family for name in fonts)
-    return False
-
-
-def _icon_source(rule: ast.Node) -> str | None:
-    """The WOFF2 file's address of an ``@font-face`` rule for ``ICON_FACE``; None for another rule."""
+def _font_face(rule: ast.Node) -> dict[str, list[ast.Node]] | None:
+    """An ``@font-face`` rule's declarations by name (the last of a name, as the browser reads them);
+    None for another rule."""
     if rule.lower_at_keyword != "font-face" or rule.content is None:
         return None
-    declarations = {d.lower_name: d.value for d in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True,
-                                                                                  skip_comments=True)
-                    if d.type == "declaration"}
-    family = tinycss2.serialize(declarations.get("font-family", [])).strip().strip("\"'").replace("\\", "")
-    weight = tinycss2.serialize(declarations.get("font-weight", [])).strip()
+    return {d.lower_name: d.value for d in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True,
+                                                                          skip_comments=True)
+            if d.type == "declaration"}
+
+
+def _unused_font(face: dict[str, list[ast.Node]], fonts: tuple[str, ...]) -> bool:
+    """A face of one of ``fonts`` (its family names one of them)."""
+    return "font-family" in face and any(name in tinycss2.serialize(face["font-family"]) for name in fonts)
+
+
+def _icon_source(face: dict[str, list[ast.Node]]) -> str | None:
+    """The address of the WOFF2 file of a face of ``ICON_FACE`` (without query or fragment); None for
+    another face."""
+    family = tinycss2.serialize(face.get("font-family", [])).strip().strip("\"'").replace("\\", "")
+    weight = tinycss2.serialize(face.get("font-weight", [])).strip()
     if (family, weight) != ICON_FACE:
         return None
-    for token in declarations.get("src", []):
+    for token in face.get("src", []):
         url = token.value if token.type == "url" else (
             token.arguments[0].value if token.type == "function" and token.lower_name == "url" and token.arguments
             and token.arguments[0].type == "string" else None)
-        if isinstance(url, str) and url.split("?")[0].split("#")[0].endswith(".woff2"):
-            return url
+        address = url.split("?")[0].split("#")[0] if isinstance(url, str) else ""
+        if address.endswith(".woff2"):
+            return address
     return None
 
 
@@ -172,8 +173,9 @@ def _prune_rules(rules: list[ast.Node], words: set[str], fonts: tuple[str, ...] 
             if prelude is not None:
                 parts.append(_squeeze(prelude) + "{" + _squeeze(rule.content) + "}")
         elif rule.type == "at-rule":
-            if _unused_font(rule, fonts):
-                source = _icon_source(rule)
+            face = _font_face(rule)
+            if face is not None and _unused_font(face, fonts):
+                source = _icon_source(face)
                 if source is not None and icon_sources is not None:
                     icon_sources.append(source)
                 continue
@@ -260,7 +262,7 @@ def prune_site(site: Path, editions: list[str]) -> int:
     chars = set().union(*(private_use(after.decode("utf-8")) for after, _ in pruned.values()))
     faces: dict[bytes, bytes] = {}  # the font file's bytes → its face (every edition's copy is the same font)
     for path, source in sorted(icon_sources.items()) if chars else []:
-        font = (path.parent / source.split("?")[0].split("#")[0]).resolve()
+        font = (path.parent / source).resolve()
         if not font.is_relative_to(site.resolve()) or not font.is_file():
             raise ValueError(f"{path}: the icon font of its @font-face rule for {ICON_FACE[0]} ({source}) is not in "
                              f"the site: its icons would show as empty boxes")
