@@ -644,7 +644,7 @@ def main() -> None:
     nothing = Row("", [])
     rows: dict[str, Row] = dict.fromkeys(("cold", "noop", "table", "notebook", "table-own", "notebook-own"), nothing)
     base = table_preview = page_preview = nothing
-    ratios: list[float] = []
+    site_ratio = float("nan")  # 6 editions over 3: the median of the pairs' ratios (NaN: not measured, not met)
     with tempfile.TemporaryDirectory(prefix="regen-bench-") as tmp:
         if "ours" in steps:
             rows = ours(copy_project(Path(tmp) / "project"), args.runs, pdf)
@@ -660,7 +660,8 @@ def main() -> None:
             table_preview, page_preview = preview(copy_project(Path(tmp) / "preview"), args.runs)
         if "site" in steps:
             ratios = sites(Path(tmp), slow)
-            print(f"{'':<58}{'':>31}  6 editions: {statistics.median(ratios) if ratios else float('nan'):.2f}× "
+            site_ratio = statistics.median(ratios) if ratios else float("nan")
+            print(f"{'':<58}{'':>31}  6 editions: {site_ratio:.2f}× "
                   f"3 editions (median of "
                   f"{len(ratios)} pair(s) run one after the other: {', '.join(f'{r:.2f}' for r in ratios)})",
                   flush=True)
@@ -679,7 +680,7 @@ def main() -> None:
         (f"cold make report{with_pdf} ≤ 30 s", rows["cold"].median <= 30.0),
         (f"one-table edit{with_pdf} ≥ 8× the naive baseline", base.median / rows["table"].median >= 8.0),
         ("no-op ≤ 0.5 s", rows["noop"].median <= 0.5),
-        ("make site with 6 editions ≤ 1.5× 3 editions", bool(ratios) and statistics.median(ratios) <= 1.5),
+        ("make site with 6 editions ≤ 1.5× 3 editions", site_ratio <= 1.5),
     ]
     measured = [("preview" in steps), ("ours" in steps), ({"ours", "baseline"} <= steps and bool(base.times)),
                 ("ours" in steps), ("site" in steps)]
